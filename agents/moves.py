@@ -1,0 +1,177 @@
+"""Each country's menu of moves: one move a quarter, each a change to the policies it controls.
+
+A move knows which of the three kinds of policy it belongs to (tariff, sanction, procurement),
+whether it is available in the current world, how to apply itself to rows of a batched world,
+and whether taking it means backing down under pressure (which costs audience costs, Fearon 1994).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from model.nodes import COUNTRIES
+from model.world import World
+from model.instruments import get_instrument, set_instrument
+from model.nodes import B_IND
+
+Rows = np.ndarray | slice
+
+
+@dataclass(frozen=True)
+class Move:
+    """One entry of a country's menu."""
+
+    name: str
+    country: str
+    kind: str             # "hold", "tariff", "sanction" or "procurement"
+    label: str            # plain words for the event log and the app
+    apply: Callable[[World, Rows], None]
+    available: Callable[[World], bool] = lambda w: True
+    backs_down: Callable[[World], bool] = lambda w: False
+
+
+def _adjust(key: str, delta: float, low: float, high: float):
+    def apply(world: World, rows: Rows) -> None:
+        set_instrument(world, key, np.clip(get_instrument(world, key)[rows] + delta, low, high), rows)
+    return apply
+
+
+def _set(**values: float):
+    def apply(world: World, rows: Rows) -> None:
+        for key, value in values.items():
+            set_instrument(world, key.replace("__", "."), value, rows)
+    return apply
+
+
+def _below(key: str, limit: float):
+    return lambda w: bool(get_instrument(w, key)[0] < limit - 1e-9)
+
+
+def _above(key: str, limit: float):
+    return lambda w: bool(get_instrument(w, key)[0] > limit + 1e-9)
+
+
+def _hold(country: str) -> Move:
+    return Move("hold", country, "hold", "keeps its policies as they are", lambda w, r: None)
+
+
+def _penalty_bites(world: World) -> bool:
+    return bool(world.penalty_active[0] > 0 and world.oil_penalty[0] > 0)
+
+
+def _bump(pair: tuple[str, str], amount: float = 1.0):
+    i, j = COUNTRIES.index(pair[0]), COUNTRIES.index(pair[1])
+
+    def apply(world: World, rows: Rows) -> None:
+        world.deal_bump[rows, i, j] += amount
+        world.deal_bump[rows, j, i] += amount
+    return apply
+
+
+def _both(*fns):
+    def apply(world: World, rows: Rows) -> None:
+        for fn in fns:
+            fn(world, rows)
+    return apply
+
+
+def _cap_russian_crude(world: World, rows: Rows) -> None:
+    share = world.crude_share[rows, B_IND]
+    ceiling = np.maximum(np.round(share - 0.10, 2), 0.0)
+    set_instrument(world, "ind.crude_ceiling", np.minimum(ceiling, world.crude_ceiling_ind[rows]), rows)
+
+
+def _accept_deal(world: World, rows: Rows) -> None:
+    set_instrument(world, "ind.crude_ceiling", world.deal_ceiling[rows], rows)
+    set_instrument(world, "usa.base_tariff_on_ind", world.deal_tariff[rows], rows)
+    set_instrument(world, "usa.oil_penalty_tariff_on_ind", 0.0, rows)
+    world.deal_accepted[rows] = 1.0
+    world.deal_offer[rows] = 0.0
+    _bump(("usa", "ind"))(world, rows)
+
+
+def _deal_open(world: World) -> bool:
+    return bool(world.deal_offer[0] > 0 and world.deal_accepted[0] == 0)
+
+
+MENUS: dict[str, tuple[Move, ...]] = {
+    "usa": (
+        _hold("usa"),
+        Move("raise_oil_penalty", "usa", "tariff", "raises the oil penalty on India by 10 points",
+             _adjust("usa.oil_penalty_tariff_on_ind", 0.10, 0, 1), _below("usa.oil_penalty_tariff_on_ind", 1.0)),
+        Move("drop_oil_penalty", "usa", "tariff", "drops the oil penalty on India",
+             _set(usa__oil_penalty_tariff_on_ind=0.0), _above("usa.oil_penalty_tariff_on_ind", 0.0),
+             backs_down=_penalty_bites),
+        Move("cut_tariff_on_ind", "usa", "tariff", "cuts its base tariff on India by 10 points",
+             _adjust("usa.base_tariff_on_ind", -0.10, 0, 2), _above("usa.base_tariff_on_ind", 0.0)),
+        Move("offer_deal", "usa", "tariff", "offers India a lower tariff for a Russian-crude ceiling",
+             _set(usa__deal_offer=1.0),
+             lambda w: bool(w.deal_offer[0] == 0 and w.deal_accepted[0] == 0)),
+        Move("tighten_listings", "usa", "sanction", "lists more Russian sellers and enforces harder",
+             _both(_adjust("usa.listed_seller_share", 0.10, 0, 1), _adjust("usa.secondary_enforcement", 0.15, 0, 1)),
+             lambda w: bool(w.listed_seller_share[0] < 1 or w.secondary_enforcement[0] < 1)),
+    ),
+    "rus": (
+        _hold("rus"),
+        Move("discount_to_india", "rus", "sanction", "offers Indian buyers $2/bbl more discount",
+             _adjust("rus.extra_discount_ind_usd", 2.0, 0, 10), _below("rus.extra_discount_ind_usd", 10.0)),
+        Move("withdraw_discount", "rus", "sanction", "withdraws $2/bbl of its extra discount to India",
+             _adjust("rus.extra_discount_ind_usd", -2.0, 0, 10), _above("rus.extra_discount_ind_usd", 0.0)),
+        Move("coproduction_offer", "rus", "procurement", "offers India arms co-production and technology",
+             _both(_set(rus__coproduction_offer=1.0), _bump(("rus", "ind"), 0.5)),
+             _below("rus.coproduction_offer", 1.0)),
+        Move("recycle_rupees", "rus", "sanction", "reinvests its idle rupees in India",
+             _set(rus__rupee_recycling=1.0), _below("rus.rupee_recycling", 1.0)),
+    ),
+    "ind": (
+        _hold("ind"),
+        Move("cap_russian_crude", "ind", "procurement", "caps Russian crude 10 points below today's share",
+             _cap_russian_crude, lambda w: bool(w.crude_share[0, B_IND] > 0.02), backs_down=_penalty_bites),
+        Move("lift_crude_ceiling", "ind", "procurement", "lifts its ceiling on Russian crude",
+             _set(ind__crude_ceiling=1.0), _below("ind.crude_ceiling", 1.0)),
+        Move("accept_us_deal", "ind", "tariff", "accepts the US offer: lower tariff, crude ceiling",
+             _accept_deal, _deal_open),
+        Move("trade_push_russia", "ind", "procurement", "pushes trade with Russia in rupees and via INSTC",
+             _both(_set(ind__rupee_settlement_push=1.0, ind__instc=1.0), _bump(("rus", "ind"), 0.5)),
+             _below("ind.rupee_settlement_push", 1.0)),
+        Move("arms_tilt_west", "ind", "procurement", "tilts arms orders towards the US and Europe",
+             _adjust("ind.arms_tilt_west", 0.5, -2, 2), _below("ind.arms_tilt_west", 2.0)),
+        Move("arms_tilt_russia", "ind", "procurement", "tilts arms orders towards Russia",
+             _adjust("ind.arms_tilt_west", -0.5, -2, 2), _above("ind.arms_tilt_west", -2.0)),
+        Move("retaliate_tariff", "ind", "tariff", "raises its tariff on US goods by 10 points",
+             _adjust("ind.tariff_on_usa", 0.10, 0, 1), _below("ind.tariff_on_usa", 1.0)),
+    ),
+    "eu": (
+        _hold("eu"),
+        Move("tighten_sanctions", "eu", "sanction", "adopts a new sanctions package (vessels, enforcement)",
+             _both(_adjust("eu.cap_enforcement", 0.10, 0, 1), _adjust("eu.sanction_intensity_on_rus", 0.03, 0, 1)),
+             lambda w: bool(w.cap_enforcement[0] < 1 or w.sanction[0, 3, 1] < 1)),
+        Move("lower_price_cap", "eu", "sanction", "lowers the price cap by $5/bbl",
+             _adjust("eu.price_cap_usd", -5.0, 20, 200), _above("eu.price_cap_usd", 20.0)),
+        Move("secondary_on_india", "eu", "sanction", "puts secondary measures on Indian refiners",
+             _set(eu__secondary_on_ind=1.0), _below("eu.secondary_on_ind", 1.0)),
+        Move("fta_with_india", "eu", "tariff", "concludes the FTA with India (tariffs to zero)",
+             _both(_set(eu__tariff_on_ind=0.0), _bump(("ind", "eu"))), _above("eu.tariff_on_ind", 0.0)),
+    ),
+}
+
+
+def menu(country: str) -> tuple[Move, ...]:
+    """The full menu of a country, available or not."""
+    return MENUS[country]
+
+
+def available_moves(country: str, world: World) -> list[Move]:
+    """Moves the country can take in this world (``hold`` is always first)."""
+    return [m for m in MENUS[country] if m.available(world)]
+
+
+def find_move(country: str, name: str) -> Move:
+    """Look a move up by name; raise ``ValueError`` listing the menu if it is not there."""
+    for m in MENUS[country]:
+        if m.name == name:
+            return m
+    names = ", ".join(m.name for m in MENUS[country])
+    raise ValueError(f"move {name!r} is not on {country}'s menu; allowed: {names}")

@@ -1,0 +1,75 @@
+"""The ``geogame`` command line.
+
+Each subcommand lives in its own module with an ``add_parser(subparsers)`` function that
+registers it and sets ``func``; this file only wires them up and turns bad input into a one-line
+error with exit code 2 (nothing written). Exit codes: 0 success, 1 a run or check failed,
+2 bad input.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+#: Modules that add subcommands, in the order ``--help`` lists them.
+SUBCOMMAND_MODULES = [
+    "experiments.commands",
+]
+OPTIONAL_SUBCOMMAND_MODULES = [
+    "experiments.sweep_cli",
+    "experiments.validate_cli",
+]
+
+
+class UsageError(Exception):
+    """Bad input detected by a subcommand before any work starts (exit code 2)."""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2, as argparse does, but without the usage dump
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = ArgumentParser(
+        prog="geogame",
+        description="An agent-based geopolitical game: the US, Russia, India and the EU trade, "
+                    "sanction and buy oil and arms, quarter by quarter.",
+        epilog="Examples:\n"
+               "  geogame scenarios\n"
+               "  geogame run --scenario baseline --quarters 20 --seed 1 --out run.csv\n"
+               "  geogame run --scenario baseline --set usa.oil_penalty_tariff_on_ind=0 --out no_penalty.parquet\n"
+               "  geogame params --owner usa",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
+    sub.required = True
+    for name in SUBCOMMAND_MODULES:
+        importlib.import_module(name).add_parser(sub)
+    for name in OPTIONAL_SUBCOMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from model import InputError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (InputError, UsageError) as exc:
+        print(f"geogame {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"geogame {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

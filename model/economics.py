@@ -1,0 +1,373 @@
+"""One quarter of the world economy: a pure function of the state and the policies in force.
+
+:func:`step` takes a (batched) :class:`~model.world.World` and returns the world one quarter
+later. It knows nothing of agents: policies are read from the world's instrument arrays. The
+order inside a quarter follows MODEL_NOTES.md: penalties in force -> crude market clears ->
+goods trade adjusts -> arms -> settlement balances -> alignment. :func:`metrics` turns a world
+into the quarterly table's columns.
+
+Units: crude volumes in mb/d, prices and discounts in USD/bbl, trade in USD bn a year
+(annualised quarterly flows). ``mb/d * 0.365 * USD/bbl`` is USD bn a year.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .nodes import (A_DOM, A_EU, A_RUS, A_USA, B_IND, CRUDE_BUYERS, EU, IND, RUS, USA, COUNTRIES,
+                    COUNTRY_PAIRS)
+from .world import Structure, World
+
+#: Grid of FOB discounts (USD/bbl) on which crude demand is evaluated to clear the market.
+DISCOUNT_GRID_USD = np.arange(-10.0, 60.0 + 1e-9, 2.0)
+#: USD bn a year per (mb/d * USD/bbl).
+BN_PER_MBD_USD = 0.365
+#: Width (USD/bbl) over which the price cap goes from slack to binding.
+CAP_SOFTNESS_USD = 2.5
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+# ------------------------------------------------------------------------------------- tariffs
+def penalty_active(world: World, s: Structure) -> np.ndarray:
+    """1 where the US oil penalty applies: India's Russian share last quarter exceeds the threshold."""
+    return (world.crude_share[:, B_IND] > world.oil_penalty_threshold).astype(float)
+
+
+def statutory_tariff_usa_on_ind(world: World, active: np.ndarray) -> np.ndarray:
+    """US tariff on Indian goods as the law states it (base + penalty where it applies), fraction."""
+    return world.tariff[:, USA, IND] + active * world.oil_penalty
+
+
+def effective_tariff(world: World, s: Structure, active: np.ndarray) -> np.ndarray:
+    """Tariff each importer levies on each exporter's goods, allowing for exempt goods, (B,5,5)."""
+    t = world.tariff.copy()
+    exempt = s.p("usa.tariff_exempt_share_ind")
+    t[:, USA, IND] = statutory_tariff_usa_on_ind(world, active) * (1.0 - exempt)
+    return t
+
+
+# ---------------------------------------------------------------------------------- crude oil
+class CrudeDemand:
+    """Buyers' Russian shares this quarter as a function of the FOB discount.
+
+    Refiners aim at ``suitability * sigmoid(intercept + relationship + beta * (delivered - risk))``
+    and move ``crude_share_adjustment`` of the way there; embargoes and India's ceiling bind at
+    once. The delivered discount is the FOB discount less freight, the cap's extra shipping and
+    insurance cost (only when the Urals price at the port exceeds the cap: the cap works as a
+    partial transport embargo, Spiro et al. 2025; Johnson, Rachel & Wolfram 2023) and the
+    margin of shadow intermediaries when sellers are listed. Terms that do not depend on the
+    discount are computed once per quarter; :meth:`shares` is then cheap to evaluate many times.
+    """
+
+    def __init__(self, world: World, s: Structure):
+        brent = s.reference_brent(world.quarter + 1) * (1.0 + world.oil_supply_shock)
+        listing = world.listed_seller_share * world.secondary_enforcement * s.p("world.listing_wedge_usd")
+        fixed = s.freight_usd[None, :] + listing[:, None] + _buyer_risk(world, s)
+        fixed[:, B_IND] -= world.extra_discount_ind_usd
+        self.beta = s.p("world.crude_discount_sensitivity")
+        self.mu = s.p("world.crude_share_adjustment")
+        self.urals_less_cap = (brent - world.price_cap_usd)[:, None]        # (B,1): add -fob
+        self.cap_cost = (world.cap_enforcement * s.p("world.cap_wedge_usd"))[:, None]
+        self.fixed_wedge = fixed                                            # (B,4) incl. risk
+        self.base_logit = s.crude_intercept[None, :] + world.relationship - self.beta * fixed
+        self.suitability = s.crude_suitability[None, :, None]
+        self.keep = ((1.0 - self.mu) * world.crude_share)[:, :, None]
+        limit = s.crude_suitability[None, :] * (1.0 - world.crude_embargo)
+        limit[:, B_IND] = np.minimum(limit[:, B_IND], world.crude_ceiling_ind)
+        self.limit = limit[:, :, None]
+        self.demand_mbd = s.crude_imports_mbd[None, :, None]
+
+    def cap_wedge(self, fob: np.ndarray) -> np.ndarray:
+        """Extra shipping cost from the cap at FOB discount ``fob`` (B,G), USD/bbl."""
+        return self.cap_cost * _sigmoid((self.urals_less_cap - fob) / CAP_SOFTNESS_USD)
+
+    def shares(self, fob: np.ndarray) -> np.ndarray:
+        """Russian share of each buyer's crude at FOB discount ``fob`` (B,G) -> (B,4,G)."""
+        logit = self.base_logit[:, :, None] + self.beta * (fob - self.cap_wedge(fob))[:, None, :]
+        target = self.suitability * _sigmoid(logit)
+        return np.minimum(self.keep + self.mu * target, self.limit)
+
+    def demand(self, fob: np.ndarray) -> np.ndarray:
+        """Russian crude demanded at FOB discount ``fob`` (B,G), mb/d."""
+        return (self.shares(fob) * self.demand_mbd).sum(axis=1)
+
+
+def _buyer_risk(world: World, s: Structure) -> np.ndarray:
+    """Per-barrel risk cost each buyer's refiners weigh against the discount, (B,4), USD/bbl."""
+    risk = np.zeros((world.batch, len(CRUDE_BUYERS)))
+    risk[:, B_IND] = (world.product_ban * s.p("world.product_ban_cost_usd")
+                      + world.eu_secondary_on_ind * s.p("world.eu_secondary_cost_usd"))
+    return risk
+
+
+def clear_crude_market(world: World, s: Structure, refinements: int = 3):
+    """Find the FOB discount at which buyers take Russia's exports.
+
+    Demand is evaluated on the coarse :data:`DISCOUNT_GRID_USD` for the whole batch at once; the
+    crossing with Russia's (inelastic) supply is then refined by regula falsi inside its bracket.
+    If buyers will not take everything even at the top of the grid, Russia sells less (lost
+    barrels, which lift Brent); if they want more even at the bottom, the discount stays there
+    and shares are scaled down pro rata to the volume on offer.
+
+    Returns
+    -------
+    fob : (B,) FOB discount, USD/bbl
+    shares : (B,4) Russian share of each buyer's crude
+    sold_mbd : (B,) Russian crude sold, mb/d
+    delivered : (B,4) discount each buyer sees delivered (risk excluded), USD/bbl
+    """
+    curve = CrudeDemand(world, s)
+    supply = s.p("rus.crude_exports_mbd")
+    grid = DISCOUNT_GRID_USD
+    demand = curve.demand(np.broadcast_to(grid, (world.batch, grid.size)))
+    above = demand >= supply
+    k = np.clip(above.argmax(axis=1), 1, grid.size - 1)
+    rows = np.arange(world.batch)
+    lo, hi = grid[k - 1], grid[k]
+    d_lo, d_hi = demand[rows, k - 1], demand[rows, k]
+    for _ in range(refinements):
+        x = lo + (supply - d_lo) / np.maximum(d_hi - d_lo, 1e-12) * (hi - lo)
+        x = np.clip(x, lo, hi)
+        d_x = curve.demand(x[:, None])[:, 0]
+        up = d_x >= supply
+        hi, d_hi = np.where(up, x, hi), np.where(up, d_x, d_hi)
+        lo, d_lo = np.where(up, lo, x), np.where(up, d_lo, d_x)
+    fob = lo + np.clip((supply - d_lo) / np.maximum(d_hi - d_lo, 1e-12), 0.0, 1.0) * (hi - lo)
+    fob = np.where(~above.any(axis=1), grid[-1], fob)
+    fob = np.where(above[:, 0], grid[0], fob)
+    shares = curve.shares(fob[:, None])[:, :, 0]
+    wanted = (shares * s.crude_imports_mbd[None, :]).sum(axis=1)
+    rationed = np.where(wanted > supply, supply / np.maximum(wanted, 1e-12), 1.0)
+    delivered = fob[:, None] - curve.fixed_wedge + _buyer_risk(world, s) - curve.cap_wedge(fob[:, None])
+    return fob, shares * rationed[:, None], np.minimum(wanted, supply), delivered
+
+
+# ------------------------------------------------------------------------------- goods trade
+def trade_cost(world: World, s: Structure, t_eff: np.ndarray) -> np.ndarray:
+    """Iceberg trade-cost index ``(1+t)(1+f) exp(delta s) p_exporter``, (B,5,5)."""
+    friction = np.zeros_like(world.tariff)
+    ind_rus = (s.p("world.ind_rus_friction") - world.instc * s.p("world.instc_cost_cut")
+               - world.rupee_push * s.p("world.rupee_push_cost_cut"))
+    friction[:, IND, RUS] = ind_rus
+    friction[:, RUS, IND] = ind_rus
+    # A sanctioned exporter cuts prices to place its goods elsewhere (diversion).
+    export_weights = s.goods_flow_ref_usd_bn / s.goods_flow_ref_usd_bn.sum(axis=0, keepdims=True)
+    blocked = (world.sanction * export_weights[None]).sum(axis=1)  # (B,5) by exporter
+    price = np.exp(-s.p("world.sanction_diversion") * blocked)
+    return ((1.0 + t_eff) * (1.0 + friction) * np.exp(s.p("world.sanction_cost") * world.sanction)
+            * price[:, None, :])
+
+
+def target_goods_flows(world: World, s: Structure, cost: np.ndarray) -> np.ndarray:
+    """Armington target flows, (B,5,5), USD bn/yr: importers' spending split by CES shares.
+
+    Weights are calibrated so the reference costs reproduce the reference flows; the domestic
+    good (cost 1) absorbs what imports lose, so a tariff both diverts and destroys trade.
+    """
+    eps = s.p("world.trade_elasticity")
+    ref = s.goods_flow_ref_usd_bn
+    weights = ref * s.cost_ref ** eps                                   # (5,5), zero diagonal
+    domestic = s.absorption_ref_usd_bn - ref.sum(axis=1)                # (5,)
+    rel_cost = np.where(ref > 0, cost, 1.0) ** (-eps)
+    import_terms = weights[None] * rel_cost
+    denominator = domestic[None, :] + import_terms.sum(axis=2)          # (B,5)
+    years = (world.quarter + 1 - s.start_quarter) / 4.0
+    spending = s.absorption_ref_usd_bn * (1.0 + s.nominal_growth) ** years
+    return import_terms / denominator[:, :, None] * spending[None, :, None]
+
+
+def adjust_goods_flows(world: World, s: Structure, target: np.ndarray) -> np.ndarray:
+    """Partial adjustment in logs toward the target (Boehm et al. 2023), (B,5,5)."""
+    lam = s.p("world.trade_adjustment")
+    current = world.goods_flow_usd_bn
+    positive = (current > 0) & (target > 0)
+    log_new = np.log(np.where(positive, current, 1.0)) + lam * (
+        np.log(np.where(positive, target, 1.0)) - np.log(np.where(positive, current, 1.0)))
+    return np.where(positive, np.exp(log_new), 0.0)
+
+
+# -------------------------------------------------------------------------------------- arms
+def arms_target_shares(world: World, s: Structure) -> np.ndarray:
+    """India's target split of new arms orders by supplier (logit), (B,4)."""
+    a = world.affinity
+    utility = s.arms_base_utility[None, :] + s.p("world.arms_lockin") * world.arms_installed
+    utility = utility.copy()
+    ind = COUNTRIES.index("ind")
+    w_align = s.p("world.arms_alignment_weight")
+    utility[:, A_RUS] += (w_align * a[:, ind, COUNTRIES.index("rus")]
+                          + s.p("world.arms_coproduction_weight") * world.coproduction_offer
+                          - s.p("world.arms_caatsa_weight") * world.listed_seller_share * world.secondary_enforcement)
+    utility[:, A_USA] += w_align * a[:, ind, COUNTRIES.index("usa")] + world.arms_tilt_west
+    utility[:, A_EU] += w_align * a[:, ind, COUNTRIES.index("eu")] + world.arms_tilt_west
+    utility -= utility.max(axis=1, keepdims=True)
+    expu = np.exp(utility)
+    return expu / expu.sum(axis=1, keepdims=True)
+
+
+# -------------------------------------------------------------------------------- settlement
+def _logit(p):
+    p = np.clip(p, 1e-6, 1 - 1e-6)  # only to keep log finite at the exact bounds of a share
+    return np.log(p / (1 - p))
+
+
+def settlement_target(world: World, s: Structure) -> np.ndarray:
+    """Target share of India-Russia payments in rupees/roubles, (B,)."""
+    base = _logit(np.full(world.batch, s.p("rus.settlement_local_share")))
+    balance_excess = (world.rupee_balance_usd_bn - s.p("rus.rupee_balance_usd_bn")) / 10.0
+    # Western sanctions (SWIFT exclusions, dollar clearing) push payments into national currencies.
+    west = world.sanction[:, [USA, EU], RUS].mean(axis=1) - s.sanction_ref[[USA, EU], RUS].mean()
+    return _sigmoid(base + 1.5 * world.rupee_push + 1.0 * world.rupee_recycling
+                    + s.p("world.settlement_sanction_push") * west - balance_excess)
+
+
+# --------------------------------------------------------------------------------- alignment
+def coercion(world: World, s: Structure, t_eff: np.ndarray, flows: np.ndarray) -> np.ndarray:
+    """Coercion between each pair of players this quarter, (B,4,4), symmetric.
+
+    A tariff or sanction raised above the scenario's starting level, weighted by the share of
+    the target's exports it hits; EU secondary measures on Indian refiners weighted the same way.
+    """
+    players = [COUNTRIES.index(c) for c in COUNTRIES]
+    exports = flows.sum(axis=1)  # (B,5) by exporter
+    extra_t = np.maximum(t_eff - s.tariff_eff_ref[None], 0.0)
+    extra_s = np.maximum(world.sanction - s.sanction_ref[None], 0.0)
+    hit = (extra_t + extra_s) * flows / np.maximum(exports[:, None, :], 1e-9)  # importer coerces exporter
+    hit[:, EU, IND] += world.eu_secondary_on_ind * 0.2
+    c = hit[:, :4, :4][:, players][:, :, players]
+    return c + np.transpose(c, (0, 2, 1))
+
+
+def bilateral_trade(flows: np.ndarray) -> np.ndarray:
+    """Goods trade between players both ways, (B,4,4)."""
+    t = flows[:, :4, :4]
+    return t + np.transpose(t, (0, 2, 1))
+
+
+# ------------------------------------------------------------------------------------- step
+def step(world: World, s: Structure) -> World:
+    """Return the world one quarter later (does not modify ``world``)."""
+    new = world.copy()
+    new.quarter = world.quarter + 1
+    active = penalty_active(world, s)
+    new.penalty_active = active
+    t_eff = effective_tariff(world, s, active)
+
+    # Crude: clear the market, then Brent reacts to barrels Russia could not sell.
+    fob, shares, sold, delivered = clear_crude_market(world, s)
+    lost = np.maximum(s.p("rus.crude_exports_mbd") - sold, 0.0)
+    brent = (s.reference_brent(new.quarter) * (1.0 + world.oil_supply_shock)
+             * np.exp(s.p("world.brent_supply_multiplier") * lost / s.p("world.world_oil_supply_mbd")))
+    new.fob_discount_usd = fob
+    new.crude_share = shares
+    new.delivered_discount_usd = delivered
+    new.brent_usd = brent
+    new.rus_crude_sold_mbd = sold
+    full_share = shares / s.crude_suitability[None, :]
+    new.relationship = world.relationship + s.p("world.relationship_build") * (
+        s.p("world.relationship_max") * full_share - world.relationship)
+
+    # Goods trade.
+    cost = trade_cost(world, s, t_eff)
+    new.goods_flow_usd_bn = adjust_goods_flows(world, s, target_goods_flows(world, s, cost))
+
+    # Arms: orders move toward the logit target; pipeline and inventory follow with lags.
+    mu = s.p("world.arms_adjustment")
+    new.arms_order_share = world.arms_order_share + mu * (arms_target_shares(world, s) - world.arms_order_share)
+    lag = s.p("world.arms_delivery_lag_quarters")
+    new.arms_pipeline = world.arms_pipeline + (new.arms_order_share - world.arms_pipeline) / lag
+    turnover = 1.0 / (4.0 * s.p("world.arms_fleet_life_years"))
+    new.arms_installed = world.arms_installed + turnover * (new.arms_pipeline - world.arms_installed)
+
+    # Settlement: the local-currency share moves toward its target; idle rupees pile up.
+    new.settlement_local_share = world.settlement_local_share + s.p("world.settlement_adjustment") * (
+        settlement_target(world, s) - world.settlement_local_share)
+    crude_value_to_ind = (s.crude_imports_mbd[B_IND] * shares[:, B_IND] * BN_PER_MBD_USD
+                          * (brent - new.delivered_discount_usd[:, B_IND]))
+    surplus = crude_value_to_ind + new.goods_flow_usd_bn[:, IND, RUS] - new.goods_flow_usd_bn[:, RUS, IND]
+    inflow = new.settlement_local_share * s.p("world.rupee_unspent_fraction") * surplus / 4.0
+    drain = s.p("world.rupee_drain") + 0.10 * world.rupee_recycling
+    # A deficit is paid from the pile only as far as the pile goes (the rest in other currencies).
+    new.rupee_balance_usd_bn = np.maximum(world.rupee_balance_usd_bn * (1.0 - drain) + inflow, 0.0)
+
+    # Alignment: drift in atanh space toward the anchor, pushed by coercion, trade and deals.
+    off = ~np.eye(4, dtype=bool)
+    z = np.where(off, np.arctanh(np.where(off, world.affinity, 0.0)), 0.0)
+    z_anchor = np.where(off, np.arctanh(np.where(off, s.affinity_anchor, 0.0)), 0.0)
+    trade_change = np.log(np.maximum(bilateral_trade(new.goods_flow_usd_bn), 1e-9)) - np.log(
+        np.maximum(bilateral_trade(world.goods_flow_usd_bn), 1e-9))
+    z = (z + s.p("world.alignment_anchor_pull") * (z_anchor[None] - z)
+         - s.p("world.alignment_coercion") * coercion(world, s, t_eff, new.goods_flow_usd_bn)
+         + s.p("world.alignment_trade") * trade_change
+         + s.p("world.alignment_deal") * world.deal_bump)
+    new.affinity = np.where(off[None], np.tanh(z), 1.0)
+    new.deal_bump = np.zeros_like(world.deal_bump)
+    return new
+
+
+# ----------------------------------------------------------------------------------- metrics
+def metrics(world: World, s: Structure) -> dict[str, np.ndarray]:
+    """The quarterly table's columns for each world in the batch (arrays of shape (B,))."""
+    m: dict[str, np.ndarray] = {}
+    flows = world.goods_flow_usd_bn
+    ind_crude = s.crude_imports_mbd[B_IND]
+    rus_to_ind_mbd = ind_crude * world.crude_share[:, B_IND]
+    delivered_ind = world.delivered_discount_usd[:, B_IND]
+    m["tariff_usa_on_ind"] = statutory_tariff_usa_on_ind(world, world.penalty_active)
+    m["oil_penalty_in_force"] = world.penalty_active * (world.oil_penalty > 0)
+    m["crude_share_ind_from_rus"] = world.crude_share[:, B_IND]
+    m["crude_imports_ind_mbd"] = np.full(world.batch, ind_crude)
+    m["crude_imports_ind_from_rus_mbd"] = rus_to_ind_mbd
+    m["crude_share_row_from_rus"] = world.crude_share[:, CRUDE_BUYERS.index("row")]
+    m["crude_share_eu_from_rus"] = world.crude_share[:, CRUDE_BUYERS.index("eu")]
+    m["brent_usd"] = world.brent_usd
+    m["urals_price_fob_usd"] = world.brent_usd - world.fob_discount_usd
+    m["urals_discount_fob_usd"] = world.fob_discount_usd
+    m["urals_discount_delivered_ind_usd"] = delivered_ind
+    m["price_cap_usd"] = world.price_cap_usd
+    m["rus_crude_exports_mbd"] = world.rus_crude_sold_mbd
+    # Russia's netback: all barrels at the FOB price, less the extra discount it grants India.
+    m["russia_crude_revenue_usd_bn"] = BN_PER_MBD_USD * (
+        world.rus_crude_sold_mbd * (world.brent_usd - world.fob_discount_usd)
+        - rus_to_ind_mbd * world.extra_discount_ind_usd)
+    m["india_oil_savings_usd_bn"] = rus_to_ind_mbd * BN_PER_MBD_USD * delivered_ind
+    crude_value = rus_to_ind_mbd * BN_PER_MBD_USD * (world.brent_usd - delivered_ind)
+    m["exports_ind_to_rus_usd_bn"] = flows[:, RUS, IND]
+    m["exports_rus_to_ind_usd_bn"] = flows[:, IND, RUS] + crude_value
+    m["trade_ind_rus_usd_bn"] = m["exports_ind_to_rus_usd_bn"] + m["exports_rus_to_ind_usd_bn"]
+    m["exports_ind_to_usa_usd_bn"] = flows[:, USA, IND]
+    m["exports_ind_to_eu_usd_bn"] = flows[:, EU, IND]
+    m["exports_usa_to_ind_usd_bn"] = flows[:, IND, USA]
+    imports_orders = world.arms_order_share[:, [A_RUS, A_USA, A_EU]].sum(axis=1)
+    m["arms_share_ind_from_rus"] = world.arms_order_share[:, A_RUS] / imports_orders
+    pipe_imports = world.arms_pipeline[:, [A_RUS, A_USA, A_EU]].sum(axis=1)
+    m["arms_delivery_share_ind_from_rus"] = world.arms_pipeline[:, A_RUS] / pipe_imports
+    m["arms_share_ind_domestic"] = world.arms_order_share[:, A_DOM]
+    m["arms_sales_rus_to_ind_usd_bn"] = world.arms_pipeline[:, A_RUS] * s.p("world.arms_orders_usd_bn")
+    m["settlement_local_share_ind_rus"] = world.settlement_local_share
+    m["rupee_balance_usd_bn"] = world.rupee_balance_usd_bn
+    for i, j in COUNTRY_PAIRS:
+        m[f"alignment_{COUNTRIES[i]}_{COUNTRIES[j]}"] = world.affinity[:, i, j]
+    m["india_autonomy"] = india_autonomy(world, s)
+    return m
+
+
+def india_autonomy(world: World, s: Structure) -> np.ndarray:
+    """India's strategic autonomy in [0, 1]: diversification of crude, arms and export markets.
+
+    The mean of ``1 - HHI`` (rescaled by its maximum) over crude suppliers (Russia vs others),
+    arms suppliers and export markets, times the balance of India's affinity to the US and Russia.
+    """
+    crude = np.stack([world.crude_share[:, B_IND], 1.0 - world.crude_share[:, B_IND]], axis=1)
+    markets = world.goods_flow_usd_bn[:, :, IND]
+    markets = markets / np.maximum(markets.sum(axis=1, keepdims=True), 1e-9)
+
+    def diversity(p):
+        n = p.shape[1]
+        return (1.0 - (p ** 2).sum(axis=1)) / (1.0 - 1.0 / n)
+
+    div = (diversity(crude) + diversity(world.arms_order_share) + diversity(markets)) / 3.0
+    ind, usa, rus = COUNTRIES.index("ind"), COUNTRIES.index("usa"), COUNTRIES.index("rus")
+    balance = 1.0 - np.abs(world.affinity[:, ind, usa] - world.affinity[:, ind, rus]) / 2.0
+    return div * balance

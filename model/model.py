@@ -1,0 +1,286 @@
+"""The Mesa model: four countries play tariffs, sanctions and procurement, one quarter a step.
+
+A quarter goes like this (:meth:`GeopoliticsModel.step`):
+
+1. the scenario's events dated this quarter set policies (embargoes, caps, tariffs on their dates);
+2. every country values each move on its menu by rolling the world forward with it (all
+   countries' candidate moves in one batch) and picks one by its rule;
+3. the chosen moves apply together;
+4. the economy answers (:func:`model.economics.step`): the crude market clears, trade adjusts,
+   arms, payments and alignment move;
+5. the quarter's metrics and decisions are collected.
+
+The first row of the quarterly table is the calibrated starting state (for ``baseline``,
+2025Q4); each step adds the next quarter.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from agents.country import CountryAgent, Decision, Human, HumanMoveMissing, make_rule
+from agents.moves import Move, available_moves
+from agents.utility import utility_terms
+
+from . import calibration, economics, parameters
+from .calendar import quarter_label
+from .instruments import set_instrument
+from .nodes import B_IND, COUNTRIES
+from .parameters import InputError
+from .scenarios import Scenario, load_scenario
+
+DECISION_COLUMNS = ["quarter", "country", "move", "value", "runner_up", "reason",
+                    "rule", "probability", "runner_up_value", "best_move"]
+
+
+class GeopoliticsModel(mesa.Model):
+    """The US, Russia, India and the EU, quarter by quarter.
+
+    Parameters
+    ----------
+    scenario : str, path or Scenario
+        A preset name (``geogame scenarios``), the path of a TOML file, or a loaded scenario.
+    seed : int, optional
+        Seed of the random choices (agents choose stochastically). Same scenario, overrides and
+        seed give identical results.
+    overrides : dict or list of "key=value", optional
+        Settings on top of the scenario (``{"usa.oil_penalty_tariff_on_ind": 0}``), validated.
+    rules : dict, optional
+        Rule per country, ``"ai"``, ``"scripted"`` or ``"human"``, on top of the scenario's.
+
+    Examples
+    --------
+    >>> m = GeopoliticsModel(scenario="baseline", seed=1)
+    >>> m.run(quarters=20)
+    >>> m.metrics_frame()[["quarter", "crude_share_ind_from_rus"]].tail(1)  # doctest: +SKIP
+    """
+
+    def __init__(self, scenario: str | Path | Scenario = "baseline", seed: int | None = None,
+                 overrides: dict | list | None = None, rules: dict | None = None):
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+            raise InputError(f"seed = {seed!r} is not allowed; allowed whole numbers >= 0")
+        super().__init__(rng=None if seed is None else int(seed))
+        self.seed = seed
+        # Mesa 3.5 reserves `Model.scenario` for its experimental Scenario class, hence the name.
+        self.scenario_def = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+        self.overrides = normalise_overrides(overrides)
+        self.settings = {**parameters.defaults(), **self.scenario_def.settings, **self.overrides}
+        self.world, self.structure = calibration.build(self.scenario_def.base, self.settings, self.scenario_def.brent_path)
+        rule_names = {c: "ai" for c in COUNTRIES}
+        rule_names.update(self.scenario_def.rules)
+        for country, rule in (rules or {}).items():
+            if country not in COUNTRIES:
+                raise InputError(f"rules: country {country!r} is not known; allowed: {', '.join(COUNTRIES)}")
+            rule_names[country] = rule
+        self.countries: dict[str, CountryAgent] = {}
+        for country in COUNTRIES:
+            try:
+                rule = make_rule(rule_names[country])
+            except ValueError as exc:
+                raise InputError(f"rules: {country}: {exc}") from None
+            self.countries[country] = CountryAgent(self, country, rule)
+        self._events = {}
+        for event in self.scenario_def.events:
+            self._events.setdefault(event.quarter, []).append(event)
+        self.event_log: list[dict] = []
+        self.latest: dict[str, float] = {}
+        self._metric_rows: list[dict] = []
+        self._decision_rows: list[dict] = []
+        self.datacollector = mesa.DataCollector(tables={"decisions": DECISION_COLUMNS})
+        self._record()
+
+    # ------------------------------------------------------------------------------- calendar
+    @property
+    def quarter(self) -> int:
+        return self.world.quarter
+
+    @property
+    def quarter_label(self) -> str:
+        """The quarter the current state describes (``2025Q4`` at the start of the baseline)."""
+        return quarter_label(self.world.quarter)
+
+    @property
+    def quarter_label_next(self) -> str:
+        return quarter_label(self.world.quarter + 1)
+
+    # ------------------------------------------------------------------------------ the quarter
+    def step(self) -> None:
+        """Advance one quarter (see the module docstring for the order)."""
+        waiting = self.awaiting_moves()
+        if waiting:
+            raise HumanMoveMissing(waiting[0])
+        self._apply_events(self.world.quarter + 1)
+        decisions = self._decide()
+        for country, move in decisions:
+            move.apply(self.world, slice(0, 1))
+        self.world = economics.step(self.world, self.structure)
+        self._record()
+
+    def run(self, quarters: int | None = None) -> "GeopoliticsModel":
+        """Run ``quarters`` steps (default: the scenario's length); returns the model."""
+        quarters = self.scenario_def.quarters if quarters is None else quarters
+        self.scenario_def.check_run_length(quarters)
+        for _ in range(quarters):
+            self.step()
+        return self
+
+    def _apply_events(self, quarter: int) -> None:
+        for event in self._events.get(quarter, []):
+            for key, value in event.settings.items():
+                set_instrument(self.world, key, value)
+            self.event_log.append({"quarter": quarter_label(quarter), "note": event.note,
+                                   "settings": dict(event.settings), "source": event.source})
+
+    def _candidates(self) -> list[tuple[CountryAgent, list[Move]]]:
+        return [(agent, available_moves(agent.country, self.world)) for agent in self.countries.values()]
+
+    def evaluate(self, candidates: list[tuple[CountryAgent, list[Move]]]):
+        """Value every candidate move of every country in one batched look-ahead.
+
+        Returns, per country, the array of values and the dict of utility terms (summed over
+        that country's look-ahead), both indexed like its list of moves.
+        """
+        rows, owners = [], []
+        for agent, moves in candidates:
+            if agent.rule.needs_values:
+                for move in moves:
+                    rows.append(move)
+                    owners.append(agent)
+        if not rows:
+            return {}
+        batch = self.world.repeat(len(rows))
+        for i, move in enumerate(rows):
+            move.apply(batch, slice(i, i + 1))
+        horizon = max(agent.lookahead for agent in set(owners))
+        index = {a.country: np.array([i for i, o in enumerate(owners) if o is a]) for a in set(owners)}
+        totals: dict[str, dict[str, np.ndarray]] = {c: {} for c in index}
+        for h in range(horizon):
+            batch = economics.step(batch, self.structure)
+            m = economics.metrics(batch, self.structure)
+            for country, idx in index.items():
+                if h >= self.countries[country].lookahead:
+                    continue
+                for name, value in utility_terms(country, batch, m, self.structure).items():
+                    totals[country][name] = totals[country].get(name, 0.0) + value[idx]
+        result = {}
+        for agent, moves in candidates:
+            if agent.country not in index:
+                continue
+            terms = totals[agent.country]
+            cost = self.structure.p(f"{agent.country}.audience_cost_usd_bn")
+            terms["audience_cost"] = np.array([-cost if m.backs_down(self.world) else 0.0 for m in moves])
+            values = sum(terms.values())
+            result[agent.country] = (np.asarray(values, dtype=float), terms)
+        return result
+
+    def _decide(self) -> list[tuple[str, Move]]:
+        candidates = self._candidates()
+        valued = self.evaluate(candidates)
+        chosen = []
+        for agent, moves in candidates:
+            values, terms = valued.get(agent.country, (np.zeros(len(moves)), {}))
+            decision = agent.decide(moves, values, terms, self.world, self._context(agent.country))
+            self._decision_rows.append(decision.row())
+            self.datacollector.add_table_row("decisions", decision.row())
+            chosen.append((agent.country, moves[[m.name for m in moves].index(decision.move)]))
+        return chosen
+
+    def _context(self, country: str) -> str:
+        m = self.latest
+        if country == "ind":
+            return (f"Context: the delivered discount of ${m['urals_discount_delivered_ind_usd']:.1f}/bbl is worth "
+                    f"${m['india_oil_savings_usd_bn']:.1f}bn a year; the US tariff on Indian goods is "
+                    f"{m['tariff_usa_on_ind']:.0%}; Russia supplies {m['crude_share_ind_from_rus']:.0%} of India's crude.")
+        if country == "usa":
+            return (f"Context: Russia supplies {m['crude_share_ind_from_rus']:.0%} of India's crude; Russia's crude "
+                    f"revenue runs at ${m['russia_crude_revenue_usd_bn']:.0f}bn a year; India exports "
+                    f"${m['exports_ind_to_usa_usd_bn']:.0f}bn a year to the US.")
+        if country == "rus":
+            return (f"Context: India takes {m['crude_imports_ind_from_rus_mbd']:.2f} mb/d; the FOB discount is "
+                    f"${m['urals_discount_fob_usd']:.1f}/bbl; crude revenue ${m['russia_crude_revenue_usd_bn']:.0f}bn a year.")
+        return (f"Context: the price cap is ${m['price_cap_usd']:.2f}; Urals sells at ${m['urals_price_fob_usd']:.1f} at "
+                f"the port; Russia's crude revenue runs at ${m['russia_crude_revenue_usd_bn']:.0f}bn a year.")
+
+    # ---------------------------------------------------------------------------- human play
+    def set_rule(self, country: str, rule: str) -> None:
+        """Change how a country decides from now on (``ai``, ``scripted`` or ``human``)."""
+        if country not in self.countries:
+            raise InputError(f"country {country!r} is not known; allowed: {', '.join(COUNTRIES)}")
+        try:
+            self.countries[country].rule = make_rule(rule)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+
+    def awaiting_moves(self) -> list[str]:
+        """Countries played by a person who have not yet submitted this quarter's move."""
+        return [c for c, a in self.countries.items() if isinstance(a.rule, Human) and a.rule.pending is None]
+
+    def submit_move(self, country: str, move: str) -> None:
+        """Queue a person's move for ``country`` (it must be available now)."""
+        names = [m.name for m in available_moves(country, self.world)]
+        if move not in names:
+            raise InputError(f"move {move!r} is not available to {country} in {self.quarter_label_next}; "
+                             f"allowed: {', '.join(names)}")
+        self.countries[country].submit(move)
+
+    def menu(self, country: str) -> list[Move]:
+        """Moves available to ``country`` this quarter."""
+        return available_moves(country, self.world)
+
+    def advice(self, country: str) -> pd.DataFrame:
+        """The model's value of each available move for ``country`` now (does not change the run)."""
+        agent = self.countries[country]
+        moves = available_moves(country, self.world)
+        saved_rule = agent.rule
+        agent.rule = make_rule("ai")
+        try:
+            values, terms = self.evaluate([(agent, moves)])[country]
+        finally:
+            agent.rule = saved_rule
+        rationality = self.structure.p(f"{country}.rationality")
+        z = np.exp(rationality * (values - values.max()))
+        return pd.DataFrame({"move": [m.name for m in moves], "label": [m.label for m in moves],
+                             "kind": [m.kind for m in moves], "value": values,
+                             "probability": z / z.sum()})
+
+    # --------------------------------------------------------------------------------- output
+    def _record(self) -> None:
+        m = economics.metrics(self.world, self.structure)
+        row = {"quarter": self.quarter_label}
+        row.update({k: float(v[0]) for k, v in m.items()})
+        self.latest = row
+        self._metric_rows.append(row)
+
+    def metrics_frame(self) -> pd.DataFrame:
+        """The quarterly table: one row a quarter, the starting state first."""
+        return pd.DataFrame(self._metric_rows)
+
+    def decisions_frame(self) -> pd.DataFrame:
+        """Every decision so far: quarter, country, move, value, runner-up, reason and more."""
+        return pd.DataFrame(self._decision_rows, columns=DECISION_COLUMNS)
+
+    def events_frame(self) -> pd.DataFrame:
+        """The scenario events applied so far."""
+        return pd.DataFrame(self.event_log, columns=["quarter", "note", "settings", "source"])
+
+    def scenario_toml(self) -> str:
+        """A scenario file that reproduces this run's settings (scenario plus overrides)."""
+        from .scenario_writer import scenario_with_overrides
+        return scenario_with_overrides(self.scenario_def, self.overrides,
+                                       {c: a.rule.name for c, a in self.countries.items()})
+
+
+def normalise_overrides(overrides: dict | list | None) -> dict[str, float]:
+    """Validate overrides given as a dict or a list of ``"key=value"`` strings."""
+    if overrides is None:
+        return {}
+    if isinstance(overrides, dict):
+        return {k: parameters.check_value(k, v) for k, v in overrides.items()}
+    out = {}
+    for text in overrides:
+        key, value = parameters.parse_assignment(text)
+        out[key] = value
+    return out

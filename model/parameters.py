@@ -1,0 +1,355 @@
+"""Every setting of the model in one registry: value, allowed range, unit, kind and source.
+
+A *setting* is anything a scenario file, a ``--set`` override, a slider or a sweep may change.
+Its key is ``<owner>.<name>`` where the owner is a player (``usa``, ``rus``, ``ind``, ``eu``) or
+``world``. Two families:
+
+* ``policy``/``state`` settings are the starting values of instruments and of the world's state
+  (a tariff, the price cap, India's Russian crude share). Agents and scripted events move them
+  during a run.
+* ``calibrated``, ``literature`` and ``judgement`` settings are behavioural and economic
+  parameters that stay fixed during a run.
+
+The ``kind`` says where a value comes from: ``data`` (an observed figure: source and date given),
+``calibrated`` (fitted to the target named in ``source``), ``literature`` (the paper cited) or
+``judgement`` (a modelling choice; exposed so that it can be varied).
+"""
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass
+
+KINDS = ("data", "calibrated", "literature", "judgement")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One entry of the registry."""
+
+    key: str
+    default: float
+    low: float
+    high: float
+    unit: str
+    kind: str
+    source: str
+    description: str
+    integer: bool = False
+
+    @property
+    def owner(self) -> str:
+        return self.key.split(".", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.key.split(".", 1)[1]
+
+
+class InputError(ValueError):
+    """Bad input from a user (scenario file, override, flag): the message says what and what is allowed."""
+
+
+class SettingError(InputError):
+    """A setting's key or value is not allowed. The message names key, value and what is allowed."""
+
+
+def _s(key, default, low, high, unit, kind, source, description, integer=False) -> Setting:
+    assert kind in KINDS, kind
+    return Setting(key, float(default), float(low), float(high), unit, kind, source, description, integer)
+
+
+_SETTINGS: list[Setting] = [
+    # ---------------------------------------------------------------- United States: instruments
+    _s("usa.base_tariff_on_ind", 0.25, 0, 2, "fraction", "data",
+       "EO 'Further Modifying the Reciprocal Tariff Rates', 31 Jul 2025 (dtnext, mondaq 2025-07-31)",
+       "US 'reciprocal' tariff on Indian goods, in force from 7 Aug 2025"),
+    _s("usa.oil_penalty_tariff_on_ind", 0.25, 0, 2, "fraction", "data",
+       "EO 14329, 6 Aug 2025, effective 27 Aug 2025 (ABP Live, NDTV Profit 2025-08-06)",
+       "Additional US tariff on Indian goods while India buys Russian crude"),
+    _s("usa.oil_penalty_threshold", 0.05, 0, 1, "share of India's crude imports", "judgement",
+       "EO 14329 penalises any purchase; 5% reads 'keeps buying' as more than token cargoes",
+       "India's Russian crude share above which the US oil penalty applies"),
+    _s("usa.tariff_exempt_share_ind", 0.30, 0, 1, "share of India's exports to the US", "data",
+       "GTRI 2025 (about 30% exempt: pharmaceuticals, electronics); UBS put $24bn of $87bn outside",
+       "Share of Indian exports to the US exempt from the 2025 tariffs (Annex II, s.232 goods)"),
+    _s("usa.tariff_on_eu", 0.15, 0, 2, "fraction", "data",
+       "US-EU framework agreement, 27 Jul 2025: 15% ceiling on most EU goods",
+       "US tariff on EU goods"),
+    _s("usa.tariff_on_row", 0.17, 0, 2, "fraction", "judgement",
+       "trade-weighted average of 2025 reciprocal rates on other partners (judgement, Yale Budget Lab range 15-18%)",
+       "US average tariff on the rest of the world"),
+    _s("usa.crude_embargo", 1.0, 0, 1, "share of Russian crude barred", "data",
+       "EO 14066, 8 Mar 2022", "US ban on imports of Russian crude"),
+    _s("usa.listed_seller_share", 0.70, 0, 1, "share of Russian crude exports", "data",
+       "OFAC: Gazprom Neft and Surgutneftegas (10 Jan 2025), Rosneft and Lukoil (22 Oct 2025) (policy_timeline.csv)",
+       "Share of Russian crude sold by sellers on the US sanctions list"),
+    _s("usa.secondary_enforcement", 0.50, 0, 1, "0-1 intensity", "judgement",
+       "wind-down GL 126 to 21 Nov 2025; banks' secondary-sanctions risk (policy_timeline.csv)",
+       "How hard the US enforces its listings against foreign buyers and banks"),
+    _s("usa.sanction_intensity_on_rus", 0.90, 0, 1, "0-1 intensity", "judgement",
+       "US goods trade with Russia fell about 90% 2021-2024 (US Census: $36bn to $3.5bn)",
+       "US sanctions on Russian goods (trade-cost wedge exp(delta * s))"),
+    _s("usa.deal_offer", 0.0, 0, 1, "0/1", "judgement",
+       "what-if: a lower tariff in exchange for a Russian-crude ceiling (reported US-India talks, autumn 2025)",
+       "1 if the US offers India the tariff-for-ceiling deal at the start", integer=True),
+    _s("usa.deal_tariff_on_ind", 0.15, 0, 2, "fraction", "judgement",
+       "what-if: roughly the rate of comparable Asian partners' 2025 deals (15-20%)",
+       "Total US tariff on India under the deal"),
+    _s("usa.deal_crude_ceiling", 0.10, 0, 1, "share of crude imports", "judgement",
+       "what-if: back to about the FY2022-23 share (RBI 19%) or lower",
+       "Russian crude share India must stay under to keep the deal"),
+    # ---------------------------------------------------------------- European Union: instruments
+    _s("eu.price_cap_usd", 47.60, 0, 200, "USD/bbl", "data",
+       "EU 18th package, dynamic cap in force 3 Sep 2025 (Kyiv Independent 2025-08-06)",
+       "Price cap on Russian seaborne crude"),
+    _s("eu.cap_enforcement", 0.60, 0, 1, "0-1 intensity", "judgement",
+       "partial: shadow fleet carries most cargoes (Spiro et al. 2025); vessel listings 557 by Oct 2025",
+       "How effectively the cap denies Western shipping and insurance"),
+    _s("eu.crude_embargo", 0.90, 0, 1, "share of pre-war Russian crude barred", "data",
+       "EU seaborne embargo from 5 Dec 2022, pipeline exemption (about 10% of pre-war volume)",
+       "EU embargo on Russian crude"),
+    _s("eu.sanction_intensity_on_rus", 0.90, 0, 1, "0-1 intensity", "calibrated",
+       "EU imports from Russia fell about 85% after 2022 (Eurostat)",
+       "EU sanctions on Russian goods"),
+    _s("eu.product_ban", 0.0, 0, 1, "0-1 (in force = 1)", "data",
+       "EU ban on products refined from Russian crude in third countries from 21 Jan 2026 (18th package)",
+       "EU ban on fuels refined from Russian crude in third countries"),
+    _s("eu.secondary_on_ind", 0.0, 0, 1, "0-1 intensity", "judgement",
+       "what-if: 3 Indian entities listed in the 19th package (Oct 2025); broader measures not taken",
+       "EU secondary measures on Indian refiners that buy Russian crude"),
+    _s("eu.tariff_on_ind", 0.04, 0, 2, "fraction", "judgement",
+       "EU average applied tariff on Indian goods (MFN/GSP mix, WTO tariff profiles)",
+       "EU tariff on Indian goods"),
+    # ---------------------------------------------------------------- India: instruments and state
+    _s("ind.crude_share_from_rus", 0.351, 0, 1, "share of crude imports", "data",
+       "CPR India from DGCIS, FY2024-25 (35.1% by value, 35.8% by volume), 2025-09-19",
+       "Russia's share of India's crude imports at the start"),
+    _s("ind.crude_ceiling", 1.0, 0, 1, "share of crude imports", "judgement",
+       "no government ceiling in 2025", "Government ceiling on the Russian share of India's crude"),
+    _s("ind.tariff_on_usa", 0.12, 0, 2, "fraction", "judgement",
+       "India's trade-weighted applied tariff, about 12% (WTO tariff profiles 2024)",
+       "Indian tariff on US goods"),
+    _s("ind.rupee_settlement_push", 0.0, 0, 1, "0-1 intensity", "judgement",
+       "policy lever for the $100bn-by-2030 programme (summit 2025-12-05)",
+       "India-Russia trade push: rupee settlement, credit lines, export promotion"),
+    _s("ind.instc", 0.0, 0, 1, "0-1 (corridor fully working = 1)", "judgement",
+       "INSTC volumes small and uncertain (Trend.az 2023, low confidence)",
+       "North-South transport corridor in use"),
+    _s("ind.arms_tilt_west", 0.0, -2, 2, "logit units", "judgement",
+       "policy bias of arms orders towards Western suppliers (negative: towards Russia)",
+       "India's arms-procurement tilt"),
+    _s("ind.crude_imports_mbd", 4.9, 0.5, 10, "mb/d", "data",
+       "PPAC, FY2024-25 (MODEL_NOTES.md)", "India's crude imports"),
+    # ---------------------------------------------------------------- Russia: instruments and state
+    _s("rus.extra_discount_ind_usd", 0.0, 0, 30, "USD/bbl", "judgement",
+       "Rosneft-Reliance contract at Dubai minus $3 (Reuters 2024-12-12) shows such terms exist",
+       "Extra discount Russia offers Indian buyers"),
+    _s("rus.coproduction_offer", 0.5, 0, 1, "0-1 intensity", "judgement",
+       "BrahMos, Su-30MKI at HAL, AK-203: existing joint production (MODEL_NOTES.md)",
+       "Russian technology transfer and co-production offered to India"),
+    _s("rus.rupee_recycling", 0.0, 0, 1, "0-1 intensity", "judgement",
+       "Russian reinvestment of rupee balances (bonds, projects) is discussed, little done",
+       "Russia reinvests its rupee balance in India"),
+    _s("rus.crude_exports_mbd", 4.7, 1, 8, "mb/d", "data",
+       "IEA/Kpler: about 4.7 mb/d of crude exports in 2025 (MODEL_NOTES.md; IEA OMR Dec 2025)",
+       "Russia's crude exports (short-run inelastic)"),
+    _s("rus.rupee_balance_usd_bn", 8.0, 0, 500, "USD bn", "judgement",
+       "press estimates of unspent rupee balances vary widely (Reuters 2023-05: Moscow wary of surplus)",
+       "Russia's unspendable rupee balance at the start"),
+    _s("rus.settlement_local_share", 0.90, 0, 1, "share of payments", "data",
+       "Manturov via Interfax 2025-08-20: >90% in national currencies (Russian claim, medium confidence)",
+       "Share of India-Russia payments settled in rupees and roubles"),
+    # ---------------------------------------------------------------- world
+    _s("world.brent_usd", 62.85, 10, 300, "USD/bbl", "data",
+       "EIA Dec-2025 STEO, 2025Q4 derived (calibration_targets.csv BRENT_Q, low confidence)",
+       "Reference Brent price (before any loss of Russian supply)"),
+    _s("world.oil_supply_shock", 0.0, -0.3, 0.3, "fraction of Brent", "judgement",
+       "scenario lever for an oil price shock", "Shock to the reference Brent price (0.2 = +20%)"),
+    _s("world.world_oil_supply_mbd", 103.0, 50, 150, "mb/d", "data",
+       "IEA Oil Market Report 2025: world supply about 103 mb/d", "World oil supply"),
+    _s("world.trade_elasticity", 2.0, 0.5, 8, "-", "literature",
+       "Boehm, Levchenko & Pandalai-Nayar, AER 2023: long-run trade elasticity about 2",
+       "Long-run Armington elasticity of goods trade to trade costs"),
+    _s("world.trade_adjustment", 0.11, 0.02, 1, "per quarter", "literature",
+       "Boehm et al. 2023: elasticity 0.76 after one year, about 2 in the long run => 0.11 per quarter",
+       "Share of the gap to target trade flows closed each quarter"),
+    _s("world.sanction_cost", 0.95, 0, 3, "log cost at full sanction", "calibrated",
+       "EU imports from Russia fell about 85% after 2022 (Eurostat): exp(-2 * 0.95) = 0.15",
+       "Trade-cost wedge of full sanctions, delta in exp(delta * s)"),
+    _s("world.sanction_diversion", 1.0, 0, 3, "-", "calibrated",
+       "growth of India's non-oil imports from Russia FY2021-22 to FY2024-25 (Commerce Ministry)",
+       "How far a sanctioned exporter cuts prices to divert its goods to open markets"),
+    _s("world.crude_share_adjustment", 0.35, 0.05, 1, "per quarter", "calibrated",
+       "hindcast: India's Russian share 2% (FY2021-22) to 19% (FY2022-23), RBI",
+       "Share of the gap to their target Russian share that buyers close each quarter"),
+    _s("world.crude_discount_sensitivity", 0.45, 0.05, 2, "logit units per USD/bbl", "calibrated",
+       "hindcast: FY anchors of India's Russian share (RBI; CPR India)",
+       "How strongly refiners' Russian share responds to the delivered discount"),
+    _s("world.relationship_build", 0.08, 0, 0.5, "per quarter", "calibrated",
+       "hindcast: India keeps ~35% Russian crude at a $3-6 delivered discount in 2024-25",
+       "Speed at which buying builds relationship capital (contracts, Nayara, payment channels)"),
+    _s("world.relationship_max", 2.0, 0, 5, "logit units", "calibrated",
+       "hindcast, as above", "Relationship capital of a buyer at its maximum Russian share"),
+    _s("world.cap_wedge_usd", 15.0, 0, 40, "USD/bbl", "calibrated",
+       "2023: FOB discount about $28 vs about $12 delivered to India (Reuters, Argus)",
+       "Extra freight and insurance on Russian crude when the cap binds and is fully enforced"),
+    _s("world.listing_wedge_usd", 36.0, 0, 80, "USD/bbl", "calibrated",
+       "Dec 2025: FOB discount about $22 at Russian ports vs about $6 delivered to India (Reuters, Argus)",
+       "Intermediaries' and shadow fleet's margin when all sellers are listed and enforcement is full"),
+    _s("world.brent_supply_multiplier", 4.0, 0, 10, "% Brent per % world supply lost", "literature",
+       "short-run supply 0.1, demand -0.13 (Caldara, Cavallo & Iacoviello 2019; Baumeister & Hamilton 2019)",
+       "How much Brent rises when Russian barrels are lost"),
+    _s("world.arms_adjustment", 0.20, 0.02, 1, "per quarter", "judgement",
+       "procurement cycles of several years", "Share of the gap to target arms-order shares closed each quarter"),
+    _s("world.arms_lockin", 3.0, 0, 10, "logit units", "calibrated",
+       "SIPRI: Russia's share of India's arms imports 76% (2009-13) to 36% (2020-24)",
+       "Weight of the installed base (60-70% Russian-origin) in new arms orders"),
+    _s("world.arms_delivery_lag_quarters", 12, 1, 40, "quarters", "judgement",
+       "deliveries lag orders by years (S-400: ordered 2018, 3 of 5 delivered by 2025)",
+       "Mean lag from arms order to delivery", integer=True),
+    _s("world.arms_orders_usd_bn", 4.0, 0.5, 20, "USD bn/year", "judgement",
+       "India 8-10% of world arms imports (SIPRI 2024), about $3-5bn a year",
+       "India's arms import orders"),
+    _s("world.alignment_anchor_pull", 0.05, 0, 1, "per quarter", "judgement",
+       "slow pull to an anchor such as UN voting ideal points (Bailey, Strezhnev & Voeten 2017)",
+       "Speed at which affinity returns to its anchor"),
+    _s("world.alignment_coercion", 0.6, 0, 5, "per unit of trade coerced", "judgement",
+       "direction from MODEL_NOTES.md; size judged so the 50% tariff costs ~0.1 US-India affinity a year",
+       "How much tariffs and sanctions aimed at a partner lower affinity"),
+    _s("world.alignment_trade", 0.3, 0, 5, "per log change of trade", "literature",
+       "Flores-Macias & Kreps 2013: trade dependence raises foreign-policy affinity (small, positive)",
+       "How much growing bilateral trade raises affinity"),
+    _s("world.alignment_deal", 0.08, 0, 1, "per deal", "judgement",
+       "deals and summits raise affinity (MODEL_NOTES.md)", "Affinity gained by a concluded deal"),
+    _s("world.product_ban_cost_usd", 4.0, 0, 30, "USD/bbl", "judgement",
+       "India exports about $15bn a year of fuels to the EU (Kpler 2025); the ban forces segregation or lost sales",
+       "Cost per barrel of Russian crude to Indian refiners when the EU product ban is in force"),
+    _s("world.eu_secondary_cost_usd", 10.0, 0, 40, "USD/bbl", "judgement",
+       "what-if lever; sized like the US listing's effect on Indian buying (Kpler 2025-11)",
+       "Cost per barrel to Indian refiners of EU secondary measures at full intensity"),
+    _s("world.ind_rus_friction", 0.15, 0, 1, "fraction of value", "judgement",
+       "payment, insurance and logistics frictions in India-Russia trade (Reuters 2023-05-04 on rupee talks)",
+       "Extra trade cost between India and Russia at the start"),
+    _s("world.instc_cost_cut", 0.10, 0, 0.5, "fraction of value", "judgement",
+       "INSTC cuts transit time and cost by about 30-40% (Russian transport ministry); freight ~1/3 of the gap",
+       "Cut in India-Russia trade cost when the corridor is fully used"),
+    _s("world.rupee_push_cost_cut", 0.08, 0, 0.5, "fraction of value", "judgement",
+       "rupee vostro accounts, credit lines and export promotion (summit programme 2025-12-05)",
+       "Cut in India-Russia trade cost from a full trade and rupee push"),
+    _s("world.settlement_adjustment", 0.25, 0.02, 1, "per quarter", "judgement",
+       "payment channels change over a year or two", "Share of the gap to target settlement share closed each quarter"),
+    _s("world.settlement_sanction_push", 4.0, 0, 10, "logit units per unit sanction", "calibrated",
+       "national-currency settlement about 90% by 2024-25 (Manturov, Interfax 2025-08-20) after SWIFT exclusions",
+       "How strongly Western sanctions push India-Russia payments into national currencies"),
+    _s("world.rupee_unspent_fraction", 0.05, 0, 1, "share of Russia's surplus", "judgement",
+       "most of the surplus is converted via AED/CNY; press estimates of idle rupees in the $ bn range",
+       "Share of Russia's surplus with India that piles up as rupees it cannot spend"),
+    _s("world.rupee_drain", 0.07, 0, 1, "per quarter", "judgement",
+       "Russia spends or invests part of its rupee pile each quarter", "Share of the rupee balance spent each quarter"),
+    _s("world.arms_alignment_weight", 2.0, 0, 10, "logit units per unit affinity", "judgement",
+       "MODEL_NOTES.md: alignment enters the supplier logit", "Weight of affinity in India's choice of arms supplier"),
+    _s("world.arms_coproduction_weight", 1.0, 0, 10, "logit units", "judgement",
+       "technology transfer and joint production (BrahMos, AK-203)", "Weight of co-production offers in arms orders"),
+    _s("world.arms_caatsa_weight", 1.0, 0, 10, "logit units", "judgement",
+       "CAATSA s.231 risk (US on China's EDD 2018; no determination on India's S-400, 2022)",
+       "Weight of US secondary-sanctions risk on Russian arms orders"),
+    _s("world.arms_fleet_life_years", 20, 2, 60, "years", "judgement",
+       "typical service life of major platforms", "Average life of India's inventory (installed base turnover)", integer=True),
+    # ---------------------------------------------------------------- agents' behaviour
+    *[
+        _s(f"{c}.rationality", 2.0, 0, 50, "1/(USD bn per quarter)", "judgement",
+           "quantal response (McKelvey & Palfrey 1995); weakly identified by 2022-25 moves",
+           f"{name}'s rationality: 0 picks moves at random, large values pick the best move")
+        for c, name in (("usa", "US"), ("rus", "Russia"), ("ind", "India"), ("eu", "EU"))
+    ],
+    *[
+        _s(f"{c}.lookahead_quarters", 2, 1, 8, "quarters", "judgement",
+           "short horizon of governments (MODEL_NOTES.md)",
+           f"How many quarters {name} rolls the world forward to value a move", integer=True)
+        for c, name in (("usa", "the US"), ("rus", "Russia"), ("ind", "India"), ("eu", "the EU"))
+    ],
+    *[
+        _s(f"{c}.audience_cost_usd_bn", 1.5, 0, 20, "USD bn", "judgement",
+           "Fearon 1994: backing down under public pressure is costly",
+           f"{name}'s one-off cost of backing down")
+        for c, name in (("usa", "US"), ("rus", "Russia"), ("ind", "India"), ("eu", "EU"))
+    ],
+    _s("usa.weight_rus_revenue", 0.15, 0, 2, "USD bn per USD bn", "judgement",
+       "the West values lower Russian oil revenue (MODEL_NOTES.md); loosely identified",
+       "Value to the US of a dollar less of Russian oil revenue"),
+    _s("eu.weight_rus_revenue", 0.25, 0, 2, "USD bn per USD bn", "judgement",
+       "as above; the EU's exposure to the war is larger", "Value to the EU of a dollar less of Russian oil revenue"),
+    _s("usa.weight_alignment_ind", 8.0, 0, 100, "USD bn per unit affinity", "judgement",
+       "India as a partner against China (Quad); loosely identified", "US value of affinity with India"),
+    _s("eu.weight_alignment_ind", 4.0, 0, 100, "USD bn per unit affinity", "judgement",
+       "FTA talks relaunched 2022, target end-2025 (policy_timeline.csv); loosely identified",
+       "EU value of affinity with India"),
+    _s("rus.weight_alignment_ind", 8.0, 0, 100, "USD bn per unit affinity", "judgement",
+       "Russia's need for a large buyer and partner", "Russia's value of affinity with India"),
+    _s("ind.weight_autonomy", 10.0, 0, 100, "USD bn per unit", "judgement",
+       "strategic autonomy as diversification (1 - Herfindahl) of crude, arms and export markets",
+       "India's value of strategic autonomy"),
+    _s("ind.weight_alignment", 4.0, 0, 100, "USD bn per unit affinity", "judgement",
+       "India values good relations with both the US and Russia", "India's value of affinity with the US and Russia"),
+    _s("rus.weight_rupee_balance", 0.05, 0, 1, "USD bn per USD bn per quarter", "judgement",
+       "opportunity cost of unspendable rupees (Reuters 2023-05-04)", "Russia's cost of holding rupees"),
+]
+
+SETTINGS: dict[str, Setting] = {s.key: s for s in _SETTINGS}
+OWNERS = ("usa", "rus", "ind", "eu", "world")
+
+
+def setting(key: str) -> Setting:
+    """Return the registry entry for ``key`` or raise :class:`SettingError` suggesting the nearest key."""
+    if key in SETTINGS:
+        return SETTINGS[key]
+    near = difflib.get_close_matches(key, SETTINGS.keys(), n=1, cutoff=0.5)
+    hint = f"; did you mean {near[0]!r}?" if near else "; see `geogame params` for the list"
+    raise SettingError(f"unknown setting {key!r}{hint}")
+
+
+def check_value(key: str, value: object, where: str = "") -> float:
+    """Validate one value for ``key`` and return it as a float.
+
+    Raises
+    ------
+    SettingError
+        Naming the key, the value and the allowed range. Values are never clamped.
+    """
+    spec = setting(key)
+    prefix = f"{where}: " if where else ""
+    if isinstance(value, bool):
+        value = float(value)
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise SettingError(f"{prefix}{key} = {value!r} is not a number; allowed {_range(spec)}") from None
+    if not isinstance(value, (int, float)):
+        raise SettingError(f"{prefix}{key} = {value!r} is not a number; allowed {_range(spec)}")
+    value = float(value)
+    if not math.isfinite(value) or not spec.low <= value <= spec.high:
+        raise SettingError(f"{prefix}{key} = {value:g} is out of range; allowed {_range(spec)}")
+    if spec.integer and value != int(value):
+        raise SettingError(f"{prefix}{key} = {value:g} must be a whole number; allowed {_range(spec)}")
+    return value
+
+
+def _range(spec: Setting) -> str:
+    kind = "whole numbers" if spec.integer else "values"
+    return f"{kind} from {spec.low:g} to {spec.high:g} ({spec.unit})"
+
+
+def parse_assignment(text: str) -> tuple[str, float]:
+    """Parse ``"usa.oil_penalty_tariff_on_ind=0"`` into a validated ``(key, value)`` pair."""
+    if "=" not in text:
+        raise SettingError(f"override {text!r} is not of the form owner.name=value (for example eu.price_cap_usd=40)")
+    key, _, raw = text.partition("=")
+    key = key.strip()
+    return key, check_value(key, raw)
+
+
+def defaults() -> dict[str, float]:
+    """All settings at their registry defaults (the December 2025 baseline)."""
+    return {k: s.default for k, s in SETTINGS.items()}

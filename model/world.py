@@ -1,0 +1,134 @@
+"""The world's state: policy instruments in force and the economy they act on.
+
+Every array has a leading *batch* axis of length ``B``. The running model holds ``B = 1``;
+an agent valuing its candidate moves copies the world ``B = n_moves`` times, applies one move to
+each copy and rolls all copies forward together (:func:`model.economics.step` is vectorised
+over the batch). Matrices over nodes are ``[importer, exporter]``; see :mod:`model.nodes`.
+
+:class:`Structure` holds what does not change during a run: reference flows and costs the trade
+block is calibrated to, buyers' crude demand, intercepts, the Brent path and the parameters.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+
+import numpy as np
+
+
+@dataclass
+class World:
+    """State of the world at the end of a quarter (batched; see module docstring)."""
+
+    quarter: int
+    # --- instruments (policies in force) -------------------------------------------------
+    tariff: np.ndarray                  # (B,5,5) statutory base tariff, importer on exporter, fraction
+    oil_penalty: np.ndarray             # (B,) US penalty tariff on India while it buys Russian crude
+    oil_penalty_threshold: np.ndarray   # (B,) India's Russian share above which the penalty applies
+    sanction: np.ndarray                # (B,5,5) goods sanctions, importer on exporter, 0-1
+    crude_embargo: np.ndarray           # (B,4) share of Russian crude each buyer bars (CRUDE_BUYERS)
+    price_cap_usd: np.ndarray           # (B,) USD/bbl
+    cap_enforcement: np.ndarray         # (B,) 0-1
+    listed_seller_share: np.ndarray     # (B,) share of Russian crude sold by listed sellers
+    secondary_enforcement: np.ndarray   # (B,) 0-1
+    product_ban: np.ndarray             # (B,) EU ban on products refined from Russian crude, 0-1
+    eu_secondary_on_ind: np.ndarray     # (B,) EU secondary measures on Indian refiners, 0-1
+    crude_ceiling_ind: np.ndarray       # (B,) India's ceiling on its Russian crude share
+    extra_discount_ind_usd: np.ndarray  # (B,) Russia's extra discount to India, USD/bbl
+    coproduction_offer: np.ndarray      # (B,) Russian co-production offered to India, 0-1
+    arms_tilt_west: np.ndarray          # (B,) India's procurement tilt, logit units
+    rupee_push: np.ndarray              # (B,) India-Russia trade and rupee push, 0-1
+    instc: np.ndarray                   # (B,) corridor in use, 0-1
+    rupee_recycling: np.ndarray         # (B,) Russia reinvests rupees, 0-1
+    deal_offer: np.ndarray              # (B,) 1 while a US tariff-for-ceiling offer stands
+    deal_tariff: np.ndarray             # (B,) total US tariff on India under the offer
+    deal_ceiling: np.ndarray            # (B,) Russian crude ceiling India accepts under the offer
+    deal_accepted: np.ndarray           # (B,) 1 once India accepted the US offer
+    oil_supply_shock: np.ndarray        # (B,) shock to reference Brent, fraction
+    # --- economy -------------------------------------------------------------------------
+    goods_flow_usd_bn: np.ndarray       # (B,5,5) other goods, importer from exporter, USD bn/yr
+    crude_share: np.ndarray             # (B,4) Russian share of each buyer's crude imports
+    relationship: np.ndarray            # (B,4) buyers' relationship capital with Russian sellers, logit units
+    fob_discount_usd: np.ndarray        # (B,) Urals discount to Brent at Russian ports
+    delivered_discount_usd: np.ndarray  # (B,4) discount each buyer sees delivered
+    brent_usd: np.ndarray               # (B,)
+    rus_crude_sold_mbd: np.ndarray      # (B,)
+    arms_order_share: np.ndarray        # (B,4) India's new arms orders by supplier (ARMS_SUPPLIERS)
+    arms_installed: np.ndarray          # (B,4) origin of India's inventory
+    arms_pipeline: np.ndarray           # (B,4) orders in the delivery pipeline (shares, lagged)
+    settlement_local_share: np.ndarray  # (B,)
+    rupee_balance_usd_bn: np.ndarray    # (B,)
+    affinity: np.ndarray                # (B,4,4) in (-1, 1), symmetric
+    penalty_active: np.ndarray          # (B,) 1 where the US oil penalty is being applied
+    deal_bump: np.ndarray = field(default=None)  # (B,4,4) affinity gained from deals this quarter
+
+    @property
+    def batch(self) -> int:
+        return self.oil_penalty.shape[0]
+
+    def repeat(self, n: int) -> "World":
+        """Return ``n`` independent copies of a single-world batch (``B`` must be 1)."""
+        assert self.batch == 1, "repeat() expects a single world"
+        return replace(self, **{
+            f.name: np.repeat(getattr(self, f.name), n, axis=0)
+            for f in fields(self) if isinstance(getattr(self, f.name), np.ndarray)
+        })
+
+    def copy(self) -> "World":
+        return replace(self, **{
+            f.name: getattr(self, f.name).copy()
+            for f in fields(self) if isinstance(getattr(self, f.name), np.ndarray)
+        })
+
+    def take(self, index: int) -> "World":
+        """Return world ``index`` of the batch as a single-world batch."""
+        return replace(self, **{
+            f.name: getattr(self, f.name)[index:index + 1].copy()
+            for f in fields(self) if isinstance(getattr(self, f.name), np.ndarray)
+        })
+
+
+@dataclass(frozen=True)
+class Structure:
+    """What stays fixed during a run: calibration targets, demand, intercepts, parameters.
+
+    Attributes
+    ----------
+    params : dict[str, float]
+        All settings (see :mod:`model.parameters`), validated.
+    goods_flow_ref_usd_bn : (5,5) reference flows of other goods the Armington weights reproduce.
+    cost_ref : (5,5) trade-cost index at which the reference flows were observed.
+    absorption_ref_usd_bn : (5,) GDP of each node in the reference year (domestic good's weight).
+    nominal_growth : (5,) annual nominal growth of absorption.
+    crude_imports_mbd : (4,) crude imports of each buyer (CRUDE_BUYERS).
+    crude_suitability : (4,) highest Russian share each buyer's refineries can run.
+    crude_intercept : (4,) logit intercept of buyers' Russian share (calibrated at the start).
+    freight_usd : (4,) extra freight to each buyer relative to alternative crudes, USD/bbl.
+    arms_base_utility : (4,) base attractiveness of each arms supplier, logit units.
+    affinity_anchor : (4,4) slow anchor of affinity.
+    brent_path_usd : dict quarter -> reference Brent; quarters after the last use the last value,
+        quarters without a path use ``world.brent_usd``.
+    start_quarter : first quarter of the run (the state at its end is the initial state).
+    """
+
+    params: dict
+    goods_flow_ref_usd_bn: np.ndarray
+    cost_ref: np.ndarray
+    absorption_ref_usd_bn: np.ndarray
+    nominal_growth: np.ndarray
+    crude_imports_mbd: np.ndarray
+    crude_suitability: np.ndarray
+    crude_intercept: np.ndarray
+    freight_usd: np.ndarray
+    arms_base_utility: np.ndarray
+    affinity_anchor: np.ndarray
+    brent_path_usd: dict
+    start_quarter: int
+    tariff_eff_ref: np.ndarray   # (5,5) effective tariffs at the start (coercion is measured from here)
+    sanction_ref: np.ndarray     # (5,5) sanctions at the start
+
+    def p(self, key: str) -> float:
+        return self.params[key]
+
+    def reference_brent(self, quarter: int) -> float:
+        """Reference Brent for a quarter: the scenario's path where given, else ``world.brent_usd``."""
+        return self.brent_path_usd.get(quarter, self.params["world.brent_usd"])
