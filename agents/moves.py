@@ -18,6 +18,9 @@ from model.nodes import B_IND
 
 Rows = np.ndarray | slice
 
+#: Enforcement never closes every channel (shadow fleet, third-country banks): judgement.
+MAX_ENFORCEMENT = 0.8
+
 
 @dataclass(frozen=True)
 class Move:
@@ -92,6 +95,12 @@ def _accept_deal(world: World, rows: Rows) -> None:
     _bump(("usa", "ind"))(world, rows)
 
 
+def _under_pressure(world: World) -> bool:
+    """India faces coercion over its Russian crude: the US penalty, EU secondary measures or a US offer."""
+    return bool((world.penalty_active[0] > 0 and world.oil_penalty[0] > 0)
+                or world.eu_secondary_on_ind[0] > 0 or world.deal_offer[0] > 0)
+
+
 def _deal_open(world: World) -> bool:
     return bool(world.deal_offer[0] > 0 and world.deal_accepted[0] == 0)
 
@@ -110,8 +119,9 @@ MENUS: dict[str, tuple[Move, ...]] = {
              _set(usa__deal_offer=1.0),
              lambda w: bool(w.deal_offer[0] == 0 and w.deal_accepted[0] == 0)),
         Move("tighten_listings", "usa", "sanction", "lists more Russian sellers and enforces harder",
-             _both(_adjust("usa.listed_seller_share", 0.10, 0, 1), _adjust("usa.secondary_enforcement", 0.15, 0, 1)),
-             lambda w: bool(w.listed_seller_share[0] < 1 or w.secondary_enforcement[0] < 1)),
+             _both(_adjust("usa.listed_seller_share", 0.10, 0, 1),
+                   _adjust("usa.secondary_enforcement", 0.10, 0, MAX_ENFORCEMENT)),
+             lambda w: bool(w.listed_seller_share[0] < 1 or w.secondary_enforcement[0] < MAX_ENFORCEMENT)),
     ),
     "rus": (
         _hold("rus"),
@@ -128,7 +138,8 @@ MENUS: dict[str, tuple[Move, ...]] = {
     "ind": (
         _hold("ind"),
         Move("cap_russian_crude", "ind", "procurement", "caps Russian crude 10 points below today's share",
-             _cap_russian_crude, lambda w: bool(w.crude_share[0, B_IND] > 0.02), backs_down=_penalty_bites),
+             _cap_russian_crude, lambda w: bool(w.crude_share[0, B_IND] > 0.02) and _under_pressure(w),
+             backs_down=_penalty_bites),
         Move("lift_crude_ceiling", "ind", "procurement", "lifts its ceiling on Russian crude",
              _set(ind__crude_ceiling=1.0), _below("ind.crude_ceiling", 1.0)),
         Move("accept_us_deal", "ind", "tariff", "accepts the US offer: lower tariff, crude ceiling",
@@ -146,8 +157,9 @@ MENUS: dict[str, tuple[Move, ...]] = {
     "eu": (
         _hold("eu"),
         Move("tighten_sanctions", "eu", "sanction", "adopts a new sanctions package (vessels, enforcement)",
-             _both(_adjust("eu.cap_enforcement", 0.10, 0, 1), _adjust("eu.sanction_intensity_on_rus", 0.03, 0, 1)),
-             lambda w: bool(w.cap_enforcement[0] < 1 or w.sanction[0, 3, 1] < 1)),
+             _both(_adjust("eu.cap_enforcement", 0.10, 0, MAX_ENFORCEMENT),
+                   _adjust("eu.sanction_intensity_on_rus", 0.03, 0, 1)),
+             lambda w: bool(w.cap_enforcement[0] < MAX_ENFORCEMENT or w.sanction[0, 3, 1] < 1)),
         Move("lower_price_cap", "eu", "sanction", "lowers the price cap by $5/bbl",
              _adjust("eu.price_cap_usd", -5.0, 20, 200), _above("eu.price_cap_usd", 20.0)),
         Move("secondary_on_india", "eu", "sanction", "puts secondary measures on Indian refiners",

@@ -5,10 +5,13 @@ registry (:mod:`model.parameters`) as judgement calls are exposed as settings an
 
 * Everybody: 30% of the value of its goods exports (domestic value added at stake, judgement).
 * United States: less Russian oil revenue is worth ``usa.weight_rus_revenue`` per dollar; affinity
-  with India is worth ``usa.weight_alignment_ind``; the tariff's deadweight cost to US buyers.
+  with India is worth ``usa.weight_alignment_ind``; tariff revenue from Indian goods counts at
+  ``usa.weight_tariff_revenue``, less the tariff's deadweight cost to US buyers.
 * EU: as the US for Russian revenue; pays for its crude at Brent; values affinity with India.
 * Russia: oil revenue net of discounts, arms orders from India, affinity with India, minus the
   cost of holding rupees it cannot spend.
+* Everybody pays ``world.policy_change_cost_usd_bn`` once for any move but holding (status-quo
+  bias), and its audience cost for backing down under pressure (added by the model).
 * India: its crude bill (Brent less the discount it gets), strategic autonomy, affinity with
   both the US and Russia.
 """
@@ -17,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from model.economics import BN_PER_MBD_USD
-from model.nodes import B_EU, B_IND, COUNTRIES, IND, NODES, USA
+from model.nodes import B_EU, B_IND, B_USA, COUNTRIES, IND, NODES, USA
 from model.world import Structure, World
 
 VALUE_ADDED_SHARE = 0.3  # judgement: share of export value that is domestic value added at stake
@@ -36,8 +39,11 @@ def utility_terms(country: str, world: World, m: dict, s: Structure) -> dict[str
     if country == "usa":
         t = m["tariff_usa_on_ind"] * (1.0 - p["usa.tariff_exempt_share_ind"])
         terms["tariff_deadweight"] = -0.5 * p["world.trade_elasticity"] * t ** 2 * flows[:, USA, IND] / 4.0
+        terms["tariff_revenue"] = p["usa.weight_tariff_revenue"] * t * flows[:, USA, IND] / 4.0
         terms["russian_oil_revenue"] = -p["usa.weight_rus_revenue"] * m["russia_crude_revenue_usd_bn"] / 4.0
         terms["affinity_with_india"] = p["usa.weight_alignment_ind"] * _affinity(world, "usa", "ind")
+        terms["oil_price"] = -p["usa.weight_oil_price"] * s.crude_imports_mbd[B_USA] * BN_PER_MBD_USD * \
+            world.brent_usd / 4.0
     elif country == "eu":
         terms["russian_oil_revenue"] = -p["eu.weight_rus_revenue"] * m["russia_crude_revenue_usd_bn"] / 4.0
         terms["crude_bill"] = -s.crude_imports_mbd[B_EU] * BN_PER_MBD_USD * world.brent_usd / 4.0

@@ -114,8 +114,11 @@ BASES = {
 
 #: Annual nominal growth of absorption, USD terms (IMF WEO 2025 projections, rounded; judgement).
 NOMINAL_GROWTH = {"usa": 0.045, "rus": 0.04, "ind": 0.10, "eu": 0.035, "row": 0.045}
-#: Highest Russian share each buyer's refineries run (India: IEA, May 2023, ~45%; others judgement).
-CRUDE_SUITABILITY = {"usa": 0.05, "ind": 0.45, "eu": 0.25, "row": 0.35}
+#: Highest Russian share each buyer's refineries run. India: IEA, May 2023, ~45%. Rest of world:
+#: China's and Turkey's intake rose only ~0.5 mb/d after 2022 (Kpler, Vortexa via Reuters) against
+#: India's ~1.8 mb/d (teapot import quotas, ESPO pipeline fixed): 0.22 of 14 mb/d, calibrated to
+#: the hindcast. EU and US: judgement.
+CRUDE_SUITABILITY = {"usa": 0.05, "ind": 0.45, "eu": 0.25, "row": 0.22}
 #: Extra freight to each buyer relative to alternative crudes, USD/bbl (judgement: voyage length).
 FREIGHT_USD = {"usa": 3.0, "ind": 3.0, "eu": 0.0, "row": 2.0}
 #: Tariffs not named in the settings (MFN-level averages, judgement).
@@ -256,7 +259,10 @@ def build(base_name: str, values: dict[str, float], brent_path: dict[int, float]
         crude_suitability=suitability, crude_intercept=np.zeros(4), freight_usd=np.array(
             [FREIGHT_USD[b] for b in ("usa", "ind", "eu", "row")]),
         arms_base_utility=np.zeros(4), affinity_anchor=affinity, brent_path_usd=brent_path,
-        start_quarter=start, tariff_eff_ref=np.zeros((N_NODES, N_NODES)), sanction_ref=sanction)
+        start_quarter=start, tariff_eff_ref=np.zeros((N_NODES, N_NODES)), sanction_ref=sanction,
+        listing_ref=v["usa.listed_seller_share"] * v["usa.secondary_enforcement"],
+        netback_ref_usd=brent_path.get(start, v["world.brent_usd"]) * (1 + v["world.oil_supply_shock"])
+        - base["fob_discount_usd"])
     world.brent_usd = one(provisional.reference_brent(start) * (1 + v["world.oil_supply_shock"]))
     world.penalty_active = penalty_active(world, provisional)
 

@@ -23,6 +23,8 @@ DISCOUNT_GRID_USD = np.arange(-10.0, 60.0 + 1e-9, 2.0)
 BN_PER_MBD_USD = 0.365
 #: Width (USD/bbl) over which the price cap goes from slack to binding.
 CAP_SOFTNESS_USD = 2.5
+#: Width (USD/bbl) of the band in which Russian exports fall away near the supply floor.
+SUPPLY_FLOOR_WIDTH_USD = 4.0
 
 
 def _sigmoid(x):
@@ -78,6 +80,27 @@ class CrudeDemand:
         limit[:, B_IND] = np.minimum(limit[:, B_IND], world.crude_ceiling_ind)
         self.limit = limit[:, :, None]
         self.demand_mbd = s.crude_imports_mbd[None, :, None]
+        self.brent = brent[:, None]
+        self.supply_ref = s.p("rus.crude_exports_mbd")
+        self.netback_ref = s.netback_ref_usd
+        self.supply_elasticity = s.p("rus.crude_supply_elasticity")
+        self.floor = s.p("rus.crude_supply_floor_usd")
+        self.floor_ref = _sigmoid((self.netback_ref - self.floor) / SUPPLY_FLOOR_WIDTH_USD)
+
+    def supply(self, fob: np.ndarray) -> np.ndarray:
+        """Russia's crude exports at FOB discount ``fob`` (B,G), mb/d.
+
+        Short-run inelastic (``rus.crude_supply_elasticity``) around the starting netback, and
+        falling away when the Urals price at the port nears ``rus.crude_supply_floor_usd``
+        (shut-ins, more refining at home). 1 at the starting state by construction.
+        """
+        netback = np.maximum(self.brent - fob, 1.0)
+        floor = _sigmoid((netback - self.floor) / SUPPLY_FLOOR_WIDTH_USD) / self.floor_ref
+        return self.supply_ref * (netback / self.netback_ref) ** self.supply_elasticity * floor
+
+    def excess_demand(self, fob: np.ndarray) -> np.ndarray:
+        """Demand less supply at FOB discount ``fob`` (B,G), mb/d; increasing in ``fob``."""
+        return self.demand(fob) - self.supply(fob)
 
     def cap_wedge(self, fob: np.ndarray) -> np.ndarray:
         """Extra shipping cost from the cap at FOB discount ``fob`` (B,G), USD/bbl."""
@@ -105,8 +128,9 @@ def _buyer_risk(world: World, s: Structure) -> np.ndarray:
 def clear_crude_market(world: World, s: Structure, refinements: int = 3):
     """Find the FOB discount at which buyers take Russia's exports.
 
-    Demand is evaluated on the coarse :data:`DISCOUNT_GRID_USD` for the whole batch at once; the
-    crossing with Russia's (inelastic) supply is then refined by regula falsi inside its bracket.
+    Excess demand is evaluated on the coarse :data:`DISCOUNT_GRID_USD` for the whole batch at once;
+    its zero is then refined by regula falsi inside its bracket. Russia's supply is short-run
+    inelastic (``rus.crude_supply_elasticity`` to its netback).
     If buyers will not take everything even at the top of the grid, Russia sells less (lost
     barrels, which lift Brent); if they want more even at the bottom, the discount stays there
     and shares are scaled down pro rata to the volume on offer.
@@ -119,25 +143,24 @@ def clear_crude_market(world: World, s: Structure, refinements: int = 3):
     delivered : (B,4) discount each buyer sees delivered (risk excluded), USD/bbl
     """
     curve = CrudeDemand(world, s)
-    supply = s.p("rus.crude_exports_mbd")
     grid = DISCOUNT_GRID_USD
-    demand = curve.demand(np.broadcast_to(grid, (world.batch, grid.size)))
-    above = demand >= supply
+    excess = curve.excess_demand(np.broadcast_to(grid, (world.batch, grid.size)))
+    above = excess >= 0.0
     k = np.clip(above.argmax(axis=1), 1, grid.size - 1)
     rows = np.arange(world.batch)
     lo, hi = grid[k - 1], grid[k]
-    d_lo, d_hi = demand[rows, k - 1], demand[rows, k]
+    e_lo, e_hi = excess[rows, k - 1], excess[rows, k]
     for _ in range(refinements):
-        x = lo + (supply - d_lo) / np.maximum(d_hi - d_lo, 1e-12) * (hi - lo)
-        x = np.clip(x, lo, hi)
-        d_x = curve.demand(x[:, None])[:, 0]
-        up = d_x >= supply
-        hi, d_hi = np.where(up, x, hi), np.where(up, d_x, d_hi)
-        lo, d_lo = np.where(up, lo, x), np.where(up, d_lo, d_x)
-    fob = lo + np.clip((supply - d_lo) / np.maximum(d_hi - d_lo, 1e-12), 0.0, 1.0) * (hi - lo)
+        x = np.clip(lo - e_lo / np.maximum(e_hi - e_lo, 1e-12) * (hi - lo), lo, hi)
+        e_x = curve.excess_demand(x[:, None])[:, 0]
+        up = e_x >= 0.0
+        hi, e_hi = np.where(up, x, hi), np.where(up, e_x, e_hi)
+        lo, e_lo = np.where(up, lo, x), np.where(up, e_lo, e_x)
+    fob = lo + np.clip(-e_lo / np.maximum(e_hi - e_lo, 1e-12), 0.0, 1.0) * (hi - lo)
     fob = np.where(~above.any(axis=1), grid[-1], fob)
     fob = np.where(above[:, 0], grid[0], fob)
     shares = curve.shares(fob[:, None])[:, :, 0]
+    supply = curve.supply(fob[:, None])[:, 0]
     wanted = (shares * s.crude_imports_mbd[None, :]).sum(axis=1)
     rationed = np.where(wanted > supply, supply / np.maximum(wanted, 1e-12), 1.0)
     delivered = fob[:, None] - curve.fixed_wedge + _buyer_risk(world, s) - curve.cap_wedge(fob[:, None])
@@ -235,6 +258,9 @@ def coercion(world: World, s: Structure, t_eff: np.ndarray, flows: np.ndarray) -
     extra_s = np.maximum(world.sanction - s.sanction_ref[None], 0.0)
     hit = (extra_t + extra_s) * flows / np.maximum(exports[:, None, :], 1e-9)  # importer coerces exporter
     hit[:, EU, IND] += world.eu_secondary_on_ind * 0.2
+    # US listings with secondary reach hit India's refiners and banks in proportion to their intake.
+    listing = world.listed_seller_share * world.secondary_enforcement - s.listing_ref
+    hit[:, USA, IND] += np.maximum(listing, 0.0) * world.crude_share[:, B_IND] * 0.5
     c = hit[:, :4, :4][:, players][:, :, players]
     return c + np.transpose(c, (0, 2, 1))
 
@@ -256,7 +282,7 @@ def step(world: World, s: Structure) -> World:
 
     # Crude: clear the market, then Brent reacts to barrels Russia could not sell.
     fob, shares, sold, delivered = clear_crude_market(world, s)
-    lost = np.maximum(s.p("rus.crude_exports_mbd") - sold, 0.0)
+    lost = np.maximum(s.p("rus.crude_exports_mbd") - sold, 0.0)  # barrels the world no longer gets
     brent = (s.reference_brent(new.quarter) * (1.0 + world.oil_supply_shock)
              * np.exp(s.p("world.brent_supply_multiplier") * lost / s.p("world.world_oil_supply_mbd")))
     new.fob_discount_usd = fob

@@ -172,6 +172,8 @@ class GeopoliticsModel(mesa.Model):
             terms = totals[agent.country]
             cost = self.structure.p(f"{agent.country}.audience_cost_usd_bn")
             terms["audience_cost"] = np.array([-cost if m.backs_down(self.world) else 0.0 for m in moves])
+            change = self.structure.p("world.policy_change_cost_usd_bn")
+            terms["policy_change_cost"] = np.array([0.0 if m.kind == "hold" else -change for m in moves])
             values = sum(terms.values())
             result[agent.country] = (np.asarray(values, dtype=float), terms)
         return result

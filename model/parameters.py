@@ -151,6 +151,12 @@ _SETTINGS: list[Setting] = [
     _s("rus.rupee_recycling", 0.0, 0, 1, "0-1 intensity", "judgement",
        "Russian reinvestment of rupee balances (bonds, projects) is discussed, little done",
        "Russia reinvests its rupee balance in India"),
+    _s("rus.crude_supply_elasticity", 0.08, 0, 1, "-", "literature",
+       "short-run oil supply elasticity about 0.1 or less (Caldara, Cavallo & Iacoviello 2019; Baumeister & Hamilton 2019)",
+       "Elasticity of Russia's crude exports to its netback price (Urals at the port)"),
+    _s("rus.crude_supply_floor_usd", 20.0, 0, 80, "USD/bbl", "judgement",
+       "Russia kept exporting with Urals near $35 at the port (Dec 2025, Reuters); upstream cash costs ~$10-20",
+       "Urals price at the port below which Russia shuts in or refines at home rather than export"),
     _s("rus.crude_exports_mbd", 4.7, 1, 8, "mb/d", "data",
        "IEA/Kpler: about 4.7 mb/d of crude exports in 2025 (MODEL_NOTES.md; IEA OMR Dec 2025)",
        "Russia's crude exports (short-run inelastic)"),
@@ -258,7 +264,7 @@ _SETTINGS: list[Setting] = [
        "typical service life of major platforms", "Average life of India's inventory (installed base turnover)", integer=True),
     # ---------------------------------------------------------------- agents' behaviour
     *[
-        _s(f"{c}.rationality", 2.0, 0, 50, "1/(USD bn per quarter)", "judgement",
+        _s(f"{c}.rationality", 5.0, 0, 50, "1/(USD bn per quarter)", "judgement",
            "quantal response (McKelvey & Palfrey 1995); weakly identified by 2022-25 moves",
            f"{name}'s rationality: 0 picks moves at random, large values pick the best move")
         for c, name in (("usa", "US"), ("rus", "Russia"), ("ind", "India"), ("eu", "EU"))
@@ -275,6 +281,15 @@ _SETTINGS: list[Setting] = [
            f"{name}'s one-off cost of backing down")
         for c, name in (("usa", "US"), ("rus", "Russia"), ("ind", "India"), ("eu", "EU"))
     ],
+    _s("world.policy_change_cost_usd_bn", 0.4, 0, 10, "USD bn", "judgement",
+       "status-quo bias of governments: changing policy has political and administrative costs",
+       "One-off cost to any country of a move other than holding"),
+    _s("usa.weight_tariff_revenue", 0.5, 0, 2, "USD bn per USD bn", "judgement",
+       "the 2025 administration counts tariff revenue as a gain (half weight: it is paid by US buyers)",
+       "Value to the US of a dollar of tariff revenue from Indian goods"),
+    _s("usa.weight_oil_price", 0.3, 0, 2, "USD bn per USD bn", "judgement",
+       "US motorists and politics dislike a higher oil price, though the US is a net exporter",
+       "Weight the US puts on the cost of its crude imports at Brent"),
     _s("usa.weight_rus_revenue", 0.15, 0, 2, "USD bn per USD bn", "judgement",
        "the West values lower Russian oil revenue (MODEL_NOTES.md); loosely identified",
        "Value to the US of a dollar less of Russian oil revenue"),

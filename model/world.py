@@ -125,6 +125,8 @@ class Structure:
     start_quarter: int
     tariff_eff_ref: np.ndarray   # (5,5) effective tariffs at the start (coercion is measured from here)
     sanction_ref: np.ndarray     # (5,5) sanctions at the start
+    listing_ref: float = 0.0       # listed share x secondary enforcement at the start
+    netback_ref_usd: float = 40.0  # Urals price at the port at the start, USD/bbl (supply reference)
 
     def p(self, key: str) -> float:
         return self.params[key]
