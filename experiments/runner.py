@@ -1,0 +1,99 @@
+"""One run of a sweep, as executed on a worker (in-process, a local process or a Dask worker).
+
+:func:`execute_run` never raises: a run that fails comes back as a result with ``error`` set,
+so one bad run cannot stop a sweep.
+
+Test hook
+---------
+``GEOGAME_SWEEP_FAIL_RUNS="3,7"`` (environment variable, read by the worker) makes the runs
+with those run ids raise ``RuntimeError`` after the model is built. It exists only so tests can
+check that a failing run is recorded without stopping the others; leave it unset otherwise.
+"""
+from __future__ import annotations
+
+import os
+import traceback
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .design import RunSpec
+
+FAIL_HOOK = "GEOGAME_SWEEP_FAIL_RUNS"
+#: Identifying columns put in front of every result row.
+ID_COLUMNS = ["run_id", "point_id", "replicate", "seed"]
+
+
+@dataclass(frozen=True)
+class RunJob:
+    """What every run of a sweep shares.
+
+    Attributes
+    ----------
+    scenario : model.Scenario
+        The loaded scenario (shipped to workers, so a scenario file need not exist there).
+    quarters : int
+        Quarters to run.
+    overrides : dict
+        Settings fixed for every run (``--set``), under the design point's values.
+    rules : dict
+        Rule per country (``{"usa": "scripted"}``).
+    decisions : bool
+        Also return the decisions table.
+    """
+
+    scenario: object
+    quarters: int
+    overrides: dict = field(default_factory=dict)
+    rules: dict = field(default_factory=dict)
+    decisions: bool = False
+
+
+@dataclass
+class RunResult:
+    """What a run sends back: tidy tables, or the error it raised."""
+
+    spec: RunSpec
+    metrics: pd.DataFrame | None = None
+    decisions: pd.DataFrame | None = None
+    error: str | None = None
+    traceback: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def _failing_runs() -> set[int]:
+    raw = os.environ.get(FAIL_HOOK, "")
+    return {int(x) for x in raw.split(",") if x.strip()}
+
+
+def tag(table: pd.DataFrame, spec: RunSpec) -> pd.DataFrame:
+    """Put the run's id, seed and parameter values in front of ``table`` as columns."""
+    front = {"run_id": spec.run_id, "point_id": spec.point_id, "replicate": spec.replicate,
+             "seed": spec.seed, **spec.params}
+    ids = pd.DataFrame({k: [v] * len(table) for k, v in front.items()}, index=table.index)
+    for col in ("run_id", "point_id", "replicate", "seed"):
+        ids[col] = ids[col].astype("int64")
+    return pd.concat([ids, table], axis=1)
+
+
+def execute_run(spec: RunSpec, job: RunJob) -> RunResult:
+    """Run one model and return its tagged metrics (and decisions), or the error it raised."""
+    from model import GeopoliticsModel
+
+    try:
+        model = GeopoliticsModel(scenario=job.scenario, seed=spec.seed,
+                                 overrides={**job.overrides, **spec.params}, rules=dict(job.rules))
+        if spec.run_id in _failing_runs():
+            raise RuntimeError(f"injected failure for run {spec.run_id} ({FAIL_HOOK})")
+        model.run(job.quarters)
+        metrics = model.metrics_frame()
+        metrics.insert(0, "quarter_index", range(len(metrics)))
+        result = RunResult(spec, metrics=tag(metrics, spec))
+        if job.decisions:
+            result.decisions = tag(model.decisions_frame(), spec)
+        return result
+    except Exception as exc:  # a run that raises is a recorded result, not a crash
+        return RunResult(spec, error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())

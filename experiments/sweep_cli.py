@@ -1,0 +1,157 @@
+"""``geogame sweep``, ``geogame sensitivity`` and ``geogame report``."""
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+
+
+def _common_run_options(p) -> None:
+    p.add_argument("--scenario", default="baseline", help="preset name or path of a .toml file (default: baseline)")
+    p.add_argument("--quarters", type=int, default=None, help="quarters per run (default: the scenario's)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="fix a setting for every run (repeatable; see geogame params)")
+    p.add_argument("--rule", dest="rules", action="append", default=[], metavar="COUNTRY=RULE",
+                   help="how a country decides in every run: ai or scripted (repeatable)")
+    p.add_argument("--seed", type=int, default=0, help="master seed; run seeds derive from it (default: 0)")
+    p.add_argument("--backend", default="processes", choices=["serial", "processes", "dask"],
+                   help="where runs execute (default: processes)")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="dask scheduler, e.g. tcp://host:8786 (default with --backend dask: a local cluster)")
+    p.add_argument("--connect-timeout", type=float, default=10.0, metavar="SECONDS",
+                   help="how long to try reaching --scheduler before giving up (default: 10)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or summary line")
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "sweep", help="run the model over a grid or sample of settings, with replicates, to Parquet",
+        description="Run many simulations over a design: full grids (--grid), Latin hypercube or random "
+                    "samples over ranges (--sample with --range), crossed with --replicates seeds derived "
+                    "from --seed. Results stream to OUT/metrics/*.parquet as runs finish; OUT/manifest.json "
+                    "records the design, the scenario file, version, times and failures. A run that raises "
+                    "is recorded and the sweep goes on; --resume finishes an interrupted sweep.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=textwrap.dedent("""\
+            Examples:
+              geogame sweep --scenario baseline --quarters 20 \\
+                  --grid usa.oil_penalty_tariff_on_ind=0,0.25,0.5 --grid eu.price_cap_usd=40:60:5 \\
+                  --replicates 50 --workers 2 --out results/penalty_x_cap
+              geogame sweep --quarters 20 --sample lhs:500 --range usa.base_tariff_on_ind=0:0.5 --out results/lhs
+              geogame sweep ... --resume                       # after an interruption: only the missing runs
+              geogame sweep ... --backend dask --scheduler tcp://host:8786
+            Read the results: pandas.read_parquet("results/penalty_x_cap/metrics")"""))
+    p.add_argument("--grid", action="append", default=[], metavar="KEY=VALUES",
+                   help="values of a setting: a list 0,0.25,0.5 or start:stop:step (stop included); repeatable")
+    p.add_argument("--range", dest="ranges", action="append", default=[], metavar="KEY=LOW:HIGH",
+                   help="range of a setting for --sample; repeatable")
+    p.add_argument("--sample", metavar="METHOD:N", help="lhs:N (Latin hypercube) or random:N points over the ranges")
+    p.add_argument("--replicates", type=int, default=1, help="seeds per design point (default: 1)")
+    _common_run_options(p)
+    p.add_argument("--out", required=True, help="folder for the results (its parent must exist)")
+    p.add_argument("--decisions", action="store_true", help="also keep every run's decisions (OUT/decisions)")
+    p.add_argument("--resume", action="store_true", help="finish the sweep in OUT: run only missing runs")
+    p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser(
+        "sensitivity", help="Sobol or Morris sensitivity of a metric to settings (SALib)",
+        description="Global sensitivity analysis with SALib. Sobol gives first-order, total and second-order "
+                    "indices with 95%% confidence intervals (runs: N*(2D+2)); Morris gives mu*, sigma and the "
+                    "confidence of mu* (runs: N*(D+1)). The metric is a column of the quarterly table at a "
+                    "quarter (metric@2027Q4) or its mean over a window (metric@2026Q1:2027Q4). Writes "
+                    "OUT/sensitivity.csv, OUT/sensitivity.png and the runs in OUT/runs.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=textwrap.dedent("""\
+            Examples:
+              geogame sensitivity --scenario baseline --method sobol --samples 512 \\
+                  --range usa.oil_penalty_tariff_on_ind=0:0.5 --range eu.price_cap_usd=30:70 \\
+                  --range ind.rationality=0.5:5 --metric crude_share_ind_from_rus@2027Q4 --out results/sobol
+              geogame sensitivity --method morris --samples 20 --range ... --metric trade_ind_rus_usd_bn@2026Q1:2027Q4 --out results/morris"""))
+    p.add_argument("--method", choices=["sobol", "morris"], default="sobol", help="default: sobol")
+    p.add_argument("--samples", type=int, default=64,
+                   help="base sample size N (Sobol: a power of 2 is best; Morris: trajectories) (default: 64)")
+    p.add_argument("--range", dest="ranges", action="append", default=[], metavar="KEY=LOW:HIGH",
+                   help="a setting to vary and its range; at least two; repeatable")
+    p.add_argument("--metric", action="append", default=[], required=True, metavar="METRIC@QUARTER[:QUARTER]",
+                   help="output to analyse, e.g. crude_share_ind_from_rus@2027Q4; repeatable")
+    p.add_argument("--no-second-order", action="store_true", help="Sobol: skip second-order indices (fewer runs)")
+    _common_run_options(p)
+    p.add_argument("--out", required=True, help="folder for the table, chart and runs")
+    p.add_argument("--resume", action="store_true", help="finish the runs of an interrupted analysis in OUT")
+    p.set_defaults(func=cmd_sensitivity)
+
+    p = sub.add_parser(
+        "report", help="fan charts and heat maps (PNG and one HTML page) from a finished sweep",
+        description="For each metric: fan charts (median and 5-95%% band by quarter) per design point, and "
+                    "heat maps of the last quarter's median over two swept settings. Writes PNG files and a "
+                    "self-contained report.html (images embedded) into DIR/report (or --out).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=textwrap.dedent("""\
+            Examples:
+              geogame report results/penalty_x_cap
+              geogame report results/penalty_x_cap --metric crude_share_ind_from_rus --metric tariff_usa_on_ind"""))
+    p.add_argument("dir", metavar="DIR", help="a sweep's folder (from geogame sweep --out)")
+    p.add_argument("--metric", action="append", default=[], help="only these metrics (repeatable; default: all)")
+    p.add_argument("--out", help="folder for the report (default: DIR/report)")
+    p.add_argument("--max-points", type=int, default=12,
+                   help="fan-chart panels per metric; larger designs show all runs together (default: 12)")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.set_defaults(func=cmd_report)
+
+
+def _rules(items):
+    from .commands import _parse_rules
+    return _parse_rules(items)
+
+
+def _assignments(items, parse):
+    out = {}
+    for text in items:
+        key, value = parse(text)
+        if key in out:
+            from model import InputError
+            raise InputError(f"setting {key!r} given twice; give it once")
+        out[key] = value
+    return out
+
+
+def cmd_sweep(args) -> int:
+    from .design import parse_grid, parse_range
+    from .sweeps import sweep_to_folder
+
+    summary = sweep_to_folder(
+        scenario=args.scenario, quarters=args.quarters, grid=_assignments(args.grid, parse_grid),
+        ranges=_assignments(args.ranges, parse_range), sample=args.sample, replicates=args.replicates,
+        seed=args.seed, overrides=args.overrides, rules=_rules(args.rules), backend=args.backend,
+        workers=args.workers, scheduler=args.scheduler, out=args.out, resume=args.resume,
+        decisions=args.decisions, progress=not args.quiet, connect_timeout=args.connect_timeout)
+    if not args.quiet:
+        print(summary.line(), file=sys.stderr)
+    return 0
+
+
+def cmd_sensitivity(args) -> int:
+    from .design import parse_range
+    from .sensitivity import run_sensitivity
+
+    table, summary = run_sensitivity(
+        method=args.method, ranges=_assignments(args.ranges, parse_range), metrics=args.metric,
+        samples=args.samples, second_order=not args.no_second_order, scenario=args.scenario,
+        quarters=args.quarters, overrides=args.overrides, rules=_rules(args.rules), seed=args.seed,
+        backend=args.backend, workers=args.workers, scheduler=args.scheduler, out=args.out,
+        resume=args.resume, progress=not args.quiet, connect_timeout=args.connect_timeout)
+    if not args.quiet:
+        print(summary.line(), file=sys.stderr)
+        print(f"wrote {args.out}/sensitivity.csv ({len(table)} rows) and {args.out}/sensitivity.png",
+              file=sys.stderr)
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .report import make_report
+
+    page = make_report(args.dir, metrics=args.metric or None, out=args.out, max_points=args.max_points)
+    if not args.quiet:
+        print(f"wrote {page}", file=sys.stderr)
+    return 0
