@@ -1,0 +1,420 @@
+"""geogame in the browser: watch, steer and play the model in class.
+
+Start with ``./dev app`` (http://127.0.0.1:8765/). Each browser session gets its own
+``GameSession`` (memoised inside ``Page``); nothing here is shared between visitors.
+"""
+from __future__ import annotations
+
+import html
+import time
+
+import solara
+
+from model import COUNTRIES, COUNTRY_NAMES, SETTINGS, InputError, check_value, load_scenario
+from viz import charts, report
+from viz.session import LEVERS, SLIDER_MAX, GameSession, load_uploaded_scenario, parse_seed, presets, scenario_value
+
+VIEWS = ["Live", "Debrief", "Compare", "Downloads"]
+NOBODY = "nobody (watch)"
+PLAY_AS_OPTIONS = [NOBODY] + [COUNTRY_NAMES[c] for c in COUNTRIES]
+CODE_OF = {COUNTRY_NAMES[c]: c for c in COUNTRIES}
+UPLOADED = "uploaded: "
+
+CSS = """
+.geo-quarter { font-size: 28px; font-weight: 700; color: #1a237e; }
+.geo-headline { border: 1px solid #ddd; border-radius: 6px; padding: 6px 10px; min-width: 150px; }
+.geo-headline .v { font-size: 18px; font-weight: 600; }
+.geo-headline .c { font-size: 12px; color: #555; }
+.geo-log { max-height: 320px; overflow-y: auto; font-size: 13px; }
+.geo-log table, .geo-table { border-collapse: collapse; width: 100%; font-size: 13px; }
+.geo-log td, .geo-log th, .geo-table td, .geo-table th { border-bottom: 1px solid #eee; padding: 3px 6px;
+  text-align: left; vertical-align: top; }
+.geo-asof { font-size: 11px; color: #777; }
+.geo-story { white-space: pre-line; font-size: 13px; }
+.geo-note { font-size: 12px; color: #8a6d00; }
+"""
+
+
+def lever_label(key: str) -> str:
+    label, scale, unit, _ = LEVERS[key]
+    s = SETTINGS[key]
+    hi = SLIDER_MAX.get(key, s.high)
+    return f"{label} ({unit}, {s.low * scale:g} to {hi * scale:g})"
+
+
+def lever_defaults(scenario) -> dict[str, float]:
+    return {k: round(scenario_value(scenario, k) * LEVERS[k][1], 6) for k in LEVERS}
+
+
+def overrides_from(values: dict[str, float], scenario) -> dict[str, float]:
+    """Only the levers moved away from the scenario's own value become overrides."""
+    out = {}
+    for key, shown in values.items():
+        value = shown / LEVERS[key][1]
+        if abs(value - scenario_value(scenario, key)) > 1e-9:
+            out[key] = check_value(key, value)
+    return out
+
+
+def html_table(frame, max_rows: int | None = None, cls: str = "geo-table") -> str:
+    if max_rows is not None:
+        frame = frame.head(max_rows)
+    return frame.to_html(index=False, border=0, classes=cls, escape=True)
+
+
+@solara.component
+def Figure(make, key, caption: str, name: str):
+    """A matplotlib figure rendered to PNG once per ``key`` (run and quarter)."""
+    data = solara.use_memo(lambda: charts.png(make()), dependencies=[key])
+    with solara.Column(classes=["geo-view", f"geo-view-{name}"], gap="0px"):
+        solara.Image(data, width="100%")
+        solara.Text(caption, classes=["geo-asof"])
+
+
+@solara.component
+def Headlines(session: GameSession, version: int):
+    with solara.Row(gap="8px", style={"flex-wrap": "wrap"}, classes=["geo-view", "geo-view-headlines"]):
+        for h in session.headlines():
+            solara.HTML(tag="div", classes=["geo-headline"],
+                        unsafe_innerHTML=f"<div>{html.escape(h['label'])}</div><div class='v'>{html.escape(h['value'])}"
+                                         f"</div><div class='c'>change since last quarter: {html.escape(h['change'])}</div>")
+    solara.Text(f"as of {session.model.quarter_label}", classes=["geo-asof"])
+
+
+@solara.component
+def EventLog(session: GameSession, version: int):
+    log = session.event_log()
+    with solara.Column(classes=["geo-view", "geo-view-log"], gap="0px"):
+        solara.Markdown("#### Event log: every move and its reason (newest first)")
+        if log.empty:
+            solara.Text("No moves yet: press Step or Play.")
+        else:
+            solara.HTML(tag="div", classes=["geo-log"],
+                        unsafe_innerHTML=html_table(log[["quarter", "who", "what", "reason"]], max_rows=80))
+        solara.Text(f"as of {session.model.quarter_label}", classes=["geo-asof"])
+
+
+@solara.component
+def MovePanel(session: GameSession, bump, set_error):
+    country = session.play_as
+    advisor, set_advisor = solara.use_state(False)
+    if not country or country not in session.awaiting or session.finished:
+        return
+    model = session.model
+    name = COUNTRY_NAMES[country]
+
+    def choose(move_name):
+        try:
+            session.play_move(move_name)
+            set_error("")
+        except InputError as exc:
+            set_error(str(exc))
+        bump()
+
+    with solara.Card(f"Your move as {name} for {model.quarter_label_next}", classes=["geo-move-panel"]):
+        solara.Text("The other countries play by the model's rules. Choose one move:")
+        with solara.Column(gap="4px"):
+            for move in model.menu(country):
+                solara.Button(f"{name} {move.label}", on_click=lambda m=move.name: choose(m),
+                              color="primary", outlined=True, classes=[f"geo-move-{move.name}"],
+                              style={"text-transform": "none", "justify-content": "flex-start"})
+        solara.Switch(label="Show the advisor (the model's value of each move)", value=advisor,
+                      on_value=set_advisor)
+        if advisor:
+            adv = model.advice(country).copy()
+            adv["value"] = adv["value"].round(2)
+            adv["probability"] = (100 * adv["probability"]).round(0).astype(int).astype(str) + "%"
+            solara.HTML(tag="div", classes=["geo-advisor"],
+                        unsafe_innerHTML=html_table(adv[["label", "kind", "value", "probability"]]
+                                                    .rename(columns={"label": "move", "value": "value ($bn, 2 quarters)",
+                                                                     "probability": "chance the model picks it"})))
+
+
+@solara.component
+def LiveView(session: GameSession, version: int, bump, set_error):
+    key = (session.run_id, session.quarters_done)
+    model = session.model
+    q = model.quarter_label
+    frame = model.metrics_frame()
+    MovePanel(session, bump, set_error)
+    Headlines(session, version)
+    with solara.Columns([1, 1]):
+        goods = model.world.goods_flow_usd_bn[0].copy()
+        latest = dict(model.latest)
+        Figure(lambda: charts.network_figure(charts.trade_edges(goods, latest), q), key,
+               f"Trade network as of {q}. Labels: India's flows and their change since last quarter.", "network")
+        aff = model.world.affinity[0].copy()
+        Figure(lambda: charts.alignment_figure(aff, q), key, f"Alignment map as of {q}", "alignment")
+    Figure(lambda: charts.timeseries_figure([("run", frame)]), key, f"Time series as of {q}", "series")
+    EventLog(session, version)
+
+
+@solara.component
+def DebriefView(session: GameSession, version: int):
+    key = (session.run_id, session.quarters_done)
+    who = COUNTRY_NAMES[session.play_as] if session.play_as else None
+    solara.Markdown("### Debrief")
+    if who:
+        solara.Markdown(f"Your path, with **{who}** played by you, beside the path the model's AI would have "
+                        f"taken from the same start and seed (all other settings equal), over the same "
+                        f"{session.quarters_done} quarters.")
+    else:
+        solara.Markdown("You are watching, not playing: choose *Play as* and press *Reset* to play a country. "
+                        "Below, this run beside a fresh all-AI run from the same start and seed.")
+    if session.quarters_done == 0:
+        solara.Info("Nothing played yet: step at least one quarter.")
+        return
+    twin = session.ai_twin()
+    mine_f, ai_f = session.model.metrics_frame(), twin.metrics_frame()
+    solara.HTML(tag="div", classes=["geo-debrief-end"], unsafe_innerHTML=html_table(session.end_comparison()))
+    with solara.Columns([1, 1]):
+        with solara.Column():
+            solara.Markdown(f"#### {'Your path' if who else 'This run'}")
+            Figure(lambda: charts.timeseries_figure([("you", mine_f)], size=(7.2, 4.6)), ("dm",) + key,
+                   f"Your path to {session.model.quarter_label}", "debrief-mine")
+        with solara.Column():
+            solara.Markdown("#### AI path")
+            Figure(lambda: charts.timeseries_figure([("AI", ai_f)], size=(7.2, 4.6)), ("da",) + key,
+                   f"AI path to {twin.quarter_label}", "debrief-ai")
+    if who:
+        solara.Markdown(f"#### Your moves as {who} and what followed")
+        moves = session.student_moves()
+        if moves.empty:
+            solara.Text("You have not chosen a move yet.")
+        else:
+            solara.HTML(tag="div", classes=["geo-debrief-moves"], unsafe_innerHTML=html_table(moves))
+        ai_moves = twin.decisions_frame()
+        ai_moves = ai_moves[ai_moves["country"] == session.play_as][["quarter", "move", "reason"]]
+        solara.Markdown(f"#### What the AI did as {who}")
+        solara.HTML(tag="div", unsafe_innerHTML=html_table(ai_moves))
+
+
+@solara.component
+def CompareView(session: GameSession, version: int, bump, set_error):
+    other, set_other = solara.use_state("no_oil_penalty")
+    solara.Markdown("### Compare two runs\nRun **A** is the current run. Run **B** is a run you kept, or another "
+                    "scenario run with the same seed and settings for as many quarters as A.")
+
+    def keep():
+        session.keep_for_compare()
+        bump()
+
+    def run_other():
+        try:
+            session.run_for_compare(other)
+            set_error("")
+        except InputError as exc:
+            set_error(str(exc))
+        bump()
+
+    with solara.Row():
+        solara.Button("Keep the current run as B", on_click=keep, outlined=True)
+        solara.Select("Scenario for B", values=presets(), value=other, on_value=set_other,
+                      style={"max-width": "260px"})
+        solara.Button("Run it as B", on_click=run_other, color="primary")
+    b = session.compare
+    if b is None:
+        solara.Info("No run B yet: keep the current run, change settings and press Reset, or run a scenario as B.")
+        return
+    a_label = f"A: {session.describe()} to {session.model.quarter_label}"
+    a_f = session.model.metrics_frame()
+    key = (session.run_id, session.quarters_done, b.label, len(b.metrics))
+    solara.Markdown(f"**A** (solid): {a_label}  \n**B** (dashed): {b.label}")
+    Figure(lambda: charts.timeseries_figure([("A", a_f), ("B", b.metrics)], title="A solid, B dashed"),
+           ("cmp",) + key, "A and B on the same charts", "compare")
+    rows = []
+    from viz.session import HEADLINES, fmt
+    a_last, b_last = a_f.iloc[-1], b.metrics.iloc[-1]
+    for k, label, kind in HEADLINES:
+        rows.append({"measure": label, f"A ({a_last['quarter']})": fmt(kind, float(a_last[k])),
+                     f"B ({b_last['quarter']})": fmt(kind, float(b_last[k]))})
+    import pandas as pd
+    solara.HTML(tag="div", classes=["geo-compare-table"], unsafe_innerHTML=html_table(pd.DataFrame(rows)))
+
+
+@solara.component
+def DownloadsView(session: GameSession, version: int):
+    solara.Markdown("### Take it home")
+    stem = f"geogame_{session.scenario.name}_seed{session.seed}_{session.model.quarter_label}"
+    with solara.Column(gap="8px"):
+        solara.FileDownload(lambda: report.run_csv(session).encode(), filename=f"{stem}_run.csv",
+                            label="Download the run (quarterly table and decisions, CSV)")
+        solara.FileDownload(lambda: report.metrics_csv(session).encode(), filename=f"{stem}_quarterly.csv",
+                            label="Quarterly table only (CSV)")
+        solara.FileDownload(lambda: report.decisions_csv(session).encode(), filename=f"{stem}_decisions.csv",
+                            label="Decisions only (CSV)")
+        solara.FileDownload(lambda: report.debrief_html(session).encode(), filename=f"{stem}_debrief.html",
+                            label="Download the debrief (HTML page, charts included)")
+        solara.FileDownload(lambda: session.model.scenario_toml().encode(), filename=f"{stem}_scenario.toml",
+                            label="Download a scenario file that reproduces this run (TOML)")
+    solara.Markdown("Load the scenario file again with *Upload a scenario* to replay the same run "
+                    "(same seed: type it in the Seed box).")
+
+
+@solara.component
+def Page():
+    session = solara.use_memo(GameSession, dependencies=[])
+    version, set_version = solara.use_state(0)
+    playing = solara.use_reactive(False)
+    speed = solara.use_reactive(2.0)  # quarters per second
+    view = solara.use_reactive("Live")
+    error = solara.use_reactive("")
+    info = solara.use_reactive("")
+    # pending settings (take effect on Reset)
+    choice = solara.use_reactive(session.scenario.name)
+    uploaded = solara.use_reactive(None)
+    levers = solara.use_reactive(lever_defaults(session.scenario))
+    seed_text = solara.use_reactive(str(session.seed))
+    play_as = solara.use_reactive(NOBODY)
+
+    def bump():
+        set_version(lambda v: v + 1)
+
+    def pending_scenario():
+        if choice.value.startswith(UPLOADED) and uploaded.value is not None:
+            return uploaded.value
+        return load_scenario(choice.value)
+
+    def play_loop():
+        while playing.value:
+            time.sleep(1.0 / max(speed.value, 0.1))
+            if not playing.value:
+                break
+            if not session.step():
+                playing.set(False)
+            bump()
+
+    solara.use_thread(play_loop, dependencies=[playing.value])
+
+    def on_choice(name):
+        choice.set(name)
+        try:
+            levers.set(lever_defaults(pending_scenario()))
+        except InputError as exc:
+            error.set(str(exc))
+
+    def on_file(info_):
+        try:
+            scenario = load_uploaded_scenario(info_["name"], info_["data"])
+        except InputError as exc:
+            error.set(f"Could not use the uploaded file: {exc}. The current run is unchanged.")
+            info.set("")
+            return
+        uploaded.set(scenario)
+        choice.set(UPLOADED + scenario.name)
+        levers.set(lever_defaults(scenario))
+        error.set("")
+        info.set(f"Loaded '{scenario.title}' from {info_['name']}. Press Reset to run it.")
+
+    def reset():
+        playing.set(False)
+        try:
+            scenario = pending_scenario()
+            seed = parse_seed(seed_text.value)
+            overrides = overrides_from(levers.value, scenario)
+            who = CODE_OF.get(play_as.value)
+            session.new_run(scenario=scenario, seed=seed, overrides=overrides, play_as=who)
+        except InputError as exc:
+            error.set(f"{exc}. The current run is unchanged.")
+            return
+        error.set("")
+        info.set("")
+        bump()
+
+    def step():
+        playing.set(False)
+        if session.finished:
+            info.set("The scenario is over: open the Debrief, or press Reset for a new run.")
+        elif session.awaiting:
+            info.set(f"Waiting for your move as {COUNTRY_NAMES[session.awaiting[0]]}: choose it below.")
+        else:
+            session.step()
+            info.set("")
+        bump()
+
+    def toggle_play():
+        if playing.value:
+            playing.set(False)
+        elif session.can_step():
+            info.set("")
+            playing.set(True)
+        else:
+            info.set("The scenario is over: open the Debrief." if session.finished
+                     else "Waiting for your move: choose it below.")
+
+    model = session.model
+    try:
+        pending = pending_scenario()
+        pending_ok = True
+    except InputError:
+        pending, pending_ok = session.scenario, False
+    seed_error = ""
+    try:
+        parse_seed(seed_text.value)
+    except InputError as exc:
+        seed_error = str(exc)
+    changed = pending_ok and (
+        pending.name != session.scenario.name or seed_text.value.strip() != str(session.seed)
+        or CODE_OF.get(play_as.value) != session.play_as
+        or (not seed_error and overrides_from(levers.value, pending) != session.overrides))
+
+    solara.Style(CSS)
+    solara.Title("geogame")
+    with solara.Columns([1, 3], style={"padding": "8px"}):
+        # ------------------------------------------------------------------ settings column
+        with solara.Column(gap="6px"):
+            solara.Markdown("## geogame\nIndia, Russia, the US and the EU, quarter by quarter.")
+            solara.Markdown("#### 1. Scenario")
+            values = presets() + ([UPLOADED + uploaded.value.name] if uploaded.value is not None else [])
+            solara.Select("Scenario", values=values, value=choice.value, on_value=on_choice)
+            solara.Markdown(f"**{pending.title}**")
+            solara.Text(pending.story, classes=["geo-story"])
+            solara.FileDrop(label="Upload a scenario (.toml): drop the file here", on_file=on_file, lazy=False)
+            solara.Markdown("#### 2. Settings")
+            solara.HTML(tag="div", classes=["geo-note"],
+                        unsafe_innerHTML="Changes take effect when you press <b>Reset</b> (a new run).")
+            for key in LEVERS:
+                s = SETTINGS[key]
+                scale, increment = LEVERS[key][1], LEVERS[key][3]
+
+                def set_lever(v, key=key):
+                    levers.set({**levers.value, key: float(v)})
+
+                solara.SliderFloat(lever_label(key), value=levers.value[key], on_value=set_lever,
+                                   min=s.low * scale, max=SLIDER_MAX.get(key, s.high) * scale, step=increment)
+            solara.InputText("Seed (whole number, same seed = same run)", value=seed_text, continuous_update=False)
+            if seed_error:
+                solara.Error(seed_error, classes=["geo-seed-error"])
+            solara.Select("Play as", values=PLAY_AS_OPTIONS, value=play_as)
+            if changed:
+                solara.HTML(tag="div", classes=["geo-note", "geo-pending"],
+                            unsafe_innerHTML="You changed settings: press <b>Reset</b> to start a new run with them.")
+        # ------------------------------------------------------------------ main column
+        with solara.Column(gap="6px"):
+            with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="8px"):
+                solara.Text(model.quarter_label, classes=["geo-quarter"])
+                solara.Text(f"quarter {session.quarters_done} of {session.scenario.quarters} · "
+                            f"{session.scenario.title}", classes=["geo-progress"])
+            with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, gap="8px"):
+                solara.Button("Pause" if playing.value else "Play", on_click=toggle_play, color="primary",
+                              icon_name="mdi-pause" if playing.value else "mdi-play", classes=["geo-play"])
+                solara.Button("Step one quarter", on_click=step, icon_name="mdi-step-forward", classes=["geo-step"])
+                solara.Button("Reset", on_click=reset, icon_name="mdi-restart", classes=["geo-reset"])
+                with solara.Column(style={"min-width": "240px"}):
+                    solara.SliderFloat("Speed (quarters per second)", value=speed, min=0.5, max=5.0, step=0.5)
+            solara.Text(f"This run: {session.describe()}", classes=["geo-asof", "geo-run-desc"])
+            if error.value:
+                solara.Error(error.value, classes=["geo-error"])
+            if info.value:
+                solara.Info(info.value, classes=["geo-info"])
+            if session.finished:
+                solara.Success("End of the scenario. Open the Debrief to see your path beside the AI's.")
+            solara.ToggleButtonsSingle(value=view, values=VIEWS)
+            if view.value == "Live":
+                LiveView(session, version, bump, error.set)
+            elif view.value == "Debrief":
+                DebriefView(session, version)
+            elif view.value == "Compare":
+                CompareView(session, version, bump, error.set)
+            else:
+                DownloadsView(session, version)

@@ -1,0 +1,292 @@
+"""One visitor's game: the current run, its settings, the AI twin and a kept run to compare.
+
+Plain Python on top of the model's public API (no Solara), so it can be tested directly.
+The page creates one ``GameSession`` per browser session.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from model import (COUNTRIES, COUNTRY_NAMES, SETTINGS, GeopoliticsModel, InputError, check_value,
+                   load_scenario, preset_names)
+from model.scenarios import parse_scenario
+
+# the levers shown in the page, in order: key -> (label, scale for display, display unit, step)
+LEVERS = {
+    "usa.base_tariff_on_ind": ("US 'reciprocal' tariff on Indian goods", 100, "%", 1.0),
+    "usa.oil_penalty_tariff_on_ind": ("US penalty tariff for buying Russian oil", 100, "%", 1.0),
+    "usa.oil_penalty_threshold": ("Russian share of India's crude that triggers the penalty", 100, "%", 1.0),
+    "eu.price_cap_usd": ("EU/G7 price cap on Russian crude", 1, "$/bbl", 0.5),
+    "eu.cap_enforcement": ("How well the price cap is enforced", 100, "%", 5.0),
+    "eu.sanction_intensity_on_rus": ("EU sanctions on Russian goods", 100, "%", 5.0),
+    "world.brent_usd": ("Brent oil price at the start", 1, "$/bbl", 1.0),
+    "usa.rationality": ("US rationality", 1, "0 = random", 0.5),
+    "rus.rationality": ("Russia's rationality", 1, "0 = random", 0.5),
+    "ind.rationality": ("India's rationality", 1, "0 = random", 0.5),
+    "eu.rationality": ("EU's rationality", 1, "0 = random", 0.5),
+}
+# slider ranges narrower than the model's allowed range, to keep the sliders usable in class
+# (the model's own range is still what check_value enforces)
+SLIDER_MAX = {"usa.base_tariff_on_ind": 1.0, "usa.oil_penalty_tariff_on_ind": 1.0, "world.brent_usd": 150.0,
+              "usa.rationality": 20.0, "rus.rationality": 20.0, "ind.rationality": 20.0, "eu.rationality": 20.0}
+
+HEADLINES = [
+    ("crude_share_ind_from_rus", "Russian share of India's crude", "pct"),
+    ("tariff_usa_on_ind", "US tariff on Indian goods", "pct"),
+    ("urals_discount_delivered_ind_usd", "Urals discount delivered to India", "usd_bbl"),
+    ("russia_crude_revenue_usd_bn", "Russia's crude revenue", "bn"),
+    ("trade_ind_rus_usd_bn", "India-Russia trade", "bn"),
+    ("exports_ind_to_usa_usd_bn", "Indian exports to the US", "bn"),
+]
+CONSEQUENCE_COLUMNS = [k for k, _, _ in HEADLINES]
+MAX_SEED = 2**31 - 1
+
+
+def fmt(kind: str, value: float) -> str:
+    if kind == "pct":
+        return f"{100 * value:.1f}%"
+    if kind == "usd_bbl":
+        return f"${value:.1f}/bbl"
+    return f"${value:.1f}bn/yr"
+
+
+def fmt_change(kind: str, change: float) -> str:
+    if kind == "pct":
+        return f"{100 * change:+.1f} pts"
+    if kind == "usd_bbl":
+        return f"{change:+.1f} $/bbl"
+    return f"{change:+.1f} $bn"
+
+
+def parse_seed(text) -> int:
+    """The seed typed in the page: a whole number 0..2**31-1 (InputError otherwise)."""
+    s = str(text).strip()
+    try:
+        value = int(s)
+    except ValueError:
+        raise InputError(f"seed {s!r} is not a whole number; type a number from 0 to {MAX_SEED}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise InputError(f"seed {value} is out of range; allowed 0 to {MAX_SEED}")
+    return value
+
+
+def scenario_value(scenario, key: str) -> float:
+    """The value a lever starts at in ``scenario`` (its own setting, else the model default)."""
+    return float(scenario.settings.get(key, SETTINGS[key].default))
+
+
+def load_uploaded_scenario(name: str, data: bytes):
+    """Parse an uploaded scenario file; raises InputError (ScenarioError) with a clear message."""
+    if not name.lower().endswith(".toml"):
+        raise InputError(f"{name}: a scenario file must be a .toml file")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{name}: not a text file (a scenario is a UTF-8 .toml file)") from None
+    stem = name.rsplit("/", 1)[-1][: -len(".toml")] or "uploaded"
+    scenario = parse_scenario(text, name=stem)
+    # the model checks the run length and events only when it is built: try it now
+    GeopoliticsModel(scenario=scenario, seed=0)
+    return scenario
+
+
+@dataclass
+class RunRecord:
+    """A finished or paused run, kept for comparison or the debrief."""
+    label: str
+    metrics: pd.DataFrame
+    decisions: pd.DataFrame
+    scenario_title: str = ""
+    settings: dict = field(default_factory=dict)
+
+
+class GameSession:
+    """The state of one visitor's game."""
+
+    def __init__(self, scenario: str = "baseline", seed: int = 1):
+        self.lock = threading.RLock()
+        self.scenario = load_scenario(scenario)
+        self.seed = seed
+        self.overrides: dict[str, float] = {}
+        self.play_as: str | None = None
+        self.run_id = 0
+        self.model = self._build(self.scenario, self.seed, self.overrides, self.play_as)
+        self.compare: RunRecord | None = None
+        self._twin = None
+        self._twin_key = None
+
+    # ------------------------------------------------------------------------- building runs
+    @staticmethod
+    def _build(scenario, seed, overrides, play_as) -> GeopoliticsModel:
+        rules = {play_as: "human"} if play_as else None
+        return GeopoliticsModel(scenario=scenario, seed=seed, overrides=dict(overrides), rules=rules)
+
+    def new_run(self, scenario=None, seed: int | None = None, overrides: dict | None = None,
+                play_as: str | None | type(...) = ...) -> None:
+        """Start a new run. Everything is validated first; on error the current run is untouched."""
+        scenario = self.scenario if scenario is None else scenario
+        if isinstance(scenario, str):
+            scenario = load_scenario(scenario)
+        seed = self.seed if seed is None else parse_seed(seed)
+        overrides = self.overrides if overrides is None else {k: check_value(k, v) for k, v in overrides.items()}
+        play_as = self.play_as if play_as is ... else play_as
+        if play_as is not None and play_as not in COUNTRIES:
+            raise InputError(f"play as {play_as!r}: choose one of {', '.join(COUNTRIES)}")
+        model = self._build(scenario, seed, overrides, play_as)  # raises before anything changes
+        with self.lock:
+            self.scenario, self.seed, self.overrides, self.play_as = scenario, seed, dict(overrides), play_as
+            self.model = model
+            self.run_id += 1
+            self._twin = self._twin_key = None
+
+    def reset(self) -> None:
+        self.new_run()
+
+    # ------------------------------------------------------------------------------ running
+    @property
+    def quarters_done(self) -> int:
+        return len(self.model.metrics_frame()) - 1
+
+    @property
+    def finished(self) -> bool:
+        return self.quarters_done >= self.scenario.quarters
+
+    @property
+    def awaiting(self) -> list[str]:
+        return self.model.awaiting_moves()
+
+    def can_step(self) -> bool:
+        return not self.finished and not self.awaiting
+
+    def step(self) -> bool:
+        """Advance one quarter if possible; False when the run is over or waits for a move."""
+        with self.lock:
+            if not self.can_step():
+                return False
+            self.model.step()
+            return True
+
+    def play_move(self, move: str) -> None:
+        """Submit the student's move for the country they play, then advance the quarter."""
+        with self.lock:
+            if self.finished:
+                raise InputError("the scenario is over: start a new run to play again")
+            if not self.play_as or self.play_as not in self.awaiting:
+                raise InputError("no move is awaited now")
+            self.model.submit_move(self.play_as, move)
+            self.model.step()
+
+    # ------------------------------------------------------------------------------ reading
+    def headlines(self) -> list[dict]:
+        frame = self.model.metrics_frame()
+        last = frame.iloc[-1]
+        prev = frame.iloc[-2] if len(frame) > 1 else None
+        out = []
+        for key, label, kind in HEADLINES:
+            value = float(last[key])
+            change = None if prev is None else value - float(prev[key])
+            out.append({"key": key, "label": label, "value": fmt(kind, value),
+                        "change": "start" if change is None else fmt_change(kind, change)})
+        return out
+
+    def event_log(self) -> pd.DataFrame:
+        """Every move with its reason and every scenario event, newest quarter first."""
+        dec = self.model.decisions_frame()
+        rows = [{"quarter": r.quarter, "who": COUNTRY_NAMES.get(r.country, r.country),
+                 "what": r.move, "reason": r.reason, "rule": r.rule} for r in dec.itertuples()]
+        ev = self.model.events_frame()
+        rows += [{"quarter": r.quarter, "who": "Scenario", "what": "event", "reason": r.note, "rule": "event"}
+                 for r in ev.itertuples()]
+        log = pd.DataFrame(rows, columns=["quarter", "who", "what", "reason", "rule"])
+        if log.empty:
+            return log
+        return log.iloc[::-1].sort_values("quarter", ascending=False, kind="stable").reset_index(drop=True)
+
+    def record(self, label: str) -> RunRecord:
+        return RunRecord(label, self.model.metrics_frame(), self.model.decisions_frame(),
+                         self.scenario.title, dict(self.overrides))
+
+    def describe(self) -> str:
+        parts = [self.scenario.name, f"seed {self.seed}"]
+        if self.overrides:
+            parts.append(", ".join(f"{k}={v:g}" for k, v in sorted(self.overrides.items())))
+        if self.play_as:
+            parts.append(f"{COUNTRY_NAMES[self.play_as]} played by you")
+        return "; ".join(parts)
+
+    # ------------------------------------------------------------------------------ debrief
+    def ai_twin(self) -> GeopoliticsModel:
+        """The same scenario, overrides and seed, every country by the scenario's rules (no
+        person), run for as many quarters as the current run. Cached per run and length."""
+        with self.lock:
+            key = (self.run_id, self.quarters_done)
+            if self._twin_key != key:
+                twin = self._build(self.scenario, self.seed, self.overrides, None)
+                for _ in range(self.quarters_done):
+                    twin.step()
+                self._twin, self._twin_key = twin, key
+            return self._twin
+
+    def student_moves(self) -> pd.DataFrame:
+        """The played country's moves, what the AI would have chosen, and what followed: the
+        change of the headline numbers over that quarter, and the gap to the AI path then."""
+        cols = ["quarter", "your move", "model's choice", "value of your move", "value of model's choice"]
+        if not self.play_as:
+            return pd.DataFrame(columns=cols)
+        dec = self.model.decisions_frame()
+        dec = dec[(dec["country"] == self.play_as) & (dec["rule"] == "human")]
+        metrics = self.model.metrics_frame().set_index("quarter")
+        twin = self.ai_twin().metrics_frame().set_index("quarter")
+        quarters = list(metrics.index)
+        rows = []
+        for r in dec.itertuples():
+            row = {"quarter": r.quarter, "your move": r.move, "model's choice": r.best_move,
+                   "value of your move": round(float(r.value), 2),
+                   "value of model's choice": round(float(r.runner_up_value if r.runner_up == r.best_move
+                                                          and r.best_move != r.move else r.value), 2)}
+            i = quarters.index(r.quarter) if r.quarter in quarters else None
+            for key, label, kind in HEADLINES:
+                if i is None or i == 0:
+                    continue
+                change = float(metrics[key].iloc[i] - metrics[key].iloc[i - 1])
+                row[f"{label}: change"] = fmt_change(kind, change)
+                if r.quarter in twin.index:
+                    row[f"{label}: you vs AI"] = fmt_change(kind, float(metrics.loc[r.quarter, key]
+                                                                         - twin.loc[r.quarter, key]))
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def end_comparison(self) -> pd.DataFrame:
+        """Latest headline numbers: your path, the AI path and the difference."""
+        mine = self.model.metrics_frame().iloc[-1]
+        ai = self.ai_twin().metrics_frame().iloc[-1]
+        rows = []
+        for key, label, kind in HEADLINES:
+            rows.append({"measure": label, "your path": fmt(kind, float(mine[key])),
+                         "AI path": fmt(kind, float(ai[key])),
+                         "difference": fmt_change(kind, float(mine[key]) - float(ai[key]))})
+        return pd.DataFrame(rows)
+
+    # ------------------------------------------------------------------------------ compare
+    def keep_for_compare(self) -> None:
+        self.compare = self.record(f"B: {self.describe()} to {self.model.quarter_label}")
+
+    def run_for_compare(self, scenario_name: str) -> None:
+        """Run ``scenario_name`` with this run's seed and overrides, all countries by their
+        rules, for as many quarters as the current run (at least one)."""
+        scenario = load_scenario(scenario_name)
+        model = self._build(scenario, self.seed, self.overrides, None)
+        for _ in range(min(max(1, self.quarters_done), scenario.quarters)):
+            model.step()
+        desc = f"B: {scenario.name}, seed {self.seed}"
+        if self.overrides:
+            desc += ", " + ", ".join(f"{k}={v:g}" for k, v in sorted(self.overrides.items()))
+        self.compare = RunRecord(desc, model.metrics_frame(), model.decisions_frame(), scenario.title,
+                                 dict(self.overrides))
+
+
+def presets() -> list[str]:
+    return list(preset_names())
