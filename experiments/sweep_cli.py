@@ -133,19 +133,29 @@ def cmd_sweep(args) -> int:
 
 def cmd_sensitivity(args) -> int:
     from .design import parse_range
-    from .sensitivity import run_sensitivity
+    from .sensitivity import IncompleteRuns, run_sensitivity
 
-    table, summary = run_sensitivity(
-        method=args.method, ranges=_assignments(args.ranges, parse_range), metrics=args.metric,
-        samples=args.samples, second_order=not args.no_second_order, scenario=args.scenario,
-        quarters=args.quarters, overrides=args.overrides, rules=_rules(args.rules), seed=args.seed,
-        backend=args.backend, workers=args.workers, scheduler=args.scheduler, out=args.out,
-        resume=args.resume, progress=not args.quiet, connect_timeout=args.connect_timeout)
+    try:
+        table, summary = _sensitivity(args, run_sensitivity)
+    except IncompleteRuns as exc:
+        print(f"geogame sensitivity: {exc}", file=sys.stderr)
+        return 1
     if not args.quiet:
         print(summary.line(), file=sys.stderr)
         print(f"wrote {args.out}/sensitivity.csv ({len(table)} rows) and {args.out}/sensitivity.png",
               file=sys.stderr)
     return 0
+
+
+def _sensitivity(args, run_sensitivity):
+    from .design import parse_range
+
+    return run_sensitivity(
+        method=args.method, ranges=_assignments(args.ranges, parse_range), metrics=args.metric,
+        samples=args.samples, second_order=not args.no_second_order, scenario=args.scenario,
+        quarters=args.quarters, overrides=args.overrides, rules=_rules(args.rules), seed=args.seed,
+        backend=args.backend, workers=args.workers, scheduler=args.scheduler, out=args.out,
+        resume=args.resume, progress=not args.quiet, connect_timeout=args.connect_timeout)
 
 
 def cmd_report(args) -> int:
