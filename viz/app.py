@@ -11,7 +11,7 @@ import time
 import solara
 
 from model import COUNTRIES, COUNTRY_NAMES, SETTINGS, InputError, check_value, load_scenario
-from viz import charts, report
+from viz import charts, report, svg
 from viz.session import LEVERS, SLIDER_MAX, GameSession, load_uploaded_scenario, parse_seed, presets, scenario_value
 
 VIEWS = ["Live", "Debrief", "Compare", "Downloads"]
@@ -64,11 +64,11 @@ def html_table(frame, max_rows: int | None = None, cls: str = "geo-table") -> st
 
 @solara.component
 def Figure(make, key, caption: str, name: str):
-    """A matplotlib figure rendered to PNG once per ``key`` (run and quarter)."""
-    data = solara.use_memo(lambda: charts.png(make()), dependencies=[key])
+    """An inline SVG chart built once per ``key`` (run and quarter)."""
+    data = solara.use_memo(make, dependencies=[key])
     with solara.Column(classes=["geo-view", f"geo-view-{name}"], gap="0px"):
-        solara.Image(data, width="100%")
-        solara.Text(caption, classes=["geo-asof"])
+        solara.HTML(tag="div", unsafe_innerHTML=data, classes=["geo-chart", f"geo-chart-{name}"])
+        solara.Text(caption, classes=["geo-asof", f"geo-asof-{name}"])
 
 
 @solara.component
@@ -141,11 +141,12 @@ def LiveView(session: GameSession, version: int, bump, set_error):
     with solara.Columns([1, 1]):
         goods = model.world.goods_flow_usd_bn[0].copy()
         latest = dict(model.latest)
-        Figure(lambda: charts.network_figure(charts.trade_edges(goods, latest), q), key,
+        previous = session.previous_edges()
+        Figure(lambda: svg.network_svg(charts.trade_edges(goods, latest), q, previous), key,
                f"Trade network as of {q}. Labels: India's flows and their change since last quarter.", "network")
         aff = model.world.affinity[0].copy()
-        Figure(lambda: charts.alignment_figure(aff, q), key, f"Alignment map as of {q}", "alignment")
-    Figure(lambda: charts.timeseries_figure([("run", frame)]), key, f"Time series as of {q}", "series")
+        Figure(lambda: svg.alignment_svg(aff, q), key, f"Alignment map as of {q}", "alignment")
+    Figure(lambda: svg.timeseries_svg([("run", frame)]), key, f"Time series as of {q}", "series")
     EventLog(session, version)
 
 
@@ -170,11 +171,11 @@ def DebriefView(session: GameSession, version: int):
     with solara.Columns([1, 1]):
         with solara.Column():
             solara.Markdown(f"#### {'Your path' if who else 'This run'}")
-            Figure(lambda: charts.timeseries_figure([("you", mine_f)], size=(7.2, 4.6)), ("dm",) + key,
+            Figure(lambda: svg.timeseries_svg([("you", mine_f)], w=700, h=430), ("dm",) + key,
                    f"Your path to {session.model.quarter_label}", "debrief-mine")
         with solara.Column():
             solara.Markdown("#### AI path")
-            Figure(lambda: charts.timeseries_figure([("AI", ai_f)], size=(7.2, 4.6)), ("da",) + key,
+            Figure(lambda: svg.timeseries_svg([("AI", ai_f)], w=700, h=430), ("da",) + key,
                    f"AI path to {twin.quarter_label}", "debrief-ai")
     if who:
         solara.Markdown(f"#### Your moves as {who} and what followed")
@@ -220,7 +221,7 @@ def CompareView(session: GameSession, version: int, bump, set_error):
     a_f = session.model.metrics_frame()
     key = (session.run_id, session.quarters_done, b.label, len(b.metrics))
     solara.Markdown(f"**A** (solid): {a_label}  \n**B** (dashed): {b.label}")
-    Figure(lambda: charts.timeseries_figure([("A", a_f), ("B", b.metrics)], title="A solid, B dashed"),
+    Figure(lambda: svg.timeseries_svg([("A", a_f), ("B", b.metrics)], title="A solid, B dashed"),
            ("cmp",) + key, "A and B on the same charts", "compare")
     rows = []
     from viz.session import HEADLINES, fmt

@@ -8,7 +8,7 @@ import io
 import pandas as pd
 
 from model import COUNTRY_NAMES
-from . import charts
+from . import charts, svg
 
 
 def run_csv(session) -> str:
@@ -61,17 +61,15 @@ def debrief_html(session) -> str:
         f"<p>{html.escape(session.scenario.story)}</p>",
         "<h2>Where the two paths ended</h2>", _table(session.end_comparison()),
         "<h2>Both paths on the same charts</h2>",
-        _img(charts.timeseries_figure([("you", mine), ("AI", ai)],
-                                      title=f"solid: {mine_label}; dashed: {ai_label}")),
+        svg.timeseries_svg([("you", mine), ("AI", ai)], title=f"solid: {mine_label}; dashed: {ai_label}"),
         "<div class='pair'>",
         f"<div><h3>{html.escape(mine_label)}</h3>",
-        _img(charts.alignment_figure(m.world.affinity[0], m.quarter_label)),
-        _img(charts.network_figure(charts.trade_edges(m.world.goods_flow_usd_bn[0], m.latest), m.quarter_label)),
+        svg.alignment_svg(m.world.affinity[0], m.quarter_label),
+        svg.network_svg(charts.trade_edges(m.world.goods_flow_usd_bn[0], m.latest), m.quarter_label),
         "</div>",
         f"<div><h3>{html.escape(ai_label)}</h3>",
-        _img(charts.alignment_figure(twin.world.affinity[0], twin.quarter_label)),
-        _img(charts.network_figure(charts.trade_edges(twin.world.goods_flow_usd_bn[0], twin.latest),
-                                   twin.quarter_label)),
+        svg.alignment_svg(twin.world.affinity[0], twin.quarter_label),
+        svg.network_svg(charts.trade_edges(twin.world.goods_flow_usd_bn[0], twin.latest), twin.quarter_label),
         "</div></div>",
         "<h2>Your moves and their consequences</h2>", _table(session.student_moves()),
         "<h2>All decisions on your path</h2>",

@@ -166,6 +166,7 @@ class GameSession:
         with self.lock:
             if not self.can_step():
                 return False
+            self._remember()
             self.model.step()
             return True
 
@@ -177,7 +178,20 @@ class GameSession:
             if not self.play_as or self.play_as not in self.awaiting:
                 raise InputError("no move is awaited now")
             self.model.submit_move(self.play_as, move)
+            self._remember()
             self.model.step()
+
+    def _remember(self) -> None:
+        """Keep last quarter's trade flows (read-only copy) to show their change."""
+        self._prev = (self.run_id, self.quarters_done + 1, self.model.world.goods_flow_usd_bn[0].copy(),
+                      dict(self.model.latest))
+
+    def previous_edges(self) -> list[dict] | None:
+        prev = getattr(self, "_prev", None)
+        if prev is None or prev[0] != self.run_id or prev[1] != self.quarters_done:
+            return None
+        from .charts import trade_edges
+        return trade_edges(prev[2], prev[3])
 
     # ------------------------------------------------------------------------------ reading
     def headlines(self) -> list[dict]:
