@@ -205,7 +205,7 @@ def run_quarters(scenario: str, quarters: int | None = None) -> list[int]:
 
 
 def run_replicates(scenario: str, seeds: list[int], overrides: dict | None = None,
-                   quarters: int | None = None, progress=None) -> pd.DataFrame:
+                   quarters: int | None = None, progress=None, rules: dict | None = None) -> pd.DataFrame:
     """Run ``scenario`` once per seed; return the metrics of all runs stacked, with a ``seed`` column.
 
     Parameters
@@ -220,10 +220,13 @@ def run_replicates(scenario: str, seeds: list[int], overrides: dict | None = Non
         Run length (default: the scenario's).
     progress : callable, optional
         Called with no argument after each run (for a progress bar).
+    rules : dict, optional
+        Rule per country on top of the scenario's (``{"ind": "scripted"}``).
     """
     frames = []
     for seed in seeds:
-        model = GeopoliticsModel(scenario=scenario, seed=int(seed), overrides=dict(overrides or {}))
+        model = GeopoliticsModel(scenario=scenario, seed=int(seed), overrides=dict(overrides or {}),
+                                 rules=dict(rules) if rules else None)
         frame = model.run(quarters).metrics_frame()
         frame.insert(0, "seed", int(seed))
         frames.append(frame)
