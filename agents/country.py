@@ -92,10 +92,8 @@ class Human(Rule):
         if self.pending is None:
             raise HumanMoveMissing(agent.country)
         names = [m.name for m in moves]
-        if self.pending not in names:
-            raise ValueError(f"move {self.pending!r} is not available to {agent.country} now; "
-                             f"allowed: {', '.join(names)}")
-        index = names.index(self.pending)
+        # An event this quarter may have taken the move off the menu: then the country holds.
+        index = names.index(self.pending) if self.pending in names else 0
         self.pending = None
         probs = np.zeros(len(moves))
         probs[index] = 1.0

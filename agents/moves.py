@@ -101,6 +101,11 @@ def _under_pressure(world: World) -> bool:
                 or world.eu_secondary_on_ind[0] > 0 or world.deal_offer[0] > 0)
 
 
+def _no_deal(world: World) -> bool:
+    """No US-India deal in force (while one is, both sides keep its terms)."""
+    return bool(world.deal_accepted[0] == 0)
+
+
 def _deal_open(world: World) -> bool:
     return bool(world.deal_offer[0] > 0 and world.deal_accepted[0] == 0)
 
@@ -109,12 +114,14 @@ MENUS: dict[str, tuple[Move, ...]] = {
     "usa": (
         _hold("usa"),
         Move("raise_oil_penalty", "usa", "tariff", "raises the oil penalty on India by 10 points",
-             _adjust("usa.oil_penalty_tariff_on_ind", 0.10, 0, 1), _below("usa.oil_penalty_tariff_on_ind", 1.0)),
+             _adjust("usa.oil_penalty_tariff_on_ind", 0.10, 0, 1),
+             lambda w: _no_deal(w) and _below("usa.oil_penalty_tariff_on_ind", 1.0)(w)),
         Move("drop_oil_penalty", "usa", "tariff", "drops the oil penalty on India",
              _set(usa__oil_penalty_tariff_on_ind=0.0), _above("usa.oil_penalty_tariff_on_ind", 0.0),
              backs_down=_penalty_bites),
         Move("cut_tariff_on_ind", "usa", "tariff", "cuts its base tariff on India by 10 points",
-             _adjust("usa.base_tariff_on_ind", -0.10, 0, 2), _above("usa.base_tariff_on_ind", 0.0)),
+             _adjust("usa.base_tariff_on_ind", -0.10, 0, 2),
+             lambda w: _no_deal(w) and _above("usa.base_tariff_on_ind", 0.0)(w)),
         Move("offer_deal", "usa", "tariff", "offers India a lower tariff for a Russian-crude ceiling",
              _set(usa__deal_offer=1.0),
              lambda w: bool(w.deal_offer[0] == 0 and w.deal_accepted[0] == 0)),
@@ -141,7 +148,7 @@ MENUS: dict[str, tuple[Move, ...]] = {
              _cap_russian_crude, lambda w: bool(w.crude_share[0, B_IND] > 0.02) and _under_pressure(w),
              backs_down=_penalty_bites),
         Move("lift_crude_ceiling", "ind", "procurement", "lifts its ceiling on Russian crude",
-             _set(ind__crude_ceiling=1.0), _below("ind.crude_ceiling", 1.0)),
+             _set(ind__crude_ceiling=1.0), lambda w: _no_deal(w) and _below("ind.crude_ceiling", 1.0)(w)),
         Move("accept_us_deal", "ind", "tariff", "accepts the US offer: lower tariff, crude ceiling",
              _accept_deal, _deal_open),
         Move("trade_push_russia", "ind", "procurement", "pushes trade with Russia in rupees and via INSTC",

@@ -193,6 +193,16 @@ def build(base_name: str, values: dict[str, float], brent_path: dict[int, float]
             f"ind.crude_share_from_rus = {ind_share:g} is above what India can run "
             f"(refinery limit {suitability[B_IND]:g}, ceiling ind.crude_ceiling = {v['ind.crude_ceiling']:g})")
 
+    brent_start = (brent_path or {}).get(start, v["world.brent_usd"]) * (1 + v["world.oil_supply_shock"])
+    urals_start = brent_start - base["fob_discount_usd"]
+    if urals_start <= v["rus.crude_supply_floor_usd"] + 1.0:
+        lowest = (base["fob_discount_usd"] + v["rus.crude_supply_floor_usd"] + 1.0) / (1 + v["world.oil_supply_shock"])
+        raise parameters.SettingError(
+            f"world.brent_usd = {v['world.brent_usd']:g} (with world.oil_supply_shock = {v['world.oil_supply_shock']:g}) "
+            f"is too low for the {base['quarter']} start: Urals would sell at ${urals_start:.1f} at the port after "
+            f"the observed ${base['fob_discount_usd']:g} discount, below Russia's shut-in floor "
+            f"(rus.crude_supply_floor_usd = {v['rus.crude_supply_floor_usd']:g}); allowed from {lowest:.1f}")
+
     tariff = _tariffs(v, base_name)
     sanction = np.zeros((N_NODES, N_NODES))
     for (i, j), val in base["sanction"].items():

@@ -63,6 +63,17 @@ class GeopoliticsModel(mesa.Model):
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
             raise InputError(f"seed = {seed!r} is not allowed; allowed whole numbers >= 0")
         super().__init__(rng=None if seed is None else int(seed))
+        # Mesa 3.5 runs step() as a scheduled event: if it raised, later steps would silently do
+        # nothing. So refuse to step *before* Mesa's wrapper when a person still has to move.
+        mesa_step = self.step
+
+        def guarded_step() -> None:
+            waiting = self.awaiting_moves()
+            if waiting:
+                raise HumanMoveMissing(waiting[0])
+            mesa_step()
+
+        self.step = guarded_step
         self.seed = seed
         # Mesa 3.5 reserves `Model.scenario` for its experimental Scenario class, hence the name.
         self.scenario_def = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
@@ -109,9 +120,6 @@ class GeopoliticsModel(mesa.Model):
     # ------------------------------------------------------------------------------ the quarter
     def step(self) -> None:
         """Advance one quarter (see the module docstring for the order)."""
-        waiting = self.awaiting_moves()
-        if waiting:
-            raise HumanMoveMissing(waiting[0])
         self._apply_events(self.world.quarter + 1)
         decisions = self._decide()
         for country, move in decisions:

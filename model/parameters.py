@@ -167,7 +167,7 @@ _SETTINGS: list[Setting] = [
        "Manturov via Interfax 2025-08-20: >90% in national currencies (Russian claim, medium confidence)",
        "Share of India-Russia payments settled in rupees and roubles"),
     # ---------------------------------------------------------------- world
-    _s("world.brent_usd", 62.85, 10, 300, "USD/bbl", "data",
+    _s("world.brent_usd", 62.85, 30, 300, "USD/bbl", "data",
        "EIA Dec-2025 STEO, 2025Q4 derived (calibration_targets.csv BRENT_Q, low confidence)",
        "Reference Brent price (before any loss of Russian supply)"),
     _s("world.oil_supply_shock", 0.0, -0.3, 0.3, "fraction of Brent", "judgement",

@@ -1,0 +1,118 @@
+"""Unit behaviour of the one-quarter economics (no agents involved)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model import parameters
+from model.calibration import build
+from model.economics import clear_crude_market, metrics, step
+from model.instruments import set_instrument
+from model.nodes import B_IND, IND, USA
+
+
+@pytest.fixture()
+def baseline():
+    return build("dec2025", parameters.defaults())
+
+
+def test_higher_us_tariff_lowers_indian_exports_to_the_us(baseline):
+    world, s = baseline
+    batch = world.repeat(3)
+    set_instrument(batch, "usa.base_tariff_on_ind", np.array([0.0, 0.25, 0.75]))
+    for _ in range(4):
+        batch = step(batch, s)
+    flows = batch.goods_flow_usd_bn[:, USA, IND]
+    assert flows[0] > flows[1] > flows[2]
+
+
+def test_tariff_diverts_us_imports_to_other_suppliers(baseline):
+    world, s = baseline
+    batch = world.repeat(2)
+    set_instrument(batch, "usa.base_tariff_on_ind", np.array([0.25, 1.0]))
+    for _ in range(4):
+        batch = step(batch, s)
+    from model.nodes import ROW
+    assert batch.goods_flow_usd_bn[1, USA, ROW] > batch.goods_flow_usd_bn[0, USA, ROW]
+
+
+def test_crude_market_clears_at_russian_supply(baseline):
+    world, s = baseline
+    fob, shares, sold, _ = clear_crude_market(world, s)
+    bought = (shares * s.crude_imports_mbd).sum(axis=1)
+    assert bought == pytest.approx(sold, rel=1e-9)
+    # At the calibrated start buyers take almost exactly Russia's exports at the observed discount.
+    assert sold[0] == pytest.approx(s.p("rus.crude_exports_mbd"), rel=0.01)
+    assert fob[0] == pytest.approx(22.0, abs=1.0)
+
+
+def test_india_ceiling_widens_the_discount_and_moves_barrels_elsewhere(baseline):
+    world, s = baseline
+    batch = world.repeat(2)
+    set_instrument(batch, "ind.crude_ceiling", np.array([1.0, 0.15]))
+    nxt = step(batch, s)
+    assert nxt.crude_share[1, B_IND] <= 0.15 + 1e-12
+    assert nxt.fob_discount_usd[1] > nxt.fob_discount_usd[0]
+    row = 3
+    assert nxt.crude_share[1, row] > nxt.crude_share[0, row]
+
+
+def test_price_cap_binding_raises_the_fob_discount(baseline):
+    world, s = baseline
+    batch = world.repeat(2)
+    set_instrument(batch, "eu.price_cap_usd", np.array([47.6, 25.0]))
+    set_instrument(batch, "eu.cap_enforcement", np.array([0.8, 0.8]))
+    nxt = step(batch, s)
+    assert nxt.fob_discount_usd[1] > nxt.fob_discount_usd[0] + 1.0
+
+
+def test_lost_russian_barrels_lift_brent(baseline):
+    world, s = baseline
+    batch = world.repeat(2)
+    # Everybody refuses Russian crude: Russia cannot sell it all and Brent rises.
+    set_instrument(batch, "ind.crude_ceiling", np.array([1.0, 0.0]))
+    batch.crude_embargo[1, :] = 1.0
+    nxt = step(batch, s)
+    assert nxt.rus_crude_sold_mbd[1] < nxt.rus_crude_sold_mbd[0]
+    assert nxt.brent_usd[1] > nxt.brent_usd[0]
+
+
+def test_shares_sum_to_one_and_alignment_is_symmetric(baseline):
+    world, s = baseline
+    for _ in range(6):
+        world = step(world, s)
+    assert world.arms_order_share.sum(axis=1) == pytest.approx(1.0)
+    assert world.arms_pipeline.sum(axis=1) == pytest.approx(1.0)
+    a = world.affinity[0]
+    assert np.allclose(a, a.T)
+    assert np.allclose(np.diag(a), 1.0)
+
+
+def test_step_does_not_modify_its_input(baseline):
+    world, s = baseline
+    before = world.copy()
+    step(world, s)
+    for name in ("goods_flow_usd_bn", "crude_share", "affinity", "tariff"):
+        assert np.array_equal(getattr(world, name), getattr(before, name))
+
+
+def test_batched_step_equals_single_steps(baseline):
+    world, s = baseline
+    batch = world.repeat(3)
+    set_instrument(batch, "eu.price_cap_usd", np.array([47.6, 40.0, 30.0]))
+    stepped = step(batch, s)
+    for i in range(3):
+        single = batch.take(i)
+        alone = step(single, s)
+        assert alone.fob_discount_usd[0] == pytest.approx(stepped.fob_discount_usd[i], abs=1e-9)
+        assert np.allclose(alone.goods_flow_usd_bn[0], stepped.goods_flow_usd_bn[i])
+
+
+def test_penalty_applies_only_above_threshold(baseline):
+    world, s = baseline
+    batch = world.repeat(2)
+    set_instrument(batch, "usa.oil_penalty_threshold", np.array([0.05, 0.5]))
+    nxt = step(batch, s)
+    m = metrics(nxt, s)
+    assert m["tariff_usa_on_ind"][0] == pytest.approx(0.50)
+    assert m["tariff_usa_on_ind"][1] == pytest.approx(0.25)
