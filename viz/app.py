@@ -6,6 +6,7 @@ Start with ``./dev app`` (http://127.0.0.1:8765/). Each browser session gets its
 from __future__ import annotations
 
 import html
+import re
 import time
 
 import solara
@@ -56,6 +57,16 @@ def overrides_from(values: dict[str, float], scenario) -> dict[str, float]:
     return out
 
 
+def md(text: str, tag: str = "div", classes: list[str] | None = None):
+    """Minimal markup: **bold** and *italic*; headings via ``tag``. (solara.Markdown would make the
+    page fetch mermaid from a CDN, which a locked-down classroom network does not allow.)"""
+    out = html.escape(text)
+    out = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", out)
+    out = re.sub(r"\*(.+?)\*", r"<i>\1</i>", out)
+    out = out.replace("\n", "<br>")
+    return solara.HTML(tag=tag, unsafe_innerHTML=out, classes=classes or [])
+
+
 def html_table(frame, max_rows: int | None = None, cls: str = "geo-table") -> str:
     if max_rows is not None:
         frame = frame.head(max_rows)
@@ -85,7 +96,7 @@ def Headlines(session: GameSession, version: int):
 def EventLog(session: GameSession, version: int):
     log = session.event_log()
     with solara.Column(classes=["geo-view", "geo-view-log"], gap="0px"):
-        solara.Markdown("#### Event log: every move and its reason (newest first)")
+        md("Event log: every move and its reason (newest first)", tag="h4")
         if log.empty:
             solara.Text("No moves yet: press Step or Play.")
         else:
@@ -154,13 +165,13 @@ def LiveView(session: GameSession, version: int, bump, set_error):
 def DebriefView(session: GameSession, version: int):
     key = (session.run_id, session.quarters_done)
     who = COUNTRY_NAMES[session.play_as] if session.play_as else None
-    solara.Markdown("### Debrief")
+    md("Debrief", tag="h3")
     if who:
-        solara.Markdown(f"Your path, with **{who}** played by you, beside the path the model's AI would have "
+        md(f"Your path, with **{who}** played by you, beside the path the model's AI would have "
                         f"taken from the same start and seed (all other settings equal), over the same "
                         f"{session.quarters_done} quarters.")
     else:
-        solara.Markdown("You are watching, not playing: choose *Play as* and press *Reset* to play a country. "
+        md("You are watching, not playing: choose *Play as* and press *Reset* to play a country. "
                         "Below, this run beside a fresh all-AI run from the same start and seed.")
     if session.quarters_done == 0:
         solara.Info("Nothing played yet: step at least one quarter.")
@@ -170,15 +181,15 @@ def DebriefView(session: GameSession, version: int):
     solara.HTML(tag="div", classes=["geo-debrief-end"], unsafe_innerHTML=html_table(session.end_comparison()))
     with solara.Columns([1, 1]):
         with solara.Column():
-            solara.Markdown(f"#### {'Your path' if who else 'This run'}")
+            md(f"{'Your path' if who else 'This run'}", tag="h4")
             Figure(lambda: svg.timeseries_svg([("you", mine_f)], w=700, h=430), ("dm",) + key,
                    f"Your path to {session.model.quarter_label}", "debrief-mine")
         with solara.Column():
-            solara.Markdown("#### AI path")
+            md("AI path", tag="h4")
             Figure(lambda: svg.timeseries_svg([("AI", ai_f)], w=700, h=430), ("da",) + key,
                    f"AI path to {twin.quarter_label}", "debrief-ai")
     if who:
-        solara.Markdown(f"#### Your moves as {who} and what followed")
+        md(f"Your moves as {who} and what followed", tag="h4")
         moves = session.student_moves()
         if moves.empty:
             solara.Text("You have not chosen a move yet.")
@@ -186,14 +197,15 @@ def DebriefView(session: GameSession, version: int):
             solara.HTML(tag="div", classes=["geo-debrief-moves"], unsafe_innerHTML=html_table(moves))
         ai_moves = twin.decisions_frame()
         ai_moves = ai_moves[ai_moves["country"] == session.play_as][["quarter", "move", "reason"]]
-        solara.Markdown(f"#### What the AI did as {who}")
+        md(f"What the AI did as {who}", tag="h4")
         solara.HTML(tag="div", unsafe_innerHTML=html_table(ai_moves))
 
 
 @solara.component
 def CompareView(session: GameSession, version: int, bump, set_error):
     other, set_other = solara.use_state("no_oil_penalty")
-    solara.Markdown("### Compare two runs\nRun **A** is the current run. Run **B** is a run you kept, or another "
+    md("Compare two runs", tag="h3")
+    md("Run **A** is the current run. Run **B** is a run you kept, or another "
                     "scenario run with the same seed and settings for as many quarters as A.")
 
     def keep():
@@ -220,7 +232,7 @@ def CompareView(session: GameSession, version: int, bump, set_error):
     a_label = f"A: {session.describe()} to {session.model.quarter_label}"
     a_f = session.model.metrics_frame()
     key = (session.run_id, session.quarters_done, b.label, len(b.metrics))
-    solara.Markdown(f"**A** (solid): {a_label}  \n**B** (dashed): {b.label}")
+    md(f"**A** (solid): {a_label}  \n**B** (dashed): {b.label}")
     Figure(lambda: svg.timeseries_svg([("A", a_f), ("B", b.metrics)], title="A solid, B dashed"),
            ("cmp",) + key, "A and B on the same charts", "compare")
     rows = []
@@ -235,7 +247,7 @@ def CompareView(session: GameSession, version: int, bump, set_error):
 
 @solara.component
 def DownloadsView(session: GameSession, version: int):
-    solara.Markdown("### Take it home")
+    md("Take it home", tag="h3")
     stem = f"geogame_{session.scenario.name}_seed{session.seed}_{session.model.quarter_label}"
     with solara.Column(gap="8px"):
         solara.FileDownload(lambda: report.run_csv(session).encode(), filename=f"{stem}_run.csv",
@@ -248,7 +260,7 @@ def DownloadsView(session: GameSession, version: int):
                             label="Download the debrief (HTML page, charts included)")
         solara.FileDownload(lambda: session.model.scenario_toml().encode(), filename=f"{stem}_scenario.toml",
                             label="Download a scenario file that reproduces this run (TOML)")
-    solara.Markdown("Load the scenario file again with *Upload a scenario* to replay the same run "
+    md("Load the scenario file again with *Upload a scenario* to replay the same run "
                     "(same seed: type it in the Seed box).")
 
 
@@ -364,14 +376,15 @@ def Page():
     with solara.Columns([1, 3], style={"padding": "8px"}):
         # ------------------------------------------------------------------ settings column
         with solara.Column(gap="6px"):
-            solara.Markdown("## geogame\nIndia, Russia, the US and the EU, quarter by quarter.")
-            solara.Markdown("#### 1. Scenario")
+            md("geogame", tag="h2")
+            md("India, Russia, the US and the EU, quarter by quarter.")
+            md("1. Scenario", tag="h4")
             values = presets() + ([UPLOADED + uploaded.value.name] if uploaded.value is not None else [])
             solara.Select("Scenario", values=values, value=choice.value, on_value=on_choice)
-            solara.Markdown(f"**{pending.title}**")
-            solara.Text(pending.story, classes=["geo-story"])
+            md(f"**{pending.title}**")
+            solara.Text(re.sub(r"(?<!\n)\n(?!\n)", " ", pending.story), classes=["geo-story"])
             solara.FileDrop(label="Upload a scenario (.toml): drop the file here", on_file=on_file, lazy=False)
-            solara.Markdown("#### 2. Settings")
+            md("2. Settings", tag="h4")
             solara.HTML(tag="div", classes=["geo-note"],
                         unsafe_innerHTML="Changes take effect when you press <b>Reset</b> (a new run).")
             for key in LEVERS:
@@ -381,9 +394,9 @@ def Page():
                 def set_lever(v, key=key):
                     levers.set({**levers.value, key: float(v)})
 
-                solara.SliderFloat(lever_label(key), value=levers.value[key], on_value=set_lever,
+                solara.SliderFloat(f"{lever_label(key)}: {levers.value[key]:g}", value=levers.value[key], on_value=set_lever,
                                    min=s.low * scale, max=SLIDER_MAX.get(key, s.high) * scale, step=increment)
-            solara.InputText("Seed (whole number, same seed = same run)", value=seed_text, continuous_update=False)
+            solara.InputText("Seed (whole number, same seed = same run)", value=seed_text, continuous_update=True)
             if seed_error:
                 solara.Error(seed_error, classes=["geo-seed-error"])
             solara.Select("Play as", values=PLAY_AS_OPTIONS, value=play_as)

@@ -1,0 +1,133 @@
+"""App pieces without a browser: the per-session game logic, the charts and the page (solara.render)."""
+import numpy as np
+import pytest
+
+from model import COUNTRIES, InputError
+from viz import charts, report, svg
+from viz.session import GameSession, load_uploaded_scenario, parse_seed
+
+
+def test_step_and_reset():
+    s = GameSession()
+    assert s.quarters_done == 0
+    assert s.step() and s.quarters_done == 1
+    s.reset()
+    assert s.quarters_done == 0
+
+
+def test_bad_inputs_leave_run_intact():
+    s = GameSession()
+    s.step()
+    run = s.run_id
+    for bad in ({"seed": "abc"}, {"seed": -1}, {"overrides": {"eu.price_cap_usd": 1e6}}, {"play_as": "xx"}):
+        with pytest.raises(InputError):
+            s.new_run(**bad)
+        assert s.run_id == run and s.quarters_done == 1
+    with pytest.raises(InputError):
+        load_uploaded_scenario("x.toml", b"this is = = not toml")
+    with pytest.raises(InputError):
+        load_uploaded_scenario("x.csv", b"a,b")
+    assert parse_seed(" 42 ") == 42
+
+
+def test_upload_good_scenario_roundtrip():
+    s = GameSession()
+    s.new_run(seed=7, overrides={"usa.oil_penalty_tariff_on_ind": 0.0})
+    s.step()
+    scenario = load_uploaded_scenario("mine.toml", s.model.scenario_toml().encode())
+    s2 = GameSession()
+    s2.new_run(scenario=scenario, seed=7)
+    s2.step()
+    a, b = s.model.metrics_frame(), s2.model.metrics_frame()
+    assert a.equals(b)
+
+
+def test_play_as_india_debrief_and_compare():
+    s = GameSession()
+    s.new_run(play_as="ind")
+    assert s.awaiting == ["ind"] and not s.step()
+    moves = [m.name for m in s.model.menu("ind")]
+    for name in moves[:3]:
+        s.play_move(name)
+    with pytest.raises(InputError):
+        s.play_move("not_a_move")
+    assert s.quarters_done == 3
+    played = s.student_moves()
+    assert list(played["your move"]) == moves[:3]
+    twin = s.ai_twin()
+    assert len(twin.metrics_frame()) == 4
+    assert set(twin.decisions_frame()["rule"]) <= {"ai", "scripted"}
+    html = report.debrief_html(s)
+    assert "Your path" in html and "AI path" in html and "http" not in html.split("<body>")[1].replace(
+        "http://www.w3.org/2000/svg", "")
+    s.run_for_compare("no_oil_penalty")
+    assert len(s.compare.metrics) == 4
+    csv = report.run_csv(s)
+    assert s.model.quarter_label in csv and "# decisions" in csv
+
+
+def test_mds_and_blocs():
+    rng = np.random.default_rng(0)
+    pts = rng.normal(size=(4, 2))
+    d = np.linalg.norm(pts[:, None] - pts[None], axis=2)
+    xy = charts.classical_mds(d)
+    assert np.allclose(np.linalg.norm(xy[:, None] - xy[None], axis=2), d, atol=1e-8)
+    aff = np.array([[1, -0.5, 0.2, 0.6], [-0.5, 1, 0.5, -0.7], [0.2, 0.5, 1, 0.3], [0.6, -0.7, 0.3, 1.0]])
+    assert charts.blocs(aff) == [["rus", "ind"], ["usa", "eu"]]
+    assert len(charts.blocs(np.ones((4, 4)))) == 1
+    assert "Blocs" in svg.alignment_svg(aff, "2026Q1")
+
+
+def test_trade_edges_include_crude():
+    s = GameSession()
+    edges = charts.trade_edges(s.model.world.goods_flow_usd_bn[0], s.model.latest)
+    crude = [e for e in edges if e["sector"] == "crude"]
+    assert len(crude) == 1 and crude[0]["value"] > 0
+    assert len([e for e in edges if e["sector"] == "goods"]) == 20
+
+
+# ------------------------------------------------------------------------------ the page
+@pytest.fixture()
+def page():
+    import solara
+    from viz.app import Page
+    box, rc = solara.render(Page(), handle_error=False)
+    yield rc
+    rc.close()
+
+
+def _quarter(rc):
+    import ipyvuetify as v
+    return rc.find(v.Html, class_="geo-quarter").widget.children[0]
+
+
+def _click(rc, cls):
+    import ipyvuetify as v
+    rc.find(v.Btn, class_=cls).widget.click()
+
+
+def test_page_step_changes_quarter_and_charts(page):
+    import ipywidgets
+    start = _quarter(page)
+
+    def chart():
+        return page.find(ipywidgets.Widget, attributes={"class": "geo-chart geo-chart-series"}).widget.unsafe_innerHTML
+
+    before = chart()
+    _click(page, "geo-step")
+    assert _quarter(page) != start
+    assert chart() != before and _quarter(page) in chart()
+    _click(page, "geo-reset")
+    assert _quarter(page) == start
+
+
+def test_page_bad_seed_shows_error_and_keeps_run(page):
+    import ipyvuetify as v
+    _click(page, "geo-step")
+    q = _quarter(page)
+    field = page.find(v.TextField, label="Seed (whole number, same seed = same run)").widget
+    field.v_model = "twelve"
+    _click(page, "geo-reset")
+    errors = page.find(v.Alert, type="error").widgets
+    assert any("seed" in str(w.children) for w in errors)
+    assert _quarter(page) == q
