@@ -401,7 +401,7 @@ def prepare(seeds: int, first_seed: int, overrides, targets_path=None):
 
 
 def validate(out_dir: str | Path, seeds: int = 20, first_seed: int = 1, overrides=None,
-             targets_path=None, command: str = "geogame validate", progress: bool = False) -> ValidationResult:
+             targets_path=None, command: str | None = None, progress: bool = False) -> ValidationResult:
     """Run the hindcast and the baseline over seeds, compare with the targets, write the report.
 
     Writes ``validation.csv``, one PNG per observed series and ``validation.html`` (self-contained)
@@ -409,6 +409,8 @@ def validate(out_dir: str | Path, seeds: int = 20, first_seed: int = 1, override
     """
     targets, seed_list, overrides = prepare(seeds, first_seed, overrides, targets_path)
     out = Path(out_dir)
+    if command is None:
+        command = reproduce_command(out, seeds, first_seed, overrides, targets_path)
     _check_out_dir(out)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -424,6 +426,17 @@ def validate(out_dir: str | Path, seeds: int = 20, first_seed: int = 1, override
                               overrides=overrides, files=[])
     result.files = write_report(out, result, targets, command)
     return result
+
+
+def reproduce_command(out, seeds: int, first_seed: int, overrides: dict, targets_path=None) -> str:
+    """The ``geogame validate`` command line that reproduces a report."""
+    import shlex
+    parts = ["geogame", "validate", "--out", str(out), "--seeds", str(seeds), "--seed", str(first_seed)]
+    for key, value in sorted(overrides.items()):
+        parts += ["--set", f"{key}={value:g}"]
+    if targets_path:
+        parts += ["--targets", str(targets_path)]
+    return " ".join(shlex.quote(p) for p in parts)
 
 
 def _check_out_dir(out: Path) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import sys
 import textwrap
 import warnings
@@ -57,28 +56,13 @@ def add_parser(sub) -> None:
     p.set_defaults(func=cmd_calibrate)
 
 
-def _command_line(args, name: str) -> str:
-    return "geogame " + name + " " + " ".join(shlex.quote(a) for a in sys.argv[2:]) if sys.argv[1:2] == [name] \
-        else f"geogame {name} (called from Python)"
-
-
 def cmd_validate(args) -> int:
     from .validate import validate
 
-    command = _reproduce_validate(args)
     result = validate(args.out, seeds=args.seeds, first_seed=args.seed, overrides=args.overrides,
-                      targets_path=args.targets, command=command, progress=not args.quiet)
+                      targets_path=args.targets, progress=not args.quiet)
     print(result.summary() + f"; report {Path(args.out) / 'validation.html'}")
     return 0 if result.ok else 1
-
-
-def _reproduce_validate(args) -> str:
-    parts = ["geogame", "validate", "--out", args.out, "--seeds", str(args.seeds), "--seed", str(args.seed)]
-    for item in args.overrides:
-        parts += ["--set", item]
-    if args.targets:
-        parts += ["--targets", args.targets]
-    return " ".join(shlex.quote(p) for p in parts)
 
 
 def _check_int(name: str, value: int, low: int, high: int) -> None:
