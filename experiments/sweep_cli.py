@@ -116,7 +116,24 @@ def _assignments(items, parse):
     return out
 
 
+def _lost_worker(exc: BaseException) -> bool:
+    """True for a worker process that died (killed, out of memory): a resumable interruption."""
+    from concurrent.futures.process import BrokenProcessPool
+    return isinstance(exc, BrokenProcessPool) or type(exc).__name__ == "KilledWorker"
+
+
 def cmd_sweep(args) -> int:
+    try:
+        return _sweep(args)
+    except Exception as exc:
+        if not _lost_worker(exc):
+            raise
+        print(f"geogame sweep: a worker process died ({type(exc).__name__}); every finished run is saved "
+              f"in {args.out}; run the same command with --resume to finish", file=sys.stderr)
+        return 1
+
+
+def _sweep(args) -> int:
     from .design import parse_grid, parse_range
     from .sweeps import sweep_to_folder
 
