@@ -18,8 +18,8 @@ What it provides
     (``playwright install`` cannot download browsers on these machines).
 ``PageWatch(page)``
     Records failed requests (network errors and HTTP >= 400), console errors, uncaught page
-    errors and requests to any host other than the local server; ``assert_clean()`` fails
-    with the list.
+    errors, requests to any host other than the local server and requests still unanswered;
+    ``wait_idle()`` waits for those to finish, ``assert_clean()`` fails with the list.
 
 Plain Playwright::
 
@@ -37,6 +37,7 @@ Plain Playwright::
             watch = bs.PageWatch(page)
             page.goto(app.url)
             page.get_by_text("Step").first.wait_for(timeout=30_000)
+            watch.wait_idle(page)
             watch.assert_clean()
             browser.close()
 
@@ -266,7 +267,9 @@ class PageWatch:
     ``failed``: requests that failed or got HTTP >= 400; ``console_errors``; ``page_errors``
     (uncaught exceptions); ``external``: requests to hosts other than 127.0.0.1/localhost
     (the app must work on networks that block the internet); ``cdn``: paths requested
-    under ``/_solara/cdn/``.
+    under ``/_solara/cdn/``; ``pending``: requests not answered yet. A web asset missing from
+    the offline cache shows up as pending for a while (Solara's proxy retries the CDN for ~10 s
+    before it answers 500), so call ``wait_idle(page)`` before ``assert_clean()``.
     """
 
     def __init__(self, page, allowed_hosts: set[str] | None = None):
@@ -276,19 +279,32 @@ class PageWatch:
         self.page_errors: list[str] = []
         self.external: list[str] = []
         self.cdn: list[str] = []
+        self.pending: dict = {}  # Request -> url, until it finishes or fails
         page.on("request", self._on_request)
-        page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
+        page.on("requestfinished", lambda r: self.pending.pop(r, None))
+        page.on("requestfailed", self._on_failed)
         page.on("response", self._on_response)
         page.on("console", self._on_console)
         page.on("pageerror", lambda e: self.page_errors.append(str(e)))
 
     def _on_request(self, request) -> None:
+        self.pending[request] = request.url
         url = urllib.parse.urlsplit(request.url)
         if url.scheme in ("http", "https", "ws", "wss"):
             if url.hostname not in self.allowed_hosts:
                 self.external.append(request.url)
             elif "/_solara/cdn/" in url.path:
                 self.cdn.append(url.path.split("/_solara/cdn/", 1)[1])
+
+    def _on_failed(self, request) -> None:
+        self.pending.pop(request, None)
+        self.failed.append(f"{request.url} ({request.failure})")
+
+    def wait_idle(self, page, timeout: float = 30.0) -> None:
+        """Wait (up to ``timeout`` s) until every request seen so far has finished or failed."""
+        deadline = time.monotonic() + timeout
+        while self.pending and time.monotonic() < deadline:
+            page.wait_for_timeout(100)
 
     def _on_response(self, response) -> None:
         if response.status >= 400:
@@ -302,7 +318,8 @@ class PageWatch:
         return ([f"failed request: {x}" for x in self.failed]
                 + [f"console error: {x}" for x in self.console_errors]
                 + [f"page error: {x}" for x in self.page_errors]
-                + [f"external request: {x}" for x in self.external])
+                + [f"external request: {x}" for x in self.external]
+                + [f"unfinished request: {x}" for x in self.pending.values()])
 
     def assert_clean(self) -> None:
         problems = self.problems()
