@@ -11,6 +11,8 @@ Units: crude volumes in mb/d, prices and discounts in USD/bbl, trade in USD bn a
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from scipy.special import expit
 
@@ -125,7 +127,7 @@ def _buyer_risk(world: World, s: Structure) -> np.ndarray:
     return risk
 
 
-def clear_crude_market(world: World, s: Structure, refinements: int = 4):
+def clear_crude_market(world: World, s: Structure, refinements: int = 3):
     """Find the FOB discount at which buyers take Russia's exports.
 
     Excess demand is evaluated on the coarse :data:`DISCOUNT_GRID_USD` for the whole batch at once;
@@ -240,7 +242,7 @@ def settlement_target(world: World, s: Structure) -> np.ndarray:
     base = _logit(np.full(world.batch, s.p("rus.settlement_local_share")))
     balance_excess = (world.rupee_balance_usd_bn - s.p("rus.rupee_balance_usd_bn")) / 10.0
     # Western sanctions (SWIFT exclusions, dollar clearing) push payments into national currencies.
-    west = world.sanction[:, [USA, EU], RUS].mean(axis=1) - s.sanction_ref[[USA, EU], RUS].mean()
+    west = 0.5 * (world.sanction[:, USA, RUS] + world.sanction[:, EU, RUS]) - s.western_sanction_ref
     return _sigmoid(base + 1.5 * world.rupee_push + 1.0 * world.rupee_recycling
                     + s.p("world.settlement_sanction_push") * west - balance_excess)
 
@@ -272,9 +274,17 @@ def bilateral_trade(flows: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------- step
+_OFF_DIAGONAL = ~np.eye(4, dtype=bool)
+
+
 def step(world: World, s: Structure) -> World:
-    """Return the world one quarter later (does not modify ``world``)."""
-    new = world.copy()
+    """Return the world one quarter later (does not modify ``world``).
+
+    The new world shares the *instrument* arrays (policies) with ``world``: the economy does not
+    change policies, and copying them every quarter was a large part of a step's cost. Call
+    ``world.copy()`` first if you keep an old world and then change policies in place.
+    """
+    new = replace(world)
     new.quarter = world.quarter + 1
     active = penalty_active(world, s)
     new.penalty_active = active
@@ -318,7 +328,7 @@ def step(world: World, s: Structure) -> World:
     new.rupee_balance_usd_bn = np.maximum(world.rupee_balance_usd_bn * (1.0 - drain) + inflow, 0.0)
 
     # Alignment: drift in atanh space toward the anchor, pushed by coercion, trade and deals.
-    off = ~np.eye(4, dtype=bool)
+    off = _OFF_DIAGONAL
     z = np.where(off, np.arctanh(np.where(off, world.affinity, 0.0)), 0.0)
     z_anchor = np.where(off, np.arctanh(np.where(off, s.affinity_anchor, 0.0)), 0.0)
     trade_change = np.log(np.maximum(bilateral_trade(new.goods_flow_usd_bn), 1e-9)) - np.log(
@@ -365,9 +375,9 @@ def metrics(world: World, s: Structure) -> dict[str, np.ndarray]:
     m["exports_ind_to_usa_usd_bn"] = flows[:, USA, IND]
     m["exports_ind_to_eu_usd_bn"] = flows[:, EU, IND]
     m["exports_usa_to_ind_usd_bn"] = flows[:, IND, USA]
-    imports_orders = world.arms_order_share[:, [A_RUS, A_USA, A_EU]].sum(axis=1)
+    imports_orders = world.arms_order_share[:, A_RUS] + world.arms_order_share[:, A_USA] + world.arms_order_share[:, A_EU]
     m["arms_share_ind_from_rus"] = world.arms_order_share[:, A_RUS] / imports_orders
-    pipe_imports = world.arms_pipeline[:, [A_RUS, A_USA, A_EU]].sum(axis=1)
+    pipe_imports = world.arms_pipeline[:, A_RUS] + world.arms_pipeline[:, A_USA] + world.arms_pipeline[:, A_EU]
     m["arms_delivery_share_ind_from_rus"] = world.arms_pipeline[:, A_RUS] / pipe_imports
     m["arms_share_ind_domestic"] = world.arms_order_share[:, A_DOM]
     m["arms_sales_rus_to_ind_usd_bn"] = world.arms_pipeline[:, A_RUS] * s.p("world.arms_orders_usd_bn")

@@ -128,6 +128,12 @@ class Structure:
     listing_ref: float = 0.0       # listed share x secondary enforcement at the start
     netback_ref_usd: float = 40.0  # Urals price at the port at the start, USD/bbl (supply reference)
 
+    @property
+    def western_sanction_ref(self) -> float:
+        """Mean US and EU sanction intensity on Russia at the start."""
+        from .nodes import EU, RUS, USA
+        return 0.5 * (self.sanction_ref[USA, RUS] + self.sanction_ref[EU, RUS])
+
     def p(self, key: str) -> float:
         return self.params[key]
 
