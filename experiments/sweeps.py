@@ -261,8 +261,6 @@ def sweep_to_folder(scenario="baseline", quarters=None, grid=None, ranges=None, 
     if isinstance(sample, str):
         sample = parse_sample(sample)
     design = build_design(grid, ranges, sample, points, replicates, seed)
-    if not design.keys and design.n_runs == 0:
-        raise InputError("the design has no runs")
     if out is not None:
         ResultStore(out).check(resume)
     elif resume:
