@@ -106,7 +106,7 @@ def EventLog(session: GameSession, version: int):
 
 
 @solara.component
-def MovePanel(session: GameSession, bump, set_error):
+def MovePanel(session: GameSession, version, bump, set_error):
     country = session.play_as
     advisor, set_advisor = solara.use_state(False)
     if not country or country not in session.awaiting or session.finished:
@@ -147,7 +147,7 @@ def LiveView(session: GameSession, version: int, bump, set_error):
     model = session.model
     q = model.quarter_label
     frame = model.metrics_frame()
-    MovePanel(session, bump, set_error)
+    MovePanel(session, version, bump, set_error)
     Headlines(session, version)
     with solara.Columns([1, 1]):
         goods = model.world.goods_flow_usd_bn[0].copy()

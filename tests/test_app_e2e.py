@@ -1,0 +1,176 @@
+"""The app in real headless Chromium (Debian's, via Playwright): see tests/browser_support.py."""
+from pathlib import Path
+
+import pytest
+
+import browser_support as bs
+
+pytestmark = pytest.mark.browser
+app = bs.server_fixture("viz/app.py")
+SHOTS = bs.REPO_ROOT / "docs" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(**bs.launch_kwargs())
+        yield b
+        b.close()
+
+
+def open_page(browser, app, **kw):
+    context = browser.new_context(viewport={"width": 1500, "height": 1300}, accept_downloads=True, **kw)
+    page = context.new_page()
+    watch = bs.PageWatch(page)
+    page.goto(app.url)
+    page.locator(".geo-quarter").wait_for(timeout=60_000)
+    return context, page, watch
+
+
+def quarter(page):
+    return page.locator(".geo-quarter").inner_text().strip()
+
+
+def wait_quarter(page, label):
+    page.locator(".geo-quarter", has_text=label).wait_for(timeout=15_000)
+    page.locator(".geo-asof-series", has_text=label).wait_for(timeout=15_000)
+
+
+def shot(page, name):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(SHOTS / name), full_page=True)
+
+
+def test_load_step_play(browser, app):
+    context, page, watch = open_page(browser, app)
+    assert quarter(page) == "2025Q4"
+    series = page.locator(".geo-chart-series").inner_html()
+    network = page.locator(".geo-chart-network").inner_html()
+    page.locator(".geo-step").click()
+    wait_quarter(page, "2026Q1")
+    assert page.locator(".geo-chart-series").inner_html() != series
+    assert page.locator(".geo-chart-network").inner_html() != network
+    assert page.locator(".geo-log").inner_text().count("2026Q1") >= 4  # every country's move
+    page.locator(".geo-play").click()
+    page.locator(".geo-quarter", has_text="2026Q3").wait_for(timeout=20_000)
+    page.locator(".geo-play").click()  # pause
+    page.wait_for_timeout(1500)
+    paused = quarter(page)
+    page.wait_for_timeout(1500)
+    assert quarter(page) == paused >= "2026Q3"
+    shot(page, "live.png")
+    watch.assert_clean()
+    context.close()
+
+
+def test_slider_takes_effect_on_reset(browser, app):
+    context, page, watch = open_page(browser, app)
+    slider = page.locator(".v-input", has_text="US penalty tariff").locator("[role=slider]")
+    slider.focus()
+    slider.press("Home")
+    page.locator(".geo-pending").wait_for()
+    assert "oil_penalty" not in page.locator(".geo-run-desc").inner_text()
+    page.locator(".geo-reset").click()
+    page.locator(".geo-run-desc", has_text="usa.oil_penalty_tariff_on_ind=0").wait_for(timeout=10_000)
+    page.locator(".geo-step").click()
+    wait_quarter(page, "2026Q1")
+    # with the penalty gone, the tariff in force is the 25% reciprocal tariff
+    assert "25.0%" in page.locator(".geo-view-headlines").inner_text()
+    watch.assert_clean()
+    context.close()
+
+
+def test_play_as_india_then_debrief(browser, app):
+    context, page, watch = open_page(browser, app)
+    page.locator(".v-select", has_text="Play as").click()
+    page.locator(".menuable__content__active .v-list-item", has_text="India").click()
+    page.locator(".geo-reset").click()
+    page.locator(".geo-move-panel").wait_for(timeout=10_000)
+    for move, q in (("hold", "2026Q1"), ("cap_russian_crude", "2026Q2"), ("trade_push_russia", "2026Q3")):
+        page.locator(f".geo-move-{move}").click()
+        wait_quarter(page, q)
+    page.locator(".v-input", has_text="Show the advisor").locator("input").check(force=True)
+    page.locator(".geo-advisor").wait_for()
+    shot(page, "play_as_india.png")
+    page.get_by_role("button", name="Debrief").click()
+    page.locator(".geo-chart-debrief-mine").wait_for(timeout=20_000)
+    page.locator(".geo-chart-debrief-ai").wait_for()
+    moves = page.locator(".geo-debrief-moves").inner_text()
+    for move in ("hold", "cap_russian_crude", "trade_push_russia"):
+        assert move in moves
+    assert "AI path" in page.locator(".geo-debrief-end").inner_text()
+    shot(page, "debrief.png")
+    watch.assert_clean()
+    context.close()
+
+
+def test_compare_and_downloads(browser, app, tmp_path):
+    context, page, watch = open_page(browser, app)
+    for q in ("2026Q1", "2026Q2"):
+        page.locator(".geo-step").click()
+        wait_quarter(page, q)
+    page.get_by_role("button", name="Compare").click()
+    page.get_by_role("button", name="Run it as B").click()
+    page.locator(".geo-chart-compare").wait_for(timeout=20_000)
+    table = page.locator(".geo-compare-table").inner_text()
+    assert "A (2026Q2)" in table and "B (2026Q2)" in table
+    shot(page, "compare.png")
+    page.get_by_role("button", name="Downloads").click()
+    with page.expect_download() as info:
+        page.get_by_text("Download the run (quarterly").click()
+    text = Path(info.value.path()).read_text()
+    assert "2026Q2" in text and "# decisions" in text and "crude_share_ind_from_rus" in text
+    with page.expect_download() as info:
+        page.get_by_text("Download a scenario file").click()
+    assert "quarters" in Path(info.value.path()).read_text()
+    with page.expect_download() as info:
+        page.get_by_text("Download the debrief").click()
+    debrief = Path(info.value.path()).read_text()
+    assert "<svg" in debrief and "AI path" in debrief
+    watch.assert_clean()
+    context.close()
+
+
+def test_two_contexts_isolated(browser, app):
+    ca, a, wa = open_page(browser, app)
+    cb, b, wb = open_page(browser, app)
+    a.locator(".geo-step").click()
+    wait_quarter(a, "2026Q1")
+    a.locator(".geo-step").click()
+    wait_quarter(a, "2026Q2")
+    b.wait_for_timeout(500)
+    assert quarter(b) == "2025Q4"
+    b.locator(".geo-step").click()
+    wait_quarter(b, "2026Q1")
+    assert quarter(a) == "2026Q2"
+    wa.assert_clean()
+    wb.assert_clean()
+    ca.close()
+    cb.close()
+
+
+DROP_JS = """([el, name, text]) => {
+  const dt = new DataTransfer();
+  dt.items.add(new File([text], name, {type: 'text/plain'}));
+  for (const type of ['dragenter', 'dragover', 'drop'])
+    el.dispatchEvent(new DragEvent(type, {dataTransfer: dt, bubbles: true, cancelable: true}));
+}"""
+
+
+def test_bad_upload_shows_error_run_survives(browser, app):
+    context, page, watch = open_page(browser, app)
+    page.locator(".geo-step").click()
+    wait_quarter(page, "2026Q1")
+    zone = page.get_by_text("Upload a scenario (.toml)")
+    zone.evaluate(DROP_JS.replace("([el, name, text])", "(el)").replace("name, {", "'bad.toml', {")
+                  .replace("[text]", "['title = [unclosed']"))
+    page.locator(".geo-error").wait_for(timeout=15_000)
+    assert "bad.toml" in page.locator(".geo-error").inner_text()
+    assert quarter(page) == "2026Q1"
+    page.locator(".geo-step").click()
+    wait_quarter(page, "2026Q2")
+    shot(page, "bad_upload.png")
+    watch.assert_clean()
+    context.close()
