@@ -168,3 +168,30 @@ def test_load_targets_rejects_duplicates(tmp_path):
     _write_targets(path, [CAP, CAP])
     with pytest.raises(InputError, match="duplicate target_id CAP"):
         load_targets(path)
+
+
+def test_model_card_parameter_table_is_fresh():
+    """docs/model.md's parameter table is generated from the registry; it must not drift."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, str(root / "scripts" / "make_param_table.py"), "--check"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_param_table_check_detects_a_stale_card(tmp_path):
+    import importlib.util
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("make_param_table", root / "scripts" / "make_param_table.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    card = tmp_path / "model.md"
+    card.write_text(f"intro\n{module.BEGIN}\n| `usa.base_tariff_on_ind` | 0.99 |\n{module.END}\noutro\n", encoding="utf-8")
+    assert module.main(["--check", "--card", str(card)]) == 1
+    assert module.main(["--write", "--card", str(card)]) == 0
+    assert module.main(["--check", "--card", str(card)]) == 0
+    text = card.read_text(encoding="utf-8")
+    assert text.startswith("intro\n") and text.endswith("outro\n") and "world.trade_elasticity" in text
