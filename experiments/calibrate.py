@@ -70,9 +70,22 @@ def check_params(keys: list[str]) -> list[str]:
     return out
 
 
-def hindcast_targets(targets: list[Target]) -> list[Target]:
-    """The targets a hindcast fit uses: every hindcast target."""
-    return [t for t in targets if t.scenario == "hindcast"]
+def hindcast_targets(targets: list[Target], series: list[str] | None = None) -> list[Target]:
+    """The targets a hindcast fit uses: every hindcast target, or only those of ``series``.
+
+    Raises
+    ------
+    InputError
+        If a named series has no hindcast target.
+    """
+    chosen = [t for t in targets if t.scenario == "hindcast"]
+    if series:
+        available = sorted({t.series for t in chosen})
+        for name in series:
+            if name not in available:
+                raise InputError(f"--series: {name!r} has no hindcast target; allowed: {', '.join(available)}")
+        chosen = [t for t in chosen if t.series in series]
+    return chosen
 
 
 # --------------------------------------------------------------------------------- objective

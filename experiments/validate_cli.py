@@ -51,6 +51,8 @@ def add_parser(sub) -> None:
     p.add_argument("--profile-points", type=int, default=9, help="grid points of each loss slice (default: 9)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="fixed override on top of the hindcast (repeatable)")
+    p.add_argument("--series", help="fit only the hindcast targets of these comma-separated metrics "
+                                    "(default: every hindcast target)")
     p.add_argument("--out", default="fitted.toml", help="scenario file to write (default: fitted.toml)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_calibrate)
@@ -74,7 +76,8 @@ def _check_int(name: str, value: int, low: int, high: int) -> None:
 def cmd_calibrate(args) -> int:
     from model import InputError, normalise_overrides
 
-    from .calibrate import NotIdentifiedWarning, check_params, fit, write_fitted_scenario
+    from .calibrate import NotIdentifiedWarning, check_params, fit, hindcast_targets, write_fitted_scenario
+    from .validate import load_targets
 
     keys = check_params([k.strip() for k in args.params.split(",") if k.strip()])
     _check_int("--seeds", args.seeds, 1, 200)
@@ -92,10 +95,12 @@ def cmd_calibrate(args) -> int:
     if not folder.is_dir() or not os.access(folder, os.W_OK):
         raise InputError(f"--out {args.out!r}: folder {str(folder)!r} does not exist or is not writable")
 
+    series = [x.strip() for x in args.series.split(",") if x.strip()] if args.series else None
+    targets = hindcast_targets(load_targets(), series)
     seeds = list(range(args.seed, args.seed + args.seeds))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", NotIdentifiedWarning)
-        result = fit(keys, seeds=seeds, maxiter=args.maxiter, overrides=overrides,
+        result = fit(keys, targets=targets, seeds=seeds, maxiter=args.maxiter, overrides=overrides,
                      profile_points=args.profile_points, progress=not args.quiet)
     print(result.report())
     for w in caught:

@@ -79,12 +79,14 @@ def test_fitted_scenario_replaces_and_adds_settings(tmp_path):
 def test_cli_calibrate_writes_a_loadable_scenario(tmp_path, capsys):
     out = tmp_path / "fitted.toml"
     code = main(["calibrate", "--params", "world.crude_share_adjustment", "--seeds", "1", "--maxiter", "4",
+                 "--series", "crude_share_ind_from_rus,urals_discount_fob_usd",
                  "--profile-points", "3", "--out", str(out), "--quiet"])
     assert code == 0
     scenario = load_scenario(str(out))
     assert "world.crude_share_adjustment" in scenario.settings
     printed = capsys.readouterr().out
-    assert "loss before" in printed and "H_CRUDE_SHARE_FY23" in printed
+    assert "loss before" in printed and "H_CRUDE_SHARE_FY23" in printed and "H_URALS_DISC_2023" in printed
+    assert "H_TRADE_FY23" not in printed
 
 
 @pytest.mark.parametrize("argv, fragment", [
@@ -95,6 +97,7 @@ def test_cli_calibrate_writes_a_loadable_scenario(tmp_path, capsys):
     (["--params", "world.crude_share_adjustment", "--maxiter", "0"], "--maxiter = 0"),
     (["--params", "world.crude_share_adjustment", "--out", "x.csv"], "must end in .toml"),
     (["--params", "world.crude_share_adjustment", "--set", "world.crude_share_adjustment=0.5"], "one or the other"),
+    (["--params", "world.crude_share_adjustment", "--series", "brent_usd"], "has no hindcast target"),
 ])
 def test_cli_calibrate_bad_input_exits_2(argv, fragment, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
