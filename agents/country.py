@@ -32,7 +32,7 @@ class Decision:
     quarter: str
     country: str
     move: str
-    value: float                 # USD bn-equivalent over the look-ahead
+    value: float                 # USD bn-equivalent over the look-ahead, relative to holding
     runner_up: str
     runner_up_value: float
     reason: str
@@ -132,6 +132,7 @@ class CountryAgent(mesa.Agent):
     def decide(self, moves: list[Move], values: np.ndarray, terms: dict[str, np.ndarray],
                world: World, context: str) -> Decision:
         """Pick a move from ``moves`` valued at ``values`` and record why."""
+        values = values - values[0]  # relative to holding (the first move on every menu)
         index, probs = self.rule.choose(self, moves, values)
         best = int(np.argmax(values))
         order = np.argsort(-values, kind="stable")
@@ -148,24 +149,27 @@ class CountryAgent(mesa.Agent):
         return decision
 
     def _reason(self, moves, values, terms, index, runner, probs, context) -> str:
+        """The decision in words: what, compared with what, which terms decided it, and the context."""
         move = moves[index]
         text = f"{self.name} {move.label}."
         if self.rule.name == "scripted":
-            return text + " (Scripted: its policies follow the scenario's dated events.) " + context
+            return f"{text} (Scripted: its policies follow the scenario's dated events.) {context}"
         if index != runner and terms:
             diffs = {k: float(v[index] - v[runner]) for k, v in terms.items()}
-            top = sorted(diffs.items(), key=lambda kv: -abs(kv[1]))[:2]
-            parts = ", ".join(f"{k.replace('_', ' ')} {v:+.2f}" for k, v in top if abs(v) >= 0.005)
+            top = [(k, v) for k, v in sorted(diffs.items(), key=lambda kv: -abs(kv[1]))[:2] if abs(v) >= 0.005]
+            parts = "; ".join(f"{k.replace('_', ' ')} {v:+.2f}" for k, v in top)
             gap = values[index] - values[runner]
-            text += (f" Valued {values[index]:.2f} against {values[runner]:.2f} for "
-                     f"'{moves[runner].name}' ({gap:+.2f} $bn over {self.lookahead} quarters"
-                     + (f"; main differences: {parts}" if parts else "") + ").")
+            text += (f" Against the next option ({moves[runner].label}) it is worth {gap:+.2f} $bn over "
+                     f"{self.lookahead} quarters" + (f" ({parts})" if parts else "") + ".")
         if self.rule.name == "ai" and probs[index] < 0.999:
             text += f" Chosen with probability {probs[index]:.0%}."
         if self.rule.name == "human":
             best = int(np.argmax(values))
             if best != index:
-                text += f" The model would have chosen '{moves[best].name}' ({values[best]:.2f})."
+                text += (f" Played by a person; the model would have chosen "
+                         f"('{moves[best].name}', {values[best]:+.2f} $bn against holding).")
+            else:
+                text += " Played by a person; the model would have chosen the same."
         return f"{text} {context}".strip()
 
     def submit(self, move_name: str) -> None:

@@ -56,8 +56,16 @@ def _above(key: str, limit: float):
     return lambda w: bool(get_instrument(w, key)[0] > limit + 1e-9)
 
 
+_HOLD_LABELS = {
+    "usa": "keeps its tariffs and sanctions as they are",
+    "rus": "keeps its prices and offers to India as they are",
+    "ind": "keeps its crude, arms and trade policies as they are",
+    "eu": "keeps its sanctions, price cap and tariffs as they are",
+}
+
+
 def _hold(country: str) -> Move:
-    return Move("hold", country, "hold", "keeps its policies as they are", lambda w, r: None)
+    return Move("hold", country, "hold", _HOLD_LABELS[country], lambda w, r: None)
 
 
 def _penalty_bites(world: World) -> bool:

@@ -26,6 +26,7 @@ from agents.moves import Move, available_moves
 from agents.utility import utility_terms
 
 from . import calibration, economics, parameters
+from .alignment import Landscape, alignment_map, landscape
 from .calendar import quarter_label
 from .instruments import set_instrument
 from .nodes import B_IND, COUNTRIES
@@ -199,20 +200,28 @@ class GeopoliticsModel(mesa.Model):
         return chosen
 
     def _context(self, country: str) -> str:
+        """What the country saw last quarter, in a sentence a student can check on the charts."""
         m = self.latest
         if country == "ind":
-            return (f"Context: the delivered discount of ${m['urals_discount_delivered_ind_usd']:.1f}/bbl is worth "
+            text = (f"Context: Russia supplies {m['crude_share_ind_from_rus']:.0%} of India's crude; the delivered "
+                    f"discount of ${m['urals_discount_delivered_ind_usd']:.1f}/bbl is worth "
                     f"${m['india_oil_savings_usd_bn']:.1f}bn a year; the US tariff on Indian goods is "
-                    f"{m['tariff_usa_on_ind']:.0%}; Russia supplies {m['crude_share_ind_from_rus']:.0%} of India's crude.")
+                    f"{m['tariff_usa_on_ind']:.0%}")
+            if m["oil_penalty_in_force"] > 0:
+                exposed = m["exports_ind_to_usa_usd_bn"] * (1 - self.structure.p("usa.tariff_exempt_share_ind"))
+                text += (f", of which the {self.world.oil_penalty[0]:.0%} oil penalty applies to about "
+                         f"${exposed:.0f}bn of exports a year")
+            return text + "."
         if country == "usa":
             return (f"Context: Russia supplies {m['crude_share_ind_from_rus']:.0%} of India's crude; Russia's crude "
                     f"revenue runs at ${m['russia_crude_revenue_usd_bn']:.0f}bn a year; India exports "
-                    f"${m['exports_ind_to_usa_usd_bn']:.0f}bn a year to the US.")
+                    f"${m['exports_ind_to_usa_usd_bn']:.0f}bn a year to the US at a {m['tariff_usa_on_ind']:.0%} tariff.")
         if country == "rus":
-            return (f"Context: India takes {m['crude_imports_ind_from_rus_mbd']:.2f} mb/d; the FOB discount is "
-                    f"${m['urals_discount_fob_usd']:.1f}/bbl; crude revenue ${m['russia_crude_revenue_usd_bn']:.0f}bn a year.")
-        return (f"Context: the price cap is ${m['price_cap_usd']:.2f}; Urals sells at ${m['urals_price_fob_usd']:.1f} at "
-                f"the port; Russia's crude revenue runs at ${m['russia_crude_revenue_usd_bn']:.0f}bn a year.")
+            return (f"Context: India takes {m['crude_imports_ind_from_rus_mbd']:.2f} mb/d of Russian crude; the "
+                    f"discount is ${m['urals_discount_fob_usd']:.1f}/bbl at the port; crude revenue runs at "
+                    f"${m['russia_crude_revenue_usd_bn']:.0f}bn a year; idle rupees ${m['rupee_balance_usd_bn']:.1f}bn.")
+        return (f"Context: the price cap is ${m['price_cap_usd']:.2f}; Urals sells at ${m['urals_price_fob_usd']:.1f} "
+                f"at the port; Russia's crude revenue runs at ${m['russia_crude_revenue_usd_bn']:.0f}bn a year.")
 
     # ---------------------------------------------------------------------------- human play
     def set_rule(self, country: str, rule: str) -> None:
@@ -257,10 +266,21 @@ class GeopoliticsModel(mesa.Model):
                              "probability": z / z.sum()})
 
     # --------------------------------------------------------------------------------- output
+    def blocs(self) -> Landscape:
+        """Today's blocs by landscape theory (sizes: GDP; propensities: affinity)."""
+        return landscape(self.world.affinity[0], self.structure.absorption_ref_usd_bn[:len(COUNTRIES)])
+
+    def alignment_map(self, previous: np.ndarray | None = None) -> np.ndarray:
+        """2-D positions of the four players (rows in COUNTRIES order) by classical MDS."""
+        return alignment_map(self.world.affinity[0], previous)
+
     def _record(self) -> None:
         m = economics.metrics(self.world, self.structure)
         row = {"quarter": self.quarter_label}
         row.update({k: float(v[0]) for k, v in m.items()})
+        blocs = self.blocs()
+        row["bloc_ind_with_usa"] = float(blocs.together("ind", "usa"))
+        row["bloc_ind_with_rus"] = float(blocs.together("ind", "rus"))
         self.latest = row
         self._metric_rows.append(row)
 

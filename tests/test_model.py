@@ -39,8 +39,11 @@ def test_every_decision_has_a_reason_naming_the_runner_up_or_rule():
     m = GeopoliticsModel("baseline", seed=3).run(8)
     d = m.decisions_frame()
     assert (d.reason.str.len() > 20).all()
+    from agents.moves import find_move
     ai = d[d.rule == "ai"]
-    assert (ai.apply(lambda r: r.runner_up in r.reason or r.move == r.runner_up, axis=1)).all()
+    named = ai.apply(lambda r: find_move(r.country, r.runner_up).label in r.reason or r.move == r.runner_up, axis=1)
+    assert named.all()
+    assert (d.query("move == 'hold'").value == 0).all(), "values are relative to holding"
     assert d[d.country == "ind"].reason.str.contains("delivered discount").all()
 
 

@@ -1,0 +1,91 @@
+"""Blocs and a map of alignment: landscape theory and classical MDS.
+
+* :func:`landscape` enumerates every split of the players into two camps and returns the one of
+  lowest *frustration* energy (Axelrod & Bennett, "A landscape theory of aggregation",
+  BJPS 23(2), 1993): ``E(X) = sum_{i<j} s_i s_j p_ij d_ij(X)`` with sizes ``s`` (GDP shares),
+  propensities ``p`` (affinity) and ``d_ij = 1`` when i and j are in different camps. Friends
+  split apart raise the energy; enemies split apart lower it. With four players there are
+  eight configurations, so the minimum is exact, not searched for.
+* :func:`alignment_map` places the players in 2-D by classical (Torgerson) MDS of the distance
+  ``1 - affinity``, optionally rotated to match last quarter's map (orthogonal Procrustes) so that
+  a class sees countries move rather than the picture flip.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import product
+
+import numpy as np
+
+from .nodes import COUNTRIES
+
+
+@dataclass(frozen=True)
+class Landscape:
+    camps: tuple[tuple[str, ...], tuple[str, ...]]  # second camp empty: no division
+    energy: float
+    runner_up_energy: float                            # next-lowest configuration
+
+    def camp_of(self, country: str) -> int:
+        return 0 if country in self.camps[0] else 1
+
+    def together(self, a: str, b: str) -> bool:
+        return self.camp_of(a) == self.camp_of(b)
+
+    def describe(self) -> str:
+        first = " + ".join(self.camps[0])
+        if not self.camps[1]:
+            return f"one bloc: {first}"
+        return f"{first} | {' + '.join(self.camps[1])}"
+
+
+def _configurations(n: int) -> np.ndarray:
+    """All two-camp assignments with the first player in camp 0, shape (2**(n-1), n)."""
+    return np.array([(0,) + rest for rest in product((0, 1), repeat=n - 1)])
+
+
+def landscape(affinity: np.ndarray, sizes: np.ndarray, names=COUNTRIES) -> Landscape:
+    """Lowest-energy split of the players into two camps.
+
+    Parameters
+    ----------
+    affinity : (n, n) propensities in [-1, 1] (the diagonal is ignored)
+    sizes : (n,) sizes, e.g. GDP; only their ratios matter
+    """
+    a = np.asarray(affinity, dtype=float)
+    s = np.asarray(sizes, dtype=float)
+    n = len(s)
+    configs = _configurations(n)
+    split = configs[:, :, None] != configs[:, None, :]                # (C, n, n)
+    weights = np.triu(np.outer(s, s) * a, k=1)                        # i < j only
+    energy = (split * weights[None]).sum(axis=(1, 2))
+    order = np.argsort(energy, kind="stable")
+    best = configs[order[0]]
+    camps = (tuple(names[i] for i in range(n) if best[i] == 0), tuple(names[i] for i in range(n) if best[i] == 1))
+    return Landscape(camps, float(energy[order[0]]), float(energy[order[1]]))
+
+
+def alignment_map(affinity: np.ndarray, previous: np.ndarray | None = None) -> np.ndarray:
+    """2-D positions of the players by classical MDS of ``1 - affinity``, shape (n, 2).
+
+    If ``previous`` positions are given, the result is rotated/reflected to match them as closely
+    as possible (orthogonal Procrustes), so the map moves smoothly from quarter to quarter.
+    """
+    d = 1.0 - np.asarray(affinity, dtype=float)
+    np.fill_diagonal(d, 0.0)
+    n = len(d)
+    centre = np.eye(n) - np.ones((n, n)) / n
+    b = -0.5 * centre @ (d ** 2) @ centre
+    values, vectors = np.linalg.eigh(b)
+    top = np.argsort(values)[::-1][:2]
+    xy = vectors[:, top] * np.sqrt(np.maximum(values[top], 0.0))
+    if previous is not None:
+        u, _, vt = np.linalg.svd(xy.T @ np.asarray(previous, dtype=float))
+        xy = xy @ (u @ vt)
+    else:
+        # A fixed orientation: the US on the left, Russia below the US-Russia axis' midpoint.
+        if xy[0, 0] > 0:
+            xy[:, 0] = -xy[:, 0]
+        if n > 1 and xy[1, 1] > 0:
+            xy[:, 1] = -xy[:, 1]
+    return xy
