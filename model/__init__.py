@@ -12,9 +12,12 @@ from .parameters import SETTINGS, InputError, SettingError, check_value, parse_a
 from .scenarios import Scenario, ScenarioError, list_scenarios, load_scenario, preset_names
 from .world import Structure, World
 from .model import DECISION_COLUMNS, GeopoliticsModel, normalise_overrides
+from .alignment import Landscape, alignment_map, landscape
+from agents.country import HumanMoveMissing
 
 __all__ = [
     "COUNTRIES", "COUNTRY_NAMES", "NODES", "SETTINGS", "InputError", "SettingError", "check_value",
     "parse_assignment", "setting", "Scenario", "ScenarioError", "list_scenarios", "load_scenario",
     "preset_names", "Structure", "World", "DECISION_COLUMNS", "GeopoliticsModel", "normalise_overrides",
+    "Landscape", "alignment_map", "landscape", "HumanMoveMissing",
 ]

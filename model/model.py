@@ -28,7 +28,7 @@ from agents.utility import utility_terms
 from . import calibration, economics, parameters
 from .alignment import Landscape, alignment_map, landscape
 from .calendar import quarter_label
-from .instruments import set_instrument
+from .instruments import INSTRUMENTS, get_instrument, set_instrument
 from .nodes import B_IND, COUNTRIES
 from .parameters import InputError
 from .scenarios import Scenario, load_scenario
@@ -100,6 +100,7 @@ class GeopoliticsModel(mesa.Model):
         self.event_log: list[dict] = []
         self.latest: dict[str, float] = {}
         self._metric_rows: list[dict] = []
+        self._flow_history: list[np.ndarray] = []
         self._decision_rows: list[dict] = []
         self.datacollector = mesa.DataCollector(tables={"decisions": DECISION_COLUMNS})
         self._record()
@@ -266,6 +267,23 @@ class GeopoliticsModel(mesa.Model):
                              "probability": z / z.sum()})
 
     # --------------------------------------------------------------------------------- output
+    @property
+    def finished(self) -> bool:
+        """True once the run has reached the end of its scenario (``scenario_def.quarters`` steps)."""
+        return self.world.quarter - self.scenario_def.start_quarter >= self.scenario_def.quarters
+
+    def instruments(self) -> dict[str, float]:
+        """The policies in force now, by setting key (``{"eu.price_cap_usd": 47.6, ...}``)."""
+        return {key: float(get_instrument(self.world, key)[0]) for key in INSTRUMENTS}
+
+    def trade_matrix(self, quarters_ago: int = 0) -> np.ndarray:
+        """Goods flows (not crude or arms), USD bn/yr, ``[importer, exporter]`` in NODES order.
+
+        ``quarters_ago=1`` gives last quarter's matrix (for changes); the start is the oldest kept.
+        """
+        index = max(len(self._flow_history) - 1 - quarters_ago, 0)
+        return self._flow_history[index].copy()
+
     def blocs(self) -> Landscape:
         """Today's blocs by landscape theory (sizes: GDP; propensities: affinity)."""
         return landscape(self.world.affinity[0], self.structure.absorption_ref_usd_bn[:len(COUNTRIES)])
@@ -275,6 +293,7 @@ class GeopoliticsModel(mesa.Model):
         return alignment_map(self.world.affinity[0], previous)
 
     def _record(self) -> None:
+        self._flow_history.append(self.world.goods_flow_usd_bn[0].copy())
         m = economics.metrics(self.world, self.structure)
         row = {"quarter": self.quarter_label}
         row.update({k: float(v[0]) for k, v in m.items()})

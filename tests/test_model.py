@@ -109,3 +109,20 @@ def test_scenario_toml_round_trip_reproduces_the_run():
     m = GeopoliticsModel("baseline", seed=5, overrides={"eu.price_cap_usd": 42.0}).run(6)
     again = GeopoliticsModel(parse_scenario(m.scenario_toml(), name="copy"), seed=5).run(6)
     pd.testing.assert_frame_equal(m.metrics_frame(), again.metrics_frame())
+
+
+def test_public_reads_for_the_app():
+    from model import HumanMoveMissing
+
+    m = GeopoliticsModel("baseline", seed=2)
+    assert m.instruments()["eu.price_cap_usd"] == pytest.approx(47.6)
+    assert m.instruments()["usa.oil_penalty_tariff_on_ind"] == pytest.approx(0.25)
+    m.run(2)
+    assert m.trade_matrix().shape == (5, 5)
+    assert not (m.trade_matrix() == m.trade_matrix(1)).all()
+    assert not m.finished
+    m.run(18)
+    assert m.finished
+    human = GeopoliticsModel("baseline", seed=2, rules={"eu": "human"})
+    with pytest.raises(HumanMoveMissing):
+        human.step()
