@@ -48,6 +48,8 @@ def add_parser(sub) -> None:
     p.add_argument("--seeds", type=int, default=3, help="seeds in the objective (default: 3)")
     p.add_argument("--seed", type=int, default=1, help="first seed (default: 1)")
     p.add_argument("--maxiter", type=int, default=60, help="optimiser iterations (default: 60)")
+    p.add_argument("--scan", type=int, default=16,
+                   help="quasi-random points tried over the bounds before Nelder-Mead (default: 16)")
     p.add_argument("--profile-points", type=int, default=9, help="grid points of each loss slice (default: 9)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="fixed override on top of the hindcast (repeatable)")
@@ -84,6 +86,7 @@ def cmd_calibrate(args) -> int:
     _check_int("--seed", args.seed, 0, 2**31 - 1)
     _check_int("--maxiter", args.maxiter, 1, 10000)
     _check_int("--profile-points", args.profile_points, 0, 200)
+    _check_int("--scan", args.scan, 0, 4096)
     overrides = normalise_overrides(args.overrides)
     clash = [k for k in keys if k in overrides]
     if clash:
@@ -101,7 +104,7 @@ def cmd_calibrate(args) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", NotIdentifiedWarning)
         result = fit(keys, targets=targets, seeds=seeds, maxiter=args.maxiter, overrides=overrides,
-                     profile_points=args.profile_points, progress=not args.quiet)
+                     profile_points=args.profile_points, scan=args.scan, progress=not args.quiet)
     print(result.report())
     for w in caught:
         if issubclass(w.category, NotIdentifiedWarning):
