@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from model import GeopoliticsModel, InputError, load_scenario, normalise_overrides
+from model import SETTINGS, GeopoliticsModel, InputError, load_scenario, normalise_overrides
 from model.calendar import fiscal_year_quarters, parse_quarter, quarter_label
 
 #: Columns the targets file must have, in order.
@@ -366,6 +366,7 @@ class ValidationResult:
     seeds: list[int]
     overrides: dict[str, float]
     files: list[Path]
+    scenario_settings: dict = None   # scenario -> its settings that differ from the registry defaults
 
     @property
     def ok(self) -> bool:
@@ -423,9 +424,18 @@ def validate(out_dir: str | Path, seeds: int = 20, first_seed: int = 1, override
         bar.close()
     table = compare(targets, runs)
     result = ValidationResult(table=table, score=score(table), runs=runs, seeds=seed_list,
-                              overrides=overrides, files=[])
+                              overrides=overrides, files=[], scenario_settings=non_default_settings())
     result.files = write_report(out, result, targets, command)
     return result
+
+
+def non_default_settings() -> dict[str, dict[str, float]]:
+    """Per scenario, the settings its file sets to values other than the registry defaults."""
+    out = {}
+    for name in SCENARIOS:
+        settings = load_scenario(name).settings
+        out[name] = {k: v for k, v in sorted(settings.items()) if v != SETTINGS[k].default}
+    return out
 
 
 def reproduce_command(out, seeds: int, first_seed: int, overrides: dict, targets_path=None) -> str:
@@ -497,6 +507,9 @@ def render_html(result: ValidationResult, images: dict[str, str], command: str) 
             f"<td>{e(r.source)} ({e(str(r.source_date))})</td><td>{e(r.tolerance_reason)}</td><td>{e(r.note)}</td></tr>")
     overrides = ("".join(f"<li><code>{e(k)} = {v:g}</code></li>" for k, v in sorted(result.overrides.items()))
                  or "<li>none: every setting at its scenario's value (registry defaults otherwise)</li>")
+    scenario_lists = "".join(
+        f"<li>{e(name)}: " + (", ".join(f"<code>{e(k)} = {v:g}</code>" for k, v in values.items()) or "none")
+        + "</li>" for name, values in (result.scenario_settings or {}).items())
     figures = "".join(f"<figure><img alt='{e(k)}' src='data:image/png;base64,{v}'><figcaption>{e(k)}</figcaption></figure>"
                       for k, v in images.items())
     verdict = "All required targets pass." if not s["required_failed"] else (
@@ -525,7 +538,9 @@ quarters of the period that are in the run (column "quarters in run").</p>
 {s['mean_normalised_error']:.2f} (1 = at the edge of the tolerance)</li>
 <li>required targets: {s['required_passed']} of {s['required']} pass. <b>{e(verdict)}</b></li></ul>
 <h2>Reproduce</h2><p><code>{e(command)}</code></p>
-<h2>Parameter set</h2><p>Non-default settings (on top of each scenario's own file):</p><ul>{overrides}</ul>
+<h2>Parameter set</h2><p>Overrides given on the command line (applied to both scenarios):</p><ul>{overrides}</ul>
+<p>Settings each scenario file sets away from the registry defaults (<code>geogame params</code>; scripted
+events then change policies on their dates):</p><ul>{scenario_lists}</ul>
 <h2>Targets</h2>
 <table><tr>{''.join(f'<th>{h}</th>' for h in head)}</tr>
 {''.join(rows)}
