@@ -110,3 +110,11 @@ def test_cli_calibrate_bad_input_exits_2(argv, fragment, capsys, tmp_path, monke
 def test_check_params_rejects_empty():
     with pytest.raises(InputError, match="empty"):
         check_params([])
+
+
+def test_fitted_scenario_creates_a_settings_table_when_missing():
+    baseline = load_scenario("baseline")
+    assert "[settings]" not in baseline.text
+    parsed = parse_scenario(fitted_scenario_text(baseline.text, {"world.relationship_build": 0.2}), name="b")
+    assert parsed.settings == {"world.relationship_build": 0.2}
+    assert [e.quarter for e in parsed.events] == [e.quarter for e in baseline.events]
