@@ -44,16 +44,20 @@ def _configurations(n: int) -> np.ndarray:
     return np.array([(0,) + rest for rest in product((0, 1), repeat=n - 1)])
 
 
-def landscape(affinity: np.ndarray, sizes: np.ndarray, names=COUNTRIES) -> Landscape:
+#: Players' sizes for landscape theory: nominal GDP 2024, USD trn (calibration_targets.csv GDP_NOMINAL).
+GDP_2024_USD_TRN = np.array([29.2, 2.15, 3.9, 19.35])
+
+
+def landscape(affinity: np.ndarray, sizes: np.ndarray | None = None, names=COUNTRIES) -> Landscape:
     """Lowest-energy split of the players into two camps.
 
     Parameters
     ----------
     affinity : (n, n) propensities in [-1, 1] (the diagonal is ignored)
-    sizes : (n,) sizes, e.g. GDP; only their ratios matter
+    sizes : (n,) sizes, e.g. GDP; only their ratios matter (default: :data:`GDP_2024_USD_TRN`)
     """
     a = np.asarray(affinity, dtype=float)
-    s = np.asarray(sizes, dtype=float)
+    s = GDP_2024_USD_TRN if sizes is None else np.asarray(sizes, dtype=float)
     n = len(s)
     configs = _configurations(n)
     split = configs[:, :, None] != configs[:, None, :]                # (C, n, n)

@@ -59,3 +59,11 @@ def test_map_distances_follow_affinity_and_stay_oriented():
     # a small change in affinity moves the points a little, not a mirror image
     moved = alignment_map(_affinity(-0.6, 0.25, 0.6, 0.55, -0.7, 0.35), previous=xy)
     assert np.abs(moved - xy).max() < 0.2
+
+
+def test_mds_recovers_euclidean_distances():
+    rng = np.random.default_rng(0)
+    pts = rng.normal(size=(4, 2)) * 0.3
+    d = np.linalg.norm(pts[:, None] - pts[None], axis=2)
+    xy = alignment_map(1.0 - d)
+    assert np.allclose(np.linalg.norm(xy[:, None] - xy[None], axis=2), d, atol=1e-8)

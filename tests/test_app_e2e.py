@@ -67,7 +67,7 @@ def test_load_step_play(browser, app):
 
 def test_slider_takes_effect_on_reset(browser, app):
     context, page, watch = open_page(browser, app)
-    slider = page.locator(".v-input", has_text="US penalty tariff").locator("[role=slider]")
+    slider = page.locator(".geo-lever", has_text="US penalty tariff").locator("[role=slider]")
     slider.focus()
     slider.press("Home")
     page.locator(".geo-pending").wait_for()
@@ -151,25 +151,19 @@ def test_two_contexts_isolated(browser, app):
     cb.close()
 
 
-DROP_JS = """([el, name, text]) => {
-  const dt = new DataTransfer();
-  dt.items.add(new File([text], name, {type: 'text/plain'}));
-  for (const type of ['dragenter', 'dragover', 'drop'])
-    el.dispatchEvent(new DragEvent(type, {dataTransfer: dt, bubbles: true, cancelable: true}));
-}"""
-
-
-@pytest.mark.skip(reason="Chromium gives null webkitGetAsEntry() for a script-made DataTransfer, so Solara's "
-                         "FileDrop ignores a simulated drop; bad files are covered in test_app_components")
-def test_bad_upload_shows_error_run_survives(browser, app):
+def test_bad_upload_shows_error_run_survives(browser, app, tmp_path):
     context, page, watch = open_page(browser, app)
     page.locator(".geo-step").click()
     wait_quarter(page, "2026Q1")
-    zone = page.locator(".solara-file-drop")
-    zone.evaluate(DROP_JS.replace("([el, name, text])", "(el)").replace("name, {", "'bad.toml', {")
-                  .replace("[text]", "['title = [unclosed']"))
+    bad = tmp_path / "bad.toml"
+    bad.write_text("title = [unclosed")
+    # ipywidgets' FileUpload makes its <input type=file> on click: answer the file chooser.
+    with page.expect_file_chooser() as chooser:
+        page.locator(".widget-upload").click()
+    chooser.value.set_files(str(bad))
     page.locator(".geo-error").wait_for(timeout=15_000)
-    assert "bad.toml" in page.locator(".geo-error").inner_text()
+    message = page.locator(".geo-error").inner_text()
+    assert "bad.toml" in message and "not valid TOML" in message and "unchanged" in message
     assert quarter(page) == "2026Q1"
     page.locator(".geo-step").click()
     wait_quarter(page, "2026Q2")

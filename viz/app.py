@@ -9,6 +9,7 @@ import html
 import re
 import time
 
+import ipywidgets as widgets
 import solara
 
 from model import COUNTRIES, COUNTRY_NAMES, SETTINGS, InputError, check_value, load_scenario
@@ -319,6 +320,11 @@ def Page():
         error.set("")
         info.set(f"Loaded '{scenario.title}' from {info_['name']}. Press Reset to run it.")
 
+    def on_upload(files):
+        # ipywidgets 8: a tuple of {"name", "content" (memoryview), ...}; empty after a reset.
+        if files:
+            on_file({"name": files[0]["name"], "data": bytes(files[0]["content"])})
+
     def reset():
         playing.set(False)
         try:
@@ -384,6 +390,9 @@ def Page():
             md(f"**{pending.title}**")
             solara.Text(re.sub(r"(?<!\n)\n(?!\n)", " ", pending.story), classes=["geo-story"])
             solara.FileDrop(label="Upload a scenario (.toml): drop the file here", on_file=on_file, lazy=False)
+            # A real <input type=file> too: a "choose file" button for computers without drag and drop.
+            widgets.FileUpload.element(accept=".toml", multiple=False, description="Choose scenario file",
+                                       layout={"width": "220px"}, on_value=on_upload)
             md("2. Settings", tag="h4")
             solara.HTML(tag="div", classes=["geo-note"],
                         unsafe_innerHTML="Changes take effect when you press <b>Reset</b> (a new run).")
@@ -394,8 +403,11 @@ def Page():
                 def set_lever(v, key=key):
                     levers.set({**levers.value, key: float(v)})
 
-                solara.SliderFloat(f"{lever_label(key)}: {levers.value[key]:g}", value=levers.value[key], on_value=set_lever,
-                                   min=s.low * scale, max=SLIDER_MAX.get(key, s.high) * scale, step=increment)
+                # The label on its own line: a long label beside the slider squeezed its track to a dot.
+                with solara.Column(gap="0px", classes=["geo-lever"]):
+                    solara.Text(f"{lever_label(key)}: {levers.value[key]:g}", classes=["geo-lever-label"])
+                    solara.SliderFloat("", value=levers.value[key], on_value=set_lever,
+                                       min=s.low * scale, max=SLIDER_MAX.get(key, s.high) * scale, step=increment)
             solara.InputText("Seed (whole number, same seed = same run)", value=seed_text, continuous_update=True)
             if seed_error:
                 solara.Error(seed_error, classes=["geo-seed-error"])
@@ -414,8 +426,9 @@ def Page():
                               icon_name="mdi-pause" if playing.value else "mdi-play", classes=["geo-play"])
                 solara.Button("Step one quarter", on_click=step, icon_name="mdi-step-forward", classes=["geo-step"])
                 solara.Button("Reset", on_click=reset, icon_name="mdi-restart", classes=["geo-reset"])
-                with solara.Column(style={"min-width": "240px"}):
-                    solara.SliderFloat("Speed (quarters per second)", value=speed, min=0.5, max=5.0, step=0.5)
+                with solara.Column(style={"min-width": "240px"}, gap="0px"):
+                    solara.Text(f"Speed: {speed.value:g} quarters per second", classes=["geo-lever-label"])
+                    solara.SliderFloat("", value=speed, min=0.5, max=5.0, step=0.5)
             solara.Text(f"This run: {session.describe()}", classes=["geo-asof", "geo-run-desc"])
             if error.value:
                 solara.Error(error.value, classes=["geo-error"])

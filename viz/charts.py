@@ -14,7 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch
 
-from model import COUNTRIES, COUNTRY_NAMES, NODES
+from model import COUNTRIES, COUNTRY_NAMES, NODES, alignment_map, landscape
 
 NODE_NAMES = {**COUNTRY_NAMES, "row": "Rest of world"}
 SHORT = {"usa": "US", "rus": "Russia", "ind": "India", "eu": "EU", "row": "Rest of world"}
@@ -23,7 +23,6 @@ CRUDE_COLOUR = "#6d4c41"
 GOODS_COLOUR = "#5b7fa3"
 TARGET_TRADE_USD_BN = 100.0
 RUN_STYLES = ["-", "--", ":", "-."]
-BLOC_THRESHOLD = 0.25  # average affinity above which two groups count as one bloc
 
 # fixed positions so the network does not jump between quarters
 NODE_POS = {"usa": (-1.0, 0.55), "eu": (0.0, 1.0), "rus": (1.0, 0.55), "ind": (0.6, -0.75),
@@ -102,53 +101,14 @@ def network_figure(edges: list[dict], quarter: str, previous: list[dict] | None 
 
 
 # ------------------------------------------------------------------------------ alignment map
-def classical_mds(distance: np.ndarray, dims: int = 2) -> np.ndarray:
-    """Classical (Torgerson) multidimensional scaling of a symmetric distance matrix."""
-    d = np.asarray(distance, dtype=float)
-    n = d.shape[0]
-    j = np.eye(n) - np.ones((n, n)) / n
-    b = -0.5 * j @ (d ** 2) @ j
-    vals, vecs = np.linalg.eigh(b)
-    order = np.argsort(vals)[::-1][:dims]
-    vals = np.clip(vals[order], 0.0, None)
-    coords = vecs[:, order] * np.sqrt(vals)
-    return coords
-
-
 def alignment_coords(affinity: np.ndarray) -> np.ndarray:
-    """2-D positions of the four countries from 1 - affinity, oriented consistently:
-    the US on the left and India in the upper half, so the picture does not flip."""
-    aff = np.asarray(affinity, dtype=float)
-    dist = np.clip(1.0 - aff, 0.0, None)
-    np.fill_diagonal(dist, 0.0)
-    xy = classical_mds(dist)
-    iu, ii = COUNTRIES.index("usa"), COUNTRIES.index("ind")
-    if xy[iu, 0] > 0:
-        xy[:, 0] *= -1
-    if xy[ii, 1] < 0:
-        xy[:, 1] *= -1
-    return xy
+    """2-D positions of the four countries (classical MDS of 1 - affinity, fixed orientation)."""
+    return alignment_map(affinity)
 
 
-def blocs(affinity: np.ndarray, threshold: float = BLOC_THRESHOLD) -> list[list[str]]:
-    """Average-linkage clustering of the countries: merge groups while their average affinity
-    exceeds ``threshold``. Returns groups of country codes, largest first."""
-    aff = np.asarray(affinity, dtype=float)
-    groups = [[i] for i in range(len(COUNTRIES))]
-    while len(groups) > 1:
-        best, pair = -np.inf, None
-        for a in range(len(groups)):
-            for b in range(a + 1, len(groups)):
-                link = float(np.mean([aff[i, j] for i in groups[a] for j in groups[b]]))
-                if link > best:
-                    best, pair = link, (a, b)
-        if best <= threshold:
-            break
-        a, b = pair
-        groups[a] = groups[a] + groups[b]
-        del groups[b]
-    out = [[COUNTRIES[i] for i in sorted(g)] for g in groups]
-    return sorted(out, key=lambda g: (-len(g), g))
+def blocs(affinity: np.ndarray) -> list[list[str]]:
+    """Today's blocs by landscape theory (Axelrod & Bennett 1993), as lists of country codes."""
+    return [list(camp) for camp in landscape(affinity).camps if camp]
 
 
 def bloc_text(groups: list[list[str]]) -> str:

@@ -87,7 +87,7 @@ def load_uploaded_scenario(name: str, data: bytes):
     except UnicodeDecodeError:
         raise InputError(f"{name}: not a text file (a scenario is a UTF-8 .toml file)") from None
     stem = name.rsplit("/", 1)[-1][: -len(".toml")] or "uploaded"
-    scenario = parse_scenario(text, name=stem)
+    scenario = parse_scenario(text, name=stem, path=name)  # messages name the file as uploaded
     # the model checks the run length and events only when it is built: try it now
     GeopoliticsModel(scenario=scenario, seed=0)
     return scenario
