@@ -89,8 +89,15 @@ def _both(*fns):
 
 
 def _cap_russian_crude(world: World, rows: Rows) -> None:
+    """Under the US penalty: comply, i.e. cut below its threshold; otherwise cut 10 points.
+
+    (A cut that leaves India above the threshold answers no demand; it would only pay through
+    India's buyer power over the discount, which Indian refiners, as price takers, do not use.)
+    """
     share = world.crude_share[rows, B_IND]
-    ceiling = np.maximum(np.round(share - 0.10, 2), 0.0)
+    penalty = (world.penalty_active[rows] > 0) & (world.oil_penalty[rows] > 0)
+    comply = np.maximum(world.oil_penalty_threshold[rows] - 0.01, 0.0)
+    ceiling = np.where(penalty, comply, np.maximum(np.round(share - 0.10, 2), 0.0))
     set_instrument(world, "ind.crude_ceiling", np.minimum(ceiling, world.crude_ceiling_ind[rows]), rows)
 
 
@@ -152,7 +159,8 @@ MENUS: dict[str, tuple[Move, ...]] = {
     ),
     "ind": (
         _hold("ind"),
-        Move("cap_russian_crude", "ind", "procurement", "caps Russian crude 10 points below today's share",
+        Move("cap_russian_crude", "ind", "procurement",
+             "caps Russian crude (below the US penalty threshold if the penalty applies, else 10 points lower)",
              _cap_russian_crude, lambda w: bool(w.crude_share[0, B_IND] > 0.02) and _under_pressure(w),
              backs_down=_penalty_bites),
         Move("lift_crude_ceiling", "ind", "procurement", "lifts its ceiling on Russian crude",

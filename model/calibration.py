@@ -50,7 +50,7 @@ _FLOWS_2021 = {
     ("ind", "usa"): (43.31, "India imports from US FY2021-22, same source"),
     ("rus", "ind"): (3.26, "derived: India-Russia trade 13.12 FY2021-22 - imports 9.86 (Tribune 2023-02-16)"),
     ("ind", "rus"): (7.7, "derived: imports from Russia 9.86 FY2021-22 less crude (~0.08 mb/d at $75)"),
-    ("eu", "ind"): (54.0, "EU imports from India 2021 EUR 46bn (Eurostat) at 1.18 USD/EUR"),
+    ("eu", "ind"): (65.0, "India exports to EU FY2021-22 about $65bn (Commerce Ministry; approximate, medium confidence)"),
     ("ind", "eu"): (50.0, "EU exports to India 2021 EUR 42bn (Eurostat) at 1.18 USD/EUR"),
     ("usa", "eu"): (472.0, "EU exports to US 2021 EUR 399bn (Eurostat)"),
     ("eu", "usa"): (274.0, "EU imports from US 2021 EUR 232bn (Eurostat)"),
@@ -88,7 +88,8 @@ BASES = {
         "fob_discount_usd": 22.0,      # Reuters/Argus, Dec 2025 (MODEL_NOTES.md)
         "arms_order_share": {"rus": 0.20, "usa": 0.12, "eu": 0.20, "domestic": 0.48},
         "arms_installed": {"rus": 0.62, "usa": 0.05, "eu": 0.13, "domestic": 0.20},
-        "arms_pipeline": {"rus": 0.25, "usa": 0.10, "eu": 0.22, "domestic": 0.43},
+        # Pipeline: Russia 38% of import deliveries (SIPRI 2020-24: 36%).
+        "arms_pipeline": {"rus": 0.21, "usa": 0.10, "eu": 0.24, "domestic": 0.45},
         "affinity": {("usa", "rus"): -0.55, ("usa", "ind"): 0.25, ("usa", "eu"): 0.55,
                      ("rus", "ind"): 0.50, ("rus", "eu"): -0.70, ("ind", "eu"): 0.35},
         "sanction": {("usa", "rus"): "usa.sanction_intensity_on_rus", ("eu", "rus"): "eu.sanction_intensity_on_rus"},
@@ -103,9 +104,11 @@ BASES = {
         "crude_imports_mbd": {"usa": 6.5, "ind": None, "eu": 9.3, "row": 14.0},
         "eu_rus_crude_mbd": 2.2,       # Eurostat/IEA: EU imported about 2.2 mb/d of Russian crude in 2021
         "fob_discount_usd": 2.5,       # Urals traded about $1-3 below Brent before the war (judgement)
-        "arms_order_share": {"rus": 0.35, "usa": 0.10, "eu": 0.20, "domestic": 0.35},
+        # Orders: Russia 40% of new import orders (S-400 2018, AK-203 2021, frigates; judgement).
+        "arms_order_share": {"rus": 0.25, "usa": 0.12, "eu": 0.25, "domestic": 0.38},
         "arms_installed": {"rus": 0.68, "usa": 0.04, "eu": 0.10, "domestic": 0.18},
-        "arms_pipeline": {"rus": 0.40, "usa": 0.09, "eu": 0.21, "domestic": 0.30},
+        # Pipeline: Russia 44% of import deliveries (SIPRI 2017-21: 46%, 2018-22: 45%).
+        "arms_pipeline": {"rus": 0.28, "usa": 0.10, "eu": 0.25, "domestic": 0.37},
         "affinity": {("usa", "rus"): -0.30, ("usa", "ind"): 0.45, ("usa", "eu"): 0.60,
                      ("rus", "ind"): 0.50, ("rus", "eu"): -0.20, ("ind", "eu"): 0.35},
         "sanction": {("usa", "rus"): "usa.sanction_intensity_on_rus", ("eu", "rus"): "eu.sanction_intensity_on_rus"},
@@ -207,6 +210,7 @@ def build(base_name: str, values: dict[str, float], brent_path: dict[int, float]
     sanction = np.zeros((N_NODES, N_NODES))
     for (i, j), val in base["sanction"].items():
         sanction[NODES.index(i), NODES.index(j)] = v[val]
+        sanction[NODES.index(j), NODES.index(i)] = v[val]  # export bans mirror import bans
 
     flows_ref = _matrix({k: val for k, (val, _src) in base["flows"].items()})
     absorption = np.array([base["absorption"][n] for n in NODES], dtype=float)

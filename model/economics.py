@@ -58,17 +58,20 @@ class CrudeDemand:
 
     Refiners aim at ``suitability * sigmoid(intercept + relationship + beta * (delivered - risk))``
     and move ``crude_share_adjustment`` of the way there; embargoes and India's ceiling bind at
-    once. The delivered discount is the FOB discount less freight, the cap's extra shipping and
-    insurance cost (only when the Urals price at the port exceeds the cap: the cap works as a
-    partial transport embargo, Spiro et al. 2025; Johnson, Rachel & Wolfram 2023) and the
-    margin of shadow intermediaries when sellers are listed. Terms that do not depend on the
+    once. The delivered discount is the FOB discount less freight, the extra freight and
+    insurance once Western shippers withdraw (scaled by Western sanctions), the cap's extra cost
+    (only when the Urals price at the port exceeds the cap: the cap works as a partial transport
+    embargo, Spiro et al. 2025; Johnson, Rachel & Wolfram 2023) and the margin of shadow
+    intermediaries when sellers are listed. Terms that do not depend on the
     discount are computed once per quarter; :meth:`shares` is then cheap to evaluate many times.
     """
 
     def __init__(self, world: World, s: Structure):
         brent = s.reference_brent(world.quarter + 1) * (1.0 + world.oil_supply_shock)
         listing = world.listed_seller_share * world.secondary_enforcement * s.p("world.listing_wedge_usd")
-        fixed = s.freight_usd[None, :] + listing[:, None] + _buyer_risk(world, s)
+        western = 0.5 * (world.sanction[:, USA, RUS] + world.sanction[:, EU, RUS])
+        services = western * s.p("world.services_wedge_usd")
+        fixed = s.freight_usd[None, :] + (listing + services)[:, None] + _buyer_risk(world, s)
         fixed[:, B_IND] -= world.extra_discount_ind_usd
         self.beta = s.p("world.crude_discount_sensitivity")
         self.mu = s.p("world.crude_share_adjustment")

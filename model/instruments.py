@@ -20,14 +20,14 @@ INSTRUMENTS: dict[str, tuple[str, tuple | int | None]] = {
     "usa.crude_embargo": ("crude_embargo", B_USA),
     "usa.listed_seller_share": ("listed_seller_share", None),
     "usa.secondary_enforcement": ("secondary_enforcement", None),
-    "usa.sanction_intensity_on_rus": ("sanction", (USA, RUS)),
+    "usa.sanction_intensity_on_rus": ("sanction", (USA, RUS)),   # and US export controls: see MIRRORED
     "usa.deal_offer": ("deal_offer", None),
     "usa.deal_tariff_on_ind": ("deal_tariff", None),
     "usa.deal_crude_ceiling": ("deal_ceiling", None),
     "eu.price_cap_usd": ("price_cap_usd", None),
     "eu.cap_enforcement": ("cap_enforcement", None),
     "eu.crude_embargo": ("crude_embargo", B_EU),
-    "eu.sanction_intensity_on_rus": ("sanction", (EU, RUS)),
+    "eu.sanction_intensity_on_rus": ("sanction", (EU, RUS)),     # and EU export bans: see MIRRORED
     "eu.product_ban": ("product_ban", None),
     "eu.secondary_on_ind": ("eu_secondary_on_ind", None),
     "eu.tariff_on_ind": ("tariff", (EU, IND)),
@@ -40,6 +40,14 @@ INSTRUMENTS: dict[str, tuple[str, tuple | int | None]] = {
     "rus.coproduction_offer": ("coproduction_offer", None),
     "rus.rupee_recycling": ("rupee_recycling", None),
     "world.oil_supply_shock": ("oil_supply_shock", None),
+}
+
+
+#: Sanctions packages ban exports to Russia as well as imports from it (EU export bans, US export
+#: controls): the same intensity applies to Russia's imports from the sanctioning side.
+MIRRORED: dict[str, tuple[str, tuple]] = {
+    "usa.sanction_intensity_on_rus": ("sanction", (RUS, USA)),
+    "eu.sanction_intensity_on_rus": ("sanction", (RUS, EU)),
 }
 
 
@@ -63,3 +71,6 @@ def set_instrument(world: World, key: str, value, rows=slice(None)) -> None:
     """Set an instrument in place for the given batch rows."""
     array, idx = _view(world, key)
     array[(rows,) + idx[1:]] = value
+    if key in MIRRORED:
+        name, (i, j) = MIRRORED[key]
+        getattr(world, name)[rows, i, j] = value

@@ -46,6 +46,7 @@ def test_run_with_override_to_parquet_matches_python_api(tmp_path):
 def test_run_user_scenario_file_with_decisions_path(tmp_path):
     scenario = tmp_path / "my_class.toml"
     scenario.write_text('title = "Our class"\nquarters = 6\n[settings]\neu.price_cap_usd = 40\n'
+                        '[rules]\nind = "scripted"\n'
                         '[[events]]\nquarter = "2026Q3"\nset = { "ind.crude_ceiling" = 0.2 }\n')
     out = run("run", "--scenario", str(scenario), "--decisions", str(tmp_path / "decisions.csv"),
               "--out", str(tmp_path / "r.csv"))
