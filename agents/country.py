@@ -63,9 +63,11 @@ class QuantalResponse(Rule):
 
     def choose(self, agent, moves, values):
         rationality = agent.model.structure.p(f"{agent.country}.rationality")
-        z = rationality * (values - values.max())
-        probs = np.exp(z) / np.exp(z).sum()
-        return int(agent.model.rng.choice(len(moves), p=probs)), probs
+        z = np.exp(rationality * (values - values.max()))
+        probs = z / z.sum()
+        # Inverse-CDF draw: one uniform number per decision (faster than rng.choice with p).
+        index = int(np.searchsorted(np.cumsum(probs), agent.model.rng.random() * probs.sum(), side="right"))
+        return min(index, len(moves) - 1), probs
 
 
 class Scripted(Rule):

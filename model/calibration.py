@@ -12,6 +12,8 @@ they matter only as the place diverted trade goes).
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from . import parameters
@@ -309,13 +311,13 @@ def build(base_name: str, values: dict[str, float], brent_path: dict[int, float]
     cost_ref = trade_cost(ref_world, structure_no_ref, effective_tariff(ref_world, structure_no_ref, one(0.0)))[0]
 
     # Arms: base utilities so that today's orders are the target.
-    tmp = Structure(**{**provisional.__dict__, "cost_ref": cost_ref, "crude_intercept": intercept})
+    tmp = replace(provisional, cost_ref=cost_ref, crude_intercept=intercept)
     raw = arms_target_shares(world, tmp)[0]  # with zero base utilities
     arms_base = np.log(arms_orders) - np.log(raw)
     arms_base -= arms_base[A_DOM]
 
     t_eff_now = effective_tariff(world, tmp, world.penalty_active)[0]
-    structure = Structure(**{**tmp.__dict__, "arms_base_utility": arms_base, "tariff_eff_ref": t_eff_now})
+    structure = replace(tmp, arms_base_utility=arms_base, tariff_eff_ref=t_eff_now)
 
     # Flows in December 2025 have partly adjusted to the 2025 tariffs.
     q = base["pre_adjustment_quarters"]

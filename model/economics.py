@@ -71,7 +71,8 @@ class CrudeDemand:
         listing = world.listed_seller_share * world.secondary_enforcement * s.p("world.listing_wedge_usd")
         western = 0.5 * (world.sanction[:, USA, RUS] + world.sanction[:, EU, RUS])
         services = western * s.p("world.services_wedge_usd")
-        fixed = s.freight_usd[None, :] + (listing + services)[:, None] + _buyer_risk(world, s)
+        self.risk = _buyer_risk(world, s)
+        fixed = s.freight_usd[None, :] + (listing + services)[:, None] + self.risk
         fixed[:, B_IND] -= world.extra_discount_ind_usd
         self.beta = s.p("world.crude_discount_sensitivity")
         self.mu = s.p("world.crude_share_adjustment")
@@ -86,22 +87,21 @@ class CrudeDemand:
         self.limit = limit[:, :, None]
         self.demand_mbd = s.crude_imports_mbd[None, :, None]
         self.brent = brent[:, None]
-        self.supply_ref = s.p("rus.crude_exports_mbd")
-        self.netback_ref = s.netback_ref_usd
         self.supply_elasticity = s.p("rus.crude_supply_elasticity")
         self.floor = s.p("rus.crude_supply_floor_usd")
-        self.floor_ref = _sigmoid((self.netback_ref - self.floor) / SUPPLY_FLOOR_WIDTH_USD)
+        floor_ref = _sigmoid((s.netback_ref_usd - self.floor) / SUPPLY_FLOOR_WIDTH_USD)
+        self.supply_scale = s.p("rus.crude_exports_mbd") / (s.netback_ref_usd ** self.supply_elasticity * floor_ref)
 
     def supply(self, fob: np.ndarray) -> np.ndarray:
         """Russia's crude exports at FOB discount ``fob`` (B,G), mb/d.
 
         Short-run inelastic (``rus.crude_supply_elasticity``) around the starting netback, and
         falling away when the Urals price at the port nears ``rus.crude_supply_floor_usd``
-        (shut-ins, more refining at home). 1 at the starting state by construction.
+        (shut-ins, more refining at home). ``rus.crude_exports_mbd`` at the starting state.
         """
         netback = np.maximum(self.brent - fob, 1.0)
-        floor = _sigmoid((netback - self.floor) / SUPPLY_FLOOR_WIDTH_USD) / self.floor_ref
-        return self.supply_ref * (netback / self.netback_ref) ** self.supply_elasticity * floor
+        return self.supply_scale * netback ** self.supply_elasticity * _sigmoid(
+            (netback - self.floor) * (1.0 / SUPPLY_FLOOR_WIDTH_USD))
 
     def excess_demand(self, fob: np.ndarray) -> np.ndarray:
         """Demand less supply at FOB discount ``fob`` (B,G), mb/d; increasing in ``fob``."""
@@ -134,7 +134,7 @@ def clear_crude_market(world: World, s: Structure, refinements: int = 3):
     """Find the FOB discount at which buyers take Russia's exports.
 
     Excess demand is evaluated on the coarse :data:`DISCOUNT_GRID_USD` for the whole batch at once;
-    its zero is then refined by regula falsi inside its bracket. Russia's supply is short-run
+    its zero is then refined by regula falsi (Illinois variant) inside its bracket. Russia's supply is short-run
     inelastic (``rus.crude_supply_elasticity`` to its netback).
     If buyers will not take everything even at the top of the grid, Russia sells less (lost
     barrels, which lift Brent); if they want more even at the bottom, the discount stays there
@@ -149,43 +149,49 @@ def clear_crude_market(world: World, s: Structure, refinements: int = 3):
     """
     curve = CrudeDemand(world, s)
     grid = DISCOUNT_GRID_USD
-    excess = curve.excess_demand(np.broadcast_to(grid, (world.batch, grid.size)))
+    batch = world.batch
+    excess = curve.excess_demand(np.repeat(grid[None, :], batch, axis=0))
     above = excess >= 0.0
-    k = np.clip(above.argmax(axis=1), 1, grid.size - 1)
-    rows = np.arange(world.batch)
+    k = np.minimum(np.maximum(above.argmax(axis=1), 1), grid.size - 1)
+    rows = np.arange(batch)
     lo, hi = grid[k - 1], grid[k]
     e_lo, e_hi = excess[rows, k - 1], excess[rows, k]
+    side = np.zeros(batch)  # Illinois variant: halve the stale end's value if it repeats
     for _ in range(refinements):
-        x = np.clip(lo - e_lo / np.maximum(e_hi - e_lo, 1e-12) * (hi - lo), lo, hi)
+        x = np.minimum(np.maximum(lo - e_lo / np.maximum(e_hi - e_lo, 1e-12) * (hi - lo), lo), hi)
         e_x = curve.excess_demand(x[:, None])[:, 0]
         up = e_x >= 0.0
-        hi, e_hi = np.where(up, x, hi), np.where(up, e_x, e_hi)
-        lo, e_lo = np.where(up, lo, x), np.where(up, e_lo, e_x)
-    fob = lo + np.clip(-e_lo / np.maximum(e_hi - e_lo, 1e-12), 0.0, 1.0) * (hi - lo)
-    fob = np.where(~above.any(axis=1), grid[-1], fob)
-    fob = np.where(above[:, 0], grid[0], fob)
-    shares = curve.shares(fob[:, None])[:, :, 0]
-    supply = curve.supply(fob[:, None])[:, 0]
-    wanted = (shares * s.crude_imports_mbd[None, :]).sum(axis=1)
+        e_lo = np.where(up, np.where(side > 0, 0.5 * e_lo, e_lo), e_x)
+        e_hi = np.where(up, e_x, np.where(side < 0, 0.5 * e_hi, e_hi))
+        hi, lo = np.where(up, x, hi), np.where(up, lo, x)
+        side = np.where(up, 1.0, -1.0)
+    frac = np.minimum(np.maximum(-e_lo / np.maximum(e_hi - e_lo, 1e-12), 0.0), 1.0)
+    fob = lo + frac * (hi - lo)
+    if not above[:, 0].all() and above[:, -1].all():
+        fob_col = fob[:, None]
+    else:  # buyers refuse Russia's barrels even at the top of the grid, or want more at the bottom
+        fob = np.where(~above[:, -1], grid[-1], np.where(above[:, 0], grid[0], fob))
+        fob_col = fob[:, None]
+    shares = curve.shares(fob_col)[:, :, 0]
+    supply = curve.supply(fob_col)[:, 0]
+    wanted = (shares * s.crude_imports_mbd).sum(axis=1)
     rationed = np.where(wanted > supply, supply / np.maximum(wanted, 1e-12), 1.0)
-    delivered = fob[:, None] - curve.fixed_wedge + _buyer_risk(world, s) - curve.cap_wedge(fob[:, None])
+    delivered = fob_col - curve.fixed_wedge + curve.risk - curve.cap_wedge(fob_col)
     return fob, shares * rationed[:, None], np.minimum(wanted, supply), delivered
 
 
 # ------------------------------------------------------------------------------- goods trade
 def trade_cost(world: World, s: Structure, t_eff: np.ndarray) -> np.ndarray:
     """Iceberg trade-cost index ``(1+t)(1+f) exp(delta s) p_exporter``, (B,5,5)."""
-    friction = np.zeros_like(world.tariff)
-    ind_rus = (s.p("world.ind_rus_friction") - world.instc * s.p("world.instc_cost_cut")
+    ind_rus = (1.0 + s.p("world.ind_rus_friction") - world.instc * s.p("world.instc_cost_cut")
                - world.rupee_push * s.p("world.rupee_push_cost_cut"))
-    friction[:, IND, RUS] = ind_rus
-    friction[:, RUS, IND] = ind_rus
     # A sanctioned exporter cuts prices to place its goods elsewhere (diversion).
-    export_weights = s.goods_flow_ref_usd_bn / s.goods_flow_ref_usd_bn.sum(axis=0, keepdims=True)
-    blocked = (world.sanction * export_weights[None]).sum(axis=1)  # (B,5) by exporter
-    price = np.exp(-s.p("world.sanction_diversion") * blocked)
-    return ((1.0 + t_eff) * (1.0 + friction) * np.exp(s.p("world.sanction_cost") * world.sanction)
-            * price[:, None, :])
+    blocked = (world.sanction * s.export_weights).sum(axis=1)  # (B,5) by exporter
+    cost = (1.0 + t_eff) * np.exp(s.p("world.sanction_cost") * world.sanction
+                                  - s.p("world.sanction_diversion") * blocked[:, None, :])
+    cost[:, IND, RUS] *= ind_rus
+    cost[:, RUS, IND] *= ind_rus
+    return cost
 
 
 def target_goods_flows(world: World, s: Structure, cost: np.ndarray) -> np.ndarray:
@@ -194,26 +200,20 @@ def target_goods_flows(world: World, s: Structure, cost: np.ndarray) -> np.ndarr
     Weights are calibrated so the reference costs reproduce the reference flows; the domestic
     good (cost 1) absorbs what imports lose, so a tariff both diverts and destroys trade.
     """
-    eps = s.p("world.trade_elasticity")
-    ref = s.goods_flow_ref_usd_bn
-    weights = ref * s.cost_ref ** eps                                   # (5,5), zero diagonal
-    domestic = s.absorption_ref_usd_bn - ref.sum(axis=1)                # (5,)
-    rel_cost = np.where(ref > 0, cost, 1.0) ** (-eps)
-    import_terms = weights[None] * rel_cost
-    denominator = domestic[None, :] + import_terms.sum(axis=2)          # (B,5)
+    import_terms = s.armington_weights * cost ** (-s.p("world.trade_elasticity"))  # zero diagonal
+    denominator = s.domestic_absorption_usd_bn + import_terms.sum(axis=2)           # (B,5)
     years = (world.quarter + 1 - s.start_quarter) / 4.0
     spending = s.absorption_ref_usd_bn * (1.0 + s.nominal_growth) ** years
-    return import_terms / denominator[:, :, None] * spending[None, :, None]
+    return import_terms * (spending / denominator)[:, :, None]
 
 
 def adjust_goods_flows(world: World, s: Structure, target: np.ndarray) -> np.ndarray:
-    """Partial adjustment in logs toward the target (Boehm et al. 2023), (B,5,5)."""
+    """Partial adjustment in logs toward the target (Boehm et al. 2023), (B,5,5).
+
+    ``ln M' = ln M + lam (ln T - ln M)``, i.e. ``M' = M^(1-lam) T^lam``; zero flows stay zero.
+    """
     lam = s.p("world.trade_adjustment")
-    current = world.goods_flow_usd_bn
-    positive = (current > 0) & (target > 0)
-    log_new = np.log(np.where(positive, current, 1.0)) + lam * (
-        np.log(np.where(positive, target, 1.0)) - np.log(np.where(positive, current, 1.0)))
-    return np.where(positive, np.exp(log_new), 0.0)
+    return world.goods_flow_usd_bn ** (1.0 - lam) * target ** lam
 
 
 # -------------------------------------------------------------------------------------- arms
@@ -242,7 +242,7 @@ def _logit(p):
 
 def settlement_target(world: World, s: Structure) -> np.ndarray:
     """Target share of India-Russia payments in rupees/roubles, (B,)."""
-    base = _logit(np.full(world.batch, s.p("rus.settlement_local_share")))
+    base = s.settlement_base_logit
     balance_excess = (world.rupee_balance_usd_bn - s.p("rus.rupee_balance_usd_bn")) / 10.0
     # Western sanctions (SWIFT exclusions, dollar clearing) push payments into national currencies.
     west = 0.5 * (world.sanction[:, USA, RUS] + world.sanction[:, EU, RUS]) - s.western_sanction_ref
@@ -255,19 +255,16 @@ def coercion(world: World, s: Structure, t_eff: np.ndarray, flows: np.ndarray) -
     """Coercion between each pair of players this quarter, (B,4,4), symmetric.
 
     A tariff or sanction raised above the scenario's starting level, weighted by the share of
-    the target's exports it hits; EU secondary measures on Indian refiners weighted the same way.
+    the target's exports it hits; EU secondary measures on Indian refiners weighted the same way;
+    US listings with secondary reach, weighted by India's Russian intake.
     """
-    players = [COUNTRIES.index(c) for c in COUNTRIES]
     exports = flows.sum(axis=1)  # (B,5) by exporter
-    extra_t = np.maximum(t_eff - s.tariff_eff_ref[None], 0.0)
-    extra_s = np.maximum(world.sanction - s.sanction_ref[None], 0.0)
-    hit = (extra_t + extra_s) * flows / np.maximum(exports[:, None, :], 1e-9)  # importer coerces exporter
+    extra = np.maximum(t_eff - s.tariff_eff_ref, 0.0) + np.maximum(world.sanction - s.sanction_ref, 0.0)
+    hit = (extra * flows / np.maximum(exports[:, None, :], 1e-9))[:, :4, :4]  # importer coerces exporter
     hit[:, EU, IND] += world.eu_secondary_on_ind * 0.2
-    # US listings with secondary reach hit India's refiners and banks in proportion to their intake.
     listing = world.listed_seller_share * world.secondary_enforcement - s.listing_ref
     hit[:, USA, IND] += np.maximum(listing, 0.0) * world.crude_share[:, B_IND] * 0.5
-    c = hit[:, :4, :4][:, players][:, :, players]
-    return c + np.transpose(c, (0, 2, 1))
+    return hit + np.transpose(hit, (0, 2, 1))
 
 
 def bilateral_trade(flows: np.ndarray) -> np.ndarray:
@@ -390,6 +387,27 @@ def metrics(world: World, s: Structure) -> dict[str, np.ndarray]:
         m[f"alignment_{COUNTRIES[i]}_{COUNTRIES[j]}"] = world.affinity[:, i, j]
     m["india_autonomy"] = india_autonomy(world, s)
     return m
+
+
+#: The metrics the agents' utilities read (computed alone in the look-ahead, where speed matters).
+UTILITY_METRICS = ("tariff_usa_on_ind", "russia_crude_revenue_usd_bn", "india_oil_savings_usd_bn",
+                   "arms_share_ind_from_rus", "arms_share_ind_domestic", "india_autonomy")
+
+
+def utility_metrics(world: World, s: Structure) -> dict[str, np.ndarray]:
+    """Just the :data:`UTILITY_METRICS`, computed as :func:`metrics` does (tested equal)."""
+    rus_to_ind_mbd = s.crude_imports_mbd[B_IND] * world.crude_share[:, B_IND]
+    orders = world.arms_order_share
+    return {
+        "tariff_usa_on_ind": statutory_tariff_usa_on_ind(world, world.penalty_active),
+        "russia_crude_revenue_usd_bn": BN_PER_MBD_USD * (
+            world.rus_crude_sold_mbd * (world.brent_usd - world.fob_discount_usd)
+            - rus_to_ind_mbd * world.extra_discount_ind_usd),
+        "india_oil_savings_usd_bn": rus_to_ind_mbd * BN_PER_MBD_USD * world.delivered_discount_usd[:, B_IND],
+        "arms_share_ind_from_rus": orders[:, A_RUS] / (orders[:, A_RUS] + orders[:, A_USA] + orders[:, A_EU]),
+        "arms_share_ind_domestic": orders[:, A_DOM],
+        "india_autonomy": india_autonomy(world, s),
+    }
 
 
 def india_autonomy(world: World, s: Structure) -> np.ndarray:

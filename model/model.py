@@ -169,7 +169,7 @@ class GeopoliticsModel(mesa.Model):
         totals: dict[str, dict[str, np.ndarray]] = {c: {} for c in index}
         for h in range(horizon):
             batch = economics.step(batch, self.structure)
-            m = economics.metrics(batch, self.structure)
+            m = economics.utility_metrics(batch, self.structure)
             for country, idx in index.items():
                 if h >= self.countries[country].lookahead:
                     continue

@@ -11,6 +11,7 @@ block is calibrated to, buyers' crude demand, intercepts, the Brent path and the
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -128,7 +129,29 @@ class Structure:
     listing_ref: float = 0.0       # listed share x secondary enforcement at the start
     netback_ref_usd: float = 40.0  # Urals price at the port at the start, USD/bbl (supply reference)
 
-    @property
+    # Run constants derived from the fields above, computed once (the economics reads them
+    # every quarter). cached_property writes to the instance __dict__, which a frozen dataclass allows.
+    @cached_property
+    def armington_weights(self) -> np.ndarray:
+        """CES weights ``a_ij = M_ij C_ij^eps`` that reproduce the reference flows, (5,5)."""
+        return self.goods_flow_ref_usd_bn * self.cost_ref ** self.params["world.trade_elasticity"]
+
+    @cached_property
+    def domestic_absorption_usd_bn(self) -> np.ndarray:
+        """Each node's spending on its own goods in the reference year, (5,)."""
+        return self.absorption_ref_usd_bn - self.goods_flow_ref_usd_bn.sum(axis=1)
+
+    @cached_property
+    def export_weights(self) -> np.ndarray:
+        """Share of each exporter's reference exports going to each importer, (5,5)."""
+        return self.goods_flow_ref_usd_bn / self.goods_flow_ref_usd_bn.sum(axis=0, keepdims=True)
+
+    @cached_property
+    def settlement_base_logit(self) -> float:
+        share = min(max(self.params["rus.settlement_local_share"], 1e-6), 1 - 1e-6)
+        return float(np.log(share / (1 - share)))
+
+    @cached_property
     def western_sanction_ref(self) -> float:
         """Mean US and EU sanction intensity on Russia at the start."""
         from .nodes import EU, RUS, USA

@@ -116,3 +116,15 @@ def test_penalty_applies_only_above_threshold(baseline):
     m = metrics(nxt, s)
     assert m["tariff_usa_on_ind"][0] == pytest.approx(0.50)
     assert m["tariff_usa_on_ind"][1] == pytest.approx(0.25)
+
+
+def test_utility_metrics_equal_full_metrics(baseline):
+    from model.economics import UTILITY_METRICS, utility_metrics
+    world, s = baseline
+    batch = world.repeat(3)
+    set_instrument(batch, "rus.extra_discount_ind_usd", np.array([0.0, 2.0, 6.0]))
+    for _ in range(3):
+        batch = step(batch, s)
+    full, lean = metrics(batch, s), utility_metrics(batch, s)
+    for key in UTILITY_METRICS:
+        assert np.allclose(full[key], lean[key]), key
