@@ -15,6 +15,7 @@ made the difference, in words, so that anyone can ask why.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import mesa
 import numpy as np
@@ -27,7 +28,11 @@ from .moves import Move, find_move
 
 @dataclass
 class Decision:
-    """One country's move in one quarter, with its reason."""
+    """One country's move in one quarter, with its reason.
+
+    The reason is written only when asked for (:attr:`reason`): a batch sweep that never reads
+    it does not pay for the text. Everything it needs is stored at decision time.
+    """
 
     quarter: str
     country: str
@@ -35,11 +40,15 @@ class Decision:
     value: float                 # USD bn-equivalent over the look-ahead, relative to holding
     runner_up: str
     runner_up_value: float
-    reason: str
     rule: str
     probability: float           # chance the rule gave this move (1 for scripted and human)
     best_move: str               # the move the model values highest (what the AI would pick at best)
     values: dict = field(default_factory=dict)   # every candidate's value
+    _explain: object = field(default=None, repr=False, compare=False)  # () -> str, called once
+
+    @cached_property
+    def reason(self) -> str:
+        return self._explain()
 
     def row(self) -> dict:
         return {"quarter": self.quarter, "country": self.country, "move": self.move,
@@ -141,20 +150,21 @@ class CountryAgent(mesa.Agent):
         runner = int(order[1]) if order[0] == index and len(moves) > 1 else int(order[0])
         if len(moves) == 1:
             runner = index
+        rule_name, lookahead = self.rule.name, self.lookahead
         decision = Decision(
             quarter=self.model.quarter_label_next, country=self.country, move=moves[index].name,
             value=float(values[index]), runner_up=moves[runner].name, runner_up_value=float(values[runner]),
-            reason=self._reason(moves, values, terms, index, runner, probs, context),
-            rule=self.rule.name, probability=float(probs[index]), best_move=moves[best].name,
-            values={m.name: float(v) for m, v in zip(moves, values)})
+            rule=rule_name, probability=float(probs[index]), best_move=moves[best].name,
+            values={m.name: float(v) for m, v in zip(moves, values)},
+            _explain=lambda: self._reason(moves, values, terms, index, runner, probs, context, rule_name, lookahead))
         self.decisions.append(decision)
         return decision
 
-    def _reason(self, moves, values, terms, index, runner, probs, context) -> str:
+    def _reason(self, moves, values, terms, index, runner, probs, context, rule_name, lookahead) -> str:
         """The decision in words: what, compared with what, which terms decided it, and the context."""
         move = moves[index]
         text = f"{self.name} {move.label}."
-        if self.rule.name == "scripted":
+        if rule_name == "scripted":
             return f"{text} (Scripted: its policies follow the scenario's dated events.) {context}"
         if index != runner and terms:
             diffs = {k: float(v[index] - v[runner]) for k, v in terms.items()}
@@ -162,10 +172,10 @@ class CountryAgent(mesa.Agent):
             parts = "; ".join(f"{k.replace('_', ' ')} {v:+.2f}" for k, v in top)
             gap = values[index] - values[runner]
             text += (f" Against the next option ({moves[runner].label}) it is worth {gap:+.2f} $bn over "
-                     f"{self.lookahead} quarters" + (f" ({parts})" if parts else "") + ".")
-        if self.rule.name == "ai" and probs[index] < 0.999:
+                     f"{lookahead} quarters" + (f" ({parts})" if parts else "") + ".")
+        if rule_name == "ai" and probs[index] < 0.999:
             text += f" Chosen with probability {probs[index]:.0%}."
-        if self.rule.name == "human":
+        if rule_name == "human":
             best = int(np.argmax(values))
             if best != index:
                 text += (f" Played by a person; the model would have chosen "

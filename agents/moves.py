@@ -37,7 +37,8 @@ class Move:
 
 def _adjust(key: str, delta: float, low: float, high: float):
     def apply(world: World, rows: Rows) -> None:
-        set_instrument(world, key, np.clip(get_instrument(world, key)[rows] + delta, low, high), rows)
+        value = get_instrument(world, key)[rows] + delta
+        set_instrument(world, key, np.minimum(np.maximum(value, low), high), rows)
     return apply
 
 

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import product
 
 import numpy as np
@@ -39,9 +40,11 @@ class Landscape:
         return f"{first} | {' + '.join(self.camps[1])}"
 
 
-def _configurations(n: int) -> np.ndarray:
-    """All two-camp assignments with the first player in camp 0, shape (2**(n-1), n)."""
-    return np.array([(0,) + rest for rest in product((0, 1), repeat=n - 1)])
+@lru_cache(maxsize=8)
+def _configurations(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """All two-camp assignments with the first player in camp 0, (2**(n-1), n), and their splits."""
+    configs = np.array([(0,) + rest for rest in product((0, 1), repeat=n - 1)])
+    return configs, configs[:, :, None] != configs[:, None, :]
 
 
 #: Players' sizes for landscape theory: nominal GDP 2024, USD trn (calibration_targets.csv GDP_NOMINAL).
@@ -59,8 +62,7 @@ def landscape(affinity: np.ndarray, sizes: np.ndarray | None = None, names=COUNT
     a = np.asarray(affinity, dtype=float)
     s = GDP_2024_USD_TRN if sizes is None else np.asarray(sizes, dtype=float)
     n = len(s)
-    configs = _configurations(n)
-    split = configs[:, :, None] != configs[:, None, :]                # (C, n, n)
+    configs, split = _configurations(n)                               # (C, n), (C, n, n)
     weights = np.triu(np.outer(s, s) * a, k=1)                        # i < j only
     energy = (split * weights[None]).sum(axis=(1, 2))
     order = np.argsort(energy, kind="stable")

@@ -18,6 +18,7 @@ from scipy.special import expit
 
 from .nodes import (A_DOM, A_EU, A_RUS, A_USA, B_IND, CRUDE_BUYERS, EU, IND, RUS, USA, COUNTRIES,
                     COUNTRY_PAIRS)
+from .crude_kernel import clear_rows
 from .world import Structure, World
 
 #: Grid of FOB discounts (USD/bbl) on which crude demand is evaluated to clear the market.
@@ -26,6 +27,8 @@ DISCOUNT_GRID_USD = np.arange(-10.0, 60.0 + 1e-9, 5.0)
 BN_PER_MBD_USD = 0.365
 #: Width (USD/bbl) over which the price cap goes from slack to binding.
 CAP_SOFTNESS_USD = 2.5
+#: The market clears when excess demand is below this, mb/d.
+CLEARING_TOLERANCE_MBD = 1e-7
 #: Width (USD/bbl) of the band in which Russian exports fall away near the supply floor.
 SUPPLY_FLOOR_WIDTH_USD = 4.0
 
@@ -130,11 +133,11 @@ def _buyer_risk(world: World, s: Structure) -> np.ndarray:
     return risk
 
 
-def clear_crude_market(world: World, s: Structure, refinements: int = 3):
+def clear_crude_market(world: World, s: Structure):
     """Find the FOB discount at which buyers take Russia's exports.
 
-    Excess demand is evaluated on the coarse :data:`DISCOUNT_GRID_USD` for the whole batch at once;
-    its zero is then refined by regula falsi (Illinois variant) inside its bracket. Russia's supply is short-run
+    The zero of excess demand (:class:`CrudeDemand`) is bracketed on :data:`DISCOUNT_GRID_USD` and
+    refined to :data:`CLEARING_TOLERANCE_MBD` by a compiled loop (:mod:`model.crude_kernel`). Russia's supply is short-run
     inelastic (``rus.crude_supply_elasticity`` to its netback).
     If buyers will not take everything even at the top of the grid, Russia sells less (lost
     barrels, which lift Brent); if they want more even at the bottom, the discount stays there
@@ -148,30 +151,13 @@ def clear_crude_market(world: World, s: Structure, refinements: int = 3):
     delivered : (B,4) discount each buyer sees delivered (risk excluded), USD/bbl
     """
     curve = CrudeDemand(world, s)
-    grid = DISCOUNT_GRID_USD
-    batch = world.batch
-    excess = curve.excess_demand(np.repeat(grid[None, :], batch, axis=0))
-    above = excess >= 0.0
-    k = np.minimum(np.maximum(above.argmax(axis=1), 1), grid.size - 1)
-    rows = np.arange(batch)
-    lo, hi = grid[k - 1], grid[k]
-    e_lo, e_hi = excess[rows, k - 1], excess[rows, k]
-    side = np.zeros(batch)  # Illinois variant: halve the stale end's value if it repeats
-    for _ in range(refinements):
-        x = np.minimum(np.maximum(lo - e_lo / np.maximum(e_hi - e_lo, 1e-12) * (hi - lo), lo), hi)
-        e_x = curve.excess_demand(x[:, None])[:, 0]
-        up = e_x >= 0.0
-        e_lo = np.where(up, np.where(side > 0, 0.5 * e_lo, e_lo), e_x)
-        e_hi = np.where(up, e_x, np.where(side < 0, 0.5 * e_hi, e_hi))
-        hi, lo = np.where(up, x, hi), np.where(up, lo, x)
-        side = np.where(up, 1.0, -1.0)
-    frac = np.minimum(np.maximum(-e_lo / np.maximum(e_hi - e_lo, 1e-12), 0.0), 1.0)
-    fob = lo + frac * (hi - lo)
-    if not above[:, 0].all() and above[:, -1].all():
-        fob_col = fob[:, None]
-    else:  # buyers refuse Russia's barrels even at the top of the grid, or want more at the bottom
-        fob = np.where(~above[:, -1], grid[-1], np.where(above[:, 0], grid[0], fob))
-        fob_col = fob[:, None]
+    c = np.ascontiguousarray  # one compiled specialisation: C-contiguous float arrays only
+    fob = clear_rows(DISCOUNT_GRID_USD, c(curve.base_logit), curve.beta, curve.mu, c(curve.keep[:, :, 0]),
+                     c(curve.limit[:, :, 0]), c(curve.suitability[0, :, 0]), c(curve.demand_mbd[0, :, 0]),
+                     c(curve.urals_less_cap[:, 0]), c(curve.cap_cost[:, 0]), CAP_SOFTNESS_USD, c(curve.brent[:, 0]),
+                     curve.supply_scale, curve.supply_elasticity, curve.floor, SUPPLY_FLOOR_WIDTH_USD,
+                     CLEARING_TOLERANCE_MBD, 50)
+    fob_col = fob[:, None]
     shares = curve.shares(fob_col)[:, :, 0]
     supply = curve.supply(fob_col)[:, 0]
     wanted = (shares * s.crude_imports_mbd).sum(axis=1)

@@ -99,10 +99,11 @@ class GeopoliticsModel(mesa.Model):
             self._events.setdefault(event.quarter, []).append(event)
         self.event_log: list[dict] = []
         self.latest: dict[str, float] = {}
+        # The model collects its own tables (one dict a quarter, one Decision a move): cheaper than
+        # Mesa's DataCollector calling a reporter per column, and the decisions keep their reasons.
         self._metric_rows: list[dict] = []
         self._flow_history: list[np.ndarray] = []
-        self._decision_rows: list[dict] = []
-        self.datacollector = mesa.DataCollector(tables={"decisions": DECISION_COLUMNS})
+        self.decisions: list[Decision] = []
         self._record()
 
     # ------------------------------------------------------------------------------- calendar
@@ -195,8 +196,7 @@ class GeopoliticsModel(mesa.Model):
         for agent, moves in candidates:
             values, terms = valued.get(agent.country, (np.zeros(len(moves)), {}))
             decision = agent.decide(moves, values, terms, self.world, self._context(agent.country))
-            self._decision_rows.append(decision.row())
-            self.datacollector.add_table_row("decisions", decision.row())
+            self.decisions.append(decision)
             chosen.append((agent.country, moves[[m.name for m in moves].index(decision.move)]))
         return chosen
 
@@ -309,7 +309,7 @@ class GeopoliticsModel(mesa.Model):
 
     def decisions_frame(self) -> pd.DataFrame:
         """Every decision so far: quarter, country, move, value, runner-up, reason and more."""
-        return pd.DataFrame(self._decision_rows, columns=DECISION_COLUMNS)
+        return pd.DataFrame([d.row() for d in self.decisions], columns=DECISION_COLUMNS)
 
     def events_frame(self) -> pd.DataFrame:
         """The scenario events applied so far."""

@@ -128,3 +128,19 @@ def test_utility_metrics_equal_full_metrics(baseline):
     full, lean = metrics(batch, s), utility_metrics(batch, s)
     for key in UTILITY_METRICS:
         assert np.allclose(full[key], lean[key]), key
+
+
+def test_compiled_clearing_zeroes_the_numpy_excess_demand(baseline):
+    from model.economics import CrudeDemand
+    world, s = baseline
+    rng = np.random.default_rng(3)
+    batch = world.repeat(12)
+    set_instrument(batch, "eu.price_cap_usd", rng.uniform(20, 80, 12))
+    set_instrument(batch, "eu.cap_enforcement", rng.uniform(0, 1, 12))
+    set_instrument(batch, "ind.crude_ceiling", rng.uniform(0.1, 1, 12))
+    set_instrument(batch, "rus.extra_discount_ind_usd", rng.uniform(0, 10, 12))
+    fob, shares, sold, _ = clear_crude_market(batch, s)
+    excess = CrudeDemand(batch, s).excess_demand(fob[:, None])[:, 0]
+    interior = (fob > -10) & (fob < 60)
+    assert interior.all()
+    assert np.abs(excess).max() < 1e-6
