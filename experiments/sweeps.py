@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 
 import pandas as pd
 
-from model import InputError, Scenario, load_scenario, normalise_overrides
+from model import InputError, Scenario, check_settings, load_scenario, normalise_overrides
 
 from .backends import open_backend
 from .design import Design, build_design, parse_sample
@@ -261,6 +261,7 @@ def sweep_to_folder(scenario="baseline", quarters=None, grid=None, ranges=None, 
     if isinstance(sample, str):
         sample = parse_sample(sample)
     design = build_design(grid, ranges, sample, points, replicates, seed)
+    check_points(design, job)
     if out is not None:
         ResultStore(out).check(resume)
     elif resume:
@@ -270,6 +271,20 @@ def sweep_to_folder(scenario="baseline", quarters=None, grid=None, ranges=None, 
         options = {"timeout": connect_timeout} if scheduler else {"processes": dask_processes}
     with open_backend(backend, workers, scheduler, **options) as runner:
         return run_design(design, job, runner, out, resume, progress, on_result)
+
+
+def check_points(design: Design, job: RunJob) -> None:
+    """Refuse, before any run, a design point whose settings together cannot start a run.
+
+    Each value was range-checked when the design was built; this catches combinations the
+    calibrated start rejects (see :func:`model.check_settings`), naming the point.
+    """
+    for number, point in enumerate(design.points):
+        try:
+            check_settings(job.scenario, {**job.overrides, **point})
+        except InputError as exc:
+            shown = ", ".join(f"{k}={v:g}" for k, v in point.items())
+            raise InputError(f"design point {number} ({shown}): {exc}") from None
 
 
 def collect(frames: list[pd.DataFrame]) -> pd.DataFrame:

@@ -11,7 +11,7 @@ from .nodes import COUNTRIES, COUNTRY_NAMES, NODES
 from .parameters import SETTINGS, InputError, SettingError, check_value, parse_assignment, setting
 from .scenarios import Scenario, ScenarioError, list_scenarios, load_scenario, preset_names
 from .world import Structure, World
-from .model import DECISION_COLUMNS, GeopoliticsModel, normalise_overrides
+from .model import DECISION_COLUMNS, GeopoliticsModel, check_settings, normalise_overrides
 from .alignment import Landscape, alignment_map, landscape
 from agents.country import HumanMoveMissing
 
@@ -19,5 +19,5 @@ __all__ = [
     "COUNTRIES", "COUNTRY_NAMES", "NODES", "SETTINGS", "InputError", "SettingError", "check_value",
     "parse_assignment", "setting", "Scenario", "ScenarioError", "list_scenarios", "load_scenario",
     "preset_names", "Structure", "World", "DECISION_COLUMNS", "GeopoliticsModel", "normalise_overrides",
-    "Landscape", "alignment_map", "landscape", "HumanMoveMissing",
+    "Landscape", "alignment_map", "landscape", "HumanMoveMissing", "check_settings",
 ]

@@ -322,6 +322,19 @@ class GeopoliticsModel(mesa.Model):
                                        {c: a.rule.name for c, a in self.countries.items()})
 
 
+def check_settings(scenario: str | Path | Scenario = "baseline", overrides: dict | list | None = None) -> None:
+    """Raise :class:`InputError` if the scenario and overrides cannot start a run (no agents built).
+
+    Each value is checked against its range, and the combination against the calibrated start
+    (for example a Brent too low for the observed discount, or a Russian share of India's crude
+    that leaves more barrels than other buyers can run). Cheap: meant for checking every point
+    of a sweep design before any run starts.
+    """
+    scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    values = {**parameters.defaults(), **scenario.settings, **normalise_overrides(overrides)}
+    calibration.build(scenario.base, values, scenario.brent_path)
+
+
 def normalise_overrides(overrides: dict | list | None) -> dict[str, float]:
     """Validate overrides given as a dict or a list of ``"key=value"`` strings."""
     if overrides is None:

@@ -195,3 +195,13 @@ def test_python_api_rejects_bad_input_before_running():
         sweep(quarters=1, grid={"eu.price_cap_usd": [40, 1e6]})
     with pytest.raises(InputError, match="--backend"):
         sweep(quarters=1, backend="gpu")
+
+
+def test_combination_the_model_refuses_fails_before_any_run(tmp_path):
+    from experiments.sweeps import sweep_to_folder
+    from model import InputError
+
+    out = tmp_path / "bad_combo"
+    with pytest.raises(InputError, match=r"design point 1 \(world.brent_usd=35\): world.brent_usd = 35 .* too low"):
+        sweep_to_folder("baseline", quarters=2, grid={"world.brent_usd": [62.85, 35.0]}, out=str(out))
+    assert not out.exists()
