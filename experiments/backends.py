@@ -66,7 +66,7 @@ class ProcessBackend:
         method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
         context = multiprocessing.get_context(method)
         if method == "forkserver":
-            context.set_forkserver_preload(["experiments.runner"])
+            context.set_forkserver_preload(["experiments.runner", "experiments.worker_preload"])
         self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
         return self
 

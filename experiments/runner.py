@@ -15,6 +15,7 @@ import os
 import traceback
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from .design import RunSpec
@@ -47,6 +48,7 @@ class RunJob:
     overrides: dict = field(default_factory=dict)
     rules: dict = field(default_factory=dict)
     decisions: bool = False
+    out: str | None = None        # sweep folder: workers then write their own results there
 
 
 @dataclass
@@ -58,6 +60,7 @@ class RunResult:
     decisions: pd.DataFrame | None = None
     error: str | None = None
     traceback: str | None = None
+    saved: bool = False           # already written to the sweep folder by the worker
 
     @property
     def ok(self) -> bool:
@@ -73,14 +76,18 @@ def tag(table: pd.DataFrame, spec: RunSpec) -> pd.DataFrame:
     """Put the run's id, seed and parameter values in front of ``table`` as columns."""
     front = {"run_id": spec.run_id, "point_id": spec.point_id, "replicate": spec.replicate,
              "seed": spec.seed, **spec.params}
-    ids = pd.DataFrame({k: [v] * len(table) for k, v in front.items()}, index=table.index)
-    for col in ("run_id", "point_id", "replicate", "seed"):
-        ids[col] = ids[col].astype("int64")
-    return pd.concat([ids, table], axis=1)
+    n = len(table)
+    ids = {k: np.full(n, v, dtype=np.int64 if k in ("run_id", "point_id", "replicate", "seed") else float)
+           for k, v in front.items()}
+    return pd.concat([pd.DataFrame(ids, index=table.index), table], axis=1)
 
 
 def execute_run(spec: RunSpec, job: RunJob) -> RunResult:
-    """Run one model and return its tagged metrics (and decisions), or the error it raised."""
+    """Run one model and return its tagged metrics (and decisions), or the error it raised.
+
+    With ``job.out`` set, the result is written to the sweep folder here and the returned
+    :class:`RunResult` carries no tables (``saved`` is True).
+    """
     from model import GeopoliticsModel
 
     try:
@@ -94,6 +101,14 @@ def execute_run(spec: RunSpec, job: RunJob) -> RunResult:
         result = RunResult(spec, metrics=tag(metrics, spec))
         if job.decisions:
             result.decisions = tag(model.decisions_frame(), spec)
-        return result
     except Exception as exc:  # a run that raises is a recorded result, not a crash
-        return RunResult(spec, error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
+        result = RunResult(spec, error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
+    if job.out is not None:
+        # Write where the run ran (in parallel, atomically) and send back only the outcome:
+        # the parent then neither unpickles tables nor writes every file itself.
+        from .store import ResultStore
+
+        ResultStore(job.out).save(result)
+        result.metrics = result.decisions = None
+        result.saved = True
+    return result

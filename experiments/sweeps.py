@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pandas as pd
 
@@ -152,7 +153,7 @@ def run_design(design: Design, job: RunJob, backend, out: str | None = None, res
         for result in backend.map_unordered(execute_run, todo):
             ran += 1
             failed += not result.ok
-            if store is not None:
+            if store is not None and not result.saved:
                 store.save(result)
             if on_result is not None:
                 on_result(result)
@@ -264,6 +265,10 @@ def sweep_to_folder(scenario="baseline", quarters=None, grid=None, ranges=None, 
     check_points(design, job)
     if out is not None:
         ResultStore(out).check(resume)
+        if not (backend == "dask" and scheduler):
+            # Workers on this machine write their own results; a remote cluster's workers do not
+            # see this disk, so then the results come back and this process writes them.
+            job = replace(job, out=str(Path(out).resolve()))
     elif resume:
         raise InputError("--resume needs --out, the folder of the interrupted sweep")
     options = {}
