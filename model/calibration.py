@@ -128,6 +128,9 @@ CRUDE_SUITABILITY = {"usa": 0.05, "ind": 0.45, "eu": 0.25, "row": 0.22}
 FREIGHT_USD = {"usa": 3.0, "ind": 3.0, "eu": 0.0, "row": 2.0}
 #: Tariffs not named in the settings (MFN-level averages, judgement).
 DEFAULT_TARIFF = {"usa": 0.03, "rus": 0.06, "ind": 0.12, "eu": 0.03, "row": 0.05}
+#: The EU's crude intercept in the Dec-2025 base, where the embargo hides it: about what the
+#: pre-war base solves to (the EU bought 24% with suitability 25%).
+BASE_EU_INTERCEPT = 2.0
 #: US column-2 tariffs on Russia since 2022 (Suspending Normal Trade Relations Act, April 2022).
 USA_TARIFF_ON_RUS = 0.35
 
@@ -331,6 +334,3 @@ def build(base_name: str, values: dict[str, float], brent_path: dict[int, float]
         world.goods_flow_usd_bn = adjusted[None]
     return world, structure
 
-
-#: The EU's intercept as calibrated on the pre-war base (buying 24% with suitability 25%).
-BASE_EU_INTERCEPT = 2.0

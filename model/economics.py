@@ -25,11 +25,11 @@ from .world import Structure, World
 DISCOUNT_GRID_USD = np.arange(-10.0, 60.0 + 1e-9, 5.0)
 #: USD bn a year per (mb/d * USD/bbl).
 BN_PER_MBD_USD = 0.365
-#: Width (USD/bbl) over which the price cap goes from slack to binding.
+#: Width (USD/bbl) over which the price cap goes from slack to binding (judgement: a smooth switch).
 CAP_SOFTNESS_USD = 2.5
 #: The market clears when excess demand is below this, mb/d.
 CLEARING_TOLERANCE_MBD = 1e-7
-#: Width (USD/bbl) of the band in which Russian exports fall away near the supply floor.
+#: Width (USD/bbl) of the band in which Russian exports fall away near the supply floor (judgement).
 SUPPLY_FLOOR_WIDTH_USD = 4.0
 
 
@@ -221,18 +221,29 @@ def arms_target_shares(world: World, s: Structure) -> np.ndarray:
 
 
 # -------------------------------------------------------------------------------- settlement
-def _logit(p):
-    p = np.clip(p, 1e-6, 1 - 1e-6)  # only to keep log finite at the exact bounds of a share
-    return np.log(p / (1 - p))
+# Judgement calls (not in the settings registry: they only shape the settlement and alignment
+# side-stories, and no data pin them down; see docs/model.md):
+#: Logit shift of the local-currency target from a full India-Russia trade and rupee push.
+SETTLEMENT_PUSH_LOGIT = 1.5
+#: Logit shift from Russia reinvesting its rupees (it is then happier to take them).
+SETTLEMENT_RECYCLING_LOGIT = 1.0
+#: Idle rupees above the start that cut the target by one logit unit (Russia's reluctance), USD bn.
+IDLE_RUPEES_PER_LOGIT_USD_BN = 10.0
+#: Extra share of the rupee pile spent each quarter when Russia recycles rupees.
+RECYCLING_DRAIN_PER_QUARTER = 0.10
+#: Coercion felt by India from EU secondary measures at full intensity (as if 20% of its exports were hit).
+EU_SECONDARY_COERCION = 0.2
+#: Coercion felt by India per unit of (listing x enforcement) per unit of its Russian crude share.
+LISTING_COERCION = 0.5
 
 
 def settlement_target(world: World, s: Structure) -> np.ndarray:
     """Target share of India-Russia payments in rupees/roubles, (B,)."""
     base = s.settlement_base_logit
-    balance_excess = (world.rupee_balance_usd_bn - s.p("rus.rupee_balance_usd_bn")) / 10.0
+    balance_excess = (world.rupee_balance_usd_bn - s.p("rus.rupee_balance_usd_bn")) / IDLE_RUPEES_PER_LOGIT_USD_BN
     # Western sanctions (SWIFT exclusions, dollar clearing) push payments into national currencies.
     west = 0.5 * (world.sanction[:, USA, RUS] + world.sanction[:, EU, RUS]) - s.western_sanction_ref
-    return _sigmoid(base + 1.5 * world.rupee_push + 1.0 * world.rupee_recycling
+    return _sigmoid(base + SETTLEMENT_PUSH_LOGIT * world.rupee_push + SETTLEMENT_RECYCLING_LOGIT * world.rupee_recycling
                     + s.p("world.settlement_sanction_push") * west - balance_excess)
 
 
@@ -247,9 +258,9 @@ def coercion(world: World, s: Structure, t_eff: np.ndarray, flows: np.ndarray) -
     exports = flows.sum(axis=1)  # (B,5) by exporter
     extra = np.maximum(t_eff - s.tariff_eff_ref, 0.0) + np.maximum(world.sanction - s.sanction_ref, 0.0)
     hit = (extra * flows / np.maximum(exports[:, None, :], 1e-9))[:, :4, :4]  # importer coerces exporter
-    hit[:, EU, IND] += world.eu_secondary_on_ind * 0.2
+    hit[:, EU, IND] += world.eu_secondary_on_ind * EU_SECONDARY_COERCION
     listing = world.listed_seller_share * world.secondary_enforcement - s.listing_ref
-    hit[:, USA, IND] += np.maximum(listing, 0.0) * world.crude_share[:, B_IND] * 0.5
+    hit[:, USA, IND] += np.maximum(listing, 0.0) * world.crude_share[:, B_IND] * LISTING_COERCION
     return hit + np.transpose(hit, (0, 2, 1))
 
 
@@ -309,7 +320,7 @@ def step(world: World, s: Structure) -> World:
                           * (brent - new.delivered_discount_usd[:, B_IND]))
     surplus = crude_value_to_ind + new.goods_flow_usd_bn[:, IND, RUS] - new.goods_flow_usd_bn[:, RUS, IND]
     inflow = new.settlement_local_share * s.p("world.rupee_unspent_fraction") * surplus / 4.0
-    drain = s.p("world.rupee_drain") + 0.10 * world.rupee_recycling
+    drain = s.p("world.rupee_drain") + RECYCLING_DRAIN_PER_QUARTER * world.rupee_recycling
     # A deficit is paid from the pile only as far as the pile goes (the rest in other currencies).
     new.rupee_balance_usd_bn = np.maximum(world.rupee_balance_usd_bn * (1.0 - drain) + inflow, 0.0)
 
