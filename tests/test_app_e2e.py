@@ -1,4 +1,6 @@
 """The app in real headless Chromium (Debian's, via Playwright): see tests/browser_support.py."""
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -7,7 +9,11 @@ import browser_support as bs
 
 pytestmark = pytest.mark.browser
 app = bs.server_fixture("viz/app.py")
-SHOTS = bs.REPO_ROOT / "docs" / "screenshots"
+# Screenshots go to docs/screenshots/ only when asked (GEOGAME_UPDATE_SCREENSHOTS=1), so a test run
+# does not rewrite tracked files; otherwise to a scratch folder.
+SHOTS = (bs.REPO_ROOT / "docs" / "screenshots"
+         if os.environ.get("GEOGAME_UPDATE_SCREENSHOTS") == "1"
+         else Path(tempfile.gettempdir()) / "geogame-screenshots")
 
 
 @pytest.fixture(scope="module")
