@@ -44,7 +44,9 @@ class Landscape:
 def _configurations(n: int) -> tuple[np.ndarray, np.ndarray]:
     """All two-camp assignments with the first player in camp 0, (2**(n-1), n), and their splits."""
     configs = np.array([(0,) + rest for rest in product((0, 1), repeat=n - 1)])
-    return configs, configs[:, :, None] != configs[:, None, :]
+    upper = np.triu(np.ones((n, n), dtype=bool), k=1)
+    split = (configs[:, :, None] != configs[:, None, :]) & upper       # pairs i < j split apart
+    return configs, split.reshape(len(configs), n * n).astype(float)
 
 
 #: Players' sizes for landscape theory: nominal GDP 2024, USD trn (calibration_targets.csv GDP_NOMINAL).
@@ -62,9 +64,8 @@ def landscape(affinity: np.ndarray, sizes: np.ndarray | None = None, names=COUNT
     a = np.asarray(affinity, dtype=float)
     s = GDP_2024_USD_TRN if sizes is None else np.asarray(sizes, dtype=float)
     n = len(s)
-    configs, split = _configurations(n)                               # (C, n), (C, n, n)
-    weights = np.triu(np.outer(s, s) * a, k=1)                        # i < j only
-    energy = (split * weights[None]).sum(axis=(1, 2))
+    configs, split = _configurations(n)                               # (C, n), (C, n*n)
+    energy = split @ (np.outer(s, s) * a).ravel()
     order = np.argsort(energy, kind="stable")
     best = configs[order[0]]
     camps = (tuple(names[i] for i in range(n) if best[i] == 0), tuple(names[i] for i in range(n) if best[i] == 1))

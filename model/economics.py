@@ -83,12 +83,13 @@ class CrudeDemand:
         self.cap_cost = (world.cap_enforcement * s.p("world.cap_wedge_usd"))[:, None]
         self.fixed_wedge = fixed                                            # (B,4) incl. risk
         self.base_logit = s.crude_intercept[None, :] + world.relationship - self.beta * fixed
-        self.suitability = s.crude_suitability[None, :, None]
-        self.keep = ((1.0 - self.mu) * world.crude_share)[:, :, None]
+        # 2-D, C-contiguous arrays for the compiled loop; the NumPy methods add the grid axis.
+        self.keep = (1.0 - self.mu) * world.crude_share                       # (B,4)
         limit = s.crude_suitability[None, :] * (1.0 - world.crude_embargo)
         limit[:, B_IND] = np.minimum(limit[:, B_IND], world.crude_ceiling_ind)
-        self.limit = limit[:, :, None]
-        self.demand_mbd = s.crude_imports_mbd[None, :, None]
+        self.limit = limit                                                   # (B,4)
+        self.suitability = s.crude_suitability                               # (4,)
+        self.demand_mbd = s.crude_imports_mbd                                # (4,)
         self.brent = brent[:, None]
         self.supply_elasticity = s.p("rus.crude_supply_elasticity")
         self.floor = s.p("rus.crude_supply_floor_usd")
@@ -117,12 +118,12 @@ class CrudeDemand:
     def shares(self, fob: np.ndarray) -> np.ndarray:
         """Russian share of each buyer's crude at FOB discount ``fob`` (B,G) -> (B,4,G)."""
         logit = self.base_logit[:, :, None] + self.beta * (fob - self.cap_wedge(fob))[:, None, :]
-        target = self.suitability * _sigmoid(logit)
-        return np.minimum(self.keep + self.mu * target, self.limit)
+        target = self.suitability[None, :, None] * _sigmoid(logit)
+        return np.minimum(self.keep[:, :, None] + self.mu * target, self.limit[:, :, None])
 
     def demand(self, fob: np.ndarray) -> np.ndarray:
         """Russian crude demanded at FOB discount ``fob`` (B,G), mb/d."""
-        return (self.shares(fob) * self.demand_mbd).sum(axis=1)
+        return (self.shares(fob) * self.demand_mbd[None, :, None]).sum(axis=1)
 
 
 def _buyer_risk(world: World, s: Structure) -> np.ndarray:
@@ -151,9 +152,9 @@ def clear_crude_market(world: World, s: Structure):
     delivered : (B,4) discount each buyer sees delivered (risk excluded), USD/bbl
     """
     curve = CrudeDemand(world, s)
-    c = np.ascontiguousarray  # one compiled specialisation: C-contiguous float arrays only
-    fob = clear_rows(DISCOUNT_GRID_USD, c(curve.base_logit), curve.beta, curve.mu, c(curve.keep[:, :, 0]),
-                     c(curve.limit[:, :, 0]), c(curve.suitability[0, :, 0]), c(curve.demand_mbd[0, :, 0]),
+    c = np.ascontiguousarray  # one compiled specialisation: C-contiguous float arrays (no copy if already)
+    fob = clear_rows(DISCOUNT_GRID_USD, c(curve.base_logit), curve.beta, curve.mu, c(curve.keep),
+                     c(curve.limit), curve.suitability, curve.demand_mbd,
                      c(curve.urals_less_cap[:, 0]), c(curve.cap_cost[:, 0]), CAP_SOFTNESS_USD, c(curve.brent[:, 0]),
                      curve.supply_scale, curve.supply_elasticity, curve.floor, SUPPLY_FLOOR_WIDTH_USD,
                      CLEARING_TOLERANCE_MBD, 50)
@@ -281,7 +282,7 @@ def step(world: World, s: Structure) -> World:
     change policies, and copying them every quarter was a large part of a step's cost. Call
     ``world.copy()`` first if you keep an old world and then change policies in place.
     """
-    new = replace(world)
+    new = world.shallow_copy()
     new.quarter = world.quarter + 1
     active = penalty_active(world, s)
     new.penalty_active = active
@@ -413,15 +414,12 @@ def india_autonomy(world: World, s: Structure) -> np.ndarray:
     The mean of ``1 - HHI`` (rescaled by its maximum) over crude suppliers (Russia vs others),
     arms suppliers and export markets, times the balance of India's affinity to the US and Russia.
     """
-    crude = np.stack([world.crude_share[:, B_IND], 1.0 - world.crude_share[:, B_IND]], axis=1)
+    share = world.crude_share[:, B_IND]
+    crude = 4.0 * share * (1.0 - share)                         # 2 suppliers: (1 - HHI) / (1 - 1/2)
+    orders = world.arms_order_share
+    arms = (1.0 - (orders * orders).sum(axis=1)) / 0.75          # 4 suppliers
     markets = world.goods_flow_usd_bn[:, :, IND]
-    markets = markets / np.maximum(markets.sum(axis=1, keepdims=True), 1e-9)
-
-    def diversity(p):
-        n = p.shape[1]
-        return (1.0 - (p ** 2).sum(axis=1)) / (1.0 - 1.0 / n)
-
-    div = (diversity(crude) + diversity(world.arms_order_share) + diversity(markets)) / 3.0
-    ind, usa, rus = COUNTRIES.index("ind"), COUNTRIES.index("usa"), COUNTRIES.index("rus")
-    balance = 1.0 - np.abs(world.affinity[:, ind, usa] - world.affinity[:, ind, rus]) / 2.0
-    return div * balance
+    total = np.maximum(markets.sum(axis=1), 1e-9)
+    exports = (1.0 - (markets * markets).sum(axis=1) / (total * total)) / 0.8   # 5 markets
+    balance = 1.0 - np.abs(world.affinity[:, IND, USA] - world.affinity[:, IND, RUS]) / 2.0
+    return (crude + arms + exports) / 3.0 * balance

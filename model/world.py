@@ -66,26 +66,31 @@ class World:
     def batch(self) -> int:
         return self.oil_penalty.shape[0]
 
+    def shallow_copy(self) -> "World":
+        """A new World sharing every array with this one (cheap: no ``__init__`` over 40 fields)."""
+        new = object.__new__(World)
+        new.__dict__.update(self.__dict__)
+        return new
+
+    def _with_arrays(self, transform) -> "World":
+        new = self.shallow_copy()
+        for name, value in self.__dict__.items():
+            if isinstance(value, np.ndarray):
+                new.__dict__[name] = transform(value)
+        return new
+
     def repeat(self, n: int) -> "World":
         """Return ``n`` independent copies of a single-world batch (``B`` must be 1)."""
         assert self.batch == 1, "repeat() expects a single world"
-        return replace(self, **{
-            f.name: np.repeat(getattr(self, f.name), n, axis=0)
-            for f in fields(self) if isinstance(getattr(self, f.name), np.ndarray)
-        })
+        return self._with_arrays(lambda a: np.repeat(a, n, axis=0))
 
     def copy(self) -> "World":
-        return replace(self, **{
-            f.name: getattr(self, f.name).copy()
-            for f in fields(self) if isinstance(getattr(self, f.name), np.ndarray)
-        })
+        """A deep copy (every array copied)."""
+        return self._with_arrays(np.copy)
 
     def take(self, index: int) -> "World":
         """Return world ``index`` of the batch as a single-world batch."""
-        return replace(self, **{
-            f.name: getattr(self, f.name)[index:index + 1].copy()
-            for f in fields(self) if isinstance(getattr(self, f.name), np.ndarray)
-        })
+        return self._with_arrays(lambda a: a[index:index + 1].copy())
 
 
 @dataclass(frozen=True)
