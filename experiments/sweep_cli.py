@@ -149,7 +149,6 @@ def _sweep(args) -> int:
 
 
 def cmd_sensitivity(args) -> int:
-    from .design import parse_range
     from .sensitivity import IncompleteRuns, run_sensitivity
 
     try:

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import parameters
 from .calendar import parse_quarter
-from .nodes import (A_DOM, A_EU, A_RUS, A_USA, B_EU, B_IND, B_ROW, B_USA, COUNTRIES, EU, IND, N_NODES,
+from .nodes import (A_DOM, B_EU, B_IND, B_ROW, B_USA, COUNTRIES, EU, IND, N_NODES,
                     NODES, ROW, RUS, USA)
 from .world import Structure, World
 

@@ -11,8 +11,6 @@ Units: crude volumes in mb/d, prices and discounts in USD/bbl, trade in USD bn a
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 from scipy.special import expit
 

@@ -29,7 +29,7 @@ from . import calibration, economics, parameters
 from .alignment import Landscape, alignment_map, landscape
 from .calendar import quarter_label
 from .instruments import INSTRUMENTS, get_instrument, set_instrument
-from .nodes import B_IND, COUNTRIES
+from .nodes import COUNTRIES
 from .parameters import InputError
 from .scenarios import Scenario, load_scenario
 

@@ -10,7 +10,7 @@ block is calibrated to, buyers' crude demand, intercepts, the Brent path and the
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from model import COUNTRIES, InputError
+from model import InputError
 from viz import charts, report, svg
 from viz.session import GameSession, load_uploaded_scenario, parse_seed
 

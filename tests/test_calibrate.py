@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from experiments.calibrate import (NotIdentifiedWarning, check_params, fit, fitted_scenario_text,
-                                   rough_interval, write_fitted_scenario)
+                                   rough_interval)
 from experiments.cli import main
 from experiments.validate import Target, run_replicates
 from model import InputError, load_scenario
