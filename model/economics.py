@@ -326,10 +326,10 @@ def step(world: World, s: Structure) -> World:
     # Alignment: drift in atanh space toward the anchor, pushed by coercion, trade and deals.
     off = _OFF_DIAGONAL
     z = np.where(off, np.arctanh(np.where(off, world.affinity, 0.0)), 0.0)
-    z_anchor = np.where(off, np.arctanh(np.where(off, s.affinity_anchor, 0.0)), 0.0)
+    z_anchor = s.affinity_anchor_atanh
     trade_change = np.log(np.maximum(bilateral_trade(new.goods_flow_usd_bn), 1e-9)) - np.log(
         np.maximum(bilateral_trade(world.goods_flow_usd_bn), 1e-9))
-    z = (z + s.p("world.alignment_anchor_pull") * (z_anchor[None] - z)
+    z = (z + s.p("world.alignment_anchor_pull") * (z_anchor - z)
          - s.p("world.alignment_coercion") * coercion(world, s, t_eff, new.goods_flow_usd_bn)
          + s.p("world.alignment_trade") * trade_change
          + s.p("world.alignment_deal") * world.deal_bump)
@@ -342,11 +342,12 @@ def step(world: World, s: Structure) -> World:
 def metrics(world: World, s: Structure) -> dict[str, np.ndarray]:
     """The quarterly table's columns for each world in the batch (arrays of shape (B,))."""
     m: dict[str, np.ndarray] = {}
+    u = utility_metrics(world, s)  # the formulas the agents read are written once, there
     flows = world.goods_flow_usd_bn
     ind_crude = s.crude_imports_mbd[B_IND]
     rus_to_ind_mbd = ind_crude * world.crude_share[:, B_IND]
     delivered_ind = world.delivered_discount_usd[:, B_IND]
-    m["tariff_usa_on_ind"] = statutory_tariff_usa_on_ind(world, world.penalty_active)
+    m["tariff_usa_on_ind"] = u["tariff_usa_on_ind"]
     m["oil_penalty_in_force"] = world.penalty_active * (world.oil_penalty > 0)
     m["crude_share_ind_from_rus"] = world.crude_share[:, B_IND]
     m["crude_imports_ind_mbd"] = np.full(world.batch, ind_crude)
@@ -359,11 +360,8 @@ def metrics(world: World, s: Structure) -> dict[str, np.ndarray]:
     m["urals_discount_delivered_ind_usd"] = delivered_ind
     m["price_cap_usd"] = world.price_cap_usd
     m["rus_crude_exports_mbd"] = world.rus_crude_sold_mbd
-    # Russia's netback: all barrels at the FOB price, less the extra discount it grants India.
-    m["russia_crude_revenue_usd_bn"] = BN_PER_MBD_USD * (
-        world.rus_crude_sold_mbd * (world.brent_usd - world.fob_discount_usd)
-        - rus_to_ind_mbd * world.extra_discount_ind_usd)
-    m["india_oil_savings_usd_bn"] = rus_to_ind_mbd * BN_PER_MBD_USD * delivered_ind
+    m["russia_crude_revenue_usd_bn"] = u["russia_crude_revenue_usd_bn"]
+    m["india_oil_savings_usd_bn"] = u["india_oil_savings_usd_bn"]
     crude_value = rus_to_ind_mbd * BN_PER_MBD_USD * (world.brent_usd - delivered_ind)
     m["exports_ind_to_rus_usd_bn"] = flows[:, RUS, IND]
     m["exports_rus_to_ind_usd_bn"] = flows[:, IND, RUS] + crude_value
@@ -371,17 +369,16 @@ def metrics(world: World, s: Structure) -> dict[str, np.ndarray]:
     m["exports_ind_to_usa_usd_bn"] = flows[:, USA, IND]
     m["exports_ind_to_eu_usd_bn"] = flows[:, EU, IND]
     m["exports_usa_to_ind_usd_bn"] = flows[:, IND, USA]
-    imports_orders = world.arms_order_share[:, A_RUS] + world.arms_order_share[:, A_USA] + world.arms_order_share[:, A_EU]
-    m["arms_share_ind_from_rus"] = world.arms_order_share[:, A_RUS] / imports_orders
+    m["arms_share_ind_from_rus"] = u["arms_share_ind_from_rus"]
     pipe_imports = world.arms_pipeline[:, A_RUS] + world.arms_pipeline[:, A_USA] + world.arms_pipeline[:, A_EU]
     m["arms_delivery_share_ind_from_rus"] = world.arms_pipeline[:, A_RUS] / pipe_imports
-    m["arms_share_ind_domestic"] = world.arms_order_share[:, A_DOM]
+    m["arms_share_ind_domestic"] = u["arms_share_ind_domestic"]
     m["arms_sales_rus_to_ind_usd_bn"] = world.arms_pipeline[:, A_RUS] * s.p("world.arms_orders_usd_bn")
     m["settlement_local_share_ind_rus"] = world.settlement_local_share
     m["rupee_balance_usd_bn"] = world.rupee_balance_usd_bn
     for i, j in COUNTRY_PAIRS:
         m[f"alignment_{COUNTRIES[i]}_{COUNTRIES[j]}"] = world.affinity[:, i, j]
-    m["india_autonomy"] = india_autonomy(world, s)
+    m["india_autonomy"] = u["india_autonomy"]
     return m
 
 
@@ -391,11 +388,12 @@ UTILITY_METRICS = ("tariff_usa_on_ind", "russia_crude_revenue_usd_bn", "india_oi
 
 
 def utility_metrics(world: World, s: Structure) -> dict[str, np.ndarray]:
-    """Just the :data:`UTILITY_METRICS`, computed as :func:`metrics` does (tested equal)."""
+    """Just the :data:`UTILITY_METRICS` (cheap enough for the look-ahead; :func:`metrics` uses them too)."""
     rus_to_ind_mbd = s.crude_imports_mbd[B_IND] * world.crude_share[:, B_IND]
     orders = world.arms_order_share
     return {
         "tariff_usa_on_ind": statutory_tariff_usa_on_ind(world, world.penalty_active),
+        # Russia's netback: all barrels at the FOB price, less the extra discount it grants India.
         "russia_crude_revenue_usd_bn": BN_PER_MBD_USD * (
             world.rus_crude_sold_mbd * (world.brent_usd - world.fob_discount_usd)
             - rus_to_ind_mbd * world.extra_discount_ind_usd),

@@ -152,6 +152,12 @@ class Structure:
         return self.goods_flow_ref_usd_bn / self.goods_flow_ref_usd_bn.sum(axis=0, keepdims=True)
 
     @cached_property
+    def affinity_anchor_atanh(self) -> np.ndarray:
+        """The anchor in the atanh space alignment drifts in (diagonal 0), (4,4)."""
+        off = ~np.eye(len(self.affinity_anchor), dtype=bool)
+        return np.where(off, np.arctanh(np.where(off, self.affinity_anchor, 0.0)), 0.0)
+
+    @cached_property
     def settlement_base_logit(self) -> float:
         share = min(max(self.params["rus.settlement_local_share"], 1e-6), 1 - 1e-6)
         return float(np.log(share / (1 - share)))

@@ -118,16 +118,18 @@ def test_penalty_applies_only_above_threshold(baseline):
     assert m["tariff_usa_on_ind"][1] == pytest.approx(0.25)
 
 
-def test_utility_metrics_equal_full_metrics(baseline):
-    from model.economics import UTILITY_METRICS, utility_metrics
+def test_russian_revenue_is_netback_less_the_extra_discount_to_india(baseline):
+    from model.economics import BN_PER_MBD_USD, utility_metrics
     world, s = baseline
     batch = world.repeat(3)
     set_instrument(batch, "rus.extra_discount_ind_usd", np.array([0.0, 2.0, 6.0]))
     for _ in range(3):
         batch = step(batch, s)
-    full, lean = metrics(batch, s), utility_metrics(batch, s)
-    for key in UTILITY_METRICS:
-        assert np.allclose(full[key], lean[key]), key
+    india_mbd = s.crude_imports_mbd[1] * batch.crude_share[:, 1]
+    expected = BN_PER_MBD_USD * (batch.rus_crude_sold_mbd * (batch.brent_usd - batch.fob_discount_usd)
+                                 - india_mbd * batch.extra_discount_ind_usd)
+    assert np.allclose(utility_metrics(batch, s)["russia_crude_revenue_usd_bn"], expected)
+    assert np.allclose(metrics(batch, s)["russia_crude_revenue_usd_bn"], expected)
 
 
 def test_compiled_clearing_zeroes_the_numpy_excess_demand(baseline):
