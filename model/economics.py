@@ -11,11 +11,14 @@ Units: crude volumes in mb/d, prices and discounts in USD/bbl, trade in USD bn a
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from scipy.special import expit
 
 from .nodes import (A_DOM, A_EU, A_RUS, A_USA, B_IND, CRUDE_BUYERS, EU, IND, RUS, USA, COUNTRIES,
                     COUNTRY_PAIRS)
+from . import step_kernel
 from .crude_kernel import clear_rows
 from .world import Structure, World
 
@@ -273,13 +276,66 @@ def bilateral_trade(flows: np.ndarray) -> np.ndarray:
 _OFF_DIAGONAL = ~np.eye(4, dtype=bool)
 
 
-def step(world: World, s: Structure) -> World:
+#: Set to 1 to run every step on :func:`step_reference` (NumPy) instead of the compiled kernel:
+#: for trying a change to an equation before porting it to :mod:`model.step_kernel`.
+REFERENCE_STEP_ENV = "GEOGAME_REFERENCE_STEP"
+
+
+def step(world: World, s: Structure, compiled: bool | None = None) -> World:
     """Return the world one quarter later (does not modify ``world``).
 
     The new world shares the *instrument* arrays (policies) with ``world``: the economy does not
     change policies, and copying them every quarter was a large part of a step's cost. Call
     ``world.copy()`` first if you keep an old world and then change policies in place.
+
+    Runs the compiled kernel (:mod:`model.step_kernel`), which computes exactly the equations of
+    :func:`step_reference`; ``compiled=False`` (or the environment variable
+    ``GEOGAME_REFERENCE_STEP=1``) runs the NumPy reference instead.
     """
+    if compiled is None:
+        compiled = os.environ.get(REFERENCE_STEP_ENV, "0") in ("", "0")
+    if not compiled:
+        return step_reference(world, s)
+    w = world
+    q = world.quarter + 1
+    c = np.ascontiguousarray  # one compiled specialisation: C-contiguous arrays (no copy if already)
+    spending = s.absorption_ref_usd_bn * (1.0 + s.nominal_growth) ** ((q - s.start_quarter) / 4.0)
+    (penalty, fob, shares, delivered, brent, sold, relationship, flows, orders, pipeline, installed,
+     settlement, rupees, affinity) = step_kernel.step_rows(
+        s.step_constants, float(s.reference_brent(q)), spending, DISCOUNT_GRID_USD,
+        s.freight_usd, s.crude_intercept, s.crude_suitability, s.crude_imports_mbd, s.export_weights,
+        s.armington_weights, s.domestic_absorption_usd_bn, s.arms_base_utility, s.affinity_anchor_atanh,
+        s.tariff_eff_ref, s.sanction_ref,
+        c(w.tariff), c(w.oil_penalty), c(w.oil_penalty_threshold), c(w.sanction), c(w.crude_embargo),
+        c(w.price_cap_usd), c(w.cap_enforcement), c(w.listed_seller_share), c(w.secondary_enforcement),
+        c(w.product_ban), c(w.eu_secondary_on_ind), c(w.crude_ceiling_ind), c(w.extra_discount_ind_usd),
+        c(w.coproduction_offer), c(w.arms_tilt_west), c(w.rupee_push), c(w.instc), c(w.rupee_recycling),
+        c(w.oil_supply_shock),
+        c(w.goods_flow_usd_bn), c(w.crude_share), c(w.relationship), c(w.arms_order_share),
+        c(w.arms_installed), c(w.arms_pipeline), c(w.settlement_local_share), c(w.rupee_balance_usd_bn),
+        c(w.affinity), c(w.deal_bump))
+    new = world.shallow_copy()
+    new.quarter = q
+    new.penalty_active = penalty
+    new.fob_discount_usd = fob
+    new.crude_share = shares
+    new.delivered_discount_usd = delivered
+    new.brent_usd = brent
+    new.rus_crude_sold_mbd = sold
+    new.relationship = relationship
+    new.goods_flow_usd_bn = flows
+    new.arms_order_share = orders
+    new.arms_pipeline = pipeline
+    new.arms_installed = installed
+    new.settlement_local_share = settlement
+    new.rupee_balance_usd_bn = rupees
+    new.affinity = affinity
+    new.deal_bump = np.zeros_like(world.deal_bump)
+    return new
+
+
+def step_reference(world: World, s: Structure) -> World:
+    """:func:`step` in NumPy over the batch: the model's equations as specified (see module docstring)."""
     new = world.shallow_copy()
     new.quarter = world.quarter + 1
     active = penalty_active(world, s)

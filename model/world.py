@@ -168,6 +168,13 @@ class Structure:
         from .nodes import EU, RUS, USA
         return 0.5 * (self.sanction_ref[USA, RUS] + self.sanction_ref[EU, RUS])
 
+    @cached_property
+    def step_constants(self) -> np.ndarray:
+        """The settings and constants the compiled step reads, as one vector (:mod:`model.step_kernel`)."""
+        from .step_kernel import constants
+
+        return constants(self)
+
     def p(self, key: str) -> float:
         return self.params[key]
 

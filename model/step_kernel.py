@@ -1,0 +1,238 @@
+"""The one-quarter step compiled with numba: the same equations as :mod:`model.economics`.
+
+:func:`model.economics.step_reference` is the model's specification, written with NumPy over
+the batch and documented function by function (and used by the calibration). This module
+computes the same quarter in one compiled loop over the worlds of the batch, because the
+NumPy version spends most of its time in the overhead of ~150 small array operations, and a
+run takes three steps a quarter (two of them in the agents' look-ahead).
+:func:`model.economics.step` calls this; ``step(world, s, compiled=False)`` calls the reference.
+
+If you change an equation, change it in :mod:`model.economics` first (run with
+``GEOGAME_REFERENCE_STEP=1`` to use the reference everywhere), then here:
+``tests/test_economics.py::test_compiled_step_equals_the_reference`` compares the two on
+random worlds and fails if they disagree by more than 1e-9.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from .crude_kernel import _expit, clear_rows
+from .nodes import A_DOM, A_EU, A_RUS, A_USA, B_IND, EU, IND, RUS, USA
+
+#: Settings the kernel reads, in the order of the constants vector (:func:`constants`).
+KEYS = (
+    "usa.tariff_exempt_share_ind",
+    "world.listing_wedge_usd", "world.services_wedge_usd", "world.product_ban_cost_usd",
+    "world.eu_secondary_cost_usd", "world.crude_discount_sensitivity", "world.crude_share_adjustment",
+    "world.cap_wedge_usd", "rus.crude_exports_mbd", "world.brent_supply_multiplier",
+    "world.world_oil_supply_mbd", "world.relationship_build", "world.relationship_max",
+    "world.ind_rus_friction", "world.instc_cost_cut", "world.rupee_push_cost_cut", "world.sanction_cost",
+    "world.sanction_diversion", "world.trade_elasticity", "world.trade_adjustment",
+    "world.arms_adjustment", "world.arms_lockin", "world.arms_alignment_weight",
+    "world.arms_coproduction_weight", "world.arms_caatsa_weight", "world.arms_delivery_lag_quarters",
+    "world.arms_fleet_life_years", "world.settlement_adjustment", "world.settlement_sanction_push",
+    "world.rupee_unspent_fraction", "world.rupee_drain", "rus.rupee_balance_usd_bn",
+    "world.alignment_anchor_pull", "world.alignment_coercion", "world.alignment_trade", "world.alignment_deal",
+    "rus.crude_supply_elasticity", "rus.crude_supply_floor_usd",
+)
+#: Then run constants derived from the structure, and the fixed constants of :mod:`model.economics`.
+DERIVED = ("supply_scale", "settlement_base_logit", "western_sanction_ref", "listing_ref",
+           "CAP_SOFTNESS_USD", "SUPPLY_FLOOR_WIDTH_USD", "CLEARING_TOLERANCE_MBD", "SETTLEMENT_PUSH_LOGIT",
+           "SETTLEMENT_RECYCLING_LOGIT", "IDLE_RUPEES_PER_LOGIT_USD_BN", "RECYCLING_DRAIN_PER_QUARTER",
+           "EU_SECONDARY_COERCION", "LISTING_COERCION", "BN_PER_MBD_USD")
+(EXEMPT, LISTING_WEDGE, SERVICES_WEDGE, PRODUCT_BAN_COST, EU_SECONDARY_COST, BETA, MU_CRUDE, CAP_WEDGE,
+ RUS_EXPORTS, BRENT_MULT, WORLD_SUPPLY, REL_BUILD, REL_MAX, IND_RUS_FRICTION, INSTC_CUT, PUSH_CUT,
+ SANCTION_COST, SANCTION_DIVERSION, TRADE_ELASTICITY, TRADE_ADJ, ARMS_ADJ, ARMS_LOCKIN, ARMS_ALIGN,
+ ARMS_COPROD, ARMS_CAATSA, ARMS_LAG, ARMS_LIFE, SETTLE_ADJ, SETTLE_PUSH, RUPEE_UNSPENT, RUPEE_DRAIN,
+ RUPEE_BALANCE_REF, ANCHOR_PULL, W_COERCION, W_TRADE, W_DEAL, SUPPLY_ELASTICITY, SUPPLY_FLOOR,
+ SUPPLY_SCALE, SETTLE_BASE, WESTERN_REF, LISTING_REF, CAP_SOFTNESS, FLOOR_WIDTH, CLEARING_TOL, SETTLE_PUSH_LOGIT,
+ RECYCLING_LOGIT, IDLE_PER_LOGIT, RECYCLING_DRAIN, EU_SECONDARY_COERCION, LISTING_COERCION,
+ BN_PER_MBD_USD) = range(len(KEYS) + len(DERIVED))
+
+
+def constants(s) -> np.ndarray:
+    """The vector of settings and derived constants the kernel reads, for structure ``s``."""
+    from . import economics
+
+    floor = s.p("rus.crude_supply_floor_usd")
+    elasticity = s.p("rus.crude_supply_elasticity")
+    floor_ref = float(economics._sigmoid((s.netback_ref_usd - floor) / economics.SUPPLY_FLOOR_WIDTH_USD))
+    supply_scale = s.p("rus.crude_exports_mbd") / (s.netback_ref_usd ** elasticity * floor_ref)
+    values = ([s.p(k) for k in KEYS] + [supply_scale, s.settlement_base_logit, s.western_sanction_ref, s.listing_ref]
+              + [getattr(economics, name) for name in DERIVED[4:]])
+    return np.array(values, dtype=float)
+
+
+@njit(cache=True)
+def step_rows(k, brent_ref, spending, grid,
+              freight, intercept, suitability, crude_imports, export_weights, armington, domestic,
+              arms_base, anchor_z, tariff_eff_ref, sanction_ref,
+              tariff, oil_penalty, threshold, sanction, embargo, price_cap, cap_enforcement, listed,
+              secondary, product_ban, eu_secondary, ceiling_ind, extra_discount_ind, coproduction,
+              arms_tilt_west, rupee_push, instc, rupee_recycling, supply_shock,
+              flows, crude_share, relationship, orders, installed, pipeline, settlement, rupees,
+              affinity, deal_bump):
+    """Every world of the batch one quarter on. Shapes and units as in :class:`model.world.World`.
+
+    ``k`` is :func:`constants`; ``brent_ref`` the reference Brent of the new quarter (USD/bbl);
+    ``spending`` each node's absorption in the new quarter (5,), USD bn/yr; ``grid`` the FOB
+    discounts on which the crude market is bracketed, USD/bbl. Returns the new state's arrays.
+    """
+    n = oil_penalty.shape[0]
+    cap_softness, floor_width = k[CAP_SOFTNESS], k[FLOOR_WIDTH]
+    beta, mu = k[BETA], k[MU_CRUDE]
+
+    # ---- crude demand terms fixed within the quarter (CrudeDemand.__init__) --------------
+    penalty = np.empty(n)
+    base_logit = np.empty((n, 4))
+    keep = np.empty((n, 4))
+    limit = np.empty((n, 4))
+    fixed = np.empty((n, 4))
+    risk = np.zeros((n, 4))
+    urals_less_cap = np.empty(n)
+    cap_cost = np.empty(n)
+    brent0 = np.empty(n)
+    for b in range(n):
+        penalty[b] = 1.0 if crude_share[b, B_IND] > threshold[b] else 0.0
+        brent0[b] = brent_ref * (1.0 + supply_shock[b])
+        listing = listed[b] * secondary[b] * k[LISTING_WEDGE]
+        western = 0.5 * (sanction[b, USA, RUS] + sanction[b, EU, RUS])
+        services = western * k[SERVICES_WEDGE]
+        risk[b, B_IND] = product_ban[b] * k[PRODUCT_BAN_COST] + eu_secondary[b] * k[EU_SECONDARY_COST]
+        for j in range(4):
+            fixed[b, j] = freight[j] + (listing + services) + risk[b, j]
+        fixed[b, B_IND] -= extra_discount_ind[b]
+        for j in range(4):
+            base_logit[b, j] = intercept[j] + relationship[b, j] - beta * fixed[b, j]
+            keep[b, j] = (1.0 - mu) * crude_share[b, j]
+            limit[b, j] = suitability[j] * (1.0 - embargo[b, j])
+        limit[b, B_IND] = min(limit[b, B_IND], ceiling_ind[b])
+        urals_less_cap[b] = brent0[b] - price_cap[b]
+        cap_cost[b] = cap_enforcement[b] * k[CAP_WEDGE]
+
+    fob = clear_rows(grid, base_logit, beta, mu, keep, limit, suitability, crude_imports, urals_less_cap,
+                     cap_cost, cap_softness, brent0, k[SUPPLY_SCALE], k[SUPPLY_ELASTICITY], k[SUPPLY_FLOOR],
+                     floor_width, k[CLEARING_TOL], 50)
+
+    new_share = np.empty((n, 4))
+    delivered = np.empty((n, 4))
+    new_relationship = np.empty((n, 4))
+    brent = np.empty(n)
+    sold = np.empty(n)
+    new_flows = np.empty((n, 5, 5))
+    new_orders = np.empty((n, 4))
+    new_pipeline = np.empty((n, 4))
+    new_installed = np.empty((n, 4))
+    new_settlement = np.empty(n)
+    new_rupees = np.empty(n)
+    new_affinity = np.empty((n, 4, 4))
+    t_eff = np.empty((5, 5))
+    cost = np.empty((5, 5))
+    target = np.empty((5, 5))
+    utility = np.empty(4)
+    hit = np.zeros((4, 4))
+    eps = k[TRADE_ELASTICITY]
+    lam = k[TRADE_ADJ]
+    for b in range(n):
+        f = fob[b]
+        # ---- crude: shares at the clearing discount, rationing, Brent, relationships -------
+        cap = cap_cost[b] * _expit((urals_less_cap[b] - f) / cap_softness)
+        wanted = 0.0
+        for j in range(4):
+            share = keep[b, j] + mu * (suitability[j] * _expit(base_logit[b, j] + beta * (f - cap)))
+            new_share[b, j] = min(share, limit[b, j])
+            wanted += new_share[b, j] * crude_imports[j]
+            delivered[b, j] = f - fixed[b, j] + risk[b, j] - cap
+        netback = max(brent0[b] - f, 1.0)
+        supply = k[SUPPLY_SCALE] * netback ** k[SUPPLY_ELASTICITY] * _expit(
+            (netback - k[SUPPLY_FLOOR]) * (1.0 / floor_width))
+        rationed = supply / max(wanted, 1e-12) if wanted > supply else 1.0
+        for j in range(4):
+            new_share[b, j] *= rationed
+        sold[b] = min(wanted, supply)
+        lost = max(k[RUS_EXPORTS] - sold[b], 0.0)
+        brent[b] = brent0[b] * math.exp(k[BRENT_MULT] * lost / k[WORLD_SUPPLY])
+        for j in range(4):
+            new_relationship[b, j] = relationship[b, j] + k[REL_BUILD] * (
+                k[REL_MAX] * (new_share[b, j] / suitability[j]) - relationship[b, j])
+
+        # ---- goods trade: effective tariffs, trade costs, Armington target, adjustment -----
+        for i in range(5):
+            for e in range(5):
+                t_eff[i, e] = tariff[b, i, e]
+        t_eff[USA, IND] = (tariff[b, USA, IND] + penalty[b] * oil_penalty[b]) * (1.0 - k[EXEMPT])
+        ind_rus = (1.0 + k[IND_RUS_FRICTION] - instc[b] * k[INSTC_CUT] - rupee_push[b] * k[PUSH_CUT])
+        for e in range(5):
+            blocked = 0.0
+            for i in range(5):
+                blocked += sanction[b, i, e] * export_weights[i, e]
+            for i in range(5):
+                cost[i, e] = (1.0 + t_eff[i, e]) * math.exp(k[SANCTION_COST] * sanction[b, i, e]
+                                                            - k[SANCTION_DIVERSION] * blocked)
+        cost[IND, RUS] *= ind_rus
+        cost[RUS, IND] *= ind_rus
+        for i in range(5):
+            denominator = domestic[i]
+            for e in range(5):
+                target[i, e] = armington[i, e] * cost[i, e] ** (-eps)
+                denominator += target[i, e]
+            scale = spending[i] / denominator
+            for e in range(5):
+                new_flows[b, i, e] = flows[b, i, e] ** (1.0 - lam) * (target[i, e] * scale) ** lam
+
+        # ---- arms: logit target over suppliers, orders -> pipeline -> installed ------------
+        for a in range(4):
+            utility[a] = arms_base[a] + k[ARMS_LOCKIN] * installed[b, a]
+        utility[A_RUS] += (k[ARMS_ALIGN] * affinity[b, IND, RUS] + k[ARMS_COPROD] * coproduction[b]
+                           - k[ARMS_CAATSA] * listed[b] * secondary[b])
+        utility[A_USA] += k[ARMS_ALIGN] * affinity[b, IND, USA] + arms_tilt_west[b]
+        utility[A_EU] += k[ARMS_ALIGN] * affinity[b, IND, EU] + arms_tilt_west[b]
+        top = max(max(utility[0], utility[1]), max(utility[2], utility[3]))
+        total = 0.0
+        for a in range(4):
+            utility[a] = math.exp(utility[a] - top)
+            total += utility[a]
+        turnover = 1.0 / (4.0 * k[ARMS_LIFE])
+        for a in range(4):
+            new_orders[b, a] = orders[b, a] + k[ARMS_ADJ] * (utility[a] / total - orders[b, a])
+            new_pipeline[b, a] = pipeline[b, a] + (new_orders[b, a] - pipeline[b, a]) / k[ARMS_LAG]
+            new_installed[b, a] = installed[b, a] + turnover * (new_pipeline[b, a] - installed[b, a])
+
+        # ---- settlement and idle rupees ----------------------------------------------------
+        western = 0.5 * (sanction[b, USA, RUS] + sanction[b, EU, RUS]) - k[WESTERN_REF]
+        balance_excess = (rupees[b] - k[RUPEE_BALANCE_REF]) / k[IDLE_PER_LOGIT]
+        settle_target = _expit(k[SETTLE_BASE] + k[SETTLE_PUSH_LOGIT] * rupee_push[b] + k[RECYCLING_LOGIT] * rupee_recycling[b]
+                               + k[SETTLE_PUSH] * western - balance_excess)
+        new_settlement[b] = settlement[b] + k[SETTLE_ADJ] * (settle_target - settlement[b])
+        crude_value = (crude_imports[B_IND] * new_share[b, B_IND] * k[BN_PER_MBD_USD] * (brent[b] - delivered[b, B_IND]))
+        surplus = crude_value + new_flows[b, IND, RUS] - new_flows[b, RUS, IND]
+        inflow = new_settlement[b] * k[RUPEE_UNSPENT] * surplus / 4.0
+        drain = k[RUPEE_DRAIN] + k[RECYCLING_DRAIN] * rupee_recycling[b]
+        new_rupees[b] = max(rupees[b] * (1.0 - drain) + inflow, 0.0)
+
+        # ---- alignment: coercion, trade change and deals move affinity in atanh space ------
+        for i in range(4):
+            for e in range(4):
+                exports_e = 0.0
+                for m in range(5):
+                    exports_e += new_flows[b, m, e]
+                extra = max(t_eff[i, e] - tariff_eff_ref[i, e], 0.0) + max(sanction[b, i, e] - sanction_ref[i, e], 0.0)
+                hit[i, e] = extra * new_flows[b, i, e] / max(exports_e, 1e-9)
+        hit[EU, IND] += eu_secondary[b] * k[EU_SECONDARY_COERCION]
+        hit[USA, IND] += max(listed[b] * secondary[b] - k[LISTING_REF], 0.0) * crude_share[b, B_IND] * k[LISTING_COERCION]
+        for i in range(4):
+            new_affinity[b, i, i] = 1.0
+            for j in range(4):
+                if i == j:
+                    continue
+                z = math.atanh(affinity[b, i, j])
+                trade_new = max(new_flows[b, i, j] + new_flows[b, j, i], 1e-9)
+                trade_old = max(flows[b, i, j] + flows[b, j, i], 1e-9)
+                z = (z + k[ANCHOR_PULL] * (anchor_z[i, j] - z) - k[W_COERCION] * (hit[i, j] + hit[j, i])
+                     + k[W_TRADE] * (math.log(trade_new) - math.log(trade_old)) + k[W_DEAL] * deal_bump[b, i, j])
+                new_affinity[b, i, j] = math.tanh(z)
+    return (penalty, fob, new_share, delivered, brent, sold, new_relationship, new_flows, new_orders,
+            new_pipeline, new_installed, new_settlement, new_rupees, new_affinity)
