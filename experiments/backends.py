@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
@@ -54,13 +55,23 @@ class SerialBackend:
 
 
 class ProcessBackend:
-    """A pool of local worker processes (``forkserver``, with the model preloaded)."""
+    """A pool of local worker processes (``forkserver``, with the model preloaded).
+
+    Starting the pool takes a couple of seconds (the fork server imports the model before it
+    forks the workers). That happens on a background thread, and meanwhile this process, which
+    has the model loaded already, runs the first runs of the sweep itself: the boot costs no
+    throughput. Once every worker has answered, all runs go to the pool. A run's result does not
+    depend on where it ran (its seed is part of its spec), so tables are the same either way.
+    """
 
     name = "processes"
 
     def __init__(self, workers: int | None = None):
         self.workers = check_workers(workers)
         self.pool = None
+        self._booted = threading.Event()
+        self._boot_thread = None
+        self.ran_here = 0           # runs this process executed while the pool booted
 
     def __enter__(self):
         method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
@@ -68,17 +79,42 @@ class ProcessBackend:
         if method == "forkserver":
             context.set_forkserver_preload(["experiments.runner", "experiments.worker_preload"])
         self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        self._boot_thread = threading.Thread(target=self._boot, name="geogame-pool-boot", daemon=True)
+        self._boot_thread.start()
         return self
 
+    def _boot(self) -> None:
+        """Start every worker (submitting blocks until the fork server has forked it) and wait."""
+        try:
+            wait([self.pool.submit(_ready) for _ in range(self.workers)])
+        except Exception:  # a broken pool shows itself to map_unordered's first submit
+            pass
+        finally:
+            self._booted.set()
+
     def __exit__(self, exc_type, *exc):
+        if self._boot_thread is not None:
+            self._boot_thread.join()
         # On an interruption, do not wait for queued runs: finished ones are already on disk.
         self.pool.shutdown(wait=exc_type is None, cancel_futures=True)
         return False
 
     def map_unordered(self, fn, items):
+        items = iter(items)
+        while not self._booted.is_set():
+            item = next(items, None)
+            if item is None:
+                return
+            self.ran_here += 1
+            yield fn(*item)
         yield from _bounded(lambda item: self.pool.submit(fn, *item), items,
                             self.workers * IN_FLIGHT_PER_WORKER,
                             lambda pending: wait(pending, return_when=FIRST_COMPLETED)[0])
+
+
+def _ready() -> bool:
+    """A no-op a worker answers once it is up (see :meth:`ProcessBackend._boot`)."""
+    return True
 
 
 class DaskBackend:

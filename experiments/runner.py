@@ -16,7 +16,6 @@ import traceback
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from .design import RunSpec
 
@@ -53,11 +52,11 @@ class RunJob:
 
 @dataclass
 class RunResult:
-    """What a run sends back: tidy tables, or the error it raised."""
+    """What a run sends back: tidy tables (pyarrow Tables: cheap to pickle and to write), or its error."""
 
     spec: RunSpec
-    metrics: pd.DataFrame | None = None
-    decisions: pd.DataFrame | None = None
+    metrics: object | None = None    # pyarrow.Table, one row a quarter
+    decisions: object | None = None  # pyarrow.Table, one row a decision
     error: str | None = None
     traceback: str | None = None
     saved: bool = False           # already written to the sweep folder by the worker
@@ -72,14 +71,27 @@ def _failing_runs() -> set[int]:
     return {int(x) for x in raw.split(",") if x.strip()}
 
 
-def tag(table: pd.DataFrame, spec: RunSpec) -> pd.DataFrame:
-    """Put the run's id, seed and parameter values in front of ``table`` as columns."""
-    front = {"run_id": spec.run_id, "point_id": spec.point_id, "replicate": spec.replicate,
-             "seed": spec.seed, **spec.params}
-    n = len(table)
-    ids = {k: np.full(n, v, dtype=np.int64 if k in ("run_id", "point_id", "replicate", "seed") else float)
-           for k, v in front.items()}
-    return pd.concat([pd.DataFrame(ids, index=table.index), table], axis=1)
+def tagged_table(columns: dict, spec: RunSpec):
+    """A pyarrow Table of ``columns`` with the run's id, seed and parameter values in front.
+
+    ``columns`` maps a column name to its values (all the same length): the quarterly table
+    built straight from the model's rows, without a pandas DataFrame in between (that detour
+    cost more than writing the file, for every run of a sweep).
+    """
+    import pyarrow as pa
+
+    n = len(next(iter(columns.values())))
+    front = {name: np.full(n, value, dtype=np.int64) for name, value in
+             (("run_id", spec.run_id), ("point_id", spec.point_id), ("replicate", spec.replicate), ("seed", spec.seed))}
+    front.update({key: np.full(n, value, dtype=float) for key, value in spec.params.items()})
+    return pa.table({**front, **{name: _as_array(values) for name, values in columns.items()}})
+
+
+def _as_array(values):
+    """A column for pyarrow: float lists as one NumPy array (fast), anything else as it is."""
+    if isinstance(values, list) and values and type(values[0]) is float:
+        return np.array(values, dtype=float)
+    return values
 
 
 def execute_run(spec: RunSpec, job: RunJob) -> RunResult:
@@ -96,11 +108,12 @@ def execute_run(spec: RunSpec, job: RunJob) -> RunResult:
         if spec.run_id in _failing_runs():
             raise RuntimeError(f"injected failure for run {spec.run_id} ({FAIL_HOOK})")
         model.run(job.quarters)
-        metrics = model.metrics_frame()
-        metrics.insert(0, "quarter_index", range(len(metrics)))
-        result = RunResult(spec, metrics=tag(metrics, spec))
+        columns = model.metrics_columns()
+        result = RunResult(spec, metrics=tagged_table(
+            {"quarter_index": np.arange(len(columns["quarter"]), dtype=np.int64), **columns}, spec))
         if job.decisions:
-            result.decisions = tag(model.decisions_frame(), spec)
+            frame = model.decisions_frame()
+            result.decisions = tagged_table({c: frame[c].to_numpy() for c in frame.columns}, spec)
     except Exception as exc:  # a run that raises is a recorded result, not a crash
         result = RunResult(spec, error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
     if job.out is not None:

@@ -292,10 +292,15 @@ def check_points(design: Design, job: RunJob) -> None:
             raise InputError(f"design point {number} ({shown}): {exc}") from None
 
 
-def collect(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Concatenate per-run tables, sorted by run (and quarter)."""
-    if not frames:
+def collect(tables: list) -> pd.DataFrame:
+    """Concatenate per-run tables (pyarrow Tables) into one DataFrame, sorted by run (and quarter).
+
+    Reads the same as the Parquet dataset a sweep writes (``read_results``).
+    """
+    import pyarrow as pa
+
+    if not tables:
         return pd.DataFrame()
-    table = pd.concat(frames, ignore_index=True)
+    table = pa.concat_tables(tables).to_pandas()
     order = ["run_id", "quarter_index"] if "quarter_index" in table else ["run_id"]
     return table.sort_values(order, kind="stable").reset_index(drop=True)

@@ -307,6 +307,11 @@ class GeopoliticsModel(mesa.Model):
         """The quarterly table: one row a quarter, the starting state first."""
         return pd.DataFrame(self._metric_rows)
 
+    def metrics_columns(self) -> dict[str, list]:
+        """The quarterly table as columns (name -> list of values), without building a DataFrame."""
+        rows = self._metric_rows
+        return {name: [row[name] for row in rows] for name in rows[0]}
+
     def decisions_frame(self) -> pd.DataFrame:
         """Every decision so far: quarter, country, move, value, runner-up, reason and more."""
         return pd.DataFrame([d.row() for d in self.decisions], columns=DECISION_COLUMNS)
