@@ -65,6 +65,8 @@ class ProcessBackend:
     """
 
     name = "processes"
+    #: Run in this process while the pool boots (tests switch it off to send every run to the pool).
+    run_while_booting = True
 
     def __init__(self, workers: int | None = None):
         self.workers = check_workers(workers)
@@ -101,7 +103,7 @@ class ProcessBackend:
 
     def map_unordered(self, fn, items):
         items = iter(items)
-        while not self._booted.is_set():
+        while self.run_while_booting and not self._booted.is_set():
             item = next(items, None)
             if item is None:
                 return
