@@ -164,7 +164,8 @@ class GeopoliticsModel(mesa.Model):
             return {}
         batch = self.world.repeat(len(rows))
         for i, move in enumerate(rows):
-            move.apply(batch, slice(i, i + 1))
+            if move.kind != "hold":  # holding changes nothing
+                move.apply(batch, slice(i, i + 1))
         horizon = max(agent.lookahead for agent in set(owners))
         index = {a.country: np.array([i for i, o in enumerate(owners) if o is a]) for a in set(owners)}
         totals: dict[str, dict[str, np.ndarray]] = {c: {} for c in index}

@@ -82,7 +82,7 @@ class World:
     def repeat(self, n: int) -> "World":
         """Return ``n`` independent copies of a single-world batch (``B`` must be 1)."""
         assert self.batch == 1, "repeat() expects a single world"
-        return self._with_arrays(lambda a: np.repeat(a, n, axis=0))
+        return self._with_arrays(lambda a: a.repeat(n, axis=0))  # the method: no NumPy wrapper
 
     def copy(self) -> "World":
         """A deep copy (every array copied)."""

@@ -124,6 +124,19 @@ def test_every_backend_gives_the_identical_table(monkeypatch):
     np.testing.assert_allclose(row["crude_share_ind_from_rus"].to_numpy(), direct["crude_share_ind_from_rus"])
 
 
+def test_a_scheduler_address_sends_results_back_to_be_written_here(tmp_path):
+    """With --scheduler the workers may be on other machines: this process writes their results."""
+    from dask.distributed import LocalCluster
+
+    args = dict(quarters=2, grid={"eu.price_cap_usd": [40, 60]}, replicates=2, seed=3)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        table = sweep(backend="dask", scheduler=cluster.scheduler_address, out=tmp_path / "s",
+                      decisions=True, **args)
+    assert len(list((tmp_path / "s" / "metrics").glob("run-*.parquet"))) == 4
+    pd.testing.assert_frame_equal(table, sweep(backend="serial", **args))
+    assert set(table.attrs["decisions"]["run_id"]) == {0, 1, 2, 3}
+
+
 def test_results_stream_to_parquet_with_manifest_and_decisions(tmp_path):
     out = tmp_path / "s"
     table = sweep(quarters=2, grid={"eu.price_cap_usd": [40, 60]}, replicates=2, seed=1,
