@@ -84,6 +84,25 @@ def test_trade_edges_include_crude():
     assert len([e for e in edges if e["sector"] == "goods"]) == 20
 
 
+def test_network_coloured_by_change_shows_growth_green_and_decline_red():
+    assert svg.change_colour(1.10, 1.0) == "#1a9850" and svg.change_colour(0.90, 1.0) == "#d73027"
+    assert svg.change_colour(1.0, 1.0) == svg.change_colour(5.0, None) == "#969696"
+    half = svg.change_colour(1.025, 1.0)  # half-way to full green
+    assert half not in ("#1a9850", "#969696") and int(half[3:5], 16) > 150
+    now = [{"from": "ind", "to": "usa", "sector": "goods", "value": 60.0},
+           {"from": "rus", "to": "ind", "sector": "crude", "value": 40.0}]
+    before = [{"from": "ind", "to": "usa", "sector": "goods", "value": 80.0},
+              {"from": "rus", "to": "ind", "sector": "crude", "value": 30.0}]
+    by_change = svg.network_svg(now, "2026Q2", before, colour_by="change")
+    assert 'stroke="#d73027" stroke-opacity="0.75" stroke-width' in by_change.split("geo-edge-ind-usa-goods")[0][-200:]
+    assert 'stroke="#1a9850"' in by_change.split("geo-edge-rus-ind-crude")[0][-200:]
+    assert "up 5% or more" in by_change and "-20.0 since last quarter" in by_change
+    by_sector = svg.network_svg(now, "2026Q2", before)
+    assert "#d73027" not in by_sector and "other goods" in by_sector
+    with pytest.raises(ValueError, match="colour_by"):
+        svg.network_svg(now, "2026Q2", before, colour_by="rainbow")
+
+
 # ------------------------------------------------------------------------------ the page
 @pytest.fixture()
 def page():
@@ -129,3 +148,16 @@ def test_page_bad_seed_shows_error_and_keeps_run(page):
     errors = page.find(v.Alert, type="error").widgets
     assert any("seed" in str(w.children) for w in errors)
     assert _quarter(page) == q
+
+
+def test_page_network_colour_toggle_switches_to_change(page):
+    import ipyvuetify as v
+    import ipywidgets
+
+    def network():
+        return page.find(ipywidgets.Widget, attributes={"class": "geo-chart geo-chart-network"}).widget.unsafe_innerHTML
+
+    _click(page, "geo-step")
+    assert "other goods" in network() and "up 5% or more" not in network()
+    page.find(v.BtnToggle, class_="geo-network-colour").widget.v_model = 1  # "change"
+    assert "up 5% or more" in network() and "since last quarter" in network()

@@ -67,6 +67,10 @@ def test_load_step_play(browser, app):
     page.wait_for_timeout(1500)
     assert quarter(page) == paused >= "2026Q3"
     shot(page, "live.png")
+    # The trade network can be coloured by change since last quarter instead of by sector.
+    page.locator(".geo-network-colour button", has_text="change").click()
+    page.locator(".geo-chart-network", has_text="up 5% or more").wait_for(timeout=10_000)
+    page.locator(".geo-view-network").screenshot(path=str(SHOTS / "network_change.png"))
     watch.assert_clean()
     context.close()
 

@@ -148,14 +148,23 @@ def LiveView(session: GameSession, version: int, bump, set_error):
     model = session.model
     q = model.quarter_label
     frame = model.metrics_frame()
+    colour_by, set_colour_by = solara.use_state("sector")
     MovePanel(session, version, bump, set_error)
     Headlines(session, version)
     with solara.Columns([1, 1]):
         goods = model.world.goods_flow_usd_bn[0].copy()
         latest = dict(model.latest)
         previous = session.previous_edges()
-        Figure(lambda: svg.network_svg(charts.trade_edges(goods, latest), q, previous), key,
-               f"Trade network as of {q}. Labels: India's flows and their change since last quarter.", "network")
+        with solara.Column(gap="0px"):
+            with solara.Row(gap="8px", style={"align-items": "center"}):
+                solara.Text("Colour the arrows by")
+                solara.ToggleButtonsSingle(value=colour_by, on_value=set_colour_by, values=["sector", "change"],
+                                           classes=["geo-network-colour"])
+            how = ("Colour: change since last quarter (green up, red down)." if colour_by == "change"
+                   else "Colour: sector.")
+            Figure(lambda: svg.network_svg(charts.trade_edges(goods, latest), q, previous, colour_by=colour_by),
+                   (*key, colour_by), f"Trade network as of {q}, width by value. {how} "
+                   f"Labels: India's flows and their change since last quarter.", "network")
         aff = model.world.affinity[0].copy()
         Figure(lambda: svg.alignment_svg(aff, q), key, f"Alignment map as of {q}", "alignment")
     Figure(lambda: svg.timeseries_svg([("run", frame)]), key, f"Time series as of {q}", "series")

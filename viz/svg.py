@@ -21,7 +21,29 @@ def _e(text) -> str:
     return html.escape(str(text))
 
 
-def network_svg(edges: list[dict], quarter: str, previous: list[dict] | None = None, w=440, h=340) -> str:
+#: Colours of the "by change" view: decline, no change, growth (ColorBrewer RdYlGn ends, grey middle).
+SHRINK_COLOUR, STEADY_COLOUR, GROW_COLOUR = (215, 48, 39), (150, 150, 150), (26, 152, 80)
+#: Relative change since last quarter at which an edge takes the full growth or decline colour.
+FULL_CHANGE = 0.05
+
+
+def change_colour(value: float, old: float | None) -> str:
+    """Edge colour for a flow that went from ``old`` to ``value``: grey if unchanged (or new),
+    shading to green as it grows and red as it shrinks, full at +-5% in a quarter."""
+    if old is None or old <= 0:
+        return "#%02x%02x%02x" % STEADY_COLOUR
+    t = max(-1.0, min(1.0, (value - old) / old / FULL_CHANGE))
+    end = GROW_COLOUR if t > 0 else SHRINK_COLOUR
+    return "#%02x%02x%02x" % tuple(round(s + abs(t) * (e - s)) for s, e in zip(STEADY_COLOUR, end))
+
+
+def network_svg(edges: list[dict], quarter: str, previous: list[dict] | None = None, w=440, h=340,
+                colour_by: str = "sector") -> str:
+    """The trade network: arrow width by value; colour by sector (goods, crude) or, with
+    ``colour_by="change"``, by the change since ``previous`` (last quarter's edges)."""
+    if colour_by not in ("sector", "change"):
+        raise ValueError(f"colour_by = {colour_by!r} is not allowed; allowed: sector, change")
+
     def xy(node):
         x, y = NODE_POS[node]
         return (w / 2 + x * w * 0.36, h * 0.5 - y * h * 0.33)
@@ -47,13 +69,18 @@ def network_svg(edges: list[dict], quarter: str, previous: list[dict] | None = N
         r = 24
         sx, sy = x0 + (cx - x0) * r / math.hypot(cx - x0, cy - y0), y0 + (cy - y0) * r / math.hypot(cx - x0, cy - y0)
         ex, ey = x1 + (cx - x1) * r / math.hypot(cx - x1, cy - y1), y1 + (cy - y1) * r / math.hypot(cx - x1, cy - y1)
-        colour = CRUDE_COLOUR if crude else GOODS_COLOUR
+        old = prev.get((e["from"], e["to"], e["sector"]))
+        if colour_by == "change":
+            colour, opacity = change_colour(e["value"], old), 0.75
+        else:
+            colour, opacity = (CRUDE_COLOUR, 0.85) if crude else (GOODS_COLOUR, 0.45)
+        since = "" if old is None else f", {e['value'] - old:+.1f} since last quarter"
         out.append(f'<path d="M{sx:.1f},{sy:.1f} Q{cx:.1f},{cy:.1f} {ex:.1f},{ey:.1f}" fill="none" '
-                   f'stroke="{colour}" stroke-opacity="{0.85 if crude else 0.45}" stroke-width="{width:.1f}" '
-                   f'marker-end="url(#ah)"><title>{SHORT[e["from"]]} to {SHORT[e["to"]]} ({e["sector"]}): '
-                   f'{e["value"]:.1f} bn/yr</title></path>')
+                   f'stroke="{colour}" stroke-opacity="{opacity}" stroke-width="{width:.1f}" '
+                   f'marker-end="url(#ah)" class="geo-edge geo-edge-{e["from"]}-{e["to"]}-{e["sector"]}">'
+                   f'<title>{SHORT[e["from"]]} to {SHORT[e["to"]]} ({e["sector"]}): '
+                   f'{e["value"]:.1f} bn/yr{since}</title></path>')
         if "ind" in (e["from"], e["to"]) and "row" not in (e["from"], e["to"]):
-            old = prev.get((e["from"], e["to"], e["sector"]))
             change = "" if old is None else f" ({e['value'] - old:+.1f})"
             mx, my = 0.25 * sx + 0.5 * cx + 0.25 * ex, 0.25 * sy + 0.5 * cy + 0.25 * ey
             labels.append(f'<text x="{mx:.1f}" y="{my:.1f}" font-size="10" text-anchor="middle" '
@@ -65,10 +92,18 @@ def network_svg(edges: list[dict], quarter: str, previous: list[dict] | None = N
         out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="21" fill="{COLOURS[node]}" stroke="white" stroke-width="2"/>'
                    f'<text x="{x:.1f}" y="{y + 4:.1f}" font-size="10" font-weight="bold" fill="white" '
                    f'text-anchor="middle">{"RoW" if node == "row" else SHORT[node]}</text>')
-    out.append(f'<rect x="{w / 2 - 150}" y="{h - 16}" width="14" height="5" fill="{GOODS_COLOUR}"/>'
-               f'<text x="{w / 2 - 132}" y="{h - 10}" font-size="10">other goods</text>'
-               f'<rect x="{w / 2 - 40}" y="{h - 16}" width="14" height="5" fill="{CRUDE_COLOUR}"/>'
-               f'<text x="{w / 2 - 22}" y="{h - 10}" font-size="10">crude, Russia to India (width = value)</text>')
+    if colour_by == "change":
+        swatches = [(change_colour(0.95, 1.0), "down 5% or more"), (change_colour(1.0, 1.0), "about the same"),
+                    (change_colour(1.05, 1.0), "up 5% or more")]
+        for k, (colour, text) in enumerate(swatches):
+            x = w / 2 - 200 + 135 * k
+            out.append(f'<rect x="{x}" y="{h - 16}" width="14" height="5" fill="{colour}"/>'
+                       f'<text x="{x + 18}" y="{h - 10}" font-size="10">{text}</text>')
+    else:
+        out.append(f'<rect x="{w / 2 - 150}" y="{h - 16}" width="14" height="5" fill="{GOODS_COLOUR}"/>'
+                   f'<text x="{w / 2 - 132}" y="{h - 10}" font-size="10">other goods</text>'
+                   f'<rect x="{w / 2 - 40}" y="{h - 16}" width="14" height="5" fill="{CRUDE_COLOUR}"/>'
+                   f'<text x="{w / 2 - 22}" y="{h - 10}" font-size="10">crude, Russia to India (width = value)</text>')
     out.append("</svg>")
     return "".join(out)
 
