@@ -2,13 +2,15 @@
 
 Every backend is a context manager with ``map_unordered(fn, items)``, a generator that yields
 ``fn(item)`` as each call finishes (in any order) while keeping only a bounded number of calls
-in flight, so memory stays flat however long the sweep. Opening a backend connects to it, so
-an unreachable scheduler fails before any run starts.
+in flight, so memory stays flat however long the sweep, and ``stop()``, called when a sweep is
+interrupted, which lets the runs in hand finish. Opening a backend connects to it, so an
+unreachable scheduler fails before any run starts.
 """
 from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -53,6 +55,9 @@ class SerialBackend:
         for item in items:
             yield fn(*item)
 
+    def stop(self) -> None:
+        """Nothing runs in the background here."""
+
 
 class ProcessBackend:
     """A pool of local worker processes (``forkserver``, with the model preloaded).
@@ -80,6 +85,7 @@ class ProcessBackend:
         context = multiprocessing.get_context(method)
         if method == "forkserver":
             context.set_forkserver_preload(["experiments.runner", "experiments.worker_preload"])
+            _start_forkserver_ignoring_ctrl_c()
         self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
         self._boot_thread = threading.Thread(target=self._boot, name="geogame-pool-boot", daemon=True)
         self._boot_thread.start()
@@ -93,6 +99,13 @@ class ProcessBackend:
             pass
         finally:
             self._booted.set()
+
+    def stop(self) -> None:
+        """Hand out no more runs and wait for the runs in hand (a fraction of a second each, and
+        their files are then on disk), so that a sweep's manifest counts every finished run."""
+        if self._boot_thread is not None:
+            self._boot_thread.join()
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
     def __exit__(self, exc_type, *exc):
         if self._boot_thread is not None:
@@ -112,6 +125,26 @@ class ProcessBackend:
         yield from _bounded(lambda item: self.pool.submit(fn, *item), items,
                             self.workers * IN_FLIGHT_PER_WORKER,
                             lambda pending: wait(pending, return_when=FIRST_COMPLETED)[0])
+
+
+def _start_forkserver_ignoring_ctrl_c() -> None:
+    """Start the fork server with SIGINT ignored, so that it and the workers it forks ignore Ctrl-C.
+
+    Ctrl-C reaches every process of the terminal's foreground group. Only this process should act
+    on it: it stops handing out runs and shuts the pool down, while the workers finish the run in
+    hand (a fraction of a second) and write it. Without this, workers stop mid-run and print
+    tracebacks, and a Ctrl-C that lands inside compiled code shows up as a bogus failed run.
+    """
+    from multiprocessing import forkserver
+
+    if threading.current_thread() is not threading.main_thread():
+        forkserver.ensure_running()  # signal handlers can only be changed from the main thread
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by the server it spawns
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _ready() -> bool:
@@ -171,6 +204,9 @@ class DaskBackend:
         if self.cluster is not None:
             self.cluster.close()
         return False
+
+    def stop(self) -> None:
+        """Runs already sent to the cluster finish there; only results written here are counted."""
 
     def map_unordered(self, fn, items):
         from dask.distributed import as_completed

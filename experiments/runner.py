@@ -115,6 +115,10 @@ def execute_run(spec: RunSpec, job: RunJob) -> RunResult:
             frame = model.decisions_frame()
             result.decisions = tagged_table({c: frame[c].to_numpy() for c in frame.columns}, spec)
     except Exception as exc:  # a run that raises is a recorded result, not a crash
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            # Ctrl-C landed while compiled code had called back into Python: numba then reports
+            # a SystemError. It is an interruption, not a failed run.
+            raise exc.__context__ from None
         result = RunResult(spec, error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
     if job.out is not None:
         # Write where the run ran (in parallel, atomically) and send back only the outcome:

@@ -163,6 +163,8 @@ def run_design(design: Design, job: RunJob, backend, out: str | None = None, res
         status = "complete"
     finally:
         bar.close()
+        if status != "complete":
+            backend.stop()  # let runs in hand finish, so the manifest below counts them
         seconds = time.perf_counter() - clock
         if store is not None:
             ended = _now()

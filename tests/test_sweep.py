@@ -200,6 +200,35 @@ def test_resume_after_the_sweep_process_is_killed(tmp_path):
     assert manifest["status"] == "complete" and len(manifest["sessions"]) == 2
 
 
+def test_ctrl_c_stops_cleanly_and_counts_every_finished_run(tmp_path):
+    """Ctrl-C reaches the whole foreground process group: the sweep process, fork server, workers."""
+    out = tmp_path / "interrupted"
+    args = [*GEOGAME, "sweep", "--quarters", "40", "--grid", "eu.price_cap_usd=30:70:1", "--replicates", "3",
+            "--seed", "6", "--backend", "processes", "--workers", "2", "--quiet", "--out", str(out)]
+    proc = subprocess.Popen(args, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 90
+    try:
+        while len(list((out / "metrics").glob("run-*.parquet"))) < 10:
+            assert proc.poll() is None, proc.stderr.read()
+            assert time.monotonic() < deadline, "sweep made no progress"
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130 and "interrupted" in err
+    assert "Traceback" not in err  # neither the workers nor the fork server print one
+    manifest = json.loads((out / "manifest.json").read_text())
+    finished = len(list((out / "metrics").glob("run-*.parquet")))
+    assert manifest["status"] == "interrupted" and manifest["failures"] == []
+    assert manifest["runs_done"] == finished < 41 * 3
+    resumed = subprocess.run(args + ["--resume"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert read_results(out)["run_id"].nunique() == 41 * 3
+
+
 def test_cli_sweep_prints_a_summary_line(tmp_path):
     out = tmp_path / "s"
     result = subprocess.run([*GEOGAME, "sweep", "--quarters", "1", "--grid", "eu.price_cap_usd=40,50",
