@@ -33,8 +33,10 @@ def _excess(f, b, base_logit, beta, mu, keep, limit, suitability, demand_mbd, ur
 
 @njit(cache=True)
 def clear_rows(grid, base_logit, beta, mu, keep, limit, suitability, demand_mbd, urals_less_cap, cap_cost,
-               cap_softness, brent, supply_scale, elasticity, floor, floor_width, tolerance, max_iterations):
-    """Market-clearing FOB discount of every world in the batch, (B,).
+               cap_softness, brent, supply_scale, elasticity, floor, floor_width, tolerance, max_iterations, out):
+    """Market-clearing FOB discount of every world in the batch, written into ``out`` (B,).
+
+    (Filled in place rather than returned: see :func:`model.step_kernel.allocate_outputs`.)
 
     Scans ``grid`` for the first point where excess demand turns non-negative, then refines
     inside that bracket by regula falsi (Illinois variant) until ``|excess| < tolerance`` mb/d.
@@ -43,7 +45,6 @@ def clear_rows(grid, base_logit, beta, mu, keep, limit, suitability, demand_mbd,
     lost barrels.
     """
     n = base_logit.shape[0]
-    out = np.empty(n)
     args = (base_logit, beta, mu, keep, limit, suitability, demand_mbd, urals_less_cap, cap_cost,
             cap_softness, brent, supply_scale, elasticity, floor, floor_width)
     for b in range(n):
@@ -84,4 +85,3 @@ def clear_rows(grid, base_logit, beta, mu, keep, limit, suitability, demand_mbd,
                     e_hi *= 0.5
                 side = -1
         out[b] = x
-    return out

@@ -154,11 +154,12 @@ def clear_crude_market(world: World, s: Structure):
     """
     curve = CrudeDemand(world, s)
     c = np.ascontiguousarray  # one compiled specialisation: C-contiguous float arrays (no copy if already)
-    fob = clear_rows(DISCOUNT_GRID_USD, c(curve.base_logit), curve.beta, curve.mu, c(curve.keep),
-                     c(curve.limit), curve.suitability, curve.demand_mbd,
-                     c(curve.urals_less_cap[:, 0]), c(curve.cap_cost[:, 0]), CAP_SOFTNESS_USD, c(curve.brent[:, 0]),
-                     curve.supply_scale, curve.supply_elasticity, curve.floor, SUPPLY_FLOOR_WIDTH_USD,
-                     CLEARING_TOLERANCE_MBD, 50)
+    fob = np.empty(world.batch)
+    clear_rows(DISCOUNT_GRID_USD, c(curve.base_logit), curve.beta, curve.mu, c(curve.keep),
+               c(curve.limit), curve.suitability, curve.demand_mbd,
+               c(curve.urals_less_cap[:, 0]), c(curve.cap_cost[:, 0]), CAP_SOFTNESS_USD, c(curve.brent[:, 0]),
+               curve.supply_scale, curve.supply_elasticity, curve.floor, SUPPLY_FLOOR_WIDTH_USD,
+               CLEARING_TOLERANCE_MBD, 50, fob)
     fob_col = fob[:, None]
     shares = curve.shares(fob_col)[:, :, 0]
     supply = curve.supply(fob_col)[:, 0]
@@ -300,8 +301,8 @@ def step(world: World, s: Structure, compiled: bool | None = None) -> World:
     q = world.quarter + 1
     c = np.ascontiguousarray  # one compiled specialisation: C-contiguous arrays (no copy if already)
     spending = s.absorption_ref_usd_bn * (1.0 + s.nominal_growth) ** ((q - s.start_quarter) / 4.0)
-    (penalty, fob, shares, delivered, brent, sold, relationship, flows, orders, pipeline, installed,
-     settlement, rupees, affinity) = step_kernel.step_rows(
+    new_state = step_kernel.allocate_outputs(world.batch)
+    step_kernel.step_rows(
         s.step_constants, float(s.reference_brent(q)), spending, DISCOUNT_GRID_USD,
         s.freight_usd, s.crude_intercept, s.crude_suitability, s.crude_imports_mbd, s.export_weights,
         s.armington_weights, s.domestic_absorption_usd_bn, s.arms_base_utility, s.affinity_anchor_atanh,
@@ -313,23 +314,10 @@ def step(world: World, s: Structure, compiled: bool | None = None) -> World:
         c(w.oil_supply_shock),
         c(w.goods_flow_usd_bn), c(w.crude_share), c(w.relationship), c(w.arms_order_share),
         c(w.arms_installed), c(w.arms_pipeline), c(w.settlement_local_share), c(w.rupee_balance_usd_bn),
-        c(w.affinity), c(w.deal_bump))
+        c(w.affinity), c(w.deal_bump), *new_state.values())
     new = world.shallow_copy()
+    new.__dict__.update(new_state)
     new.quarter = q
-    new.penalty_active = penalty
-    new.fob_discount_usd = fob
-    new.crude_share = shares
-    new.delivered_discount_usd = delivered
-    new.brent_usd = brent
-    new.rus_crude_sold_mbd = sold
-    new.relationship = relationship
-    new.goods_flow_usd_bn = flows
-    new.arms_order_share = orders
-    new.arms_pipeline = pipeline
-    new.arms_installed = installed
-    new.settlement_local_share = settlement
-    new.rupee_balance_usd_bn = rupees
-    new.affinity = affinity
     new.deal_bump = np.zeros_like(world.deal_bump)
     return new
 

@@ -66,6 +66,24 @@ def constants(s) -> np.ndarray:
     return np.array(values, dtype=float)
 
 
+#: The arrays :func:`step_rows` fills, in its argument order: name and shape after the batch axis.
+OUTPUTS = (("penalty_active", ()), ("fob_discount_usd", ()), ("crude_share", (4,)),
+           ("delivered_discount_usd", (4,)), ("brent_usd", ()), ("rus_crude_sold_mbd", ()),
+           ("relationship", (4,)), ("goods_flow_usd_bn", (5, 5)), ("arms_order_share", (4,)),
+           ("arms_pipeline", (4,)), ("arms_installed", (4,)), ("settlement_local_share", ()),
+           ("rupee_balance_usd_bn", ()), ("affinity", (4, 4)))
+
+
+def allocate_outputs(batch: int) -> dict[str, np.ndarray]:
+    """Empty arrays for :func:`step_rows` to fill, by World field name (in :data:`OUTPUTS` order).
+
+    The kernel fills arrays it is given rather than returning new ones: numba converting returned
+    arrays calls back into Python, and a Ctrl-C arriving during such a call-back is lost or turned
+    into a SystemError. Filling in place keeps the compiled call free of Python.
+    """
+    return {name: np.empty((batch,) + shape) for name, shape in OUTPUTS}
+
+
 @njit(cache=True)
 def step_rows(k, brent_ref, spending, grid,
               freight, intercept, suitability, crude_imports, export_weights, armington, domestic,
@@ -74,19 +92,21 @@ def step_rows(k, brent_ref, spending, grid,
               secondary, product_ban, eu_secondary, ceiling_ind, extra_discount_ind, coproduction,
               arms_tilt_west, rupee_push, instc, rupee_recycling, supply_shock,
               flows, crude_share, relationship, orders, installed, pipeline, settlement, rupees,
-              affinity, deal_bump):
+              affinity, deal_bump,
+              penalty, fob, new_share, delivered, brent, sold, new_relationship, new_flows, new_orders,
+              new_pipeline, new_installed, new_settlement, new_rupees, new_affinity):
     """Every world of the batch one quarter on. Shapes and units as in :class:`model.world.World`.
 
     ``k`` is :func:`constants`; ``brent_ref`` the reference Brent of the new quarter (USD/bbl);
     ``spending`` each node's absorption in the new quarter (5,), USD bn/yr; ``grid`` the FOB
-    discounts on which the crude market is bracketed, USD/bbl. Returns the new state's arrays.
+    discounts on which the crude market is bracketed, USD/bbl. The new state is written into the
+    last fourteen arrays (see :func:`allocate_outputs`); nothing is returned.
     """
     n = oil_penalty.shape[0]
     cap_softness, floor_width = k[CAP_SOFTNESS], k[FLOOR_WIDTH]
     beta, mu = k[BETA], k[MU_CRUDE]
 
     # ---- crude demand terms fixed within the quarter (CrudeDemand.__init__) --------------
-    penalty = np.empty(n)
     base_logit = np.empty((n, 4))
     keep = np.empty((n, 4))
     limit = np.empty((n, 4))
@@ -113,22 +133,10 @@ def step_rows(k, brent_ref, spending, grid,
         urals_less_cap[b] = brent0[b] - price_cap[b]
         cap_cost[b] = cap_enforcement[b] * k[CAP_WEDGE]
 
-    fob = clear_rows(grid, base_logit, beta, mu, keep, limit, suitability, crude_imports, urals_less_cap,
-                     cap_cost, cap_softness, brent0, k[SUPPLY_SCALE], k[SUPPLY_ELASTICITY], k[SUPPLY_FLOOR],
-                     floor_width, k[CLEARING_TOL], 50)
+    clear_rows(grid, base_logit, beta, mu, keep, limit, suitability, crude_imports, urals_less_cap,
+               cap_cost, cap_softness, brent0, k[SUPPLY_SCALE], k[SUPPLY_ELASTICITY], k[SUPPLY_FLOOR],
+               floor_width, k[CLEARING_TOL], 50, fob)
 
-    new_share = np.empty((n, 4))
-    delivered = np.empty((n, 4))
-    new_relationship = np.empty((n, 4))
-    brent = np.empty(n)
-    sold = np.empty(n)
-    new_flows = np.empty((n, 5, 5))
-    new_orders = np.empty((n, 4))
-    new_pipeline = np.empty((n, 4))
-    new_installed = np.empty((n, 4))
-    new_settlement = np.empty(n)
-    new_rupees = np.empty(n)
-    new_affinity = np.empty((n, 4, 4))
     t_eff = np.empty((5, 5))
     cost = np.empty((5, 5))
     target = np.empty((5, 5))
@@ -234,5 +242,3 @@ def step_rows(k, brent_ref, spending, grid,
                 z = (z + k[ANCHOR_PULL] * (anchor_z[i, j] - z) - k[W_COERCION] * (hit[i, j] + hit[j, i])
                      + k[W_TRADE] * (math.log(trade_new) - math.log(trade_old)) + k[W_DEAL] * deal_bump[b, i, j])
                 new_affinity[b, i, j] = math.tanh(z)
-    return (penalty, fob, new_share, delivered, brent, sold, new_relationship, new_flows, new_orders,
-            new_pipeline, new_installed, new_settlement, new_rupees, new_affinity)
