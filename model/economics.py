@@ -280,6 +280,9 @@ _OFF_DIAGONAL = ~np.eye(4, dtype=bool)
 #: Set to 1 to run every step on :func:`step_reference` (NumPy) instead of the compiled kernel:
 #: for trying a change to an equation before porting it to :mod:`model.step_kernel`.
 REFERENCE_STEP_ENV = "GEOGAME_REFERENCE_STEP"
+#: Whether :func:`step` runs the compiled kernel (from the environment at import; a notebook may
+#: set ``model.economics.USE_COMPILED_STEP = False`` instead).
+USE_COMPILED_STEP = os.environ.get(REFERENCE_STEP_ENV, "0") in ("", "0")
 
 
 def step(world: World, s: Structure, compiled: bool | None = None) -> World:
@@ -290,12 +293,10 @@ def step(world: World, s: Structure, compiled: bool | None = None) -> World:
     ``world.copy()`` first if you keep an old world and then change policies in place.
 
     Runs the compiled kernel (:mod:`model.step_kernel`), which computes exactly the equations of
-    :func:`step_reference`; ``compiled=False`` (or the environment variable
-    ``GEOGAME_REFERENCE_STEP=1``) runs the NumPy reference instead.
+    :func:`step_reference`; ``compiled=False`` (or :data:`USE_COMPILED_STEP` false, from the
+    environment variable ``GEOGAME_REFERENCE_STEP=1``) runs the NumPy reference instead.
     """
-    if compiled is None:
-        compiled = os.environ.get(REFERENCE_STEP_ENV, "0") in ("", "0")
-    if not compiled:
+    if not (USE_COMPILED_STEP if compiled is None else compiled):
         return step_reference(world, s)
     w = world
     q = world.quarter + 1
