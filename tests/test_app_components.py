@@ -103,6 +103,14 @@ def test_network_coloured_by_change_shows_growth_green_and_decline_red():
         svg.network_svg(now, "2026Q2", before, colour_by="rainbow")
 
 
+def test_a_lever_beyond_the_classroom_range_stretches_its_slider_instead_of_clamping():
+    from viz.session import slider_range
+    assert slider_range("usa.base_tariff_on_ind", 50.0) == (0.0, 100.0)     # classroom range: 0-100%
+    assert slider_range("usa.base_tariff_on_ind", 150.0) == (0.0, 150.0)    # a scenario's 150% tariff
+    assert slider_range("usa.base_tariff_on_ind", 500.0) == (0.0, 200.0)    # never past the model's limit
+    assert slider_range("eu.price_cap_usd", 47.6) == (0.0, 200.0)           # no classroom limit: the model's
+
+
 # ------------------------------------------------------------------------------ the page
 @pytest.fixture()
 def page():

@@ -180,3 +180,27 @@ def test_bad_upload_shows_error_run_survives(browser, app, tmp_path):
     shot(page, "bad_upload.png")
     watch.assert_clean()
     context.close()
+
+
+def test_uploaded_value_beyond_the_slider_range_is_kept(browser, app, tmp_path):
+    """A scenario's 150% tariff (the classroom slider stops at 100%) is shown and run as 150%.
+
+    (Before the slider stretched to the value, the browser clamped it to 100% and sent that back:
+    the run after Reset used 100%.)
+    """
+    from model import GeopoliticsModel
+    context, page, watch = open_page(browser, app)
+    high = tmp_path / "high_tariff.toml"
+    high.write_text(GeopoliticsModel(overrides={"usa.base_tariff_on_ind": 1.5}).scenario_toml())
+    with page.expect_file_chooser() as chooser:
+        page.locator(".widget-upload").click()
+    chooser.value.set_files(str(high))
+    lever = page.locator(".geo-lever-label", has_text="reciprocal")
+    lever.filter(has_text="0 to 150): 150").wait_for(timeout=15_000)
+    page.wait_for_timeout(1000)  # time for a slider to send back a clamped value, if it did
+    assert lever.inner_text().endswith(": 150")
+    page.locator(".geo-reset").click()
+    page.locator(".geo-headline", has_text="US tariff on Indian goods").filter(has_text="175.0%").wait_for(
+        timeout=15_000)  # 150% base + the 25% oil penalty in force at the start
+    watch.assert_clean()
+    context.close()

@@ -14,7 +14,8 @@ import solara
 
 from model import COUNTRIES, COUNTRY_NAMES, SETTINGS, InputError, check_value, load_scenario
 from viz import charts, report, svg
-from viz.session import LEVERS, SLIDER_MAX, GameSession, load_uploaded_scenario, parse_seed, presets, scenario_value
+from viz.session import (LEVERS, GameSession, load_uploaded_scenario, parse_seed, presets, scenario_value,
+                          slider_range)
 
 VIEWS = ["Live", "Debrief", "Compare", "Downloads"]
 NOBODY = "nobody (watch)"
@@ -37,11 +38,10 @@ CSS = """
 """
 
 
-def lever_label(key: str) -> str:
-    label, scale, unit, _ = LEVERS[key]
-    s = SETTINGS[key]
-    hi = SLIDER_MAX.get(key, s.high)
-    return f"{label} ({unit}, {s.low * scale:g} to {hi * scale:g})"
+def lever_label(key: str, shown_value: float) -> str:
+    label, _, unit, _ = LEVERS[key]
+    low, high = slider_range(key, shown_value)
+    return f"{label} ({unit}, {low:g} to {high:g})"
 
 
 def lever_defaults(scenario) -> dict[str, float]:
@@ -414,9 +414,11 @@ def Page():
 
                 # The label on its own line: a long label beside the slider squeezed its track to a dot.
                 with solara.Column(gap="0px", classes=["geo-lever"]):
-                    solara.Text(f"{lever_label(key)}: {levers.value[key]:g}", classes=["geo-lever-label"])
+                    solara.Text(f"{lever_label(key, levers.value[key])}: {levers.value[key]:g}",
+                                classes=["geo-lever-label"])
+                    low, high = slider_range(key, levers.value[key])
                     solara.SliderFloat("", value=levers.value[key], on_value=set_lever,
-                                       min=s.low * scale, max=SLIDER_MAX.get(key, s.high) * scale, step=increment)
+                                       min=low, max=high, step=increment)
             solara.InputText("Seed (whole number, same seed = same run)", value=seed_text, continuous_update=True)
             if seed_error:
                 solara.Error(seed_error, classes=["geo-seed-error"])

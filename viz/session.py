@@ -33,6 +33,18 @@ LEVERS = {
 SLIDER_MAX = {"usa.base_tariff_on_ind": 1.0, "usa.oil_penalty_tariff_on_ind": 1.0, "world.brent_usd": 150.0,
               "usa.rationality": 20.0, "rus.rationality": 20.0, "ind.rationality": 20.0, "eu.rationality": 20.0}
 
+
+def slider_range(key: str, shown_value: float) -> tuple[float, float]:
+    """(min, max) of a lever's slider in display units, wide enough for ``shown_value``.
+
+    The classroom range (:data:`SLIDER_MAX`) is narrower than the model's; a scenario file may
+    still set a value beyond it (a 150% tariff). The slider then stretches to that value, up to
+    the model's own limit, rather than showing (and the browser sending back) a clamped one.
+    """
+    spec, scale = SETTINGS[key], LEVERS[key][1]
+    top = min(max(SLIDER_MAX.get(key, spec.high) * scale, shown_value), spec.high * scale)
+    return spec.low * scale, top
+
 HEADLINES = [
     ("crude_share_ind_from_rus", "Russian share of India's crude", "pct"),
     ("tariff_usa_on_ind", "US tariff on Indian goods", "pct"),
