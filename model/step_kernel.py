@@ -20,7 +20,7 @@ import numpy as np
 from numba import njit
 
 from .crude_kernel import _expit, clear_rows
-from .nodes import A_DOM, A_EU, A_RUS, A_USA, B_IND, EU, IND, RUS, USA
+from .nodes import A_EU, A_RUS, A_USA, B_IND, EU, IND, RUS, USA
 
 #: Settings the kernel reads, in the order of the constants vector (:func:`constants`).
 KEYS = (

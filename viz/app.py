@@ -12,7 +12,7 @@ import time
 import ipywidgets as widgets
 import solara
 
-from model import COUNTRIES, COUNTRY_NAMES, SETTINGS, InputError, check_value, load_scenario
+from model import COUNTRIES, COUNTRY_NAMES, InputError, check_value, load_scenario
 from viz import charts, report, svg
 from viz.session import (LEVERS, GameSession, load_uploaded_scenario, parse_seed, presets, scenario_value,
                           slider_range)
@@ -406,8 +406,7 @@ def Page():
             solara.HTML(tag="div", classes=["geo-note"],
                         unsafe_innerHTML="Changes take effect when you press <b>Reset</b> (a new run).")
             for key in LEVERS:
-                s = SETTINGS[key]
-                scale, increment = LEVERS[key][1], LEVERS[key][3]
+                increment = LEVERS[key][3]
 
                 def set_lever(v, key=key):
                     levers.set({**levers.value, key: float(v)})
