@@ -78,7 +78,6 @@ class ProcessBackend:
         self.pool = None
         self._booted = threading.Event()
         self._boot_thread = None
-        self.ran_here = 0           # runs this process executed while the pool booted
 
     def __enter__(self):
         method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
@@ -103,16 +102,18 @@ class ProcessBackend:
     def stop(self) -> None:
         """Hand out no more runs and wait for the runs in hand (a fraction of a second each, and
         their files are then on disk), so that a sweep's manifest counts every finished run."""
-        if self._boot_thread is not None:
-            self._boot_thread.join()
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        self._shutdown(wait=True)
 
     def __exit__(self, exc_type, *exc):
+        # On an interruption, do not wait for queued runs: finished ones are already on disk.
+        self._shutdown(wait=exc_type is None)
+        return False
+
+    def _shutdown(self, wait: bool) -> None:
+        """Cancel queued runs; with ``wait``, also let the running ones finish."""
         if self._boot_thread is not None:
             self._boot_thread.join()
-        # On an interruption, do not wait for queued runs: finished ones are already on disk.
-        self.pool.shutdown(wait=exc_type is None, cancel_futures=True)
-        return False
+        self.pool.shutdown(wait=wait, cancel_futures=True)
 
     def map_unordered(self, fn, items):
         items = iter(items)
@@ -120,7 +121,6 @@ class ProcessBackend:
             item = next(items, None)
             if item is None:
                 return
-            self.ran_here += 1
             yield fn(*item)
         yield from _bounded(lambda item: self.pool.submit(fn, *item), items,
                             self.workers * IN_FLIGHT_PER_WORKER,

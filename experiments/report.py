@@ -21,9 +21,10 @@ import pandas as pd
 
 from model import InputError
 
+from .runner import ID_COLUMNS as RUN_ID_COLUMNS
 from .store import ResultStore, read_results
 
-ID_COLUMNS = ["run_id", "point_id", "replicate", "seed", "quarter_index", "quarter"]
+ID_COLUMNS = [*RUN_ID_COLUMNS, "quarter_index", "quarter"]
 
 
 def fan_summary(table: pd.DataFrame, metric: str) -> pd.DataFrame:

@@ -81,8 +81,7 @@ def tagged_table(columns: dict, spec: RunSpec):
     import pyarrow as pa
 
     n = len(next(iter(columns.values())))
-    front = {name: np.full(n, value, dtype=np.int64) for name, value in
-             (("run_id", spec.run_id), ("point_id", spec.point_id), ("replicate", spec.replicate), ("seed", spec.seed))}
+    front = {name: np.full(n, getattr(spec, name), dtype=np.int64) for name in ID_COLUMNS}
     front.update({key: np.full(n, value, dtype=float) for key, value in spec.params.items()})
     return pa.table({**front, **{name: _as_array(values) for name, values in columns.items()}})
 

@@ -22,7 +22,7 @@ import pandas as pd
 
 from model import InputError
 
-from .runner import RunResult
+from .runner import ID_COLUMNS, RunResult
 
 MANIFEST = "manifest.json"
 
@@ -38,36 +38,13 @@ def _atomic_write(path: Path, write) -> None:
     os.replace(tmp, path)
 
 
-def to_arrow(table: pd.DataFrame):
-    """A pyarrow Table with the same columns and types as ``table`` (no index).
-
-    Numeric columns go over as one block each for floats and integers, text column by column:
-    about half the time of ``pyarrow.Table.from_pandas`` on a run's table, which matters when
-    every run writes its own file. Read back with ``pandas.read_parquet`` it equals ``table``.
-    """
-    import numpy as np
-    import pyarrow as pa
-
-    columns = {}
-    for kind in (np.float64, np.int64):
-        names = [c for c, dt in table.dtypes.items() if dt == kind]
-        if names:
-            block = np.ascontiguousarray(table[names].to_numpy().T)
-            columns.update({c: block[i] for i, c in enumerate(names)})
-    for c in table.columns:
-        if c not in columns:
-            values = table[c]
-            columns[c] = pa.array(values.astype(object).to_numpy(), type=pa.string()) if (
-                values.dtype == object or pd.api.types.is_string_dtype(values.dtype)) else pa.array(values.to_numpy())
-    return pa.table({c: columns[c] for c in table.columns})
-
-
-#: Columns whose min/max go in each file's footer, so that readers can skip files by run or setting.
-ID_COLUMNS = ("run_id", "point_id", "replicate", "seed", "quarter_index")
+#: Columns whose min/max go in each file's footer, so that readers can skip files by run or setting
+#: (the swept settings, whose names hold a dot, too).
+STATISTICS_COLUMNS = (*ID_COLUMNS, "quarter_index")
 
 
 def write_parquet(table, path) -> None:
-    """Write a run's table (a pyarrow Table or a pandas DataFrame) as Parquet.
+    """Write a run's table (a pyarrow Table, see :func:`~experiments.runner.tagged_table`) as Parquet.
 
     A run's table is small (tens of rows): compression gains nothing on its floats, and
     dictionaries and statistics for every metric column cost more time than the data. So: no
@@ -77,9 +54,8 @@ def write_parquet(table, path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = table if not isinstance(table, pd.DataFrame) else to_arrow(table)
     text = [f.name for f in table.schema if pa.types.is_string(f.type)]
-    filters = [f.name for f in table.schema if f.name in ID_COLUMNS or "." in f.name]
+    filters = [f.name for f in table.schema if f.name in STATISTICS_COLUMNS or "." in f.name]
     pq.write_table(table, path, compression="none", use_dictionary=text or False, write_statistics=filters or False)
 
 

@@ -94,8 +94,7 @@ class CrudeDemand:
         self.brent = brent[:, None]
         self.supply_elasticity = s.p("rus.crude_supply_elasticity")
         self.floor = s.p("rus.crude_supply_floor_usd")
-        floor_ref = _sigmoid((s.netback_ref_usd - self.floor) / SUPPLY_FLOOR_WIDTH_USD)
-        self.supply_scale = s.p("rus.crude_exports_mbd") / (s.netback_ref_usd ** self.supply_elasticity * floor_ref)
+        self.supply_scale = crude_supply_scale(s)
 
     def supply(self, fob: np.ndarray) -> np.ndarray:
         """Russia's crude exports at FOB discount ``fob`` (B,G), mb/d.
@@ -125,6 +124,13 @@ class CrudeDemand:
     def demand(self, fob: np.ndarray) -> np.ndarray:
         """Russian crude demanded at FOB discount ``fob`` (B,G), mb/d."""
         return (self.shares(fob) * self.demand_mbd[None, :, None]).sum(axis=1)
+
+
+def crude_supply_scale(s: Structure) -> float:
+    """Scale of Russia's supply curve, set so that it offers ``rus.crude_exports_mbd`` at the
+    starting netback (see :meth:`CrudeDemand.supply`)."""
+    floor_ref = _sigmoid((s.netback_ref_usd - s.p("rus.crude_supply_floor_usd")) / SUPPLY_FLOOR_WIDTH_USD)
+    return s.p("rus.crude_exports_mbd") / (s.netback_ref_usd ** s.p("rus.crude_supply_elasticity") * floor_ref)
 
 
 def _buyer_risk(world: World, s: Structure) -> np.ndarray:

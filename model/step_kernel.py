@@ -57,11 +57,8 @@ def constants(s) -> np.ndarray:
     """The vector of settings and derived constants the kernel reads, for structure ``s``."""
     from . import economics
 
-    floor = s.p("rus.crude_supply_floor_usd")
-    elasticity = s.p("rus.crude_supply_elasticity")
-    floor_ref = float(economics._sigmoid((s.netback_ref_usd - floor) / economics.SUPPLY_FLOOR_WIDTH_USD))
-    supply_scale = s.p("rus.crude_exports_mbd") / (s.netback_ref_usd ** elasticity * floor_ref)
-    values = ([s.p(k) for k in KEYS] + [supply_scale, s.settlement_base_logit, s.western_sanction_ref, s.listing_ref]
+    values = ([s.p(k) for k in KEYS]
+              + [economics.crude_supply_scale(s), s.settlement_base_logit, s.western_sanction_ref, s.listing_ref]
               + [getattr(economics, name) for name in DERIVED[4:]])
     return np.array(values, dtype=float)
 
@@ -222,11 +219,11 @@ def step_rows(k, brent_ref, spending, grid,
         new_rupees[b] = max(rupees[b] * (1.0 - drain) + inflow, 0.0)
 
         # ---- alignment: coercion, trade change and deals move affinity in atanh space ------
-        for i in range(4):
-            for e in range(4):
-                exports_e = 0.0
-                for m in range(5):
-                    exports_e += new_flows[b, m, e]
+        for e in range(4):
+            exports_e = 0.0
+            for m in range(5):
+                exports_e += new_flows[b, m, e]
+            for i in range(4):
                 extra = max(t_eff[i, e] - tariff_eff_ref[i, e], 0.0) + max(sanction[b, i, e] - sanction_ref[i, e], 0.0)
                 hit[i, e] = extra * new_flows[b, i, e] / max(exports_e, 1e-9)
         hit[EU, IND] += eu_secondary[b] * k[EU_SECONDARY_COERCION]
