@@ -20,8 +20,8 @@ from functools import cached_property
 import mesa
 import numpy as np
 
-from model.nodes import COUNTRY_NAMES
-from model.world import World
+from geogame.model.nodes import COUNTRY_NAMES
+from geogame.model.world import World
 
 from .moves import Move, find_move
 

@@ -11,10 +11,10 @@ from typing import Callable
 
 import numpy as np
 
-from model.nodes import COUNTRIES
-from model.world import World
-from model.instruments import get_instrument, set_instrument
-from model.nodes import B_IND
+from geogame.model.nodes import COUNTRIES
+from geogame.model.world import World
+from geogame.model.instruments import get_instrument, set_instrument
+from geogame.model.nodes import B_IND
 
 Rows = np.ndarray | slice
 

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.economics import BN_PER_MBD_USD
-from model.nodes import B_EU, B_IND, B_USA, COUNTRIES, IND, NODES, USA
-from model.world import Structure, World
+from geogame.model.economics import BN_PER_MBD_USD
+from geogame.model.nodes import B_EU, B_IND, B_USA, COUNTRIES, IND, NODES, USA
+from geogame.model.world import Structure, World
 
 VALUE_ADDED_SHARE = 0.3  # judgement: share of export value that is domestic value added at stake
 

@@ -13,7 +13,7 @@ import os
 import statistics
 import time
 
-from model import GeopoliticsModel
+from geogame.model import GeopoliticsModel
 
 
 def time_run(quarters: int, seed: int) -> tuple[float, float]:

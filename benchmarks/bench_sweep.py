@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from model import DECISION_COLUMNS, GeopoliticsModel  # noqa: E402
+from geogame.model import DECISION_COLUMNS, GeopoliticsModel  # noqa: E402
 
 
 class BatchModel(GeopoliticsModel):
@@ -56,7 +56,7 @@ class BatchModel(GeopoliticsModel):
 
 def design(runs: int, replicates: int):
     """A grid over the price cap with ``runs // replicates`` points, and the replicate seeds."""
-    from experiments.design import replicate_seeds
+    from geogame.experiments.design import replicate_seeds
 
     points = runs // replicates
     caps = [round(30 + 40 * i / max(1, points - 1), 6) for i in range(points)]
@@ -64,7 +64,7 @@ def design(runs: int, replicates: int):
 
 
 def time_geogame(runs: int, quarters: int, workers: int, replicates: int) -> dict:
-    from experiments.sweeps import sweep_to_folder
+    from geogame.experiments.sweeps import sweep_to_folder
 
     caps, _ = design(runs, replicates)
     with tempfile.TemporaryDirectory() as tmp:
@@ -93,7 +93,7 @@ def time_batch_run(runs: int, quarters: int, workers: int, replicates: int) -> d
 
 def memory_child(runs: int, quarters: int, workers: int) -> None:
     """(In a subprocess) run one sweep and print the peak RSS of this process in MB."""
-    from experiments.sweeps import sweep_to_folder
+    from geogame.experiments.sweeps import sweep_to_folder
 
     with tempfile.TemporaryDirectory() as tmp:
         sweep_to_folder(quarters=quarters, sample="random:%d" % runs,

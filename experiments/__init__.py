@@ -1,6 +1,6 @@
 """geogame's experiments: the command line, parameter sweeps, sensitivity analysis and reports.
 
-``from experiments import sweep`` runs a sweep from Python and returns a tidy DataFrame.
+``from geogame.experiments import sweep`` runs a sweep from Python and returns a tidy DataFrame.
 """
 from .sweeps import sweep
 

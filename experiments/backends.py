@@ -15,7 +15,7 @@ import threading
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-from model import InputError
+from geogame.model import InputError
 
 BACKENDS = ("serial", "processes", "dask")
 #: Calls in flight per worker: enough to keep workers busy, few enough to keep memory flat.
@@ -83,7 +83,7 @@ class ProcessBackend:
         method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
         context = multiprocessing.get_context(method)
         if method == "forkserver":
-            context.set_forkserver_preload(["experiments.runner", "experiments.worker_preload"])
+            context.set_forkserver_preload(["geogame.experiments.runner", "geogame.experiments.worker_preload"])
             _start_forkserver_ignoring_ctrl_c()
         self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
         self._boot_thread = threading.Thread(target=self._boot, name="geogame-pool-boot", daemon=True)

@@ -13,11 +13,11 @@ import sys
 
 #: Modules that add subcommands, in the order ``--help`` lists them.
 SUBCOMMAND_MODULES = [
-    "experiments.commands",
+    "geogame.experiments.commands",
 ]
 OPTIONAL_SUBCOMMAND_MODULES = [
-    "experiments.sweep_cli",
-    "experiments.validate_cli",
+    "geogame.experiments.sweep_cli",
+    "geogame.experiments.validate_cli",
 ]
 
 
@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from model import InputError
+    from geogame.model import InputError
 
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -45,8 +45,8 @@ def add_parser(sub) -> None:
 
 
 def cmd_scenarios(args) -> int:
-    from model import list_scenarios, load_scenario
-    from model.calendar import quarter_label
+    from geogame.model import list_scenarios, load_scenario
+    from geogame.model.calendar import quarter_label
 
     if args.show:
         s = load_scenario(args.show)
@@ -61,7 +61,7 @@ def cmd_scenarios(args) -> int:
 
 def cmd_params(args) -> int:
     import pandas as pd
-    from model import SETTINGS
+    from geogame.model import SETTINGS
 
     rows = [{"key": s.key, "default": s.default, "low": s.low, "high": s.high, "unit": s.unit,
              "kind": s.kind, "source": s.source, "description": s.description}
@@ -77,7 +77,7 @@ def cmd_params(args) -> int:
 
 
 def _parse_rules(items: list[str]) -> dict[str, str]:
-    from model import InputError
+    from geogame.model import InputError
 
     rules = {}
     for item in items:
@@ -96,7 +96,7 @@ def decisions_path_for(out: str) -> str:
 
 
 def cmd_run(args) -> int:
-    from model import GeopoliticsModel, InputError, load_scenario, normalise_overrides
+    from geogame.model import GeopoliticsModel, InputError, load_scenario, normalise_overrides
 
     # Validate everything before any work starts.
     scenario = load_scenario(args.scenario)

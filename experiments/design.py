@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from model import InputError, check_value, setting
+from geogame.model import InputError, check_value, setting
 
 SAMPLE_METHODS = ("lhs", "random")
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from model import InputError
+from geogame.model import InputError
 
 FORMATS = (".csv", ".parquet")
 

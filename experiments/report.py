@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from model import InputError
+from geogame.model import InputError
 
 from .runner import ID_COLUMNS as RUN_ID_COLUMNS
 from .store import ResultStore, read_results

@@ -99,7 +99,7 @@ def execute_run(spec: RunSpec, job: RunJob) -> RunResult:
     With ``job.out`` set, the result is written to the sweep folder here and the returned
     :class:`RunResult` carries no tables (``saved`` is True).
     """
-    from model import GeopoliticsModel
+    from geogame.model import GeopoliticsModel
 
     try:
         model = GeopoliticsModel(scenario=job.scenario, seed=spec.seed,

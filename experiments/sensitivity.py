@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from model import InputError, Scenario, setting
-from model.calendar import parse_quarter, quarter_label
+from geogame.model import InputError, Scenario, setting
+from geogame.model.calendar import parse_quarter, quarter_label
 
 METHODS = ("sobol", "morris")
 
@@ -184,7 +184,7 @@ def run_sensitivity(method: str, ranges: dict, metrics: list[str], samples: int 
     (pandas.DataFrame, SweepSummary)
         Indices with columns ``metric, parameter, other, index, value, conf``, and how the runs went.
     """
-    from model import GeopoliticsModel
+    from geogame.model import GeopoliticsModel
 
     from .design import build_design, range_bounds
     from .store import read_results

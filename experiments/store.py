@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from model import InputError
+from geogame.model import InputError
 
 from .runner import ID_COLUMNS, RunResult
 

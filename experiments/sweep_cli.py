@@ -110,7 +110,7 @@ def _assignments(items, parse):
     for text in items:
         key, value = parse(text)
         if key in out:
-            from model import InputError
+            from geogame.model import InputError
             raise InputError(f"setting {key!r} given twice; give it once")
         out[key] = value
     return out

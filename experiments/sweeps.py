@@ -2,7 +2,7 @@
 
 From Python (a notebook)::
 
-    from experiments import sweep
+    from geogame.experiments import sweep
     table = sweep(scenario="baseline", quarters=20,
                   grid={"usa.oil_penalty_tariff_on_ind": [0, 0.25, 0.5], "eu.price_cap_usd": "40:60:5"},
                   replicates=10, seed=1, backend="processes", out="results/penalty_x_cap")
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from model import InputError, Scenario, check_settings, load_scenario, normalise_overrides
+from geogame.model import InputError, Scenario, check_settings, load_scenario, normalise_overrides
 
 from .backends import open_backend
 from .design import Design, build_design, parse_sample
@@ -76,7 +76,7 @@ def _now() -> str:
 
 def prepare_job(scenario, quarters, overrides, rules, decisions) -> RunJob:
     """Load and validate what all runs share (scenario, run length, fixed settings, rules)."""
-    from model import COUNTRIES
+    from geogame.model import COUNTRIES
 
     scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     quarters = scenario.quarters if quarters is None else quarters

@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from model import SETTINGS, GeopoliticsModel, InputError, load_scenario, normalise_overrides
-from model.calendar import fiscal_year_quarters, parse_quarter, quarter_label
+from geogame.model import SETTINGS, GeopoliticsModel, InputError, load_scenario, normalise_overrides
+from geogame.model.calendar import fiscal_year_quarters, parse_quarter, quarter_label
 
 #: Columns the targets file must have, in order.
 TARGET_COLUMNS = ["target_id", "series", "scenario", "period", "aggregation", "observed", "unit",
@@ -108,7 +108,7 @@ def period_quarters(period: str) -> list[int]:
 # ------------------------------------------------------------------------------------ targets
 def default_targets_path() -> Path:
     """The project's validation data, ``model/data/validation_targets.csv``."""
-    return Path(str(resources.files("model") / "data" / "validation_targets.csv"))
+    return Path(str(resources.files("geogame.model") / "data" / "validation_targets.csv"))
 
 
 def _parse_bool(text: str, where: str) -> bool:

@@ -70,13 +70,13 @@ def cmd_validate(args) -> int:
 
 
 def _check_int(name: str, value: int, low: int, high: int) -> None:
-    from model import InputError
+    from geogame.model import InputError
     if not low <= value <= high:
         raise InputError(f"{name} = {value} is not allowed; allowed whole numbers {low} to {high}")
 
 
 def cmd_calibrate(args) -> int:
-    from model import InputError, normalise_overrides
+    from geogame.model import InputError, normalise_overrides
 
     from .calibrate import NotIdentifiedWarning, check_params, fit, hindcast_targets, write_fitted_scenario
     from .validate import load_targets

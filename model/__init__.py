@@ -2,7 +2,7 @@
 
 Public API::
 
-    from model import GeopoliticsModel, load_scenario, list_scenarios, SETTINGS
+    from geogame.model import GeopoliticsModel, load_scenario, list_scenarios, SETTINGS
     m = GeopoliticsModel(scenario="baseline", seed=1, overrides={"eu.price_cap_usd": 40})
     m.run(quarters=20)
     m.metrics_frame(), m.decisions_frame()
@@ -13,7 +13,7 @@ from .scenarios import Scenario, ScenarioError, list_scenarios, load_scenario, p
 from .world import Structure, World
 from .model import DECISION_COLUMNS, GeopoliticsModel, check_settings, normalise_overrides
 from .alignment import Landscape, alignment_map, landscape
-from agents.country import HumanMoveMissing
+from geogame.agents.country import HumanMoveMissing
 
 __all__ = [
     "COUNTRIES", "COUNTRY_NAMES", "NODES", "SETTINGS", "InputError", "SettingError", "check_value",

@@ -21,9 +21,9 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from agents.country import CountryAgent, Decision, Human, HumanMoveMissing, make_rule
-from agents.moves import Move, available_moves
-from agents.utility import utility_terms
+from geogame.agents.country import CountryAgent, Decision, Human, HumanMoveMissing, make_rule
+from geogame.agents.moves import Move, available_moves
+from geogame.agents.utility import utility_terms
 
 from . import calibration, economics, parameters
 from .alignment import Landscape, alignment_map, landscape

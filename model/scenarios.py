@@ -94,7 +94,7 @@ class Scenario:
 
 def preset_names() -> list[str]:
     """Names of the shipped scenarios."""
-    folder = resources.files("model") / "scenarios"
+    folder = resources.files("geogame.model") / "scenarios"
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
 
 
@@ -127,7 +127,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         hint = f"did you mean {near[0]!r}? " if near else ""
         raise ScenarioError(f"unknown scenario {text_name!r}; {hint}presets: {', '.join(names)} "
                             "(or give the path of a .toml file)")
-    text = (resources.files("model") / "scenarios" / f"{text_name}.toml").read_text(encoding="utf-8")
+    text = (resources.files("geogame.model") / "scenarios" / f"{text_name}.toml").read_text(encoding="utf-8")
     return parse_scenario(text, name=text_name)
 
 
@@ -236,7 +236,7 @@ def parse_scenario(text: str, name: str = "scenario", path: str | None = None) -
 
 def historical_brent() -> dict[int, float]:
     """Quarterly Brent (EIA) from the project's calibration data, quarter index -> USD/bbl."""
-    path = resources.files("model") / "data" / "calibration_targets.csv"
+    path = resources.files("geogame.model") / "data" / "calibration_targets.csv"
     with path.open(encoding="utf-8") as fh:
         return {parse_quarter(row["period"]): float(row["value"])
                 for row in csv.DictReader(fh) if row["series_id"] == "BRENT_Q"}

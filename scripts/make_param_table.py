@@ -29,7 +29,7 @@ def _cell(text: str) -> str:
 
 def param_table() -> str:
     """Markdown table of every setting: key, value, range, unit, kind, source, description."""
-    from model import SETTINGS
+    from geogame.model import SETTINGS
 
     lines = []
     for owner in ("usa", "eu", "ind", "rus", "world"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.alignment import alignment_map, landscape
+from geogame.model.alignment import alignment_map, landscape
 
 SIZES = np.array([29.2, 2.15, 3.9, 19.35])  # GDP 2024, USD trn (usa, rus, ind, eu)
 

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from model import InputError
-from viz import charts, report, svg
-from viz.session import GameSession, load_uploaded_scenario, parse_seed
+from geogame.model import InputError
+from geogame.viz import charts, report, svg
+from geogame.viz.session import GameSession, load_uploaded_scenario, parse_seed
 
 
 def test_step_and_reset():
@@ -104,7 +104,7 @@ def test_network_coloured_by_change_shows_growth_green_and_decline_red():
 
 
 def test_a_lever_beyond_the_classroom_range_stretches_its_slider_instead_of_clamping():
-    from viz.session import slider_range
+    from geogame.viz.session import slider_range
     assert slider_range("usa.base_tariff_on_ind", 50.0) == (0.0, 100.0)     # classroom range: 0-100%
     assert slider_range("usa.base_tariff_on_ind", 150.0) == (0.0, 150.0)    # a scenario's 150% tariff
     assert slider_range("usa.base_tariff_on_ind", 500.0) == (0.0, 200.0)    # never past the model's limit
@@ -115,7 +115,7 @@ def test_a_lever_beyond_the_classroom_range_stretches_its_slider_instead_of_clam
 @pytest.fixture()
 def page():
     import solara
-    from viz.app import Page
+    from geogame.viz.app import Page
     box, rc = solara.render(Page(), handle_error=False)
     yield rc
     rc.close()

@@ -188,7 +188,7 @@ def test_uploaded_value_beyond_the_slider_range_is_kept(browser, app, tmp_path):
     (Before the slider stretched to the value, the browser clamped it to 100% and sent that back:
     the run after Reset used 100%.)
     """
-    from model import GeopoliticsModel
+    from geogame.model import GeopoliticsModel
     context, page, watch = open_page(browser, app)
     high = tmp_path / "high_tariff.toml"
     high.write_text(GeopoliticsModel(overrides={"usa.base_tariff_on_ind": 1.5}).scenario_toml())

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from model import GeopoliticsModel, InputError, load_scenario
-from model.scenarios import parse_scenario
+from geogame.model import GeopoliticsModel, InputError, load_scenario
+from geogame.model.scenarios import parse_scenario
 
 
 @pytest.mark.parametrize("overrides, message", [

@@ -6,12 +6,12 @@ import warnings
 import numpy as np
 import pytest
 
-from experiments.calibrate import (NotIdentifiedWarning, check_params, fit, fitted_scenario_text,
+from geogame.experiments.calibrate import (NotIdentifiedWarning, check_params, fit, fitted_scenario_text,
                                    rough_interval)
-from experiments.cli import main
-from experiments.validate import Target, run_replicates
-from model import InputError, load_scenario
-from model.scenarios import parse_scenario
+from geogame.experiments.cli import main
+from geogame.experiments.validate import Target, run_replicates
+from geogame.model import InputError, load_scenario
+from geogame.model.scenarios import parse_scenario
 
 TWIN_QUARTERS = None     # the whole hindcast (16 quarters; a shorter run would drop scripted events)
 TWIN_SEEDS = [1]

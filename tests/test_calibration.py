@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model import GeopoliticsModel
-from model.calendar import fiscal_year_quarters, quarter_label
+from geogame.model import GeopoliticsModel
+from geogame.model.calendar import fiscal_year_quarters, quarter_label
 
 
 @pytest.fixture(scope="module")

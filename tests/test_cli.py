@@ -7,7 +7,7 @@ import sys
 import pandas as pd
 import pytest
 
-GEOGAME = [sys.executable, "-m", "experiments.cli"]
+GEOGAME = [sys.executable, "-m", "geogame.experiments.cli"]
 
 
 def run(*args, cwd=None):
@@ -33,7 +33,7 @@ def test_run_writes_csv_and_decisions(tmp_path):
 
 
 def test_run_with_override_to_parquet_matches_python_api(tmp_path):
-    from model import GeopoliticsModel
+    from geogame.model import GeopoliticsModel
 
     out = run("run", "--scenario", "baseline", "--set", "usa.oil_penalty_tariff_on_ind=0",
               "--quarters", "8", "--out", str(tmp_path / "no_penalty.parquet"))

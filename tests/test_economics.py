@@ -4,11 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model import parameters
-from model.calibration import build
-from model.economics import clear_crude_market, metrics, step
-from model.instruments import set_instrument
-from model.nodes import B_IND, IND, USA
+from geogame.model import parameters
+from geogame.model.calibration import build
+from geogame.model.economics import clear_crude_market, metrics, step
+from geogame.model.instruments import set_instrument
+from geogame.model.nodes import B_IND, IND, USA
 
 
 @pytest.fixture()
@@ -32,7 +32,7 @@ def test_tariff_diverts_us_imports_to_other_suppliers(baseline):
     set_instrument(batch, "usa.base_tariff_on_ind", np.array([0.25, 1.0]))
     for _ in range(4):
         batch = step(batch, s)
-    from model.nodes import ROW
+    from geogame.model.nodes import ROW
     assert batch.goods_flow_usd_bn[1, USA, ROW] > batch.goods_flow_usd_bn[0, USA, ROW]
 
 
@@ -119,7 +119,7 @@ def test_penalty_applies_only_above_threshold(baseline):
 
 
 def test_russian_revenue_is_netback_less_the_extra_discount_to_india(baseline):
-    from model.economics import BN_PER_MBD_USD, utility_metrics
+    from geogame.model.economics import BN_PER_MBD_USD, utility_metrics
     world, s = baseline
     batch = world.repeat(3)
     set_instrument(batch, "rus.extra_discount_ind_usd", np.array([0.0, 2.0, 6.0]))
@@ -133,7 +133,7 @@ def test_russian_revenue_is_netback_less_the_extra_discount_to_india(baseline):
 
 
 def test_compiled_clearing_zeroes_the_numpy_excess_demand(baseline):
-    from model.economics import CrudeDemand
+    from geogame.model.economics import CrudeDemand
     world, s = baseline
     rng = np.random.default_rng(3)
     batch = world.repeat(12)
@@ -160,9 +160,9 @@ def test_compiled_step_equals_the_reference(base):
     Random policies on every instrument, random behavioural settings and deal bumps, six
     quarters: every state array agrees to 1e-9 (relative) each quarter.
     """
-    from model.economics import step_reference
-    from model.instruments import INSTRUMENTS
-    from model.parameters import SETTINGS
+    from geogame.model.economics import step_reference
+    from geogame.model.instruments import INSTRUMENTS
+    from geogame.model.parameters import SETTINGS
 
     rng = np.random.default_rng(11)
     settings = parameters.defaults()

@@ -6,7 +6,7 @@ import math
 import numpy as np
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from model import SETTINGS, GeopoliticsModel, InputError
+from geogame.model import SETTINGS, GeopoliticsModel, InputError
 
 VARIED = ["usa.base_tariff_on_ind", "usa.oil_penalty_tariff_on_ind", "usa.oil_penalty_threshold",
           "eu.price_cap_usd", "eu.cap_enforcement", "world.brent_usd", "world.trade_elasticity",

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from model import DECISION_COLUMNS, COUNTRIES, GeopoliticsModel, InputError, list_scenarios, load_scenario
-from model.scenarios import parse_scenario
+from geogame.model import DECISION_COLUMNS, COUNTRIES, GeopoliticsModel, InputError, list_scenarios, load_scenario
+from geogame.model.scenarios import parse_scenario
 
 CONTRACT = ["quarter", "tariff_usa_on_ind", "crude_share_ind_from_rus", "crude_imports_ind_mbd", "brent_usd",
             "urals_discount_fob_usd", "urals_discount_delivered_ind_usd", "russia_crude_revenue_usd_bn",
@@ -39,7 +39,7 @@ def test_every_decision_has_a_reason_naming_the_runner_up_or_rule():
     m = GeopoliticsModel("baseline", seed=3).run(8)
     d = m.decisions_frame()
     assert (d.reason.str.len() > 20).all()
-    from agents.moves import find_move
+    from geogame.agents.moves import find_move
     ai = d[d.rule == "ai"]
     named = ai.apply(lambda r: find_move(r.country, r.runner_up).label in r.reason or r.move == r.runner_up, axis=1)
     assert named.all()
@@ -112,7 +112,7 @@ def test_scenario_toml_round_trip_reproduces_the_run():
 
 
 def test_public_reads_for_the_app():
-    from model import HumanMoveMissing
+    from geogame.model import HumanMoveMissing
 
     m = GeopoliticsModel("baseline", seed=2)
     assert m.instruments()["eu.price_cap_usd"] == pytest.approx(47.6)

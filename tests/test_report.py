@@ -4,8 +4,8 @@ from __future__ import annotations
 import base64
 from html.parser import HTMLParser
 
-from experiments import sweep
-from experiments.cli import main
+from geogame.experiments import sweep
+from geogame.experiments.cli import main
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

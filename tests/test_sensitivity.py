@@ -4,9 +4,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from experiments.cli import main
-from experiments.sensitivity import parse_metric, run_sensitivity
-from model import InputError, load_scenario
+from geogame.experiments.cli import main
+from geogame.experiments.sensitivity import parse_metric, run_sensitivity
+from geogame.model import InputError, load_scenario
 
 # India's own crude-share setting drives its crude share at the first quarter; Russia's rupee
 # recycling only moves rupee balances, which the crude market of the first quarter never sees.

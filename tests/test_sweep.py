@@ -12,15 +12,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import sweep
-from experiments.cli import main
-from experiments.design import build_design, parse_grid, parse_range, parse_sample, replicate_seeds
-from experiments.runner import FAIL_HOOK
-from experiments.store import read_results
-from model import InputError
+from geogame.experiments import sweep
+from geogame.experiments.cli import main
+from geogame.experiments.design import build_design, parse_grid, parse_range, parse_sample, replicate_seeds
+from geogame.experiments.runner import FAIL_HOOK
+from geogame.experiments.store import read_results
+from geogame.model import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
-GEOGAME = [str(ROOT / ".venv" / "bin" / "python"), "-m", "experiments.cli"]
+GEOGAME = [str(ROOT / ".venv" / "bin" / "python"), "-m", "geogame.experiments.cli"]
 GRID = {"usa.oil_penalty_tariff_on_ind": [0.0, 0.5], "eu.price_cap_usd": "40:50:10"}
 
 
@@ -100,7 +100,7 @@ def test_out_holding_a_sweep_needs_resume(tmp_path, capsys):
 
 # ----------------------------------------------------------------------------------- backends
 def test_every_backend_gives_the_identical_table(monkeypatch):
-    from experiments.backends import ProcessBackend
+    from geogame.experiments.backends import ProcessBackend
 
     args = dict(quarters=3, grid=GRID, replicates=2, seed=11)
     serial = sweep(backend="serial", **args)
@@ -117,7 +117,7 @@ def test_every_backend_gives_the_identical_table(monkeypatch):
     pd.testing.assert_frame_equal(serial, pool_only)
     pd.testing.assert_frame_equal(serial, dask)
     # The parameter columns are really applied: each run equals a direct model run.
-    from model import GeopoliticsModel
+    from geogame.model import GeopoliticsModel
     row = serial[serial["run_id"] == 5]
     params = {k: float(row[k].iloc[0]) for k in ("usa.oil_penalty_tariff_on_ind", "eu.price_cap_usd")}
     direct = GeopoliticsModel(seed=int(row["seed"].iloc[0]), overrides=params).run(3).metrics_frame()
@@ -246,8 +246,8 @@ def test_python_api_rejects_bad_input_before_running():
 
 
 def test_combination_the_model_refuses_fails_before_any_run(tmp_path):
-    from experiments.sweeps import sweep_to_folder
-    from model import InputError
+    from geogame.experiments.sweeps import sweep_to_folder
+    from geogame.model import InputError
 
     out = tmp_path / "bad_combo"
     with pytest.raises(InputError, match=r"design point 1 \(world.brent_usd=35\): world.brent_usd = 35 .* too low"):

@@ -7,10 +7,10 @@ import re
 import pandas as pd
 import pytest
 
-from experiments.cli import main
-from experiments.validate import (compare, load_targets, period_quarters, score, validate)
-from model import InputError
-from model.calendar import parse_quarter
+from geogame.experiments.cli import main
+from geogame.experiments.validate import (compare, load_targets, period_quarters, score, validate)
+from geogame.model import InputError
+from geogame.model.calendar import parse_quarter
 
 SEEDS = 10   # the CLI default is 20; 10 keeps the suite quick and the median stable
 
@@ -89,7 +89,7 @@ def test_period_quarters(period, first, last, n):
 
 
 def test_compare_uses_the_mean_over_quarters_present_and_the_median_over_seeds():
-    from experiments.validate import Target
+    from geogame.experiments.validate import Target
     runs = {"hindcast": pd.DataFrame({
         "seed": [1, 1, 2, 2, 3, 3], "quarter": ["2022Q1", "2022Q2"] * 3, "x": [0.0, 2.0, 1.0, 3.0, 10.0, 12.0]})}
     t = Target("T", "x", "hindcast", "FY2022-23", "mean", 2.5, "-", 0.6, "r", True, "s", "d", "high", "")

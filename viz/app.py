@@ -12,9 +12,9 @@ import time
 import ipywidgets as widgets
 import solara
 
-from model import COUNTRIES, COUNTRY_NAMES, InputError, check_value, load_scenario
-from viz import charts, report, svg
-from viz.session import (LEVERS, GameSession, load_uploaded_scenario, parse_seed, presets, scenario_value,
+from geogame.model import COUNTRIES, COUNTRY_NAMES, InputError, check_value, load_scenario
+from geogame.viz import charts, report, svg
+from geogame.viz.session import (LEVERS, GameSession, load_uploaded_scenario, parse_seed, presets, scenario_value,
                           slider_range)
 
 VIEWS = ["Live", "Debrief", "Compare", "Downloads"]
@@ -246,7 +246,7 @@ def CompareView(session: GameSession, version: int, bump, set_error):
     Figure(lambda: svg.timeseries_svg([("A", a_f), ("B", b.metrics)], title="A solid, B dashed"),
            ("cmp",) + key, "A and B on the same charts", "compare")
     rows = []
-    from viz.session import HEADLINES, fmt
+    from geogame.viz.session import HEADLINES, fmt
     a_last, b_last = a_f.iloc[-1], b.metrics.iloc[-1]
     for k, label, kind in HEADLINES:
         rows.append({"measure": label, f"A ({a_last['quarter']})": fmt(kind, float(a_last[k])),

@@ -14,7 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch
 
-from model import COUNTRIES, COUNTRY_NAMES, NODES, alignment_map, landscape
+from geogame.model import COUNTRIES, COUNTRY_NAMES, NODES, alignment_map, landscape
 
 NODE_NAMES = {**COUNTRY_NAMES, "row": "Rest of world"}
 SHORT = {"usa": "US", "rus": "Russia", "ind": "India", "eu": "EU", "row": "Rest of world"}

@@ -7,7 +7,7 @@ import io
 
 import pandas as pd
 
-from model import COUNTRY_NAMES
+from geogame.model import COUNTRY_NAMES
 from . import charts, svg
 
 

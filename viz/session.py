@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from model import (COUNTRIES, COUNTRY_NAMES, SETTINGS, GeopoliticsModel, InputError, check_value,
+from geogame.model import (COUNTRIES, COUNTRY_NAMES, SETTINGS, GeopoliticsModel, InputError, check_value,
                    load_scenario, preset_names)
-from model.scenarios import parse_scenario
+from geogame.model.scenarios import parse_scenario
 
 # the levers shown in the page, in order: key -> (label, scale for display, display unit, step)
 LEVERS = {

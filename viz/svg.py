@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from model import COUNTRIES
+from geogame.model import COUNTRIES
 from .charts import (COLOURS, CRUDE_COLOUR, GOODS_COLOUR, NODE_POS, SERIES_TITLES, SHORT, TARGET_TRADE_USD_BN,
                      alignment_coords, bloc_text, blocs)
 
