@@ -6,18 +6,52 @@ Public API::
     m = GeopoliticsModel(scenario="baseline", seed=1, overrides={"eu.price_cap_usd": 40})
     m.run(quarters=20)
     m.metrics_frame(), m.decisions_frame()
+
+Importing this package loads only the economics side (nodes, settings, scenarios, the world's
+state, alignment, the declared outcomes), which imports neither the players nor Mesa. The Mesa
+wiring (:mod:`geogame.model.model`, which imports the players in :mod:`geogame.agents`) is loaded
+on first use of one of its names (PEP 562 module ``__getattr__``), so that
+``import geogame.agents.moves`` works on its own and the dependencies point one way:
+``model.model -> agents -> economics``. ``tests/test_architecture.py`` keeps it so.
 """
+from __future__ import annotations
+
+import importlib
+
+from .alignment import Landscape, alignment_map, landscape
 from .nodes import COUNTRIES, COUNTRY_NAMES, NODES
+from .outcomes import OUTCOMES, Outcome, outcome, outcome_names
 from .parameters import SETTINGS, InputError, SettingError, check_value, parse_assignment, setting
 from .scenarios import Scenario, ScenarioError, list_scenarios, load_scenario, preset_names
 from .world import Structure, World
-from .model import DECISION_COLUMNS, GeopoliticsModel, check_settings, normalise_overrides
-from .alignment import Landscape, alignment_map, landscape
-from geogame.agents.country import HumanMoveMissing
+
+#: Public names that live in the Mesa wiring or the players, loaded on first access.
+_LAZY = {
+    "GeopoliticsModel": "geogame.model.model",
+    "DECISION_COLUMNS": "geogame.model.model",
+    "check_settings": "geogame.model.model",
+    "normalise_overrides": "geogame.model.model",
+    "HumanMoveMissing": "geogame.agents.country",
+}
 
 __all__ = [
     "COUNTRIES", "COUNTRY_NAMES", "NODES", "SETTINGS", "InputError", "SettingError", "check_value",
     "parse_assignment", "setting", "Scenario", "ScenarioError", "list_scenarios", "load_scenario",
     "preset_names", "Structure", "World", "DECISION_COLUMNS", "GeopoliticsModel", "normalise_overrides",
     "Landscape", "alignment_map", "landscape", "HumanMoveMissing", "check_settings",
+    "OUTCOMES", "Outcome", "outcome", "outcome_names",
 ]
+
+
+def __getattr__(name: str):
+    """Load a name of the Mesa wiring on first use (PEP 562); see the module docstring."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
