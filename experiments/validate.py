@@ -12,6 +12,15 @@ agents choose stochastically) we report the median and the 5-95% range; a target
 ``|median - observed| <= tolerance``. The score is the share of targets passed and the mean
 normalised error ``|median - observed| / tolerance`` (1 = at the edge of the tolerance).
 
+Quarter by quarter (``model/data/quarterly_targets.csv``): one row per series and quarter of the
+hindcast, built from monthly (or quarterly) public figures that are listed in the row with their
+sources, the range over sources (``low``..``high``), whether the model was fitted to the figure
+(``fit_status``) and whether it is compared by level or only by its quarter-on-quarter changes
+(``comparison``: ``shape`` for figures on another basis than the model's metric). For each row we
+report the model's median and 10-90% band over seeds in that quarter, the error, and per series the
+RMSE, the share of quarters inside tolerance and the correlation of quarter-on-quarter changes
+(:func:`compare_quarterly`, :func:`quarterly_fit`).
+
 Only the model's public API is used.
 """
 from __future__ import annotations
@@ -38,6 +47,11 @@ TARGET_COLUMNS = ["target_id", "series", "scenario", "period", "aggregation", "o
 SCENARIOS = ("hindcast", "baseline")
 AGGREGATIONS = ("mean",)
 CONFIDENCES = ("high", "medium", "low")
+#: Was the model fitted to the figure? ``fitted``: a calibrated setting was set from it;
+#: ``partly_fitted``: the figure overlaps a fitted one (a quarter of a fitted fiscal-year mean, or
+#: the same month as a fitted anchor); ``held_out``: never used to set anything; ``input``: a
+#: statutory or scripted value the scenario sets (tariffs, the cap); ``unspecified``: not stated.
+FIT_STATUSES = ("fitted", "partly_fitted", "held_out", "input", "unspecified")
 MAX_SEEDS = 500
 
 
@@ -59,6 +73,7 @@ class Target:
     source_date: str
     confidence: str
     note: str
+    fit_status: str = "unspecified"
 
     @property
     def quarters(self) -> list[int]:
@@ -148,6 +163,9 @@ def parse_target(row: dict, where: str) -> Target:
     for field in ("source", "source_date", "tolerance_reason"):
         if not row.get(field, "").strip():
             raise InputError(f"{where}: {field} is empty; every target needs its source, date and a reason for its tolerance")
+    fit_status = (row.get("fit_status") or "unspecified").strip()
+    if fit_status not in FIT_STATUSES:
+        raise InputError(f"{where}: fit_status = {fit_status!r} is not allowed; allowed: {', '.join(FIT_STATUSES)}")
     return Target(
         target_id=row["target_id"].strip(), series=row["series"].strip(), scenario=row["scenario"],
         period=row["period"].strip(), aggregation=row["aggregation"],
@@ -155,7 +173,7 @@ def parse_target(row: dict, where: str) -> Target:
         tolerance=_parse_float(row["tolerance"], "tolerance", where, positive=True),
         tolerance_reason=row["tolerance_reason"], required=_parse_bool(row["required"], where),
         source=row["source"], source_date=row["source_date"], confidence=row["confidence"],
-        note=row.get("note", "") or "")
+        note=row.get("note", "") or "", fit_status=fit_status)
 
 
 def load_targets(path: str | Path | None = None) -> list[Target]:
@@ -276,7 +294,7 @@ def compare(targets: list[Target], runs: dict[str, pd.DataFrame]) -> pd.DataFram
             "model_median": median, "model_p05": float(np.percentile(values, 5)),
             "model_p95": float(np.percentile(values, 95)), "error": error,
             "normalised_error": abs(error) / t.tolerance, "passed": bool(abs(error) <= t.tolerance),
-            "required": t.required, "confidence": t.confidence,
+            "required": t.required, "confidence": t.confidence, "fit_status": t.fit_status,
             "quarters_in_run": n_present, "quarters_in_period": len(t.quarters),
             "source": t.source, "source_date": t.source_date, "tolerance_reason": t.tolerance_reason,
             "note": t.note,
@@ -296,6 +314,330 @@ def score(table: pd.DataFrame) -> dict:
         "required_passed": int(required["passed"].sum()),
         "required_failed": required.loc[~required["passed"], "target_id"].tolist(),
     }
+
+
+# ---------------------------------------------------------------------------- quarterly targets
+#: Columns the quarterly file must have (the targets' columns and six more).
+QUARTERLY_COLUMNS = TARGET_COLUMNS + ["low", "high", "fit_status", "comparison", "monthly", "from_months"]
+COMPARISONS = ("level", "shape")
+FROM_MONTHS = ("mean", "annualised_sum", "")
+#: Band reported around the median path, percentiles over seeds.
+BAND = (10, 90)
+
+
+@dataclass(frozen=True)
+class QuarterlyTarget:
+    """One observed quarter of one series of the hindcast (see the module docstring).
+
+    ``monthly`` holds the (``YYYY-MM``, value) figures the quarter was built from (empty when the
+    source publishes the quarter itself); ``from_months`` says how: ``mean`` (rates, shares,
+    prices) or ``annualised_sum`` (monthly flows in USD bn: mean x 12, the model's "a year" unit).
+    """
+
+    target_id: str
+    series: str
+    period: str
+    observed: float
+    low: float
+    high: float
+    unit: str
+    tolerance: float
+    tolerance_reason: str
+    required: bool
+    fit_status: str
+    comparison: str
+    monthly: tuple
+    from_months: str
+    source: str
+    source_date: str
+    confidence: str
+    note: str
+
+    @property
+    def quarter(self) -> int:
+        """Quarter index (``year * 4 + q - 1``)."""
+        return parse_quarter(self.period)
+
+
+def default_quarterly_path() -> Path:
+    """The project's quarterly validation data, ``model/data/quarterly_targets.csv``."""
+    return Path(str(resources.files("geogame.model") / "data" / "quarterly_targets.csv"))
+
+
+def parse_monthly(text: str, where: str = "monthly") -> tuple:
+    """Parse ``2023-10:13.73;2023-11:16`` into ``(("2023-10", 13.73), ("2023-11", 16.0))``.
+
+    Raises
+    ------
+    InputError
+        A month that is not ``YYYY-MM`` or a value that is not a finite number.
+    """
+    out = []
+    for item in (x.strip() for x in str(text or "").split(";")):
+        if not item:
+            continue
+        month, _, value = item.partition(":")
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month.strip()):
+            raise InputError(f"{where}: month {month!r} is not of the form 2023-10")
+        out.append((month.strip(), _parse_float(value, "monthly value", where)))
+    return tuple(out)
+
+
+def month_quarter(month: str) -> int:
+    """Quarter index of a ``YYYY-MM`` month."""
+    year, mon = int(month[:4]), int(month[5:7])
+    return year * 4 + (mon - 1) // 3
+
+
+def quarter_from_months(values, how: str) -> float:
+    """Aggregate monthly figures to the quarter: ``mean``, or ``annualised_sum`` (mean x 12).
+
+    Parameters
+    ----------
+    values : sequence of float
+        The months' figures (rates such as mb/d, shares, USD/bbl; or monthly flows in USD bn).
+    how : {"mean", "annualised_sum"}
+    """
+    values = [float(v) for v in values]
+    mean = sum(values) / len(values)
+    return mean * 12.0 if how == "annualised_sum" else mean
+
+
+def parse_quarterly_target(row: dict, where: str, run: list[int]) -> QuarterlyTarget:
+    """Validate one row of the quarterly file (raises :class:`InputError` naming the row)."""
+    base = parse_target(row, where)
+    if base.scenario != "hindcast":
+        raise InputError(f"{where}: scenario = {base.scenario!r}; quarterly targets are for the hindcast only")
+    if not re.fullmatch(r"\d{4}Q[1-4]", base.period):
+        raise InputError(f"{where}: period = {base.period!r} is not a single quarter (2023Q1)")
+    quarter = parse_quarter(base.period)
+    if not run[0] < quarter <= run[-1]:
+        raise InputError(f"{where}: period {base.period} is outside the hindcast's simulated quarters "
+                         f"({quarter_label(run[0] + 1)}..{quarter_label(run[-1])}; {quarter_label(run[0])} is its start state)")
+    if base.fit_status == "unspecified":
+        raise InputError(f"{where}: fit_status is empty; allowed: {', '.join(FIT_STATUSES[:-1])}")
+    comparison = (row.get("comparison") or "").strip()
+    if comparison not in COMPARISONS:
+        raise InputError(f"{where}: comparison = {comparison!r} is not allowed; allowed: {', '.join(COMPARISONS)}")
+    low = _parse_float(row["low"], "low", where)
+    high = _parse_float(row["high"], "high", where)
+    if not low <= base.observed <= high:
+        raise InputError(f"{where}: observed {base.observed:g} is outside its range low {low:g} .. high {high:g}")
+    if base.tolerance < max(base.observed - low, high - base.observed) - 1e-9:
+        raise InputError(f"{where}: tolerance {base.tolerance:g} does not admit the range over sources "
+                         f"({low:g} .. {high:g})")
+    monthly = parse_monthly(row.get("monthly", ""), where)
+    how = (row.get("from_months") or "").strip()
+    if how not in FROM_MONTHS or (monthly and not how):
+        raise InputError(f"{where}: from_months = {how!r} is not allowed; allowed: mean, annualised_sum "
+                         "(empty only when there are no monthly figures)")
+    for month, _ in monthly:
+        if month_quarter(month) != quarter:
+            raise InputError(f"{where}: month {month} is not in {base.period}")
+    if monthly:
+        expected = quarter_from_months([v for _, v in monthly], how)
+        if abs(expected - base.observed) > 1e-3 * max(1.0, abs(expected)):
+            raise InputError(f"{where}: observed {base.observed:g} is not the {how} of its monthly figures ({expected:.6g})")
+    return QuarterlyTarget(
+        target_id=base.target_id, series=base.series, period=base.period, observed=base.observed, low=low,
+        high=high, unit=base.unit, tolerance=base.tolerance, tolerance_reason=base.tolerance_reason,
+        required=base.required, fit_status=base.fit_status, comparison=comparison, monthly=monthly,
+        from_months=how, source=base.source, source_date=base.source_date, confidence=base.confidence,
+        note=base.note)
+
+
+def load_quarterly_targets(path: str | Path | None = None) -> list[QuarterlyTarget]:
+    """Read and validate the quarterly targets file (default: the project's).
+
+    Every row must be one quarter inside the hindcast's simulated quarters, carry its source, date,
+    range over sources and fit status; a quarter built from monthly figures must equal their
+    aggregate; no series may have the same quarter twice.
+
+    Raises
+    ------
+    InputError
+        Missing file or column, duplicate id or series-quarter, or any bad field (named with its row).
+    """
+    path = Path(path) if path is not None else default_quarterly_path()
+    if not path.is_file():
+        raise InputError(f"quarterly targets file {str(path)!r} does not exist")
+    run = run_quarters("hindcast")
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in QUARTERLY_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise InputError(f"quarterly targets file {str(path)!r}: missing columns {', '.join(missing)}")
+        targets = [parse_quarterly_target(row, f"{path.name} row {n}", run) for n, row in enumerate(reader, 2)]
+    for key, label in ((lambda t: t.target_id, "target_id"), (lambda t: (t.series, t.period), "series and quarter")):
+        keys = [key(t) for t in targets]
+        dup = sorted({str(k) for k in keys if keys.count(k) > 1})
+        if dup:
+            raise InputError(f"quarterly targets file {str(path)!r}: duplicate {label} {', '.join(dup)}")
+    return targets
+
+
+def quarter_paths(run: pd.DataFrame, series: str) -> pd.DataFrame:
+    """One series of a stacked run as a quarter x seed table (rows in time order)."""
+    wide = run.pivot(index="quarter", columns="seed", values=series)
+    return wide.loc[sorted(wide.index, key=parse_quarter)]
+
+
+def compare_quarterly(targets: list[QuarterlyTarget], run: pd.DataFrame) -> pd.DataFrame:
+    """Model versus observed, one row per quarterly target.
+
+    Parameters
+    ----------
+    targets : list of QuarterlyTarget
+    run : DataFrame
+        Stacked metrics of the hindcast over seeds (``seed``, ``quarter`` and the series).
+
+    Returns
+    -------
+    DataFrame
+        ``model_median`` and ``model_p10``/``model_p90`` over seeds in that quarter (the series'
+        unit), ``error`` (median - observed), ``normalised_error`` (``|error| / tolerance``) and
+        ``inside`` (``|error| <= tolerance``; missing for ``shape`` rows, which are compared by
+        their changes only), with the target's fields.
+    """
+    rows = []
+    paths = {s: quarter_paths(run, s) for s in dict.fromkeys(t.series for t in targets)}
+    for t in targets:
+        values = paths[t.series].loc[t.period].to_numpy(dtype=float)
+        median = float(np.median(values))
+        error = median - t.observed
+        rows.append({
+            "target_id": t.target_id, "series": t.series, "period": t.period, "observed": t.observed,
+            "low": t.low, "high": t.high, "unit": t.unit, "tolerance": t.tolerance, "model_median": median,
+            f"model_p{BAND[0]:02d}": float(np.percentile(values, BAND[0])),
+            f"model_p{BAND[1]:02d}": float(np.percentile(values, BAND[1])),
+            "error": error, "normalised_error": abs(error) / t.tolerance,
+            "inside": (bool(abs(error) <= t.tolerance) if t.comparison == "level" else None),
+            "required": t.required, "fit_status": t.fit_status, "comparison": t.comparison,
+            "confidence": t.confidence, "source": t.source, "source_date": t.source_date,
+            "tolerance_reason": t.tolerance_reason, "note": t.note,
+        })
+    return pd.DataFrame(rows)
+
+
+def change_pairs(periods, observed, model) -> tuple[np.ndarray, np.ndarray]:
+    """Quarter-on-quarter changes over consecutive observed quarters.
+
+    Parameters
+    ----------
+    periods : sequence of str
+        Quarter labels of the observed rows (any order).
+    observed, model : sequence of float
+        Observed value and model median in each of those quarters (same unit).
+
+    Returns
+    -------
+    (d_observed, d_model) : arrays
+        Changes from quarter q to q+1 for every q where both quarters are observed; a gap in the
+        data breaks the chain (no change is taken across a missing quarter).
+    """
+    order = np.argsort([parse_quarter(p) for p in periods])
+    q = np.array([parse_quarter(p) for p in periods])[order]
+    obs = np.asarray(observed, dtype=float)[order]
+    mod = np.asarray(model, dtype=float)[order]
+    consecutive = np.diff(q) == 1
+    return np.diff(obs)[consecutive], np.diff(mod)[consecutive]
+
+
+def quarterly_fit(table: pd.DataFrame) -> pd.DataFrame:
+    """Per-series fit of the quarterly path (from :func:`compare_quarterly`).
+
+    Returns
+    -------
+    DataFrame
+        One row per series: ``quarters`` (observed quarters), ``rmse`` and ``bias`` (mean error) of the
+        median path in the series' unit, ``normalised_rmse`` (RMSE of error / tolerance),
+        ``share_inside`` (share of level quarters within tolerance; missing for shape-only series),
+        ``changes`` (consecutive observed pairs), ``change_corr`` (Pearson correlation of
+        quarter-on-quarter changes, model median vs observed; missing with fewer than 3 pairs or no
+        variation), ``direction_agree`` (share of changes with the same sign), the fit-status counts
+        and whether any row is required.
+    """
+    rows = []
+    for series, g in table.groupby("series", sort=False):
+        err = g["error"].to_numpy(dtype=float)
+        level = g[g["comparison"] == "level"]
+        d_obs, d_mod = change_pairs(g["period"].tolist(), g["observed"], g["model_median"])
+        corr = float("nan")
+        if len(d_obs) >= 3 and np.std(d_obs) > 0 and np.std(d_mod) > 0:
+            corr = float(np.corrcoef(d_obs, d_mod)[0, 1])
+        agree = float(np.mean(np.sign(d_obs) == np.sign(d_mod))) if len(d_obs) else float("nan")
+        counts = g["fit_status"].value_counts()
+        rows.append({
+            "series": series, "unit": g["unit"].iloc[0], "comparison": "/".join(sorted(set(g["comparison"]))),
+            "quarters": int(len(g)), "first": min(g["period"], key=parse_quarter),
+            "last": max(g["period"], key=parse_quarter),
+            "rmse": float(np.sqrt(np.mean(err ** 2))), "bias": float(np.mean(err)),
+            "normalised_rmse": float(np.sqrt(np.mean((err / g["tolerance"].to_numpy(dtype=float)) ** 2))),
+            "share_inside": (float(level["inside"].astype(bool).mean()) if len(level) else float("nan")),
+            "changes": int(len(d_obs)), "change_corr": corr, "direction_agree": agree,
+            "held_out": int(counts.get("held_out", 0)), "partly_fitted": int(counts.get("partly_fitted", 0)),
+            "fitted": int(counts.get("fitted", 0)), "required": bool(g["required"].any()),
+        })
+    return pd.DataFrame(rows)
+
+
+def quarterly_required_failed(table: pd.DataFrame) -> list[str]:
+    """Ids of required quarterly targets outside tolerance (level rows only)."""
+    req = table[table["required"] & (table["comparison"] == "level")]
+    return req.loc[~req["inside"].astype(bool), "target_id"].tolist()
+
+
+def quarterly_figure(series: str, targets: list[QuarterlyTarget], run: pd.DataFrame):
+    """Hindcast median and 10-90% band over seeds against the observed quarters of one series.
+
+    Observed points carry the tolerance as an error bar and the range over sources as a thick bar;
+    filled markers are held out, hollow ones partly fitted. Shape-only series (another basis than
+    the model's metric) are drawn on a second axis. Returns the figure.
+    """
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    wide = quarter_paths(run, series)
+    x = np.array([_x(q) for q in wide.index])
+    values = wide.to_numpy(dtype=float)
+    fig, ax = plt.subplots(figsize=(8.0, 4.6))
+    ax.fill_between(x, np.percentile(values, BAND[0], axis=1), np.percentile(values, BAND[1], axis=1),
+                    color="tab:blue", alpha=0.25, label=f"hindcast {BAND[0]}-{BAND[1]}% over {values.shape[1]} seeds")
+    ax.plot(x, np.median(values, axis=1), color="tab:blue", lw=2, label="hindcast median")
+    unit = targets[0].unit
+    shape = all(t.comparison == "shape" for t in targets)
+    obs_ax = ax.twinx() if shape else ax
+    for status, filled in (("held_out", True), ("partly_fitted", False), ("fitted", False), ("input", False)):
+        pts = [t for t in targets if t.fit_status == status]
+        if not pts:
+            continue
+        px = np.array([_x(t.period) for t in pts])
+        py = np.array([t.observed for t in pts])
+        colour = "black" if status == "held_out" else "tab:orange"
+        obs_ax.vlines(px, [t.low for t in pts], [t.high for t in pts], colors=colour, lw=4, alpha=0.5)
+        obs_ax.errorbar(px, py, yerr=[t.tolerance for t in pts], fmt="o", color=colour, capsize=3,
+                        markerfacecolor=(colour if filled else "white"),
+                        label=f"observed, {status.replace('_', ' ')} (bar: tolerance)")
+    ax.set_xlabel("year (quarter mid-points)")
+    ax.set_ylabel(f"model: {series} ({unit})")
+    if shape:
+        obs_ax.set_ylabel(f"observed ({unit}), other basis: compare changes")
+    ax.set_title(f"hindcast, quarter by quarter: {series}", fontsize=10)
+    ax.grid(alpha=0.3)
+    handles = ax.get_legend_handles_labels()
+    if shape:
+        extra = obs_ax.get_legend_handles_labels()
+        handles = (handles[0] + extra[0], handles[1] + extra[1])
+    ax.legend(*handles, fontsize=7, loc="best")
+    dates = sorted({t.source_date for t in targets})
+    caption = (f"Sources: model/data/quarterly_targets.csv ({len(targets)} quarters; source dates "
+               f"{dates[0]} to {dates[-1]}); thick bars: range over sources.")
+    if shape:
+        caption += " " + targets[0].note
+    fig.text(0.01, 0.01, _wrap(caption, 150), fontsize=6.5, va="bottom", ha="left")
+    fig.tight_layout(rect=(0, 0.07 + 0.025 * (len(caption) // 150), 1, 1))
+    return fig
 
 
 # ------------------------------------------------------------------------------------ figures
@@ -367,23 +709,38 @@ class ValidationResult:
     overrides: dict[str, float]
     files: list[Path]
     scenario_settings: dict = None   # scenario -> its settings that differ from the registry defaults
+    quarterly: pd.DataFrame = None   # one row per quarterly target (compare_quarterly)
+    quarterly_fit: pd.DataFrame = None   # one row per series (quarterly_fit)
+
+    @property
+    def quarterly_failed(self) -> list[str]:
+        """Required quarterly targets outside tolerance."""
+        return [] if self.quarterly is None or self.quarterly.empty else quarterly_required_failed(self.quarterly)
 
     @property
     def ok(self) -> bool:
-        """True when every required target passes."""
-        return not self.score["required_failed"]
+        """True when every required target (fiscal-year and quarterly) passes."""
+        return not self.score["required_failed"] and not self.quarterly_failed
 
     def summary(self) -> str:
-        """One line: targets passed, required passed, mean normalised error."""
+        """One line: targets passed, required passed, mean normalised error, quarterly fit."""
         s = self.score
         failed = f" (failed: {', '.join(s['required_failed'])})" if s["required_failed"] else ""
-        return (f"validation: {s['passed']}/{s['targets']} targets pass ({s['share_passed']:.0%}), "
+        line = (f"validation: {s['passed']}/{s['targets']} targets pass ({s['share_passed']:.0%}), "
                 f"required {s['required_passed']}/{s['required']}{failed}; mean normalised error "
                 f"{s['mean_normalised_error']:.2f}; {len(self.seeds)} seeds")
+        if self.quarterly is not None and not self.quarterly.empty:
+            q = self.quarterly
+            level = q[q["comparison"] == "level"]
+            qfailed = self.quarterly_failed
+            line += (f"; quarterly: {int(level['inside'].astype(bool).sum())}/{len(level)} quarters inside tolerance "
+                     f"over {q['series'].nunique()} series, required {int((q['required']).sum())}"
+                     + (f" (failed: {', '.join(qfailed)})" if qfailed else ""))
+        return line
 
 
-def prepare(seeds: int, first_seed: int, overrides, targets_path=None):
-    """Validate every input before any run: returns ``(targets, seed list, overrides)``.
+def prepare(seeds: int, first_seed: int, overrides, targets_path=None, quarterly_path=None, quarterly: bool = True):
+    """Validate every input before any run: returns ``(targets, seed list, overrides, quarterly targets)``.
 
     Raises
     ------
@@ -398,20 +755,30 @@ def prepare(seeds: int, first_seed: int, overrides, targets_path=None):
     targets = load_targets(targets_path)
     columns = set(GeopoliticsModel(scenario="baseline", seed=0).metrics_frame().columns) - {"quarter"}
     check_targets(targets, {s: run_quarters(s) for s in SCENARIOS}, columns)
-    return targets, list(range(int(first_seed), int(first_seed) + int(seeds))), overrides
+    qtargets = load_quarterly_targets(quarterly_path) if quarterly else []
+    for t in qtargets:
+        if t.series not in columns:
+            raise InputError(f"quarterly target {t.target_id}: series = {t.series!r} is not a metric of the model; "
+                             f"allowed: {', '.join(sorted(columns))}")
+    return targets, list(range(int(first_seed), int(first_seed) + int(seeds))), overrides, qtargets
 
 
 def validate(out_dir: str | Path, seeds: int = 20, first_seed: int = 1, overrides=None,
-             targets_path=None, command: str | None = None, progress: bool = False) -> ValidationResult:
+             targets_path=None, command: str | None = None, progress: bool = False,
+             quarterly_path=None, quarterly: bool = True) -> ValidationResult:
     """Run the hindcast and the baseline over seeds, compare with the targets, write the report.
 
     Writes ``validation.csv``, one PNG per observed series and ``validation.html`` (self-contained)
-    into ``out_dir`` (created if missing).
+    into ``out_dir`` (created if missing); with ``quarterly`` (default) also ``quarterly.csv`` (one
+    row per observed quarter), ``quarterly_fit.csv`` (one row per series) and one
+    ``quarterly_<series>.png`` per series, from ``quarterly_path`` (default: the project's
+    ``model/data/quarterly_targets.csv``).
     """
-    targets, seed_list, overrides = prepare(seeds, first_seed, overrides, targets_path)
+    targets, seed_list, overrides, qtargets = prepare(seeds, first_seed, overrides, targets_path,
+                                                      quarterly_path, quarterly)
     out = Path(out_dir)
     if command is None:
-        command = reproduce_command(out, seeds, first_seed, overrides, targets_path)
+        command = reproduce_command(out, seeds, first_seed, overrides, targets_path, quarterly_path, quarterly)
     _check_out_dir(out)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -425,7 +792,10 @@ def validate(out_dir: str | Path, seeds: int = 20, first_seed: int = 1, override
     table = compare(targets, runs)
     result = ValidationResult(table=table, score=score(table), runs=runs, seeds=seed_list,
                               overrides=overrides, files=[], scenario_settings=non_default_settings())
-    result.files = write_report(out, result, targets, command)
+    if qtargets:
+        result.quarterly = compare_quarterly(qtargets, runs["hindcast"])
+        result.quarterly_fit = quarterly_fit(result.quarterly)
+    result.files = write_report(out, result, targets, command, qtargets)
     return result
 
 
@@ -438,7 +808,8 @@ def non_default_settings() -> dict[str, dict[str, float]]:
     return out
 
 
-def reproduce_command(out, seeds: int, first_seed: int, overrides: dict, targets_path=None) -> str:
+def reproduce_command(out, seeds: int, first_seed: int, overrides: dict, targets_path=None,
+                      quarterly_path=None, quarterly: bool = True) -> str:
     """The ``geogame validate`` command line that reproduces a report."""
     import shlex
     parts = ["geogame", "validate", "--out", str(out), "--seeds", str(seeds), "--seed", str(first_seed)]
@@ -446,6 +817,10 @@ def reproduce_command(out, seeds: int, first_seed: int, overrides: dict, targets
         parts += ["--set", f"{key}={value:g}"]
     if targets_path:
         parts += ["--targets", str(targets_path)]
+    if not quarterly:
+        parts += ["--no-quarterly"]
+    elif quarterly_path:
+        parts += ["--quarterly", str(quarterly_path)]
     return " ".join(shlex.quote(p) for p in parts)
 
 
@@ -464,8 +839,9 @@ def _png_name(series: str) -> str:
     return f"{series}.png"
 
 
-def write_report(out: Path, result: ValidationResult, targets: list[Target], command: str) -> list[Path]:
-    """Write the CSV table, one PNG per series and the HTML report; return the paths written."""
+def write_report(out: Path, result: ValidationResult, targets: list[Target], command: str,
+                 qtargets: list[QuarterlyTarget] | None = None) -> list[Path]:
+    """Write the CSV tables, one PNG per series and the HTML report; return the paths written."""
     import matplotlib.pyplot as plt
 
     files = []
@@ -480,8 +856,20 @@ def write_report(out: Path, result: ValidationResult, targets: list[Target], com
         plt.close(fig)
         images[series] = base64.b64encode(path.read_bytes()).decode("ascii")
         files.append(path)
+    qimages = {}
+    if qtargets and result.quarterly is not None:
+        for name, frame in (("quarterly.csv", result.quarterly), ("quarterly_fit.csv", result.quarterly_fit)):
+            frame.to_csv(out / name, index=False)
+            files.append(out / name)
+        for series in dict.fromkeys(t.series for t in qtargets):
+            fig = quarterly_figure(series, [t for t in qtargets if t.series == series], result.runs["hindcast"])
+            path = out / f"quarterly_{series}.png"
+            fig.savefig(path, dpi=100)
+            plt.close(fig)
+            qimages[series] = base64.b64encode(path.read_bytes()).decode("ascii")
+            files.append(path)
     html_path = out / "validation.html"
-    html_path.write_text(render_html(result, images, command), encoding="utf-8")
+    html_path.write_text(render_html(result, images, command, qimages), encoding="utf-8")
     files.append(html_path)
     return files
 
@@ -490,7 +878,68 @@ def _fmt(x: float) -> str:
     return f"{x:.4g}"
 
 
-def render_html(result: ValidationResult, images: dict[str, str], command: str) -> str:
+def _fmt_or_dash(x) -> str:
+    return "-" if x is None or (isinstance(x, float) and not math.isfinite(x)) else _fmt(float(x))
+
+
+def render_quarterly_html(result: ValidationResult, images: dict[str, str]) -> str:
+    """The report's quarter-by-quarter section: per-series fit, per-quarter table, charts."""
+    if result.quarterly is None or result.quarterly.empty:
+        return ""
+    e = html.escape
+    lo, hi = f"model_p{BAND[0]:02d}", f"model_p{BAND[1]:02d}"
+    fit_rows = "".join(
+        f"<tr><td>{e(r.series)}</td><td>{e(r.unit)}</td><td>{e(r.comparison)}</td><td>{r.quarters} ({e(r.first)}..{e(r.last)})</td>"
+        f"<td>{r.held_out} / {r.partly_fitted} / {r.fitted}</td><td>{_fmt(r.rmse)}</td><td>{_fmt(r.bias)}</td>"
+        f"<td>{r.normalised_rmse:.2f}</td><td>{'-' if not math.isfinite(r.share_inside) else f'{r.share_inside:.0%}'}</td>"
+        f"<td>{r.changes}</td><td>{_fmt_or_dash(r.change_corr)}</td>"
+        f"<td>{'-' if not math.isfinite(r.direction_agree) else f'{r.direction_agree:.0%}'}</td>"
+        f"<td>{'yes' if r.required else 'no'}</td></tr>" for r in result.quarterly_fit.itertuples())
+    rows = []
+    for r in result.quarterly.itertuples():
+        inside = getattr(r, "inside")
+        verdict = "changes only" if inside is None or (isinstance(inside, float) and math.isnan(inside)) else (
+            "inside" if inside else "outside")
+        cls = {"inside": "pass", "outside": "fail"}.get(verdict, "")
+        rows.append(
+            f"<tr class='{cls}'><td>{e(r.target_id)}</td><td>{e(r.series)}</td><td>{e(r.period)}</td>"
+            f"<td>{_fmt(r.observed)} ({_fmt(r.low)}..{_fmt(r.high)})</td><td>{_fmt(r.model_median)}</td>"
+            f"<td>{_fmt(getattr(r, lo))} - {_fmt(getattr(r, hi))}</td><td>{_fmt(r.tolerance)}</td><td>{_fmt(r.error)}</td>"
+            f"<td>{r.normalised_error:.2f}</td><td>{verdict}</td><td>{e(r.fit_status.replace('_', ' '))}</td>"
+            f"<td>{'yes' if r.required else 'no'}</td><td>{e(r.confidence)}</td><td>{e(r.unit)}</td>"
+            f"<td>{e(r.source)} ({e(str(r.source_date))})</td><td>{e(r.tolerance_reason)}</td><td>{e(r.note)}</td></tr>")
+    figures = "".join(f"<figure><img alt='quarterly {e(k)}' src='data:image/png;base64,{v}'>"
+                      f"<figcaption>quarterly: {e(k)}</figcaption></figure>" for k, v in images.items())
+    q = result.quarterly
+    split = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in q["fit_status"].value_counts().items())
+    head = ["target", "series", "quarter", "observed (range over sources)", "model median",
+            f"model {BAND[0]}-{BAND[1]}%", "tolerance", "error", "|error|/tol", "result", "fit status", "required",
+            "confidence", "unit", "source (date)", "why this tolerance", "note"]
+    return f"""<h2>Quarter by quarter (hindcast)</h2>
+<p>{len(q)} observed quarters of {q['series'].nunique()} series from <code>model/data/quarterly_targets.csv</code>
+(monthly public figures aggregated to quarters; sources per row). Fit status: {e(split)}. <b>Held out</b>: no
+setting was fitted to the figure. <b>Partly fitted</b>: the quarter lies in a fiscal year whose mean was a
+calibration anchor (India's Russian share in FY2022-23 and FY2024-25), or it is the month of an anchor (December
+2025 discounts), so its level is not independent evidence; its path within the year is. Model values are the
+hindcast in that quarter, median and {BAND[0]}-{BAND[1]}% band over seeds. <i>Shape</i> series are on another
+basis than the model's metric and are judged by their quarter-on-quarter changes only.</p>
+<table><tr><th>series</th><th>unit</th><th>compared by</th><th>quarters</th><th>held out / partly fitted / fitted</th>
+<th>RMSE</th><th>bias (mean error)</th><th>RMSE / tolerance</th><th>share inside tolerance</th>
+<th>consecutive changes</th><th>correlation of changes</th><th>same direction</th><th>required</th></tr>
+{fit_rows}</table>
+<h3>Per quarter</h3>
+<table><tr>{''.join(f'<th>{h}</th>' for h in head)}</tr>
+{''.join(rows)}
+</table>
+<h3>Charts</h3>
+<p>Blue: hindcast median and {BAND[0]}-{BAND[1]}% band over seeds. Black filled: held-out quarters; orange hollow:
+partly fitted; error bars: tolerance; thick bars: range over sources.</p>
+{figures}
+"""
+
+
+def render_html(result: ValidationResult, images: dict[str, str], command: str,
+                quarterly_images: dict[str, str] | None = None) -> str:
     """The self-contained HTML report (figures embedded as base64 PNG)."""
     s = result.score
     e = html.escape
@@ -503,7 +952,8 @@ def render_html(result: ValidationResult, images: dict[str, str], command: str) 
             f"<td>{_fmt(r.observed)}</td><td>{_fmt(r.model_median)}</td>"
             f"<td>{_fmt(r.model_p05)} - {_fmt(r.model_p95)}</td><td>{_fmt(r.tolerance)}</td>"
             f"<td>{_fmt(r.error)}</td><td>{r.normalised_error:.2f}</td><td>{verdict}</td>"
-            f"<td>{'yes' if r.required else 'no'}</td><td>{e(r.confidence)}</td><td>{e(r.unit)}</td>"
+            f"<td>{'yes' if r.required else 'no'}</td><td>{e(str(getattr(r, 'fit_status', 'unspecified')).replace('_', ' '))}</td>"
+            f"<td>{e(r.confidence)}</td><td>{e(r.unit)}</td>"
             f"<td>{e(r.source)} ({e(str(r.source_date))})</td><td>{e(r.tolerance_reason)}</td><td>{e(r.note)}</td></tr>")
     overrides = ("".join(f"<li><code>{e(k)} = {v:g}</code></li>" for k, v in sorted(result.overrides.items()))
                  or "<li>none: every setting at its scenario's value (registry defaults otherwise)</li>")
@@ -512,10 +962,12 @@ def render_html(result: ValidationResult, images: dict[str, str], command: str) 
         + "</li>" for name, values in (result.scenario_settings or {}).items())
     figures = "".join(f"<figure><img alt='{e(k)}' src='data:image/png;base64,{v}'><figcaption>{e(k)}</figcaption></figure>"
                       for k, v in images.items())
+    fit_split = (", ".join(f"{n} {k.replace('_', ' ')}" for k, n in result.table["fit_status"].value_counts().items())
+                 if "fit_status" in result.table else "not stated")
     verdict = "All required targets pass." if not s["required_failed"] else (
         "Required targets FAIL: " + ", ".join(s["required_failed"]))
     head = ["target", "series", "scenario", "period", "quarters in run", "observed", "model median",
-            "model 5-95%", "tolerance", "error", "|error|/tol", "result", "required", "confidence", "unit",
+            "model 5-95%", "tolerance", "error", "|error|/tol", "result", "required", "fit status", "confidence", "unit",
             "source (date)", "why this tolerance", "note"]
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>geogame validation</title>
@@ -536,7 +988,8 @@ quarters of the period that are in the run (column "quarters in run").</p>
 <h2>Score</h2>
 <ul><li>{s['passed']} of {s['targets']} targets pass ({s['share_passed']:.0%}); mean normalised error
 {s['mean_normalised_error']:.2f} (1 = at the edge of the tolerance)</li>
-<li>required targets: {s['required_passed']} of {s['required']} pass. <b>{e(verdict)}</b></li></ul>
+<li>required targets: {s['required_passed']} of {s['required']} pass. <b>{e(verdict)}</b></li>
+<li>fit status of these targets: {e(fit_split)}</li></ul>
 <h2>Reproduce</h2><p><code>{e(command)}</code></p>
 <h2>Parameter set</h2><p>Overrides given on the command line (applied to both scenarios):</p><ul>{overrides}</ul>
 <p>Settings each scenario file sets away from the registry defaults (<code>geogame params</code>; scripted
@@ -549,5 +1002,6 @@ events then change policies on their dates):</p><ul>{scenario_lists}</ul>
 <p>Blue: model median with the 5-95% band over seeds. Black: required observed figures; orange: informative ones;
 bars span the period, error bars the tolerance. Sources in each caption.</p>
 {figures}
+{render_quarterly_html(result, quarterly_images or {})}
 </body></html>
 """

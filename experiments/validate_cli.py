@@ -19,6 +19,8 @@ def add_parser(sub) -> None:
         description="Run the hindcast (2021Q4-2025Q4) and the baseline (from December 2025) over N seeds, "
                     "compare each with the project's validation data (model/data/validation_targets.csv) "
                     "and write validation.csv, one PNG per series and a self-contained validation.html. "
+                    "The hindcast's quarterly path is also compared with model/data/quarterly_targets.csv "
+                    "(quarterly.csv, quarterly_fit.csv, one quarterly_<series>.png per series). "
                     "Exit code 1 if a required target fails.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=textwrap.dedent("""\
@@ -31,6 +33,9 @@ def add_parser(sub) -> None:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a setting in both scenarios (repeatable; see geogame params)")
     p.add_argument("--targets", help="targets CSV (default: the project's model/data/validation_targets.csv)")
+    p.add_argument("--quarterly", metavar="CSV",
+                   help="quarterly targets CSV (default: the project's model/data/quarterly_targets.csv)")
+    p.add_argument("--no-quarterly", action="store_true", help="skip the quarter-by-quarter comparison")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_validate)
 
@@ -63,8 +68,12 @@ def add_parser(sub) -> None:
 def cmd_validate(args) -> int:
     from .validate import validate
 
+    from geogame.model import InputError
+    if args.no_quarterly and args.quarterly:
+        raise InputError("--quarterly and --no-quarterly exclude each other; allowed: one or the other")
     result = validate(args.out, seeds=args.seeds, first_seed=args.seed, overrides=args.overrides,
-                      targets_path=args.targets, progress=not args.quiet)
+                      targets_path=args.targets, progress=not args.quiet, quarterly_path=args.quarterly,
+                      quarterly=not args.no_quarterly)
     print(result.summary() + f"; report {Path(args.out) / 'validation.html'}")
     return 0 if result.ok else 1
 
