@@ -29,7 +29,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
-from geogame.model import SETTINGS, InputError, check_value, load_scenario, normalise_overrides, setting
+from geogame.model import (SETTINGS, InputError, check_value, load_scenario, normalise_overrides, parse_scenario,
+                           setting)
 
 from .validate import Target, load_targets, run_replicates, target_value
 
@@ -358,8 +359,6 @@ def fitted_scenario_text(scenario_text: str, fitted: dict[str, float], header: s
 
 def write_fitted_scenario(path: str | Path, result: FitResult, scenario: str = "hindcast") -> Path:
     """Write the fitted scenario file and check that it loads with the fitted values."""
-    from geogame.model.scenarios import parse_scenario
-
     scen = load_scenario(scenario)
     header = "".join(f"# fitted: {p.key} = {p.fitted:.6g} (start {p.start:.6g}, rough interval "
                      f"{p.interval[0]:.4g}..{p.interval[1]:.4g}, identified: {p.identified})\n"

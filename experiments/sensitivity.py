@@ -13,8 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geogame.model import InputError, Scenario, setting
-from geogame.model.calendar import parse_quarter, quarter_label
+from geogame.model import InputError, Scenario, outcome_names, parse_quarter, quarter_label, setting
 
 METHODS = ("sobol", "morris")
 
@@ -184,8 +183,6 @@ def run_sensitivity(method: str, ranges: dict, metrics: list[str], samples: int 
     (pandas.DataFrame, SweepSummary)
         Indices with columns ``metric, parameter, other, index, value, conf``, and how the runs went.
     """
-    from geogame.model import GeopoliticsModel
-
     from .design import build_design, range_bounds
     from .store import read_results
     from .sweeps import prepare_job, sweep_to_folder
@@ -200,7 +197,7 @@ def run_sensitivity(method: str, ranges: dict, metrics: list[str], samples: int 
     if out is None:
         raise InputError("--out is required")
     job = prepare_job(scenario, quarters, overrides, rules, False)
-    columns = [c for c in GeopoliticsModel(scenario=job.scenario, seed=0).metrics_frame().columns if c != "quarter"]
+    columns = outcome_names(numeric=True)  # the declared outcomes (geogame.model.outcomes)
     if not metrics:
         raise InputError("--metric: give at least one, e.g. crude_share_ind_from_rus@2027Q4")
     specs = [parse_metric(m, job.scenario, job.quarters, columns) for m in metrics]

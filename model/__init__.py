@@ -19,10 +19,12 @@ from __future__ import annotations
 import importlib
 
 from .alignment import Landscape, alignment_map, landscape
+from .calendar import fiscal_year_quarters, parse_quarter, quarter_label
 from .nodes import COUNTRIES, COUNTRY_NAMES, NODES
 from .outcomes import OUTCOMES, Outcome, outcome, outcome_names
-from .parameters import SETTINGS, InputError, SettingError, check_value, parse_assignment, setting
-from .scenarios import Scenario, ScenarioError, list_scenarios, load_scenario, preset_names
+from .parameters import SETTINGS, InputError, SettingError, check_value, parse_assignment, setting, show_value
+from .scenarios import (Scenario, ScenarioError, is_file_name, list_scenarios, load_scenario, parse_scenario,
+                        preset_names)
 from .world import Structure, World
 
 #: Public names that live in the Mesa wiring or the players, loaded on first access.
@@ -39,7 +41,8 @@ __all__ = [
     "parse_assignment", "setting", "Scenario", "ScenarioError", "list_scenarios", "load_scenario",
     "preset_names", "Structure", "World", "DECISION_COLUMNS", "GeopoliticsModel", "normalise_overrides",
     "Landscape", "alignment_map", "landscape", "HumanMoveMissing", "check_settings",
-    "OUTCOMES", "Outcome", "outcome", "outcome_names",
+    "OUTCOMES", "Outcome", "outcome", "outcome_names", "parse_scenario", "fiscal_year_quarters",
+    "parse_quarter", "quarter_label", "show_value", "is_file_name",
 ]
 
 
