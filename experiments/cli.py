@@ -2,8 +2,8 @@
 
 Each subcommand lives in its own module with an ``add_parser(subparsers)`` function that
 registers it and sets ``func``; this file only wires them up and turns bad input into a one-line
-error with exit code 2 (nothing written). Exit codes: 0 success, 1 a run or check failed,
-2 bad input.
+error with exit code 2 (nothing written). Exit codes: 0 success, 1 a run or check failed or an
+output could not be written (one line naming the path; nothing partial left), 2 bad input.
 """
 from __future__ import annotations
 
@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from geogame.model import InputError
 
+    from .output import OutputError
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -66,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     except (InputError, UsageError) as exc:
         print(f"geogame {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except OutputError as exc:
+        print(f"geogame {args.command}: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"geogame {args.command}: interrupted", file=sys.stderr)
         return 130

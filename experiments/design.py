@@ -21,6 +21,14 @@ import numpy as np
 from geogame.model import InputError, check_value, setting
 
 SAMPLE_METHODS = ("lhs", "random")
+#: Largest design accepted (runs = design points x replicates). Checked from the options' sizes
+#: before any point is built, so an enormous grid or sample is refused before memory grows.
+MAX_RUNS = 1_000_000
+
+
+def _too_big(what: str, count: int) -> InputError:
+    return InputError(f"{what} gives {count:,} runs; allowed: at most {MAX_RUNS:,} runs in one design "
+                      "(split it into several sweeps)")
 
 
 @dataclass(frozen=True)
@@ -149,7 +157,10 @@ def grid_values(key: str, spec: str) -> list[float]:
         if stop < start:
             raise InputError(f"{option} {key}={spec}: inverted range, stop {stop:g} < start {start:g}; "
                              f"allowed start <= stop")
-        count = int(math.floor((stop - start) / step + 1e-9)) + 1
+        count = math.floor((stop - start) / step + 1e-9) + 1
+        if not math.isfinite(count) or count > MAX_RUNS:
+            raise _too_big(f"{option} {key}={spec}", int(count) if math.isfinite(count) else count)
+        count = int(count)
         values = [round(start + i * step, 12) for i in range(count)]
     else:
         values = [_number(key, p.strip(), option) for p in spec.split(",") if p.strip()]
@@ -198,6 +209,8 @@ def parse_sample(text: str) -> tuple[str, int]:
         raise InputError(f"--sample {text!r}: N = {raw!r} is not a whole number; allowed N >= 1") from None
     if n < 1:
         raise InputError(f"--sample {text!r}: N = {n} is not allowed; allowed N >= 1")
+    if n > MAX_RUNS:
+        raise _too_big(f"--sample {method}:{n}", n)
     return method, n
 
 
@@ -252,6 +265,8 @@ def build_design(grid: dict[str, list[float]] | None = None,
     grid, ranges = dict(grid or {}), dict(ranges or {})
     if isinstance(replicates, bool) or not isinstance(replicates, (int, np.integer)) or replicates < 1:
         raise InputError(f"--replicates = {replicates!r} is not allowed; allowed whole numbers >= 1")
+    if replicates > MAX_RUNS:
+        raise _too_big(f"--replicates {replicates}", int(replicates))
     if isinstance(master_seed, bool) or not isinstance(master_seed, (int, np.integer)) or master_seed < 0:
         raise InputError(f"--seed = {master_seed!r} is not allowed; allowed whole numbers >= 0")
     both = set(grid) & set(ranges)
@@ -270,6 +285,14 @@ def build_design(grid: dict[str, list[float]] | None = None,
         raise InputError("--range needs --sample METHOD:N (for example --sample lhs:100)")
     if sample is not None and not ranges:
         raise InputError(f"--sample {sample[0]}:{sample[1]} needs at least one --range KEY=LOW:HIGH")
+    if sample is not None and not (isinstance(sample[1], (int, np.integer)) and 1 <= sample[1] <= MAX_RUNS):
+        if isinstance(sample[1], (int, np.integer)) and sample[1] > MAX_RUNS:
+            raise _too_big(f"--sample {sample[0]}:{sample[1]}", int(sample[1]))
+        raise InputError(f"--sample {sample[0]}:{sample[1]!r}: N is not allowed; allowed whole numbers N >= 1")
+    runs = math.prod(len(v) for v in grid.values()) * (sample[1] if sample else 1) \
+        * (len(points) if points is not None else 1) * int(replicates)
+    if runs > MAX_RUNS:
+        raise _too_big("the design (grid values x sampled points x replicates)", runs)
     grid_points = [dict(zip(grid, combo)) for combo in itertools.product(*grid.values())]
     sampled = sample_points(ranges, *sample, master_seed=int(master_seed)) if sample else [{}]
     if points is not None:

@@ -7,7 +7,8 @@ import textwrap
 
 
 def _common_run_options(p) -> None:
-    p.add_argument("--scenario", default="baseline", help="preset name or path of a .toml file (default: baseline)")
+    p.add_argument("--scenario", default="baseline",
+                   help="a preset name, or a file given by a path with '/' or ending in .toml (default: baseline)")
     p.add_argument("--quarters", type=int, default=None, help="quarters per run (default: the scenario's)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="fix a setting for every run (repeatable; see geogame params)")
@@ -105,13 +106,13 @@ def _rules(items):
     return _parse_rules(items)
 
 
-def _assignments(items, parse):
+def _assignments(items, parse, option):
     out = {}
     for text in items:
         key, value = parse(text)
         if key in out:
             from geogame.model import InputError
-            raise InputError(f"setting {key!r} given twice; give it once")
+            raise InputError(f"{option} {key} is given twice; allowed: each setting once")
         out[key] = value
     return out
 
@@ -123,8 +124,19 @@ def _lost_worker(exc: BaseException) -> bool:
 
 
 def cmd_sweep(args) -> int:
+    from geogame.model import InputError
+    from geogame.model.parameters import show_value
+
     try:
         return _sweep(args)
+    except InputError:
+        raise
+    except OSError as exc:  # a full disk or a file-size limit while writing results
+        path = f" {show_value(exc.filename)}" if getattr(exc, "filename", None) else ""
+        print(f"geogame sweep: error: cannot write{path} in {show_value(args.out)} ({exc.strerror or exc}); "
+              "every finished run is saved (partial files removed); free space and run the same command "
+              "with --resume to finish", file=sys.stderr)
+        return 1
     except Exception as exc:
         if not _lost_worker(exc):
             raise
@@ -138,8 +150,8 @@ def _sweep(args) -> int:
     from .sweeps import sweep_to_folder
 
     summary = sweep_to_folder(
-        scenario=args.scenario, quarters=args.quarters, grid=_assignments(args.grid, parse_grid),
-        ranges=_assignments(args.ranges, parse_range), sample=args.sample, replicates=args.replicates,
+        scenario=args.scenario, quarters=args.quarters, grid=_assignments(args.grid, parse_grid, "--grid"),
+        ranges=_assignments(args.ranges, parse_range, "--range"), sample=args.sample, replicates=args.replicates,
         seed=args.seed, overrides=args.overrides, rules=_rules(args.rules), backend=args.backend,
         workers=args.workers, scheduler=args.scheduler, out=args.out, resume=args.resume,
         decisions=args.decisions, progress=not args.quiet, connect_timeout=args.connect_timeout)
@@ -167,7 +179,7 @@ def _sensitivity(args, run_sensitivity):
     from .design import parse_range
 
     return run_sensitivity(
-        method=args.method, ranges=_assignments(args.ranges, parse_range), metrics=args.metric,
+        method=args.method, ranges=_assignments(args.ranges, parse_range, "--range"), metrics=args.metric,
         samples=args.samples, second_order=not args.no_second_order, scenario=args.scenario,
         quarters=args.quarters, overrides=args.overrides, rules=_rules(args.rules), seed=args.seed,
         backend=args.backend, workers=args.workers, scheduler=args.scheduler, out=args.out,

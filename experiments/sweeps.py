@@ -12,6 +12,8 @@ depends only on the scenario, its settings and its seed, and results are sorted 
 """
 from __future__ import annotations
 
+import math
+import re
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -44,6 +46,10 @@ class SweepSummary:
         Runs that raised, this time.
     seconds : float
         Wall-clock time of this invocation (s).
+    out : str, optional
+        The sweep's folder.
+    remade : int
+        Result files found damaged on ``resume`` (unreadable, truncated), removed and run again.
     """
 
     n_runs: int
@@ -52,13 +58,15 @@ class SweepSummary:
     failed: int
     seconds: float
     out: str | None = None
+    remade: int = 0
 
     def line(self) -> str:
         """The one-line summary printed at the end of ``geogame sweep``."""
         rate = self.ran / self.seconds if self.seconds > 0 else 0.0
         where = f" -> {self.out}" if self.out else ""
+        remade = f", {self.remade} damaged result files made again" if self.remade else ""
         return (f"sweep: {self.ran} runs in {self.seconds:.1f} s ({rate:.1f} runs/s), "
-                f"{self.ran - self.failed} ok, {self.failed} failed, {self.skipped} already done, "
+                f"{self.ran - self.failed} ok, {self.failed} failed, {self.skipped} already done{remade}, "
                 f"{self.n_runs} in the design{where}")
 
 
@@ -88,7 +96,47 @@ def prepare_job(scenario, quarters, overrides, rules, decisions) -> RunJob:
                              f"allowed: {', '.join(COUNTRIES)}")
         if rule not in ("ai", "scripted"):
             raise InputError(f"--rule {country}={rule}: rule {rule!r} is not allowed; allowed: ai, scripted")
-    return RunJob(scenario, quarters, normalise_overrides(overrides), rules, bool(decisions))
+    if isinstance(overrides, (list, tuple)):
+        from .commands import parse_overrides
+        fixed = parse_overrides(list(overrides))  # a key given twice is refused
+    else:
+        fixed = normalise_overrides(overrides)
+    return RunJob(scenario, quarters, fixed, rules, bool(decisions))
+
+
+#: Longest --connect-timeout accepted (s).
+MAX_CONNECT_TIMEOUT = 3600.0
+#: Schemes a dask scheduler address may have.
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
+_ADDRESS = re.compile(r"^(?:(?P<scheme>[a-z]+)://)?(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::(?P<port>[0-9]{1,5}))?$")
+
+
+def check_connect_timeout(seconds) -> float:
+    """Validate ``--connect-timeout``: a number of seconds, more than 0 and at most an hour."""
+    from geogame.model.parameters import show_value
+
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds) \
+            or not 0 < seconds <= MAX_CONNECT_TIMEOUT:
+        raise InputError(f"--connect-timeout = {show_value(seconds)} is not allowed; allowed: seconds "
+                         f"greater than 0 and up to {MAX_CONNECT_TIMEOUT:g}")
+    return float(seconds)
+
+
+def check_scheduler_address(address: str) -> str:
+    """Validate the form of ``--scheduler`` (``tcp://host:8786``) before anything starts."""
+    from geogame.model.parameters import show_value
+
+    if isinstance(address, str) and re.match(r"^inproc://\S+$", address.strip()):
+        return address.strip()  # a scheduler in this process (tests, notebooks)
+    match = _ADDRESS.match(address.strip()) if isinstance(address, str) else None
+    scheme = match and (match.group("scheme") or "tcp")
+    port = match and match.group("port")
+    if not match or scheme not in SCHEDULER_SCHEMES or (scheme != "inproc" and port is None) \
+            or (port is not None and not 1 <= int(port) <= 65535):
+        raise InputError(f"--scheduler {show_value(address)} is not a scheduler address; allowed: "
+                         f"SCHEME://HOST:PORT with SCHEME one of {', '.join(SCHEDULER_SCHEMES)} and PORT 1-65535 "
+                         "(for example tcp://10.0.0.5:8786)")
+    return address.strip()
 
 
 def job_record(job: RunJob) -> dict:
@@ -126,6 +174,7 @@ def run_design(design: Design, job: RunJob, backend, out: str | None = None, res
     record = {"design": design.to_json(), **job_record(job)}
     fingerprint = Design.fingerprint(design)
     done: set[int] = set()
+    remade: list[str] = []
     manifest = {}
     if store is not None:
         if resume:
@@ -135,12 +184,13 @@ def run_design(design: Design, job: RunJob, backend, out: str | None = None, res
                     or manifest.get("rules") != job.rules or manifest.get("decisions") != job.decisions:
                 raise InputError(f"--resume: the design differs from the one in {store.manifest_path}; "
                                  f"give the same options as the interrupted sweep")
-            done = store.done_ids()
+            store.remove_temp_files()  # left by workers killed mid-write
+            done, remade = store.verify(rows=job.quarters + 1)
         store.create()
         manifest = {**record, "fingerprint": fingerprint, "package_version": package_version(),
                     "python": sys.version.split()[0], "backend": backend.name, "workers": backend.workers,
                     "started": manifest.get("started", started),
-                    "sessions": manifest.get("sessions", []) + [{"started": started, "ended": None}],
+                    "sessions": _list(manifest.get("sessions")) + [{"started": started, "ended": None}],
                     "ended": None, "status": "running", "failures": store.failures_list()}
         store.write_manifest(manifest)
     todo = ((spec, job) for spec in design.runs() if spec.run_id not in done)
@@ -175,7 +225,12 @@ def run_design(design: Design, job: RunJob, backend, out: str | None = None, res
                 status = "complete with failures"
             manifest.update(ended=ended, status=status, failures=failures, runs_done=design.n_runs - missing)
             store.write_manifest(manifest)
-    return SweepSummary(design.n_runs, ran, len(done), failed, seconds, None if out is None else str(out))
+    return SweepSummary(design.n_runs, ran, len(done), failed, seconds, None if out is None else str(out),
+                        remade=len(remade))
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
 
 
 def sweep(scenario="baseline", quarters: int | None = None, grid: dict | None = None,
@@ -260,10 +315,17 @@ def sweep_to_folder(scenario="baseline", quarters=None, grid=None, ranges=None, 
     Takes the parameters of :func:`sweep`; nothing is held in memory (the command line's path).
     All input is checked, and the backend connected, before the first run starts.
     """
+    if scheduler is not None:
+        scheduler = check_scheduler_address(scheduler)
+    connect_timeout = check_connect_timeout(connect_timeout)
     job = prepare_job(scenario, quarters, overrides, rules, decisions)
     if isinstance(sample, str):
         sample = parse_sample(sample)
     design = build_design(grid, ranges, sample, points, replicates, seed)
+    both = sorted(set(design.keys) & set(job.overrides))
+    if both:
+        raise InputError(f"setting {both[0]!r} is both varied by the design (--grid/--range) and fixed by --set "
+                         f"{both[0]}={job.overrides[both[0]]:g}; allowed: one of the two")
     check_points(design, job)
     if out is not None:
         ResultStore(out).check(resume)

@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import difflib
 import math
+import numbers
 from dataclasses import dataclass
+
+import numpy as np
 
 KINDS = ("data", "calibrated", "literature", "judgement")
 
@@ -324,34 +327,70 @@ def setting(key: str) -> Setting:
         return SETTINGS[key]
     near = difflib.get_close_matches(key, SETTINGS.keys(), n=1, cutoff=0.5)
     hint = f"; did you mean {near[0]!r}?" if near else "; see `geogame params` for the list"
-    raise SettingError(f"unknown setting {key!r}{hint}")
+    raise SettingError(f"unknown setting {show_value(key)}{hint}")
 
 
 def check_value(key: str, value: object, where: str = "") -> float:
     """Validate one value for ``key`` and return it as a float.
 
+    Accepts a real number (Python or NumPy, however large) or the text of one. Refuses a
+    boolean (``true`` in a TOML file is not the number 1), anything else that is not a number,
+    NaN, infinities and values outside the setting's range.
+
     Raises
     ------
     SettingError
-        Naming the key, the value and the allowed range. Values are never clamped.
+        Naming the key, the value and the allowed range, on one line. Values are never clamped.
     """
     spec = setting(key)
     prefix = f"{where}: " if where else ""
-    if isinstance(value, bool):
-        value = float(value)
+    if isinstance(value, (bool, np.bool_)):
+        raise SettingError(f"{prefix}{key} = {str(bool(value)).lower()} is a true/false value, not a number; "
+                           f"allowed {_range(spec)}")
     if isinstance(value, str):
+        text = value.strip()
         try:
-            value = float(value.strip())
+            value = float(text)
         except ValueError:
-            raise SettingError(f"{prefix}{key} = {value!r} is not a number; allowed {_range(spec)}") from None
-    if not isinstance(value, (int, float)):
-        raise SettingError(f"{prefix}{key} = {value!r} is not a number; allowed {_range(spec)}")
-    value = float(value)
+            raise SettingError(f"{prefix}{key} = {show_value(value)} is not a number; allowed {_range(spec)}") from None
+        shown = show_value(text, quote=False)
+    elif isinstance(value, numbers.Real):
+        shown = show_value(value, quote=False)
+        if isinstance(value, numbers.Integral):
+            value = int(value)
+            if not spec.low <= value <= spec.high:  # exact for any size; float() would overflow
+                raise SettingError(f"{prefix}{key} = {shown} is out of range; allowed {_range(spec)}")
+        value = float(value)
+    else:
+        raise SettingError(f"{prefix}{key} = {show_value(value)} is not a number; allowed {_range(spec)}")
     if not math.isfinite(value) or not spec.low <= value <= spec.high:
-        raise SettingError(f"{prefix}{key} = {value:g} is out of range; allowed {_range(spec)}")
+        raise SettingError(f"{prefix}{key} = {shown} is out of range; allowed {_range(spec)}")
     if spec.integer and value != int(value):
-        raise SettingError(f"{prefix}{key} = {value:g} must be a whole number; allowed {_range(spec)}")
+        raise SettingError(f"{prefix}{key} = {shown} must be a whole number; allowed {_range(spec)}")
     return value
+
+
+def show_value(value: object, quote: bool = True, limit: int = 60) -> str:
+    """A value as an error message shows it: on one line and at most about ``limit`` characters.
+
+    Text is quoted with ``repr`` (so control characters and newlines show as escapes) unless
+    ``quote`` is False; floats use ``:g``; a long value keeps its start and end and says how
+    long it was (a 400-digit number, a 5,000-character name).
+    """
+    if isinstance(value, float):
+        text = f"{value:g}"
+    elif isinstance(value, str) and not quote:
+        text = value if value.isprintable() else repr(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        text = str(value) if abs(value) < 10 ** (limit - 1) else f"{str(value)[:12]}...({len(str(abs(value)))} digits)"
+    else:
+        try:
+            text = repr(value)
+        except RecursionError:  # deeply nested lists or dicts
+            text = f"<a deeply nested {type(value).__name__}>"
+    if len(text) > limit:
+        text = f"{text[:limit // 2]}...{text[-12:]} ({len(text):,} characters)"
+    return text
 
 
 def _range(spec: Setting) -> str:
@@ -362,9 +401,12 @@ def _range(spec: Setting) -> str:
 def parse_assignment(text: str) -> tuple[str, float]:
     """Parse ``"usa.oil_penalty_tariff_on_ind=0"`` into a validated ``(key, value)`` pair."""
     if "=" not in text:
-        raise SettingError(f"override {text!r} is not of the form owner.name=value (for example eu.price_cap_usd=40)")
+        raise SettingError(f"override {show_value(text)} is not of the form owner.name=value (for example eu.price_cap_usd=40)")
     key, _, raw = text.partition("=")
     key = key.strip()
+    if not key:
+        raise SettingError(f"override {show_value(text)} has no setting name before '='; allowed owner.name=value "
+                           "(for example eu.price_cap_usd=40)")
     return key, check_value(key, raw)
 
 
