@@ -9,8 +9,8 @@ column, in the table's order, in :data:`OUTCOMES`. Code that needs the names rea
 generated from here (``scripts/make_outcome_table.py``). ``tests/test_outcomes.py`` checks that a
 run's columns are exactly these names in this order and that every value lies in its range.
 
-Annualised flows (trade, revenue, savings) are the quarter's rate times four quarters, in USD bn
-a year; ``BN_PER_MBD_USD`` (0.365) turns mb/d times USD/bbl into USD bn a year.
+Annualised flows (trade, revenue, savings) are the quarter's rate expressed per year, in USD bn a
+year; ``BN_PER_MBD_USD`` (0.365) turns mb/d times USD/bbl into USD bn a year.
 """
 from __future__ import annotations
 
@@ -141,6 +141,19 @@ _OUTCOMES: list[Outcome] = [
            "world.crude_share[row]"),
     _share("crude_share_eu_from_rus", "Russia's share of the EU's crude imports",
            "world.crude_share[eu]: what the EU embargo leaves (pipeline exemption)"),
+    _share("crude_capacity_row_for_rus",
+           "Highest Russian share the rest of the world's refineries can run this quarter",
+           "world.crude_capacity[row]: moves over years toward a target that rises with the delivered "
+           "discount (teapot quotas, contracts), at world.capacity_adjustment a quarter"),
+    _share("listing_access_ind", "Share of Russian barrels Indian buyers can take while sellers are listed",
+           "economics.listing_access: 1 - listed share * US secondary enforcement * refusal "
+           "* (1 - share moved through unlisted intermediaries)"),
+    _share("shadow_fleet_share", "Share of Russian crude exports carried by the shadow fleet",
+           "world.shadow_fleet_share: grows toward world.shadow_fleet_max times Western sanctions, "
+           "less vessel listings (cap enforcement), at world.shadow_fleet_growth a quarter"),
+    Outcome("oil_supply_replaced_mbd", "mb/d", "Supply other producers have added to replace lost Russian barrels",
+            "world.oil_replacement_mbd: closes world.oil_supply_response of the gap to the barrels "
+            "Russia no longer sells each quarter; only the unreplaced loss moves Brent", 0.0, None),
     Outcome("brent_usd", "USD/bbl", "Brent price",
             "reference Brent (scenario path or world.brent_usd, times 1 + oil_supply_shock) raised by "
             "lost Russian barrels through world.brent_supply_multiplier", 0.0, None),
