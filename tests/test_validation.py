@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import csv
+import math
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -195,3 +197,156 @@ def test_param_table_check_detects_a_stale_card(tmp_path):
     assert module.main(["--check", "--card", str(card)]) == 0
     text = card.read_text(encoding="utf-8")
     assert text.startswith("intro\n") and text.endswith("outro\n") and "world.trade_elasticity" in text
+
+
+# ------------------------------------------------------------------------ quarter by quarter
+from geogame.experiments.validate import (QUARTERLY_COLUMNS, QuarterlyTarget, change_pairs,  # noqa: E402
+                                           compare_quarterly, default_quarterly_path, load_quarterly_targets,
+                                           month_quarter, quarter_from_months, quarterly_fit, run_quarters)
+
+
+def test_quarterly_file_parses_and_every_row_is_sourced_dated_and_inside_the_hindcast():
+    targets = load_quarterly_targets()
+    assert len(targets) >= 30
+    run = run_quarters("hindcast")
+    with default_quarterly_path().open(encoding="utf-8", newline="") as fh:
+        raw = {r["target_id"]: r for r in csv.DictReader(fh)}
+    for t in targets:
+        assert t.source.strip() and t.source_date.strip() and t.tolerance_reason.strip(), t.target_id
+        assert re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", t.source_date), (t.target_id, t.source_date)
+        assert re.fullmatch(r"\d{4}Q[1-4]", t.period) and run[0] < t.quarter <= run[-1], t.target_id
+        assert t.low <= t.observed <= t.high and t.tolerance >= max(t.observed - t.low, t.high - t.observed) - 1e-9
+        # The new quarterly figures were not used to fit anything.
+        assert t.fit_status in ("held_out", "partly_fitted"), t.target_id
+        if t.monthly:   # recompute the quarter from the months listed in the row
+            assert all(month_quarter(m) == t.quarter for m, _ in t.monthly)
+            assert quarter_from_months([v for _, v in t.monthly], t.from_months) == pytest.approx(
+                float(raw[t.target_id]["observed"]), rel=1e-3)
+    series = {t.series for t in targets}
+    for needed in ("crude_share_ind_from_rus", "urals_discount_fob_usd", "urals_discount_delivered_ind_usd",
+                   "exports_ind_to_usa_usd_bn", "russia_crude_revenue_usd_bn"):
+        assert needed in series
+
+
+def test_quarter_from_months():
+    assert quarter_from_months([1.0, 2.0, 3.0], "mean") == 2.0
+    assert quarter_from_months([6.0, 7.0, 8.0], "annualised_sum") == pytest.approx(84.0)   # 21 bn a quarter x 4
+    assert month_quarter("2025-09") == parse_quarter("2025Q3") and month_quarter("2025-10") == parse_quarter("2025Q4")
+
+
+def _qt(tid, period, observed, tolerance=1.0, comparison="level", series="x"):
+    return QuarterlyTarget(tid, series, period, observed, observed, observed, "u", tolerance, "r", False, "held_out",
+                           comparison, (), "", "s", "2025", "high", "")
+
+
+def test_quarterly_fit_statistics_on_a_synthetic_example():
+    # Three seeds; the model median per quarter is the middle seed's value: 1, 3, 2, 5 (2022Q1..2022Q4).
+    quarters = ["2022Q1", "2022Q2", "2022Q3", "2022Q4"]
+    mid = [1.0, 3.0, 2.0, 5.0]
+    run = pd.DataFrame({"seed": [s for s in (1, 2, 3) for _ in quarters], "quarter": quarters * 3,
+                        "x": [m - 1 for m in mid] + mid + [m + 1 for m in mid]})
+    targets = [_qt("A", "2022Q1", 2.0), _qt("B", "2022Q2", 3.5), _qt("C", "2022Q3", 4.0), _qt("D", "2022Q4", 5.0)]
+    table = compare_quarterly(targets, run)
+    assert table["model_median"].tolist() == mid
+    # 10th/90th percentiles of (m-1, m, m+1) by linear interpolation: m - 0.8 and m + 0.8.
+    assert table["model_p10"].tolist() == pytest.approx([m - 0.8 for m in mid])
+    assert table["model_p90"].tolist() == pytest.approx([m + 0.8 for m in mid])
+    assert table["error"].tolist() == pytest.approx([-1.0, -0.5, -2.0, 0.0])
+    assert table["inside"].tolist() == [True, True, False, True]
+    fit = quarterly_fit(table).set_index("series").loc["x"]
+    assert fit.rmse == pytest.approx(((1 + 0.25 + 4 + 0) / 4) ** 0.5)
+    assert fit.bias == pytest.approx(-3.5 / 4)
+    assert fit.share_inside == pytest.approx(0.75)
+    # changes: observed +1.5, +0.5, +1.0; model +2, -1, +3
+    assert fit.changes == 3
+    assert fit.change_corr == pytest.approx(np.corrcoef([1.5, 0.5, 1.0], [2.0, -1.0, 3.0])[0, 1])
+    assert fit.direction_agree == pytest.approx(2 / 3)
+    assert (fit.held_out, fit.partly_fitted, fit.fitted) == (4, 0, 0)
+
+
+def test_changes_are_not_taken_across_a_missing_quarter_and_shape_rows_are_not_judged_by_level():
+    d_obs, d_mod = change_pairs(["2023Q3", "2023Q1", "2023Q2"], [3.0, 1.0, 2.0], [30.0, 10.0, 40.0])
+    assert d_obs.tolist() == [1.0, 1.0] and d_mod.tolist() == [30.0, -10.0]
+    d_obs, _ = change_pairs(["2023Q1", "2023Q3"], [1.0, 2.0], [1.0, 2.0])
+    assert len(d_obs) == 0
+    run = pd.DataFrame({"seed": [1, 1], "quarter": ["2023Q1", "2023Q2"], "x": [100.0, 50.0]})
+    table = compare_quarterly([_qt("S1", "2023Q1", 10.0, comparison="shape"),
+                               _qt("S2", "2023Q2", 5.0, comparison="shape")], run)
+    assert table["inside"].isna().all()
+    fit = quarterly_fit(table).iloc[0]
+    assert math.isnan(fit.share_inside) and math.isnan(fit.change_corr) and fit.direction_agree == 1.0
+
+
+def _write_quarterly(path, rows):
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=QUARTERLY_COLUMNS)
+        w.writeheader()
+        for r in rows:
+            w.writerow({**{c: "x" for c in QUARTERLY_COLUMNS}, **r})
+
+
+QROW = {"target_id": "Q1", "series": "urals_discount_fob_usd", "scenario": "hindcast", "period": "2023Q4",
+        "aggregation": "mean", "observed": "15.98", "low": "15.98", "high": "15.98", "unit": "USD/bbl",
+        "tolerance": "3", "required": "false", "fit_status": "held_out", "comparison": "level",
+        "monthly": "2023-10:13.73;2023-11:16;2023-12:18.22", "from_months": "mean", "confidence": "high",
+        "source_date": "2024-01-31", "note": ""}
+
+
+@pytest.mark.parametrize("row, fragment", [
+    ({}, None),
+    ({"period": "2023"}, "not a single quarter"),
+    ({"period": "2021Q4"}, "outside the hindcast"),
+    ({"period": "2026Q1"}, "outside the hindcast"),
+    ({"monthly": "2023-09:13.73;2023-11:16;2023-12:18.22"}, "not in 2023Q4"),
+    ({"observed": "17", "high": "17"}, "not the mean of its monthly figures"),
+    ({"low": "10"}, "does not admit the range"),
+    ({"high": "15"}, "outside its range"),
+    ({"source": " "}, "source is empty"),
+    ({"source_date": ""}, "source_date is empty"),
+    ({"fit_status": ""}, "fit_status is empty"),
+    ({"comparison": "vibes"}, "comparison = 'vibes'"),
+    ({"scenario": "baseline"}, "hindcast only"),
+    ({"from_months": ""}, "from_months"),
+])
+def test_quarterly_file_is_checked(tmp_path, row, fragment):
+    path = tmp_path / "q.csv"
+    _write_quarterly(path, [{**QROW, **row}])
+    if fragment is None:
+        (t,) = load_quarterly_targets(path)
+        assert t.observed == pytest.approx(15.98) and len(t.monthly) == 3
+    else:
+        with pytest.raises(InputError, match=re.escape(fragment)):
+            load_quarterly_targets(path)
+
+
+def test_quarterly_file_rejects_the_same_series_and_quarter_twice(tmp_path):
+    path = tmp_path / "q.csv"
+    _write_quarterly(path, [QROW, {**QROW, "target_id": "Q2"}])
+    with pytest.raises(InputError, match="duplicate series and quarter"):
+        load_quarterly_targets(path)
+
+
+def test_report_writes_the_quarterly_tables_and_charts(report):
+    out, result = report
+    targets = load_quarterly_targets()
+    per_quarter = pd.read_csv(out / "quarterly.csv")
+    assert per_quarter["target_id"].tolist() == [t.target_id for t in targets]
+    assert (per_quarter["model_p10"] <= per_quarter["model_median"] + 1e-12).all()
+    assert (per_quarter["model_median"] <= per_quarter["model_p90"] + 1e-12).all()
+    fit = pd.read_csv(out / "quarterly_fit.csv")
+    assert sorted(fit["series"]) == sorted({t.series for t in targets})
+    assert (fit["quarters"].sum() == len(targets)) and (fit["rmse"] >= 0).all()
+    page = (out / "validation.html").read_text(encoding="utf-8")
+    assert "Quarter by quarter (hindcast)" in page and "held out" in page and "partly fitted" in page
+    for series in fit["series"]:
+        assert (out / f"quarterly_{series}.png").stat().st_size > 1000
+        assert f"alt='quarterly {series}'" in page
+    for t in targets:
+        assert f"<td>{t.target_id}</td>" in page
+    assert not re.search(r"src=['\"](?!data:)", page)
+
+
+def test_no_quarterly_and_quarterly_exclude_each_other(tmp_path, capsys):
+    out = tmp_path / "never"
+    assert main(["validate", "--out", str(out), "--no-quarterly", "--quarterly", "q.csv", "--quiet"]) == 2
+    assert "exclude each other" in capsys.readouterr().err and not out.exists()
