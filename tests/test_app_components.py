@@ -169,3 +169,253 @@ def test_page_network_colour_toggle_switches_to_change(page):
     assert "other goods" in network() and "up 5% or more" not in network()
     page.find(v.BtnToggle, class_="geo-network-colour").widget.v_model = 1  # "change"
     assert "up 5% or more" in network() and "since last quarter" in network()
+
+
+# ------------------------------------------------------------------ refusing what the app cannot serve
+# The scenario files that crashed the upload (issue 14), and the plain malformed one.
+BAD_SCENARIOS = {
+    "list_base.toml": b"base=[]\n",
+    "table_base.toml": b"base={a=1}\n",
+    "huge_int.toml": b"[settings]\nusa.base_tariff_on_ind = " + b"9" * 400 + b"\n",
+    "huge_int_event.toml": (b'[[events]]\nquarter = "2026Q2"\nset = {"usa.base_tariff_on_ind" = '
+                            + b"9" * 400 + b"}\n"),
+    "nested.toml": b"x = " + b"[" * 5000 + b"]" * 5000 + b"\n",
+    "nested_tables.toml": b"x = " + b"{a=" * 5000 + b"1" + b"}" * 5000 + b"\n",
+    "unclosed.toml": b"title = [unclosed",
+}
+
+
+def assert_one_safe_line(message: str):
+    """One line, no traceback, none of the server's folders."""
+    import sys
+    from pathlib import Path
+    assert message and "\n" not in message and "Traceback" not in message, message
+    for folder in (str(Path(__file__).resolve().parent.parent), sys.prefix, "site-packages"):
+        assert folder not in message, message
+    assert len(message) <= 400, message
+
+
+@pytest.mark.parametrize("name", sorted(BAD_SCENARIOS))
+def test_bad_scenario_upload_is_one_safe_line(name):
+    with pytest.raises(InputError) as info:
+        load_uploaded_scenario(name, BAD_SCENARIOS[name])
+    assert_one_safe_line(str(info.value))
+    assert name in str(info.value)
+
+
+@pytest.mark.parametrize("exc", [TypeError("unhashable type: 'list'"), RecursionError("maximum recursion depth"),
+                                 OverflowError("int too large"), ValueError("/srv/secret/model/scenarios.py line 3"),
+                                 MemoryError()])
+def test_any_exception_while_loading_an_upload_becomes_one_line(monkeypatch, exc):
+    """Whatever the scenario parser raises (it is being hardened separately), the app shows one line."""
+    from geogame.viz import session as session_mod
+
+    def broken(*args, **kwargs):
+        raise exc
+    monkeypatch.setattr(session_mod, "parse_scenario", broken)
+    with pytest.raises(InputError) as info:
+        load_uploaded_scenario("mine.toml", b'title = "x"\n')
+    assert_one_safe_line(str(info.value))
+    assert "mine.toml" in str(info.value) and "/srv/secret" not in str(info.value)
+
+
+def test_upload_size_limit_and_names():
+    from geogame.viz.session import MAX_UPLOAD_BYTES, one_line, shown_file_name
+    assert MAX_UPLOAD_BYTES == 1_000_000
+    with pytest.raises(InputError, match=r"too large \(20,000,000 bytes\); a scenario file may be at most 1 MB"):
+        load_uploaded_scenario("big.toml", b"", size=20_000_000)
+    with pytest.raises(InputError, match="too large"):
+        load_uploaded_scenario("big.toml", b"#" * (MAX_UPLOAD_BYTES + 1))
+    assert shown_file_name("/home/x/../evil\x1b[31m.toml") == "evil?[31m.toml"
+    assert len(shown_file_name("a" * 5000 + ".toml")) == 60
+    assert one_line("line one\nline two\x7f") == "line one line two"
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf"), -1.0, 201.0, "abc", None])
+def test_check_lever_refuses_nan_inf_and_out_of_range(value):
+    from geogame.viz.session import check_lever
+    with pytest.raises(InputError, match=r"refused; allowed 0 to 200 \(%\)"):
+        check_lever("usa.base_tariff_on_ind", value)
+    assert check_lever("usa.base_tariff_on_ind", 150) == 150.0
+
+
+def _errors(rc):
+    import ipyvuetify as v
+    try:
+        return [str(w.children[0]) if w.children else "" for w in rc.find(v.Alert, type="error").widgets]
+    except Exception:  # noqa: BLE001 - none shown
+        return []
+
+
+def _wait_for(condition, timeout=20.0):
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_page_refuses_a_nan_lever_with_a_message(page):
+    import ipyvuetify as v
+    slider = page.find(v.Slider).widgets[0]  # the first lever: the US 'reciprocal' tariff
+    before = page.find(v.Html, class_="geo-lever-label").widgets[0].children[0]
+    slider.v_model = float("nan")
+    assert any("refused" in e and "unchanged" in e for e in _errors(page)), _errors(page)
+    assert page.find(v.Html, class_="geo-lever-label").widgets[0].children[0] == before
+    _click(page, "geo-step")  # the game goes on
+    assert _quarter(page) == "2026Q1"
+
+
+def _pick_file(rc, monkeypatch, name, data, size=None, how="choose"):
+    """Choose a file in the page's file picker (``how="choose"``) or drop it on the drop zone
+    (``"drop"``) as the browser would: name and size first, the content only when the app reads it."""
+    import io
+
+    from ipyvuetify.extra import FileInput
+    reads = []
+
+    class Source(io.BytesIO):
+        def read(self, n=-1):
+            reads.append(n)
+            return super().read(n)
+
+    def get_files(self, timeout=30):
+        return [{**f, "file_obj": Source(data)} for f in self.file_info]
+    monkeypatch.setattr(FileInput, "get_files", get_files)
+    widgets = rc.find(FileInput).widgets  # solara's FileDropZone is a FileInput too
+    (widget,) = [w for w in widgets if (type(w) is FileInput) == (how == "choose")]
+    widget.file_info = [{"name": name, "size": len(data) if size is None else size}]
+    return reads
+
+
+@pytest.mark.parametrize("name,how", [("list_base.toml", "choose"), ("nested.toml", "drop"),
+                                      ("huge_int.toml", "choose"), ("unclosed.toml", "drop")])
+def test_page_bad_upload_is_one_red_line_and_the_game_goes_on(page, monkeypatch, name, how):
+    _click(page, "geo-step")
+    _pick_file(page, monkeypatch, name, BAD_SCENARIOS[name], how=how)
+    assert _wait_for(lambda: _errors(page)), "no error shown"
+    (message,) = _errors(page)
+    assert_one_safe_line(message)
+    assert name in message and "unchanged" in message
+    assert _quarter(page) == "2026Q1"
+    _click(page, "geo-step")
+    assert _quarter(page) == "2026Q2"
+
+
+def test_page_any_exception_in_an_upload_is_one_red_line(page, monkeypatch):
+    from geogame.viz import session as session_mod
+
+    def broken(*args, **kwargs):
+        raise TypeError("unhashable type: 'list' (/opt/server/model/scenarios.py)")
+    monkeypatch.setattr(session_mod, "parse_scenario", broken)
+    _pick_file(page, monkeypatch, "mine.toml", b'title = "x"\n')
+    assert _wait_for(lambda: _errors(page)), "no error shown"
+    (message,) = _errors(page)
+    assert_one_safe_line(message)
+    assert "mine.toml" in message and "/opt/server" not in message
+    _click(page, "geo-step")
+    assert _quarter(page) == "2026Q1"
+
+
+@pytest.mark.parametrize("how", ["choose", "drop"])
+def test_page_oversized_upload_is_refused_before_it_is_read(page, monkeypatch, how):
+    reads = _pick_file(page, monkeypatch, "huge.toml", b"# small really\n", size=25_000_000, how=how)
+    assert _wait_for(lambda: _errors(page)), "no error shown"
+    (message,) = _errors(page)
+    assert "too large" in message and "at most 1 MB" in message
+    assert reads == []  # nothing was asked of the browser
+
+
+def test_page_good_upload_is_loaded(page, monkeypatch):
+    from geogame.model import GeopoliticsModel
+    import ipyvuetify as v
+    text = GeopoliticsModel(overrides={"usa.base_tariff_on_ind": 1.5}).scenario_toml().encode()
+    reads = _pick_file(page, monkeypatch, "mine.toml", text)
+    assert _wait_for(lambda: page.find(v.Alert, type="info").widgets), _errors(page)
+    assert "Press Reset" in str(page.find(v.Alert, type="info").widget.children[0])
+    assert reads and max(reads) <= 1_000_001 and not _errors(page)
+
+
+# ------------------------------------------------------------------ other origins (viz/security.py)
+def _scope(kind="http", host="127.0.0.1:8765", server=("127.0.0.1", 8765), **headers):
+    raw = [(b"host", host.encode())] if host is not None else []
+    raw += [(k.replace("_", "-").lower().encode(), v.encode()) for k, v in headers.items()]
+    return {"type": kind, "scheme": "ws" if kind == "websocket" else "http", "server": server, "headers": raw,
+            "path": "/"}
+
+
+def test_refusal_rules():
+    from geogame.viz.security import refusal
+    own = "http://127.0.0.1:8765"
+    assert refusal(_scope()) is None                                   # a typed URL, curl
+    assert refusal(_scope(origin=own)) is None
+    assert refusal(_scope("websocket", origin=own)) is None
+    assert refusal(_scope("websocket", host="localhost:8765", origin="http://localhost:8765")) is None
+    assert refusal(_scope("websocket", origin="http://evil.example")) == "the request comes from another origin"
+    assert refusal(_scope("websocket", origin="http://127.0.0.1:9999")) is not None   # another local port
+    assert refusal(_scope("websocket", origin="null")) is not None
+    assert refusal(_scope(origin="http://evil.example")) is not None
+    assert refusal(_scope(host="evil.example:8765")) is not None      # DNS rebinding
+    assert refusal(_scope(host=None)) is not None
+    # another site's <img>, fetch or frame is refused; a link from it (a navigation) opens the app
+    assert refusal(_scope(sec_fetch_site="same-site", sec_fetch_mode="no-cors", sec_fetch_dest="image")) is not None
+    assert refusal(_scope(sec_fetch_site="cross-site", sec_fetch_mode="navigate", sec_fetch_dest="iframe")) is not None
+    assert refusal(_scope(sec_fetch_site="cross-site", sec_fetch_mode="navigate", sec_fetch_dest="document")) is None
+    assert refusal(_scope(sec_fetch_site="same-origin", sec_fetch_mode="cors", origin=own)) is None
+    # on a class network: the address the students typed, not the loopback names
+    lan = ("192.168.1.10", 8765)
+    assert refusal(_scope("websocket", host="192.168.1.10:8765", server=lan, origin="http://192.168.1.10:8765")) is None
+    assert refusal(_scope("websocket", host="192.168.1.10:8765", server=lan, origin="http://localhost:8765")) is not None
+    assert refusal(_scope(host="teacher.local:8765", server=lan)) is not None
+    assert refusal(_scope(host="teacher.local:8765", server=lan), extra_hosts=["teacher.local"]) is None
+    assert refusal({"type": "lifespan"}) is None
+
+
+def test_origin_guard_answers_403_and_closes_foreign_websockets():
+    import asyncio
+
+    from geogame.viz.security import OriginGuard
+    reached = []
+
+    async def app(scope, receive, send):
+        reached.append(scope["type"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    async def call(scope):
+        sent = []
+
+        async def send(message):
+            sent.append(message)
+
+        async def receive():
+            return {"type": "http.request", "body": b""}
+        await OriginGuard(app, extra_hosts=[])(scope, receive, send)
+        return sent
+
+    sent = asyncio.run(call(_scope(origin="http://evil.example")))
+    assert sent[0]["status"] == 403 and b"another origin" in sent[1]["body"] and not reached
+    sent = asyncio.run(call(_scope("websocket", origin="http://evil.example")))
+    assert sent == [{"type": "websocket.close", "code": 1008, "reason": ""}] and not reached
+    sent = asyncio.run(call(_scope(origin="http://127.0.0.1:8765")))
+    assert sent[0]["status"] == 200 and reached == ["http"]
+    assert (b"content-security-policy", b"frame-ancestors 'self'") in sent[0]["headers"]
+
+
+def test_install_puts_the_guard_first_once_and_sets_httponly():
+    import solara.server.settings as solara_settings
+    from starlette.applications import Starlette
+
+    from geogame.viz.security import install
+    app = Starlette()
+    old = solara_settings.session.http_only
+    try:
+        solara_settings.session.http_only = False
+        assert install(app) and install(app)
+        assert [m.cls.__name__ for m in app.user_middleware].count("OriginGuard") == 1
+        assert app.user_middleware[0].cls.__name__ == "OriginGuard"
+        assert solara_settings.session.http_only is True
+    finally:
+        solara_settings.session.http_only = old

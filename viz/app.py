@@ -6,17 +6,23 @@ Start with ``./dev app`` (http://127.0.0.1:8765/). Each browser session gets its
 from __future__ import annotations
 
 import html
+import math
 import re
 import time
 
-import ipywidgets as widgets
 import solara
+from ipyvuetify.extra import FileInput
 
 from geogame.model import COUNTRIES, COUNTRY_NAMES, InputError, check_value, load_scenario
-from geogame.viz import charts, report, svg
-from geogame.viz.session import (LEVERS, GameSession, load_uploaded_scenario, parse_seed, presets, scenario_value,
-                          slider_range)
+from geogame.viz import charts, report, security, svg
+from geogame.viz.session import (LEVERS, MAX_UPLOAD_BYTES, GameSession, check_lever, check_upload_size,
+                                 load_uploaded_scenario, one_line, parse_seed, presets, scenario_value,
+                                 slider_range)
 
+# Under `solara run`: refuse requests from other origins, HttpOnly session cookie (viz/security.py).
+security.install()
+
+SPEED_RANGE = (0.5, 5.0)  # quarters per second
 VIEWS = ["Live", "Debrief", "Compare", "Downloads"]
 NOBODY = "nobody (watch)"
 PLAY_AS_OPTIONS = [NOBODY] + [COUNTRY_NAMES[c] for c in COUNTRIES]
@@ -39,20 +45,23 @@ CSS = """
 
 
 def lever_label(key: str, shown_value: float) -> str:
+    """A lever's label with its unit and slider range."""
     label, _, unit, _ = LEVERS[key]
     low, high = slider_range(key, shown_value)
     return f"{label} ({unit}, {low:g} to {high:g})"
 
 
 def lever_defaults(scenario) -> dict[str, float]:
+    """Every lever at ``scenario``'s own value, in display units."""
     return {k: round(scenario_value(scenario, k) * LEVERS[k][1], 6) for k in LEVERS}
 
 
 def overrides_from(values: dict[str, float], scenario) -> dict[str, float]:
-    """Only the levers moved away from the scenario's own value become overrides."""
+    """Only the levers moved away from the scenario's own value become overrides; a value that is
+    not a finite number in the model's range raises InputError (it is never silently dropped)."""
     out = {}
     for key, shown in values.items():
-        value = shown / LEVERS[key][1]
+        value = check_lever(key, shown) / LEVERS[key][1]
         if abs(value - scenario_value(scenario, key)) > 1e-9:
             out[key] = check_value(key, value)
     return out
@@ -69,9 +78,52 @@ def md(text: str, tag: str = "div", classes: list[str] | None = None):
 
 
 def html_table(frame, max_rows: int | None = None, cls: str = "geo-table") -> str:
+    """``frame`` as an HTML table, every cell escaped."""
     if max_rows is not None:
         frame = frame.head(max_rows)
     return frame.to_html(index=False, border=0, classes=cls, escape=True)
+
+
+def read_upload(file_info) -> tuple[str, bytes]:
+    """(name, bytes) of a file from FileDrop or ScenarioFilePicker. The size the browser reported
+    is checked before a byte is read, and at most ``MAX_UPLOAD_BYTES + 1`` bytes are read."""
+    name = str(file_info.get("name", ""))
+    check_upload_size(name, file_info.get("size"))
+    data = file_info.get("data")
+    if data is None:
+        data = file_info["file_obj"].read(MAX_UPLOAD_BYTES + 1)
+    return name, bytes(data)
+
+
+@solara.component
+def ScenarioFilePicker(on_file):
+    """A "choose file" button (Vuetify's file input) for computers without drag and drop.
+
+    Like ``solara.FileDrop(lazy=True)`` the browser sends nothing when a file is chosen but its
+    name and size; the content is read in chunks only when ``on_file`` asks for it (see
+    :func:`read_upload`), so a huge file is refused without being sent. (ipywidgets'
+    FileUpload sent the whole file at once, and a file over 16 MB dropped the connection.)
+    """
+    info, set_info = solara.use_state(None)
+    files, set_files = solara.use_state(None)
+    picker = FileInput.element(accept=".toml", multiple=False, show_progress=False, on_file_info=set_info)
+
+    def wire():
+        if not info:
+            return
+        widget = solara.get_widget(picker)
+        widget.version += 1  # as solara's FileDrop: a fresh version for this file's reads
+        widget.reset_stats()
+        set_files(widget.get_files())
+
+    solara.use_effect(wire, [info])
+
+    def deliver(cancel):
+        if files:
+            on_file(files[0])
+
+    solara.use_thread(deliver, dependencies=[files])
+    return picker
 
 
 @solara.component
@@ -317,22 +369,25 @@ def Page():
             error.set(str(exc))
 
     def on_file(info_):
+        # Runs in FileDrop's / the picker's thread: any exception here would replace the page
+        # with a traceback, so every one becomes one red line and the run goes on.
         try:
-            scenario = load_uploaded_scenario(info_["name"], info_["data"])
+            name, data = read_upload(info_)
+            scenario = load_uploaded_scenario(name, data, size=info_.get("size"))
+            title = one_line(scenario.title, 80)
         except InputError as exc:
-            error.set(f"Could not use the uploaded file: {exc}. The current run is unchanged.")
+            error.set(f"Could not use the uploaded file: {one_line(exc)}. The current run is unchanged.")
+            info.set("")
+            return
+        except Exception as exc:  # noqa: BLE001 - a read timeout, a closed connection, a bug
+            error.set(f"Could not read the uploaded file ({type(exc).__name__}). The current run is unchanged.")
             info.set("")
             return
         uploaded.set(scenario)
         choice.set(UPLOADED + scenario.name)
         levers.set(lever_defaults(scenario))
         error.set("")
-        info.set(f"Loaded '{scenario.title}' from {info_['name']}. Press Reset to run it.")
-
-    def on_upload(files):
-        # ipywidgets 8: a tuple of {"name", "content" (memoryview), ...}; empty after a reset.
-        if files:
-            on_file({"name": files[0]["name"], "data": bytes(files[0]["content"])})
+        info.set(f"Loaded '{title}' from {one_line(name, 80)}. Press Reset to run it.")
 
     def reset():
         playing.set(False)
@@ -360,6 +415,17 @@ def Page():
             info.set("")
         bump()
 
+    def set_speed(v):
+        try:
+            value = float(v)
+        except (TypeError, ValueError):
+            value = math.nan
+        if not (math.isfinite(value) and SPEED_RANGE[0] <= value <= SPEED_RANGE[1]):
+            error.set(f"Speed {one_line(repr(v), 40)} is refused; allowed {SPEED_RANGE[0]:g} to "
+                      f"{SPEED_RANGE[1]:g} quarters per second. The speed is unchanged.")
+            return
+        speed.set(value)
+
     def toggle_play():
         if playing.value:
             playing.set(False)
@@ -381,10 +447,13 @@ def Page():
         parse_seed(seed_text.value)
     except InputError as exc:
         seed_error = str(exc)
+    try:
+        levers_changed = overrides_from(levers.value, pending) != session.overrides
+    except InputError:
+        levers_changed = True
     changed = pending_ok and (
         pending.name != session.scenario.name or seed_text.value.strip() != str(session.seed)
-        or CODE_OF.get(play_as.value) != session.play_as
-        or (not seed_error and overrides_from(levers.value, pending) != session.overrides))
+        or CODE_OF.get(play_as.value) != session.play_as or (not seed_error and levers_changed))
 
     solara.Style(CSS)
     solara.Title("geogame")
@@ -398,10 +467,12 @@ def Page():
             solara.Select("Scenario", values=values, value=choice.value, on_value=on_choice)
             md(f"**{pending.title}**")
             solara.Text(re.sub(r"(?<!\n)\n(?!\n)", " ", pending.story), classes=["geo-story"])
-            solara.FileDrop(label="Upload a scenario (.toml): drop the file here", on_file=on_file, lazy=False)
-            # A real <input type=file> too: a "choose file" button for computers without drag and drop.
-            widgets.FileUpload.element(accept=".toml", multiple=False, description="Choose scenario file",
-                                       layout={"width": "220px"}, on_value=on_upload)
+            # lazy: the browser sends the file only after its size is checked (read_upload)
+            solara.FileDrop(label=f"Upload a scenario (.toml, at most {MAX_UPLOAD_BYTES / 1e6:g} MB): "
+                                  "drop the file here", on_file=on_file, lazy=True)
+            with solara.Column(classes=["geo-upload"], gap="0px"):
+                solara.Text("or choose the file:")
+                ScenarioFilePicker(on_file)
             md("2. Settings", tag="h4")
             solara.HTML(tag="div", classes=["geo-note"],
                         unsafe_innerHTML="Changes take effect when you press <b>Reset</b> (a new run).")
@@ -409,7 +480,12 @@ def Page():
                 increment = LEVERS[key][3]
 
                 def set_lever(v, key=key):
-                    levers.set({**levers.value, key: float(v)})
+                    try:
+                        value = check_lever(key, v)
+                    except InputError as exc:  # NaN, inf or out of range (a modified page): refused
+                        error.set(f"{exc}. The setting is unchanged.")
+                        return
+                    levers.set({**levers.value, key: value})
 
                 # The label on its own line: a long label beside the slider squeezed its track to a dot.
                 with solara.Column(gap="0px", classes=["geo-lever"]):
@@ -436,9 +512,10 @@ def Page():
                               icon_name="mdi-pause" if playing.value else "mdi-play", classes=["geo-play"])
                 solara.Button("Step one quarter", on_click=step, icon_name="mdi-step-forward", classes=["geo-step"])
                 solara.Button("Reset", on_click=reset, icon_name="mdi-restart", classes=["geo-reset"])
-                with solara.Column(style={"min-width": "240px"}, gap="0px"):
+                with solara.Column(style={"min-width": "240px"}, gap="0px", classes=["geo-speed"]):
                     solara.Text(f"Speed: {speed.value:g} quarters per second", classes=["geo-lever-label"])
-                    solara.SliderFloat("", value=speed, min=0.5, max=5.0, step=0.5)
+                    solara.SliderFloat("", value=speed.value, on_value=set_speed, min=SPEED_RANGE[0],
+                                       max=SPEED_RANGE[1], step=0.5)
             solara.Text(f"This run: {session.describe()}", classes=["geo-asof", "geo-run-desc"])
             if error.value:
                 solara.Error(error.value, classes=["geo-error"])

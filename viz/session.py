@@ -5,8 +5,14 @@ The page creates one ``GameSession`` per browser session.
 """
 from __future__ import annotations
 
+import math
+import os
+import re
+import sys
+import tempfile
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -90,19 +96,94 @@ def scenario_value(scenario, key: str) -> float:
     return float(scenario.settings.get(key, SETTINGS[key].default))
 
 
-def load_uploaded_scenario(name: str, data: bytes):
-    """Parse an uploaded scenario file; raises InputError (ScenarioError) with a clear message."""
-    if not name.lower().endswith(".toml"):
-        raise InputError(f"{name}: a scenario file must be a .toml file")
+MAX_UPLOAD_BYTES = 1_000_000  # a scenario file is a few kB; the presets are under 5 kB
+MAX_MESSAGE_CHARS = 300      # an error shown in the page is one line of at most this many characters
+MAX_NAME_CHARS = 60
+
+
+def shown_file_name(name) -> str:
+    """An uploaded file's name as the page shows it: the last path part, printable, at most
+    ``MAX_NAME_CHARS`` characters (a browser sends only the base name; a hostile client may not)."""
+    base = re.split(r"[/\\]", str(name))[-1]
+    base = "".join(ch if ch.isprintable() else "?" for ch in base).strip() or "the file"
+    return base if len(base) <= MAX_NAME_CHARS else base[: MAX_NAME_CHARS - 3] + "..."
+
+
+def _server_dirs() -> list[str]:
+    dirs = {str(Path(__file__).resolve().parent.parent), sys.prefix, sys.base_prefix, tempfile.gettempdir(),
+            str(Path.home()), os.getcwd()}
+    return sorted((d for d in dirs if len(d) > 1), key=len, reverse=True)
+
+
+def one_line(message, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``message`` as one line for the page: control characters and line breaks become spaces,
+    any of the server's own folders is replaced by "...", and it is cut at ``limit`` characters."""
+    text = str(message)
+    for folder in _server_dirs():
+        text = text.replace(folder, "...")
+    text = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def check_upload_size(name, size) -> None:
+    """InputError if ``size`` (bytes; None = unknown) is over :data:`MAX_UPLOAD_BYTES`."""
+    if size is None:
+        return
+    try:
+        n = int(size)
+    except (TypeError, ValueError):
+        raise InputError(f"{shown_file_name(name)}: the browser sent no usable file size") from None
+    if n > MAX_UPLOAD_BYTES:
+        raise InputError(f"{shown_file_name(name)} is too large ({n:,} bytes); a scenario file may be at most "
+                         f"{MAX_UPLOAD_BYTES / 1e6:g} MB ({MAX_UPLOAD_BYTES:,} bytes)")
+
+
+def load_uploaded_scenario(name: str, data: bytes, size: int | None = None):
+    """Parse an uploaded scenario file, or raise InputError with one safe line saying why not.
+
+    Refused: a file over :data:`MAX_UPLOAD_BYTES` (``size`` is what the browser reported,
+    checked before any byte is read; ``data`` is checked too), not named ``.toml``, not UTF-8,
+    or not a scenario the model accepts. Any other exception while parsing or building the
+    model (a bug, a pathological file) is also turned into InputError: the page shows one
+    line naming the file, never a traceback or a server path.
+    """
+    shown = shown_file_name(name)
+    check_upload_size(name, size)
+    check_upload_size(name, len(data))
+    if not str(name).lower().endswith(".toml"):
+        raise InputError(f"{shown}: a scenario file must be a .toml file")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise InputError(f"{name}: not a text file (a scenario is a UTF-8 .toml file)") from None
-    stem = name.rsplit("/", 1)[-1][: -len(".toml")] or "uploaded"
-    scenario = parse_scenario(text, name=stem, path=name)  # messages name the file as uploaded
-    # the model checks the run length and events only when it is built: try it now
-    GeopoliticsModel(scenario=scenario, seed=0)
+        raise InputError(f"{shown}: not a text file (a scenario is a UTF-8 .toml file)") from None
+    stem = shown[: -len(".toml")] if shown.lower().endswith(".toml") else shown
+    try:
+        scenario = parse_scenario(text, name=stem or "uploaded", path=shown)  # messages name the file as uploaded
+        # the model checks the run length and events only when it is built: try it now
+        GeopoliticsModel(scenario=scenario, seed=0)
+    except InputError as exc:
+        raise InputError(one_line(exc)) from None
+    except RecursionError:
+        raise InputError(f"{shown}: nested too deeply to be a scenario file") from None
+    except Exception as exc:  # noqa: BLE001 - whatever the parser or model does, the page shows one line
+        raise InputError(f"{shown}: cannot be used as a scenario ({type(exc).__name__}); "
+                         f"check it with: geogame run --scenario FILE") from None
     return scenario
+
+
+def check_lever(key: str, shown) -> float:
+    """A lever value as the page sent it (display units), if it is a finite number in the model's
+    range; InputError otherwise (a slider cannot send NaN, but a modified page can)."""
+    label, scale, unit, _ = LEVERS[key]
+    spec = SETTINGS[key]
+    low, high = spec.low * scale, spec.high * scale
+    try:
+        value = float(shown)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not math.isfinite(value) or not low <= value <= high:
+        raise InputError(f"{label}: {one_line(repr(shown), 40)} is refused; allowed {low:g} to {high:g} ({unit})")
+    return value
 
 
 @dataclass
