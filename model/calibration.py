@@ -1,10 +1,17 @@
 """Calibrated starting states: December 2025 (``dec2025``) and pre-war 2021Q4 (``prewar2021``).
 
 Each *base* lists observed figures (with source and date) and the structural numbers the model
-needs (with whether each is data, derived or judgement). :func:`build` turns a base plus the
-validated settings into the initial :class:`~model.world.World` and the run's
-:class:`~model.world.Structure`, solving the crude-share intercepts and arms utilities so that
-the starting state is what the data say.
+needs (with whether each is data, derived or judgement), including the policies that were in
+force then (:func:`base_settings`). :func:`build` turns a base plus the validated settings into
+the initial :class:`~model.world.World` and the run's :class:`~model.world.Structure`.
+
+**Calibrate once, then apply changes.** The crude-share intercepts, the Armington reference
+costs and the arms utilities are solved from the base's *observed* policies, so that the starting
+state is what the data say. A scenario's or a user's policy settings (every key of
+:data:`model.instruments.INSTRUMENTS`) that differ from what was observed are then applied to
+that calibrated world as policy changes, which act from the first quarter. Only state and
+behavioural settings (India's Russian share at the start, Russia's export volume, elasticities,
+...) enter the calibration itself.
 
 Trade flows are *other goods* (not crude oil, not arms), USD bn a year, importer from exporter.
 Flows involving the rest of the world are residuals of the countries' totals (low confidence,
@@ -18,6 +25,7 @@ import numpy as np
 
 from . import parameters
 from .calendar import parse_quarter
+from .instruments import INSTRUMENTS, set_instrument
 from .nodes import (A_DOM, B_EU, B_IND, B_ROW, B_USA, COUNTRIES, EU, IND, N_NODES,
                     NODES, ROW, RUS, USA)
 from .world import Structure, World
@@ -95,6 +103,17 @@ BASES = {
         "affinity": {("usa", "rus"): -0.55, ("usa", "ind"): 0.25, ("usa", "eu"): 0.55,
                      ("rus", "ind"): 0.50, ("rus", "eu"): -0.70, ("ind", "eu"): 0.35},
         "sanction": {("usa", "rus"): "usa.sanction_intensity_on_rus", ("eu", "rus"): "eu.sanction_intensity_on_rus"},
+        # Highest Russian share each buyer's refineries run at the start (see CAPACITY_FLOOR).
+        "crude_capacity": {"usa": 0.05, "ind": 0.45, "eu": 0.25, "row": 0.22},
+        # Share of the listed sellers' barrels moving through unlisted intermediaries: the January
+        # 2025 listings (Gazprom Neft, Surgutneftegas) had been intermediated for most of 2025;
+        # Rosneft's and Lukoil's barrels (wind-down to 21 Nov 2025) had barely started (judgement).
+        "intermediated": 0.5,
+        # Shadow tankers carried about 60-70% of Russia's seaborne crude in 2024-25 (KSE Institute
+        # shadow-fleet tracker; Kpler): judgement within that range.
+        "shadow_fleet_share": 0.6,
+        # The registry's defaults are the policies observed in December 2025.
+        "observed": {},
     },
     "prewar2021": {
         "quarter": "2021Q4",
@@ -114,16 +133,48 @@ BASES = {
         "affinity": {("usa", "rus"): -0.30, ("usa", "ind"): 0.45, ("usa", "eu"): 0.60,
                      ("rus", "ind"): 0.50, ("rus", "eu"): -0.20, ("ind", "eu"): 0.35},
         "sanction": {("usa", "rus"): "usa.sanction_intensity_on_rus", ("eu", "rus"): "eu.sanction_intensity_on_rus"},
+        # Before the war the rest of the world ran about what it bought (2.6 of 14 mb/d; judgement).
+        "crude_capacity": {"usa": 0.05, "ind": 0.45, "eu": 0.25, "row": 0.22},
+        "intermediated": 0.0,
+        "shadow_fleet_share": 0.05,    # a few old tankers served Iran and Venezuela (judgement)
+        # Policies and state observed in 2021Q4 (where they differ from the December 2025 defaults).
+        "observed": {
+            "usa.base_tariff_on_ind": 0.03,        # MFN-level average before 2025 (judgement)
+            "usa.oil_penalty_tariff_on_ind": 0.0,
+            "usa.tariff_on_eu": 0.02,
+            "usa.tariff_on_row": 0.06,             # incl. s.301 tariffs on China (judgement)
+            "usa.crude_embargo": 0.0,
+            "usa.listed_seller_share": 0.0,
+            "usa.secondary_enforcement": 0.0,
+            "usa.sanction_intensity_on_rus": 0.10,  # 2014 sectoral sanctions (judgement)
+            "eu.price_cap_usd": 200.0,             # no cap before Dec 2022 (200 never binds)
+            "eu.cap_enforcement": 0.0,
+            "eu.crude_embargo": 0.0,
+            "eu.sanction_intensity_on_rus": 0.10,
+            "ind.crude_share_from_rus": 0.01,      # Kpler, calendar 2021 (calibration_targets.csv)
+            "ind.crude_imports_mbd": 4.3,          # PPAC FY2021-22, 212 Mt
+            "rus.crude_exports_mbd": 4.8,          # IEA 2021, about 4.7-5.0 mb/d
+            "rus.settlement_local_share": 0.25,    # mostly USD before the war (judgement)
+            "rus.rupee_balance_usd_bn": 0.0,
+        },
     },
 }
 
 #: Annual nominal growth of absorption, USD terms (IMF WEO 2025 projections, rounded; judgement).
 NOMINAL_GROWTH = {"usa": 0.045, "rus": 0.04, "ind": 0.10, "eu": 0.035, "row": 0.045}
-#: Highest Russian share each buyer's refineries run. India: IEA, May 2023, ~45%. Rest of world:
-#: China's and Turkey's intake rose only ~0.5 mb/d after 2022 (Kpler, Vortexa via Reuters) against
-#: India's ~1.8 mb/d (teapot import quotas, ESPO pipeline fixed): 0.22 of 14 mb/d, calibrated to
-#: the hindcast. EU and US: judgement.
-CRUDE_SUITABILITY = {"usa": 0.05, "ind": 0.45, "eu": 0.25, "row": 0.22}
+#: Capacity for Russian crude each buyer keeps whatever the discount (the bases' "crude_capacity"
+#: is the starting value of that state). India: its refiners ran at most about 45% Russian crude
+#: (IEA, May 2023). Rest of world: China's and Turkey's intake rose only about 0.5 mb/d after 2022
+#: (Kpler, Vortexa via Reuters) against India's ~1.8 mb/d (teapot import quotas, ESPO pipeline
+#: fixed): from 0.19 of 14 mb/d before the war to about 0.22 by 2025. EU and US: judgement.
+#: The rest of the world adds up
+#: to ``world.row_capacity_extra`` more when Russian crude comes cheap (economics.CAPACITY_HALF_DISCOUNT_USD).
+CAPACITY_FLOOR = {"usa": 0.05, "ind": 0.45, "eu": 0.25, "row": 0.22}
+#: Share of listed sellers' barrels each buyer's banks and refiners refuse at full enforcement
+#: until intermediaries take over. India: its refiners (other than Nayara) paused direct purchases
+#: after the 21 Nov 2025 wind-down (Reuters 2025-10-23, 2025-11); rest of world: Chinese state
+#: majors paused seaborne purchases while independents kept buying (Reuters 2025-10-23): judgement.
+LISTING_REFUSAL = {"usa": 0.0, "ind": 1.0, "eu": 0.0, "row": 0.4}
 #: Extra freight to each buyer relative to alternative crudes, USD/bbl (judgement: voyage length).
 FREIGHT_USD = {"usa": 3.0, "ind": 3.0, "eu": 0.0, "row": 2.0}
 #: Tariffs not named in the settings (MFN-level averages, judgement).
@@ -162,11 +213,32 @@ def _tariffs(values: dict[str, float], base_name: str) -> np.ndarray:
     return t
 
 
+def base_settings(base_name: str) -> dict[str, float]:
+    """Every setting as observed at the start of ``base_name``: the registry's defaults (December
+    2025) overlaid with the base's own observations. Scenarios and users change these."""
+    return {**parameters.defaults(), **BASES[base_name]["observed"]}
+
+
 def build(base_name: str, values: dict[str, float], brent_path: dict[int, float] | None = None):
     """Return ``(world, structure)`` for a base and a full set of validated settings.
 
-    The world is a single-world batch (B = 1) describing the end of the base quarter.
+    The world is a single-world batch (B = 1) describing the end of the base quarter. It is
+    calibrated to the base's observed policies; policy settings in ``values`` that differ from
+    them are then set on the world as changes that act from the first quarter (see the module
+    docstring).
     """
+    observed = base_settings(base_name)
+    calibration_values = {**values, **{key: observed[key] for key in INSTRUMENTS}}
+    world, structure = _calibrate(base_name, calibration_values, brent_path)
+    structure = replace(structure, params=dict(values))
+    for key in INSTRUMENTS:
+        if values[key] != observed[key]:
+            set_instrument(world, key, values[key])
+    return world, structure
+
+
+def _calibrate(base_name: str, values: dict[str, float], brent_path: dict[int, float] | None):
+    """The calibrated start of ``base_name`` under ``values`` (policies as observed)."""
     from .economics import (CrudeDemand, effective_tariff, target_goods_flows, trade_cost,
                             penalty_active, arms_target_shares, _buyer_risk)
 
@@ -189,7 +261,7 @@ def build(base_name: str, values: dict[str, float], brent_path: dict[int, float]
             f"rus.crude_exports_mbd = {supply:g} is less than India and the EU alone buy at the start "
             f"({ind_share * crude_imports['ind'] + base['eu_rus_crude_mbd']:.2f} mb/d); raise it or lower "
             "ind.crude_share_from_rus")
-    suitability = np.array([CRUDE_SUITABILITY[b] for b in ("usa", "ind", "eu", "row")])
+    suitability = np.array([base["crude_capacity"][b] for b in ("usa", "ind", "eu", "row")])
     crude_share = np.array([usa_share, ind_share, eu_share, row_mbd / crude_imports["row"]])
     if crude_share[B_ROW] > suitability[B_ROW]:
         raise parameters.SettingError(
@@ -237,6 +309,7 @@ def build(base_name: str, values: dict[str, float], brent_path: dict[int, float]
         oil_penalty_threshold=one(v["usa.oil_penalty_threshold"]),
         sanction=sanction[None].copy(),
         crude_embargo=np.array([[v["usa.crude_embargo"], 0.0, v["eu.crude_embargo"], 0.0]]),
+        crude_embargo_announced=np.array([[0.0, 0.0, v["eu.crude_embargo_announced"], 0.0]]),
         price_cap_usd=one(v["eu.price_cap_usd"]),
         cap_enforcement=one(v["eu.cap_enforcement"]),
         listed_seller_share=one(v["usa.listed_seller_share"]),
@@ -269,13 +342,22 @@ def build(base_name: str, values: dict[str, float], brent_path: dict[int, float]
         rupee_balance_usd_bn=one(v["rus.rupee_balance_usd_bn"]),
         affinity=affinity[None].copy(),
         penalty_active=one(0.0),
+        crude_capacity=suitability[None].copy(),
+        oil_replacement_mbd=one(0.0),
+        intermediated=one(base["intermediated"]),
+        listing_last=one(v["usa.listed_seller_share"] * v["usa.secondary_enforcement"]),
+        shadow_fleet_share=one(base["shadow_fleet_share"]),
         deal_bump=np.zeros((1, 4, 4)),
     )
     brent_path = dict(brent_path or {})
     provisional = Structure(
         params=v, goods_flow_ref_usd_bn=flows_ref, cost_ref=np.ones((N_NODES, N_NODES)),
         absorption_ref_usd_bn=absorption, nominal_growth=growth, crude_imports_mbd=crude_imports_mbd,
-        crude_suitability=suitability, crude_intercept=np.zeros(4), freight_usd=np.array(
+        crude_suitability=suitability, crude_intercept=np.zeros(4),
+        capacity_floor=np.array([CAPACITY_FLOOR[b] for b in ("usa", "ind", "eu", "row")]),
+        capacity_extra=np.array([0.0, 0.0, 0.0, v["world.row_capacity_extra"]]),
+        listing_refusal=np.array([LISTING_REFUSAL[b] for b in ("usa", "ind", "eu", "row")]),
+        freight_usd=np.array(
             [FREIGHT_USD[b] for b in ("usa", "ind", "eu", "row")]),
         arms_base_utility=np.zeros(4), affinity_anchor=affinity, brent_path_usd=brent_path,
         start_quarter=start, tariff_eff_ref=np.zeros((N_NODES, N_NODES)), sanction_ref=sanction,

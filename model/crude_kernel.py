@@ -18,21 +18,22 @@ def _expit(x):
 
 
 @njit(cache=True)
-def _excess(f, b, base_logit, beta, mu, keep, limit, suitability, demand_mbd, urals_less_cap, cap_cost,
-            cap_softness, brent, supply_scale, elasticity, floor, floor_width):
+def _excess(f, b, base_logit, beta, mu, keep, limit, capacity, target_limit, demand_mbd, urals_less_cap,
+            cap_cost, cap_softness, brent, supply_scale, elasticity, floor, floor_width):
     cap = cap_cost[b] * _expit((urals_less_cap[b] - f) / cap_softness)
     demand = 0.0
     for j in range(base_logit.shape[1]):
-        share = keep[b, j] + mu * suitability[j] * _expit(base_logit[b, j] + beta * (f - cap))
-        demand += demand_mbd[j] * min(share, limit[b, j])
+        target = min(capacity[b, j] * _expit(base_logit[b, j] + beta * (f - cap)), target_limit[b, j])
+        demand += demand_mbd[j] * min(keep[b, j] + mu * target, limit[b, j])
     netback = max(brent[b] - f, 1.0)
     supply = supply_scale * netback ** elasticity * _expit((netback - floor) / floor_width)
     return demand - supply
 
 
 @njit(cache=True)
-def clear_rows(grid, base_logit, beta, mu, keep, limit, suitability, demand_mbd, urals_less_cap, cap_cost,
-               cap_softness, brent, supply_scale, elasticity, floor, floor_width, tolerance, max_iterations, out):
+def clear_rows(grid, base_logit, beta, mu, keep, limit, capacity, target_limit, demand_mbd, urals_less_cap,
+               cap_cost, cap_softness, brent, supply_scale, elasticity, floor, floor_width, tolerance,
+               max_iterations, out):
     """Market-clearing FOB discount of every world in the batch, written into ``out`` (B,).
 
     (Filled in place rather than returned: see :func:`model.step_kernel.allocate_outputs`.)
@@ -44,7 +45,7 @@ def clear_rows(grid, base_logit, beta, mu, keep, limit, suitability, demand_mbd,
     lost barrels.
     """
     n = base_logit.shape[0]
-    args = (base_logit, beta, mu, keep, limit, suitability, demand_mbd, urals_less_cap, cap_cost,
+    args = (base_logit, beta, mu, keep, limit, capacity, target_limit, demand_mbd, urals_less_cap, cap_cost,
             cap_softness, brent, supply_scale, elasticity, floor, floor_width)
     for b in range(n):
         lo = grid[0]

@@ -32,6 +32,16 @@ CAP_SOFTNESS_USD = 2.5
 CLEARING_TOLERANCE_MBD = 1e-7
 #: Width (USD/bbl) of the band in which Russian exports fall away near the supply floor (judgement).
 SUPPLY_FLOOR_WIDTH_USD = 4.0
+#: Delivered discount (USD/bbl) at which a buyer that can add capacity for Russian crude aims at half
+#: of ``Structure.capacity_extra`` (judgement: Chinese independents and Turkish refiners took more
+#: Russian crude in 2022-23 when it came $10-20 below Brent delivered).
+CAPACITY_HALF_DISCOUNT_USD = 10.0
+#: Share of the shadow fleet's target that a fully enforced campaign of vessel listings removes
+#: (judgement: listed tankers sit idle, Kpler/KSE Institute 2025 report most listed vessels idle).
+VESSEL_LISTING_BITE = 0.5
+#: Largest affinity magnitude (judgement: no two governments are perfectly allied or hostile; keeps
+#: alignment in the open interval (-1, 1) whatever the settings, so its atanh stays finite).
+AFFINITY_LIMIT = 0.999
 
 
 _sigmoid = expit  # logistic function as one ufunc (faster than 1 / (1 + exp(-x)) on small arrays)
@@ -60,14 +70,17 @@ def effective_tariff(world: World, s: Structure, active: np.ndarray) -> np.ndarr
 class CrudeDemand:
     """Buyers' Russian shares this quarter as a function of the FOB discount.
 
-    Refiners aim at ``suitability * sigmoid(intercept + relationship + beta * (delivered - risk))``
-    and move ``crude_share_adjustment`` of the way there; embargoes and India's ceiling bind at
-    once. The delivered discount is the FOB discount less freight, the extra freight and
-    insurance once Western shippers withdraw (scaled by Western sanctions), the cap's extra cost
-    (only when the Urals price at the port exceeds the cap: the cap works as a partial transport
-    embargo, Spiro et al. 2025; Johnson, Rachel & Wolfram 2023) and the margin of shadow
-    intermediaries when sellers are listed. Terms that do not depend on the
-    discount are computed once per quarter; :meth:`shares` is then cheap to evaluate many times.
+    Refiners aim at ``capacity * sigmoid(intercept + relationship + beta * (delivered - risk))``
+    (no higher than an announced embargo allows, so they wind down before it lands) and move
+    ``crude_share_adjustment`` of the way there. Limits bind at once: an embargo in force, India's
+    ceiling, and the barrels of *listed* sellers that a buyer's banks and refiners refuse until
+    unlisted intermediaries take them over (:func:`listing_access`). The delivered discount is
+    the FOB discount less freight, the extra freight and insurance once Western shippers withdraw
+    (scaled by Western sanctions), the cap's extra cost (only when the Urals price at the port
+    exceeds the cap, and only on cargoes outside the shadow fleet: the cap works as a partial
+    transport embargo, Spiro et al. 2025; Johnson, Rachel & Wolfram 2023) and the margin of
+    shadow intermediaries when sellers are listed. Terms that do not depend on the discount are
+    computed once per quarter; :meth:`shares` is then cheap to evaluate many times.
     """
 
     def __init__(self, world: World, s: Structure):
@@ -81,15 +94,21 @@ class CrudeDemand:
         self.beta = s.p("world.crude_discount_sensitivity")
         self.mu = s.p("world.crude_share_adjustment")
         self.urals_less_cap = (brent - world.price_cap_usd)[:, None]        # (B,1): add -fob
-        self.cap_cost = (world.cap_enforcement * s.p("world.cap_wedge_usd"))[:, None]
+        self.cap_cost = (world.cap_enforcement * (1.0 - world.shadow_fleet_share)
+                         * s.p("world.cap_wedge_usd"))[:, None]
         self.fixed_wedge = fixed                                            # (B,4) incl. risk
         self.base_logit = s.crude_intercept[None, :] + world.relationship - self.beta * fixed
         # 2-D, C-contiguous arrays for the compiled loop; the NumPy methods add the grid axis.
         self.keep = (1.0 - self.mu) * world.crude_share                       # (B,4)
-        limit = s.crude_suitability[None, :] * (1.0 - world.crude_embargo)
+        capacity = world.crude_capacity                                      # (B,4)
+        limit = capacity * (1.0 - world.crude_embargo) * listing_access(world, s)
+        limit[:, B_IND] = np.maximum(limit[:, B_IND], np.minimum(
+            s.p("ind.listed_floor_share"), capacity[:, B_IND] * (1.0 - world.crude_embargo[:, B_IND])))
         limit[:, B_IND] = np.minimum(limit[:, B_IND], world.crude_ceiling_ind)
         self.limit = limit                                                   # (B,4)
-        self.suitability = s.crude_suitability                               # (4,)
+        self.capacity = capacity                                             # (B,4)
+        # Refiners aim no higher than an announced (or standing) embargo will allow.
+        self.target_limit = capacity * (1.0 - np.maximum(world.crude_embargo, world.crude_embargo_announced))
         self.demand_mbd = s.crude_imports_mbd                                # (4,)
         self.brent = brent[:, None]
         self.supply_elasticity = s.p("rus.crude_supply_elasticity")
@@ -118,7 +137,7 @@ class CrudeDemand:
     def shares(self, fob: np.ndarray) -> np.ndarray:
         """Russian share of each buyer's crude at FOB discount ``fob`` (B,G) -> (B,4,G)."""
         logit = self.base_logit[:, :, None] + self.beta * (fob - self.cap_wedge(fob))[:, None, :]
-        target = self.suitability[None, :, None] * _sigmoid(logit)
+        target = np.minimum(self.capacity[:, :, None] * _sigmoid(logit), self.target_limit[:, :, None])
         return np.minimum(self.keep[:, :, None] + self.mu * target, self.limit[:, :, None])
 
     def demand(self, fob: np.ndarray) -> np.ndarray:
@@ -131,6 +150,22 @@ def crude_supply_scale(s: Structure) -> float:
     starting netback (see :meth:`CrudeDemand.supply`)."""
     floor_ref = _sigmoid((s.netback_ref_usd - s.p("rus.crude_supply_floor_usd")) / SUPPLY_FLOOR_WIDTH_USD)
     return s.p("rus.crude_exports_mbd") / (s.netback_ref_usd ** s.p("rus.crude_supply_elasticity") * floor_ref)
+
+
+def listing_intensity(world: World) -> np.ndarray:
+    """Listed sellers' share of Russian crude times US secondary enforcement, (B,), 0-1."""
+    return world.listed_seller_share * world.secondary_enforcement
+
+
+def listing_access(world: World, s: Structure) -> np.ndarray:
+    """Share of Russian barrels each buyer can take while sellers are listed, (B,4), 0-1.
+
+    Banks, insurers and refiners refuse cargoes from listed sellers (``Structure.listing_refusal``
+    of them at full enforcement) until unlisted intermediaries carry them
+    (``World.intermediated``): ``1 - listing * refusal * (1 - intermediated)``.
+    """
+    blocked = listing_intensity(world) * (1.0 - world.intermediated)
+    return 1.0 - blocked[:, None] * s.listing_refusal[None, :]
 
 
 def _buyer_risk(world: World, s: Structure) -> np.ndarray:
@@ -162,7 +197,7 @@ def clear_crude_market(world: World, s: Structure):
     c = np.ascontiguousarray  # one compiled specialisation: C-contiguous float arrays (no copy if already)
     fob = np.empty(world.batch)
     clear_rows(DISCOUNT_GRID_USD, c(curve.base_logit), curve.beta, curve.mu, c(curve.keep),
-               c(curve.limit), curve.suitability, curve.demand_mbd,
+               c(curve.limit), c(curve.capacity), c(curve.target_limit), curve.demand_mbd,
                c(curve.urals_less_cap[:, 0]), c(curve.cap_cost[:, 0]), CAP_SOFTNESS_USD, c(curve.brent[:, 0]),
                curve.supply_scale, curve.supply_elasticity, curve.floor, SUPPLY_FLOOR_WIDTH_USD,
                CLEARING_TOLERANCE_MBD, 50, fob)
@@ -177,9 +212,14 @@ def clear_crude_market(world: World, s: Structure):
 
 # ------------------------------------------------------------------------------- goods trade
 def trade_cost(world: World, s: Structure, t_eff: np.ndarray) -> np.ndarray:
-    """Iceberg trade-cost index ``(1+t)(1+f) exp(delta s) p_exporter``, (B,5,5)."""
-    ind_rus = (1.0 + s.p("world.ind_rus_friction") - world.instc * s.p("world.instc_cost_cut")
-               - world.rupee_push * s.p("world.rupee_push_cost_cut"))
+    """Iceberg trade-cost index ``(1+t)(1+f) exp(delta s) p_exporter``, (B,5,5).
+
+    India-Russia trade carries a friction ``f`` (payments, insurance, logistics) that the
+    corridor and the rupee push each cut by a fraction of the cost, so the factor
+    ``(1+f)(1-c_instc)(1-c_push)`` stays positive for every allowed setting (cuts at most 0.5).
+    """
+    ind_rus = ((1.0 + s.p("world.ind_rus_friction")) * (1.0 - world.instc * s.p("world.instc_cost_cut"))
+               * (1.0 - world.rupee_push * s.p("world.rupee_push_cost_cut")))
     # A sanctioned exporter cuts prices to place its goods elsewhere (diversion).
     blocked = (world.sanction * s.export_weights).sum(axis=1)  # (B,5) by exporter
     cost = (1.0 + t_eff) * np.exp(s.p("world.sanction_cost") * world.sanction
@@ -311,22 +351,24 @@ def step(world: World, s: Structure, compiled: bool | None = None) -> World:
     new_state = step_kernel.allocate_outputs(world.batch)
     step_kernel.step_rows(
         s.step_constants, float(s.reference_brent(q)), spending, DISCOUNT_GRID_USD,
-        s.freight_usd, s.crude_intercept, s.crude_suitability, s.crude_imports_mbd, s.export_weights,
-        s.armington_weights, s.domestic_absorption_usd_bn, s.arms_base_utility, s.affinity_anchor_atanh,
-        s.tariff_eff_ref, s.sanction_ref,
-        c(w.tariff), c(w.oil_penalty), c(w.oil_penalty_threshold), c(w.sanction), c(w.crude_embargo),
-        c(w.price_cap_usd), c(w.cap_enforcement), c(w.listed_seller_share), c(w.secondary_enforcement),
-        c(w.product_ban), c(w.eu_secondary_on_ind), c(w.crude_ceiling_ind), c(w.extra_discount_ind_usd),
-        c(w.coproduction_offer), c(w.arms_tilt_west), c(w.rupee_push), c(w.instc), c(w.rupee_recycling),
-        c(w.oil_supply_shock),
-        c(w.goods_flow_usd_bn), c(w.crude_share), c(w.relationship), c(w.arms_order_share),
-        c(w.arms_installed), c(w.arms_pipeline), c(w.settlement_local_share), c(w.rupee_balance_usd_bn),
-        c(w.affinity), c(w.deal_bump), *new_state.values())
+        *(c(getattr(s, name)) for name in step_kernel.STRUCTURE_INPUTS),
+        *(c(getattr(w, name)) for name in step_kernel.WORLD_INPUTS),
+        *new_state.values())
     new = world.shallow_copy()
     new.__dict__.update(new_state)
     new.quarter = q
     new.deal_bump = np.zeros_like(world.deal_bump)
     return new
+
+
+def intermediated_now(world: World) -> np.ndarray:
+    """Share of listed barrels that intermediaries carry once this quarter's listings apply, (B,).
+
+    Barrels of newly listed sellers start with no intermediary: the share intermediated is
+    diluted by the growth of the listing intensity since last quarter.
+    """
+    now = listing_intensity(world)
+    return world.intermediated * np.minimum(world.listing_last / np.maximum(now, 1e-12), 1.0)
 
 
 def step_reference(world: World, s: Structure) -> World:
@@ -337,19 +379,39 @@ def step_reference(world: World, s: Structure) -> World:
     new.penalty_active = active
     t_eff = effective_tariff(world, s, active)
 
-    # Crude: clear the market, then Brent reacts to barrels Russia could not sell.
-    fob, shares, sold, delivered = clear_crude_market(world, s)
+    # Listings: barrels of newly listed sellers start with no intermediary.
+    current = world.shallow_copy()
+    current.intermediated = intermediated_now(world)
+
+    # Crude: clear the market, then Brent reacts to barrels Russia could not sell, less what
+    # other producers have added since (spare capacity and other supply respond within quarters).
+    fob, shares, sold, delivered = clear_crude_market(current, s)
     lost = np.maximum(s.p("rus.crude_exports_mbd") - sold, 0.0)  # barrels the world no longer gets
+    replaced = world.oil_replacement_mbd + s.p("world.oil_supply_response") * (lost - world.oil_replacement_mbd)
     brent = (s.reference_brent(new.quarter) * (1.0 + world.oil_supply_shock)
-             * np.exp(s.p("world.brent_supply_multiplier") * lost / s.p("world.world_oil_supply_mbd")))
+             * np.exp(s.p("world.brent_supply_multiplier") * (lost - replaced) / s.p("world.world_oil_supply_mbd")))
     new.fob_discount_usd = fob
     new.crude_share = shares
     new.delivered_discount_usd = delivered
     new.brent_usd = brent
     new.rus_crude_sold_mbd = sold
-    full_share = shares / s.crude_suitability[None, :]
+    new.oil_replacement_mbd = replaced
+    full_share = shares / world.crude_capacity
     new.relationship = world.relationship + s.p("world.relationship_build") * (
         s.p("world.relationship_max") * full_share - world.relationship)
+    # Capacity for Russian crude grows where it comes cheap, over years (teapot quotas, contracts).
+    cheap = np.maximum(delivered, 0.0)
+    capacity_target = s.capacity_floor + s.capacity_extra * cheap / (cheap + CAPACITY_HALF_DISCOUNT_USD)
+    new.crude_capacity = world.crude_capacity + s.p("world.capacity_adjustment") * (
+        capacity_target - world.crude_capacity)
+    # Intermediaries take over listed sellers' barrels; the shadow fleet grows while Western
+    # services are withdrawn and shrinks with vessel listings (cap enforcement).
+    new.intermediated = current.intermediated + s.p("world.intermediary_rate") * (1.0 - current.intermediated)
+    new.listing_last = listing_intensity(world)
+    western = 0.5 * (world.sanction[:, USA, RUS] + world.sanction[:, EU, RUS])
+    shadow_target = s.p("world.shadow_fleet_max") * western * (1.0 - VESSEL_LISTING_BITE * world.cap_enforcement)
+    new.shadow_fleet_share = world.shadow_fleet_share + s.p("world.shadow_fleet_growth") * (
+        shadow_target - world.shadow_fleet_share)
 
     # Goods trade.
     cost = trade_cost(world, s, t_eff)
@@ -384,7 +446,8 @@ def step_reference(world: World, s: Structure) -> World:
          - s.p("world.alignment_coercion") * coercion(world, s, t_eff, new.goods_flow_usd_bn)
          + s.p("world.alignment_trade") * trade_change
          + s.p("world.alignment_deal") * world.deal_bump)
-    new.affinity = np.where(off[None], np.tanh(z), 1.0)
+    z_limit = np.arctanh(AFFINITY_LIMIT)
+    new.affinity = np.where(off[None], np.tanh(np.clip(z, -z_limit, z_limit)), 1.0)
     new.deal_bump = np.zeros_like(world.deal_bump)
     return new
 
@@ -405,6 +468,10 @@ def metrics(world: World, s: Structure) -> dict[str, np.ndarray]:
     m["crude_imports_ind_from_rus_mbd"] = rus_to_ind_mbd
     m["crude_share_row_from_rus"] = world.crude_share[:, CRUDE_BUYERS.index("row")]
     m["crude_share_eu_from_rus"] = world.crude_share[:, CRUDE_BUYERS.index("eu")]
+    m["crude_capacity_row_for_rus"] = world.crude_capacity[:, CRUDE_BUYERS.index("row")]
+    m["listing_access_ind"] = listing_access(world, s)[:, B_IND]
+    m["shadow_fleet_share"] = world.shadow_fleet_share
+    m["oil_supply_replaced_mbd"] = world.oil_replacement_mbd
     m["brent_usd"] = world.brent_usd
     m["urals_price_fob_usd"] = world.brent_usd - world.fob_discount_usd
     m["urals_discount_fob_usd"] = world.fob_discount_usd

@@ -27,6 +27,7 @@ INSTRUMENTS: dict[str, tuple[str, tuple | int | None]] = {
     "eu.price_cap_usd": ("price_cap_usd", None),
     "eu.cap_enforcement": ("cap_enforcement", None),
     "eu.crude_embargo": ("crude_embargo", B_EU),
+    "eu.crude_embargo_announced": ("crude_embargo_announced", B_EU),
     "eu.sanction_intensity_on_rus": ("sanction", (EU, RUS)),     # and EU export bans: see MIRRORED
     "eu.product_ban": ("product_ban", None),
     "eu.secondary_on_ind": ("eu_secondary_on_ind", None),

@@ -79,7 +79,8 @@ class GeopoliticsModel(mesa.Model):
         # Mesa 3.5 reserves `Model.scenario` for its experimental Scenario class, hence the name.
         self.scenario_def = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         self.overrides = normalise_overrides(overrides)
-        self.settings = {**parameters.defaults(), **self.scenario_def.settings, **self.overrides}
+        self.settings = {**calibration.base_settings(self.scenario_def.base), **self.scenario_def.settings,
+                         **self.overrides}
         self.world, self.structure = calibration.build(self.scenario_def.base, self.settings, self.scenario_def.brent_path)
         rule_names = {c: "ai" for c in COUNTRIES}
         rule_names.update(self.scenario_def.rules)
@@ -337,7 +338,7 @@ def check_settings(scenario: str | Path | Scenario = "baseline", overrides: dict
     of a sweep design before any run starts.
     """
     scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    values = {**parameters.defaults(), **scenario.settings, **normalise_overrides(overrides)}
+    values = {**calibration.base_settings(scenario.base), **scenario.settings, **normalise_overrides(overrides)}
     calibration.build(scenario.base, values, scenario.brent_path)
 
 

@@ -112,6 +112,10 @@ _SETTINGS: list[Setting] = [
     _s("eu.crude_embargo", 0.90, 0, 1, "share of pre-war Russian crude barred", "data",
        "EU seaborne embargo from 5 Dec 2022, pipeline exemption (about 10% of pre-war volume)",
        "EU embargo on Russian crude"),
+    _s("eu.crude_embargo_announced", 0.0, 0, 1, "share of pre-war Russian crude barred", "data",
+       "none announced beyond the embargo in force in Dec 2025; precedent: the 6th package of 3 Jun 2022 "
+       "announced the seaborne embargo six months before it applied (5 Dec 2022)",
+       "EU embargo on Russian crude announced for later (beyond the one in force): refiners wind down before it lands"),
     _s("eu.sanction_intensity_on_rus", 0.90, 0, 1, "0-1 intensity", "calibrated",
        "EU imports from Russia fell about 85% after 2022 (Eurostat)",
        "EU sanctions on Russian goods"),
@@ -268,6 +272,31 @@ _SETTINGS: list[Setting] = [
        "Weight of US secondary-sanctions risk on Russian arms orders"),
     _s("world.arms_fleet_life_years", 20, 2, 60, "years", "judgement",
        "typical service life of major platforms", "Average life of India's inventory (installed base turnover)", integer=True),
+    _s("world.oil_supply_response", 0.25, 0, 1, "per quarter", "judgement",
+       "OPEC+ held about 5 mb/d of spare capacity in 2025 (IEA OMR); long-run oil supply elasticity is several "
+       "times the short-run 0.1 (Caldara, Cavallo & Iacoviello 2019), so a price spike from lost barrels fades within a year or two",
+       "Share of the lost Russian barrels that other producers replace each quarter (Brent's spike fades)"),
+    _s("world.capacity_adjustment", 0.10, 0, 1, "per quarter", "judgement",
+       "Chinese and Turkish intake of Russian crude rose over 2022-23, not at once (Kpler, Vortexa via Reuters)",
+       "Share of the gap to its target capacity for Russian crude a buyer closes each quarter"),
+    _s("world.row_capacity_extra", 0.10, 0, 0.5, "share of the rest of the world's crude imports", "judgement",
+       "China's and Turkey's intake of Russian crude rose by about 0.5 mb/d after 2022 at discounts of $10-30 "
+       "(Kpler, Vortexa via Reuters); 0.10 of 14 mb/d is the most they would add at a very wide discount",
+       "Capacity for Russian crude the rest of the world adds over time when it comes cheap"),
+    _s("world.intermediary_rate", 0.30, 0, 1, "per quarter", "judgement",
+       "after the 10 Jan 2025 listings, India's Russian intake dipped in Feb-Mar 2025 and recovered by Apr-Jun "
+       "as unlisted sellers took over (Kpler via Reuters 2025-04)",
+       "Share of the listed sellers' barrels not yet intermediated that unlisted traders take over each quarter"),
+    _s("world.shadow_fleet_max", 0.90, 0, 1, "share of Russian crude exports", "judgement",
+       "shadow tankers carried about 60-70% of Russia's seaborne crude by 2024-25 (KSE Institute tracker; Kpler)",
+       "Share of Russian crude the shadow fleet would carry at full Western sanctions and no vessel listings"),
+    _s("world.shadow_fleet_growth", 0.15, 0, 1, "per quarter", "judgement",
+       "the shadow fleet grew from little in 2022 to most seaborne cargoes by 2024 (KSE Institute; Spiro et al. 2025)",
+       "Share of the gap to its target that the shadow fleet closes each quarter"),
+    _s("ind.listed_floor_share", 0.08, 0, 0.45, "share of India's crude imports", "data",
+       "Nayara Energy's Vadinar refinery (20 Mt/yr, about 0.4 mb/d; 49% Rosneft) kept running Russian crude "
+       "after its EU listing (Reuters 2025-07); 0.4 / 4.9 mb/d",
+       "Russian crude India keeps taking from listed sellers whatever the listings (Nayara)"),
     # ---------------------------------------------------------------- agents' behaviour
     *[
         _s(f"{c}.rationality", 5.0, 0, 50, "1/(USD bn per quarter)", "judgement",

@@ -37,20 +37,24 @@ KEYS = (
     "world.rupee_unspent_fraction", "world.rupee_drain", "rus.rupee_balance_usd_bn",
     "world.alignment_anchor_pull", "world.alignment_coercion", "world.alignment_trade", "world.alignment_deal",
     "rus.crude_supply_elasticity", "rus.crude_supply_floor_usd",
+    "world.oil_supply_response", "world.capacity_adjustment", "world.intermediary_rate",
+    "world.shadow_fleet_max", "world.shadow_fleet_growth", "ind.listed_floor_share",
 )
 #: Then run constants derived from the structure, and the fixed constants of :mod:`model.economics`.
 DERIVED = ("supply_scale", "settlement_base_logit", "western_sanction_ref", "listing_ref",
            "CAP_SOFTNESS_USD", "SUPPLY_FLOOR_WIDTH_USD", "CLEARING_TOLERANCE_MBD", "SETTLEMENT_PUSH_LOGIT",
            "SETTLEMENT_RECYCLING_LOGIT", "IDLE_RUPEES_PER_LOGIT_USD_BN", "RECYCLING_DRAIN_PER_QUARTER",
-           "EU_SECONDARY_COERCION", "LISTING_COERCION", "BN_PER_MBD_USD")
+           "EU_SECONDARY_COERCION", "LISTING_COERCION", "BN_PER_MBD_USD", "CAPACITY_HALF_DISCOUNT_USD",
+           "VESSEL_LISTING_BITE", "AFFINITY_LIMIT")
 (EXEMPT, LISTING_WEDGE, SERVICES_WEDGE, PRODUCT_BAN_COST, EU_SECONDARY_COST, BETA, MU_CRUDE, CAP_WEDGE,
  RUS_EXPORTS, BRENT_MULT, WORLD_SUPPLY, REL_BUILD, REL_MAX, IND_RUS_FRICTION, INSTC_CUT, PUSH_CUT,
  SANCTION_COST, SANCTION_DIVERSION, TRADE_ELASTICITY, TRADE_ADJ, ARMS_ADJ, ARMS_LOCKIN, ARMS_ALIGN,
  ARMS_COPROD, ARMS_CAATSA, ARMS_LAG, ARMS_LIFE, SETTLE_ADJ, SETTLE_PUSH, RUPEE_UNSPENT, RUPEE_DRAIN,
  RUPEE_BALANCE_REF, ANCHOR_PULL, W_COERCION, W_TRADE, W_DEAL, SUPPLY_ELASTICITY, SUPPLY_FLOOR,
+ SUPPLY_RESPONSE, CAPACITY_ADJ, INTERMEDIARY_RATE, SHADOW_MAX, SHADOW_GROWTH, LISTED_FLOOR_IND,
  SUPPLY_SCALE, SETTLE_BASE, WESTERN_REF, LISTING_REF, CAP_SOFTNESS, FLOOR_WIDTH, CLEARING_TOL, SETTLE_PUSH_LOGIT,
  RECYCLING_LOGIT, IDLE_PER_LOGIT, RECYCLING_DRAIN, EU_SECONDARY_COERCION, LISTING_COERCION,
- BN_PER_MBD_USD) = range(len(KEYS) + len(DERIVED))
+ BN_PER_MBD_USD, CAPACITY_HALF, VESSEL_BITE, AFFINITY_LIMIT) = range(len(KEYS) + len(DERIVED))
 
 
 def constants(s) -> np.ndarray:
@@ -63,12 +67,27 @@ def constants(s) -> np.ndarray:
     return np.array(values, dtype=float)
 
 
+#: Run constants of the :class:`~model.world.Structure` that :func:`step_rows` reads, in its argument order.
+STRUCTURE_INPUTS = ("freight_usd", "crude_intercept", "capacity_floor", "capacity_extra", "listing_refusal",
+                    "crude_imports_mbd", "export_weights", "armington_weights", "domestic_absorption_usd_bn",
+                    "arms_base_utility", "affinity_anchor_atanh", "tariff_eff_ref", "sanction_ref")
+#: :class:`~model.world.World` arrays :func:`step_rows` reads, in its argument order.
+WORLD_INPUTS = ("tariff", "oil_penalty", "oil_penalty_threshold", "sanction", "crude_embargo",
+                "crude_embargo_announced", "price_cap_usd", "cap_enforcement", "listed_seller_share",
+                "secondary_enforcement", "product_ban", "eu_secondary_on_ind", "crude_ceiling_ind",
+                "extra_discount_ind_usd", "coproduction_offer", "arms_tilt_west", "rupee_push", "instc",
+                "rupee_recycling", "oil_supply_shock",
+                "goods_flow_usd_bn", "crude_share", "relationship", "arms_order_share", "arms_installed",
+                "arms_pipeline", "settlement_local_share", "rupee_balance_usd_bn", "affinity", "deal_bump",
+                "crude_capacity", "oil_replacement_mbd", "intermediated", "listing_last", "shadow_fleet_share")
 #: The arrays :func:`step_rows` fills, in its argument order: name and shape after the batch axis.
 OUTPUTS = (("penalty_active", ()), ("fob_discount_usd", ()), ("crude_share", (4,)),
            ("delivered_discount_usd", (4,)), ("brent_usd", ()), ("rus_crude_sold_mbd", ()),
            ("relationship", (4,)), ("goods_flow_usd_bn", (5, 5)), ("arms_order_share", (4,)),
            ("arms_pipeline", (4,)), ("arms_installed", (4,)), ("settlement_local_share", ()),
-           ("rupee_balance_usd_bn", ()), ("affinity", (4, 4)))
+           ("rupee_balance_usd_bn", ()), ("affinity", (4, 4)), ("crude_capacity", (4,)),
+           ("oil_replacement_mbd", ()), ("intermediated", ()), ("listing_last", ()),
+           ("shadow_fleet_share", ()))
 
 
 def allocate_outputs(batch: int) -> dict[str, np.ndarray]:
@@ -83,21 +102,22 @@ def allocate_outputs(batch: int) -> dict[str, np.ndarray]:
 
 @njit(cache=True)
 def step_rows(k, brent_ref, spending, grid,
-              freight, intercept, suitability, crude_imports, export_weights, armington, domestic,
-              arms_base, anchor_z, tariff_eff_ref, sanction_ref,
-              tariff, oil_penalty, threshold, sanction, embargo, price_cap, cap_enforcement, listed,
+              freight, intercept, capacity_floor, capacity_extra, listing_refusal, crude_imports,
+              export_weights, armington, domestic, arms_base, anchor_z, tariff_eff_ref, sanction_ref,
+              tariff, oil_penalty, threshold, sanction, embargo, announced, price_cap, cap_enforcement, listed,
               secondary, product_ban, eu_secondary, ceiling_ind, extra_discount_ind, coproduction,
               arms_tilt_west, rupee_push, instc, rupee_recycling, supply_shock,
               flows, crude_share, relationship, orders, installed, pipeline, settlement, rupees,
-              affinity, deal_bump,
+              affinity, deal_bump, capacity, replacement, intermediated, listing_last, shadow,
               penalty, fob, new_share, delivered, brent, sold, new_relationship, new_flows, new_orders,
-              new_pipeline, new_installed, new_settlement, new_rupees, new_affinity):
+              new_pipeline, new_installed, new_settlement, new_rupees, new_affinity, new_capacity,
+              new_replacement, new_intermediated, new_listing_last, new_shadow):
     """Every world of the batch one quarter on. Shapes and units as in :class:`model.world.World`.
 
     ``k`` is :func:`constants`; ``brent_ref`` the reference Brent of the new quarter (USD/bbl);
     ``spending`` each node's absorption in the new quarter (5,), USD bn/yr; ``grid`` the FOB
     discounts on which the crude market is bracketed, USD/bbl. The new state is written into the
-    last fourteen arrays (see :func:`allocate_outputs`); nothing is returned.
+    arrays named in :data:`OUTPUTS` (see :func:`allocate_outputs`); nothing is returned.
     """
     n = oil_penalty.shape[0]
     cap_softness, floor_width = k[CAP_SOFTNESS], k[FLOOR_WIDTH]
@@ -107,6 +127,8 @@ def step_rows(k, brent_ref, spending, grid,
     base_logit = np.empty((n, 4))
     keep = np.empty((n, 4))
     limit = np.empty((n, 4))
+    target_limit = np.empty((n, 4))
+    inter = np.empty(n)
     fixed = np.empty((n, 4))
     risk = np.zeros((n, 4))
     urals_less_cap = np.empty(n)
@@ -125,12 +147,19 @@ def step_rows(k, brent_ref, spending, grid,
         for j in range(4):
             base_logit[b, j] = intercept[j] + relationship[b, j] - beta * fixed[b, j]
             keep[b, j] = (1.0 - mu) * crude_share[b, j]
-            limit[b, j] = suitability[j] * (1.0 - embargo[b, j])
-        limit[b, B_IND] = min(limit[b, B_IND], ceiling_ind[b])
         urals_less_cap[b] = brent0[b] - price_cap[b]
-        cap_cost[b] = cap_enforcement[b] * k[CAP_WEDGE]
+        cap_cost[b] = cap_enforcement[b] * (1.0 - shadow[b]) * k[CAP_WEDGE]
+        # listings: newly listed barrels start without intermediaries (intermediated_now)
+        listing_now = listed[b] * secondary[b]
+        inter[b] = intermediated[b] * min(listing_last[b] / max(listing_now, 1e-12), 1.0)
+        blocked = listing_now * (1.0 - inter[b])
+        for j in range(4):
+            limit[b, j] = capacity[b, j] * (1.0 - embargo[b, j]) * (1.0 - blocked * listing_refusal[j])
+            target_limit[b, j] = capacity[b, j] * (1.0 - max(embargo[b, j], announced[b, j]))
+        limit[b, B_IND] = max(limit[b, B_IND], min(k[LISTED_FLOOR_IND], capacity[b, B_IND] * (1.0 - embargo[b, B_IND])))
+        limit[b, B_IND] = min(limit[b, B_IND], ceiling_ind[b])
 
-    clear_rows(grid, base_logit, beta, mu, keep, limit, suitability, crude_imports, urals_less_cap,
+    clear_rows(grid, base_logit, beta, mu, keep, limit, capacity, target_limit, crude_imports, urals_less_cap,
                cap_cost, cap_softness, brent0, k[SUPPLY_SCALE], k[SUPPLY_ELASTICITY], k[SUPPLY_FLOOR],
                floor_width, k[CLEARING_TOL], 50, fob)
 
@@ -147,8 +176,8 @@ def step_rows(k, brent_ref, spending, grid,
         cap = cap_cost[b] * _expit((urals_less_cap[b] - f) / cap_softness)
         wanted = 0.0
         for j in range(4):
-            share = keep[b, j] + mu * (suitability[j] * _expit(base_logit[b, j] + beta * (f - cap)))
-            new_share[b, j] = min(share, limit[b, j])
+            target_share = min(capacity[b, j] * _expit(base_logit[b, j] + beta * (f - cap)), target_limit[b, j])
+            new_share[b, j] = min(keep[b, j] + mu * target_share, limit[b, j])
             wanted += new_share[b, j] * crude_imports[j]
             delivered[b, j] = f - fixed[b, j] + risk[b, j] - cap
         netback = max(brent0[b] - f, 1.0)
@@ -159,17 +188,26 @@ def step_rows(k, brent_ref, spending, grid,
             new_share[b, j] *= rationed
         sold[b] = min(wanted, supply)
         lost = max(k[RUS_EXPORTS] - sold[b], 0.0)
-        brent[b] = brent0[b] * math.exp(k[BRENT_MULT] * lost / k[WORLD_SUPPLY])
+        new_replacement[b] = replacement[b] + k[SUPPLY_RESPONSE] * (lost - replacement[b])
+        brent[b] = brent0[b] * math.exp(k[BRENT_MULT] * (lost - new_replacement[b]) / k[WORLD_SUPPLY])
         for j in range(4):
             new_relationship[b, j] = relationship[b, j] + k[REL_BUILD] * (
-                k[REL_MAX] * (new_share[b, j] / suitability[j]) - relationship[b, j])
+                k[REL_MAX] * (new_share[b, j] / capacity[b, j]) - relationship[b, j])
+            cheap = max(delivered[b, j], 0.0)
+            capacity_target = capacity_floor[j] + capacity_extra[j] * cheap / (cheap + k[CAPACITY_HALF])
+            new_capacity[b, j] = capacity[b, j] + k[CAPACITY_ADJ] * (capacity_target - capacity[b, j])
+        new_intermediated[b] = inter[b] + k[INTERMEDIARY_RATE] * (1.0 - inter[b])
+        new_listing_last[b] = listed[b] * secondary[b]
+        western_services = 0.5 * (sanction[b, USA, RUS] + sanction[b, EU, RUS])
+        shadow_target = k[SHADOW_MAX] * western_services * (1.0 - k[VESSEL_BITE] * cap_enforcement[b])
+        new_shadow[b] = shadow[b] + k[SHADOW_GROWTH] * (shadow_target - shadow[b])
 
         # ---- goods trade: effective tariffs, trade costs, Armington target, adjustment -----
         for i in range(5):
             for e in range(5):
                 t_eff[i, e] = tariff[b, i, e]
         t_eff[USA, IND] = (tariff[b, USA, IND] + penalty[b] * oil_penalty[b]) * (1.0 - k[EXEMPT])
-        ind_rus = (1.0 + k[IND_RUS_FRICTION] - instc[b] * k[INSTC_CUT] - rupee_push[b] * k[PUSH_CUT])
+        ind_rus = (1.0 + k[IND_RUS_FRICTION]) * (1.0 - instc[b] * k[INSTC_CUT]) * (1.0 - rupee_push[b] * k[PUSH_CUT])
         for e in range(5):
             blocked = 0.0
             for i in range(5):
@@ -228,6 +266,7 @@ def step_rows(k, brent_ref, spending, grid,
                 hit[i, e] = extra * new_flows[b, i, e] / max(exports_e, 1e-9)
         hit[EU, IND] += eu_secondary[b] * k[EU_SECONDARY_COERCION]
         hit[USA, IND] += max(listed[b] * secondary[b] - k[LISTING_REF], 0.0) * crude_share[b, B_IND] * k[LISTING_COERCION]
+        z_limit = math.atanh(k[AFFINITY_LIMIT])
         for i in range(4):
             new_affinity[b, i, i] = 1.0
             for j in range(4):
@@ -238,4 +277,4 @@ def step_rows(k, brent_ref, spending, grid,
                 trade_old = max(flows[b, i, j] + flows[b, j, i], 1e-9)
                 z = (z + k[ANCHOR_PULL] * (anchor_z[i, j] - z) - k[W_COERCION] * (hit[i, j] + hit[j, i])
                      + k[W_TRADE] * (math.log(trade_new) - math.log(trade_old)) + k[W_DEAL] * deal_bump[b, i, j])
-                new_affinity[b, i, j] = math.tanh(z)
+                new_affinity[b, i, j] = math.tanh(min(max(z, -z_limit), z_limit))

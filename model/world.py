@@ -27,6 +27,7 @@ class World:
     oil_penalty_threshold: np.ndarray   # (B,) India's Russian share above which the penalty applies
     sanction: np.ndarray                # (B,5,5) goods sanctions, importer on exporter, 0-1
     crude_embargo: np.ndarray           # (B,4) share of Russian crude each buyer bars (CRUDE_BUYERS)
+    crude_embargo_announced: np.ndarray  # (B,4) embargo each buyer has announced for later (refiners wind down early)
     price_cap_usd: np.ndarray           # (B,) USD/bbl
     cap_enforcement: np.ndarray         # (B,) 0-1
     listed_seller_share: np.ndarray     # (B,) share of Russian crude sold by listed sellers
@@ -60,6 +61,11 @@ class World:
     rupee_balance_usd_bn: np.ndarray    # (B,)
     affinity: np.ndarray                # (B,4,4) in (-1, 1), symmetric
     penalty_active: np.ndarray          # (B,) 1 where the US oil penalty is being applied
+    crude_capacity: np.ndarray          # (B,4) highest Russian share each buyer's refineries can run now
+    oil_replacement_mbd: np.ndarray     # (B,) supply others have added to replace lost Russian barrels, mb/d
+    intermediated: np.ndarray           # (B,) share of listed sellers' barrels moving through unlisted intermediaries
+    listing_last: np.ndarray            # (B,) listing intensity (listed share x enforcement) last quarter
+    shadow_fleet_share: np.ndarray      # (B,) share of Russian crude exports carried by the shadow fleet
     deal_bump: np.ndarray = field(default=None)  # (B,4,4) affinity gained from deals this quarter
 
     @property
@@ -106,7 +112,14 @@ class Structure:
     absorption_ref_usd_bn : (5,) GDP of each node in the reference year (domestic good's weight).
     nominal_growth : (5,) annual nominal growth of absorption.
     crude_imports_mbd : (4,) crude imports of each buyer (CRUDE_BUYERS).
-    crude_suitability : (4,) highest Russian share each buyer's refineries can run.
+    crude_suitability : (4,) highest Russian share each buyer's refineries ran at the start
+        (the starting value of the state ``World.crude_capacity``).
+    capacity_floor : (4,) capacity for Russian crude each buyer keeps whatever the discount.
+    capacity_extra : (4,) capacity a buyer adds over time when Russian crude is cheap (the rest
+        of the world: Chinese independents, Turkey); reached at a delivered discount far above
+        ``CAPACITY_HALF_DISCOUNT_USD``.
+    listing_refusal : (4,) share of a listed seller's barrels each buyer's banks and refiners
+        refuse at full enforcement until intermediaries take them over.
     crude_intercept : (4,) logit intercept of buyers' Russian share (calibrated at the start).
     freight_usd : (4,) extra freight to each buyer relative to alternative crudes, USD/bbl.
     arms_base_utility : (4,) base attractiveness of each arms supplier, logit units.
@@ -123,6 +136,9 @@ class Structure:
     nominal_growth: np.ndarray
     crude_imports_mbd: np.ndarray
     crude_suitability: np.ndarray
+    capacity_floor: np.ndarray
+    capacity_extra: np.ndarray
+    listing_refusal: np.ndarray
     crude_intercept: np.ndarray
     freight_usd: np.ndarray
     arms_base_utility: np.ndarray
