@@ -554,8 +554,9 @@ def quarterly_fit(table: pd.DataFrame) -> pd.DataFrame:
         ``share_inside`` (share of level quarters within tolerance; missing for shape-only series),
         ``changes`` (consecutive observed pairs), ``change_corr`` (Pearson correlation of
         quarter-on-quarter changes, model median vs observed; missing with fewer than 3 pairs or no
-        variation), ``direction_agree`` (share of changes with the same sign), the fit-status counts
-        and whether any row is required.
+        variation), ``direction_agree`` (share of changes with the same sign), the fit-status counts,
+        ``rmse_held_out`` and ``share_inside_held_out`` (the same over held-out quarters only) and
+        whether any row is required.
     """
     rows = []
     for series, g in table.groupby("series", sort=False):
@@ -567,6 +568,8 @@ def quarterly_fit(table: pd.DataFrame) -> pd.DataFrame:
             corr = float(np.corrcoef(d_obs, d_mod)[0, 1])
         agree = float(np.mean(np.sign(d_obs) == np.sign(d_mod))) if len(d_obs) else float("nan")
         counts = g["fit_status"].value_counts()
+        held = g[g["fit_status"] == "held_out"]
+        held_level = held[held["comparison"] == "level"]
         rows.append({
             "series": series, "unit": g["unit"].iloc[0], "comparison": "/".join(sorted(set(g["comparison"]))),
             "quarters": int(len(g)), "first": min(g["period"], key=parse_quarter),
@@ -576,7 +579,12 @@ def quarterly_fit(table: pd.DataFrame) -> pd.DataFrame:
             "share_inside": (float(level["inside"].astype(bool).mean()) if len(level) else float("nan")),
             "changes": int(len(d_obs)), "change_corr": corr, "direction_agree": agree,
             "held_out": int(counts.get("held_out", 0)), "partly_fitted": int(counts.get("partly_fitted", 0)),
-            "fitted": int(counts.get("fitted", 0)), "required": bool(g["required"].any()),
+            "fitted": int(counts.get("fitted", 0)),
+            "rmse_held_out": (float(np.sqrt(np.mean(held["error"].to_numpy(dtype=float) ** 2))) if len(held)
+                              else float("nan")),
+            "share_inside_held_out": (float(held_level["inside"].astype(bool).mean()) if len(held_level)
+                                      else float("nan")),
+            "required": bool(g["required"].any()),
         })
     return pd.DataFrame(rows)
 
@@ -890,8 +898,10 @@ def render_quarterly_html(result: ValidationResult, images: dict[str, str]) -> s
     lo, hi = f"model_p{BAND[0]:02d}", f"model_p{BAND[1]:02d}"
     fit_rows = "".join(
         f"<tr><td>{e(r.series)}</td><td>{e(r.unit)}</td><td>{e(r.comparison)}</td><td>{r.quarters} ({e(r.first)}..{e(r.last)})</td>"
-        f"<td>{r.held_out} / {r.partly_fitted} / {r.fitted}</td><td>{_fmt(r.rmse)}</td><td>{_fmt(r.bias)}</td>"
+        f"<td>{r.held_out} / {r.partly_fitted} / {r.fitted}</td><td>{_fmt(r.rmse)}</td><td>{_fmt_or_dash(r.rmse_held_out)}</td>"
+        f"<td>{_fmt(r.bias)}</td>"
         f"<td>{r.normalised_rmse:.2f}</td><td>{'-' if not math.isfinite(r.share_inside) else f'{r.share_inside:.0%}'}</td>"
+        f"<td>{'-' if not math.isfinite(r.share_inside_held_out) else f'{r.share_inside_held_out:.0%}'}</td>"
         f"<td>{r.changes}</td><td>{_fmt_or_dash(r.change_corr)}</td>"
         f"<td>{'-' if not math.isfinite(r.direction_agree) else f'{r.direction_agree:.0%}'}</td>"
         f"<td>{'yes' if r.required else 'no'}</td></tr>" for r in result.quarterly_fit.itertuples())
@@ -924,7 +934,8 @@ calibration anchor (India's Russian share in FY2022-23 and FY2024-25), or it is 
 hindcast in that quarter, median and {BAND[0]}-{BAND[1]}% band over seeds. <i>Shape</i> series are on another
 basis than the model's metric and are judged by their quarter-on-quarter changes only.</p>
 <table><tr><th>series</th><th>unit</th><th>compared by</th><th>quarters</th><th>held out / partly fitted / fitted</th>
-<th>RMSE</th><th>bias (mean error)</th><th>RMSE / tolerance</th><th>share inside tolerance</th>
+<th>RMSE</th><th>RMSE, held out only</th><th>bias (mean error)</th><th>RMSE / tolerance</th><th>share inside tolerance</th>
+<th>share inside, held out only</th>
 <th>consecutive changes</th><th>correlation of changes</th><th>same direction</th><th>required</th></tr>
 {fit_rows}</table>
 <h3>Per quarter</h3>

@@ -262,6 +262,12 @@ def test_quarterly_fit_statistics_on_a_synthetic_example():
     assert fit.change_corr == pytest.approx(np.corrcoef([1.5, 0.5, 1.0], [2.0, -1.0, 3.0])[0, 1])
     assert fit.direction_agree == pytest.approx(2 / 3)
     assert (fit.held_out, fit.partly_fitted, fit.fitted) == (4, 0, 0)
+    assert fit.rmse_held_out == pytest.approx(fit.rmse) and fit.share_inside_held_out == pytest.approx(0.75)
+    # Held-out statistics leave partly fitted quarters out: mark C (the one outside) partly fitted.
+    table.loc[table["target_id"] == "C", "fit_status"] = "partly_fitted"
+    fit = quarterly_fit(table).iloc[0]
+    assert fit.share_inside_held_out == 1.0 and fit.rmse_held_out == pytest.approx(((1 + 0.25 + 0) / 3) ** 0.5)
+    assert fit.share_inside == pytest.approx(0.75)
 
 
 def test_changes_are_not_taken_across_a_missing_quarter_and_shape_rows_are_not_judged_by_level():
