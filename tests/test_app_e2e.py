@@ -1,4 +1,5 @@
 """The app in real headless Chromium (Debian's, via Playwright): see tests/browser_support.py."""
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -161,21 +162,47 @@ def test_two_contexts_isolated(browser, app):
     cb.close()
 
 
-def test_bad_upload_shows_error_run_survives(browser, app, tmp_path):
+def choose_file(page, path):
+    """Choose ``path`` with the page's "choose the file" picker (a Vuetify file input)."""
+    page.locator(".geo-upload input[type=file]").set_input_files(str(path))
+
+
+# The scenario files that replaced the student's page with a traceback (issue 14), a plain
+# malformed one, and one over the 1 MB limit.
+BAD_UPLOADS = {
+    "bad.toml": "title = [unclosed",
+    "list_base.toml": "base=[]\n",
+    "table_base.toml": "base={a=1}\n",
+    "huge_int.toml": "[settings]\nusa.base_tariff_on_ind = " + "9" * 400 + "\n",
+    "nested.toml": "x = " + "[" * 5000 + "]" * 5000 + "\n",
+}
+
+
+def test_bad_uploads_show_one_red_line_and_the_game_goes_on(browser, app, tmp_path):
     context, page, watch = open_page(browser, app)
     page.locator(".geo-step").click()
     wait_quarter(page, "2026Q1")
-    bad = tmp_path / "bad.toml"
-    bad.write_text("title = [unclosed")
-    # ipywidgets' FileUpload makes its <input type=file> on click: answer the file chooser.
-    with page.expect_file_chooser() as chooser:
-        page.locator(".widget-upload").click()
-    chooser.value.set_files(str(bad))
-    page.locator(".geo-error").wait_for(timeout=15_000)
-    message = page.locator(".geo-error").inner_text()
-    assert "bad.toml" in message and "not valid TOML" in message and "unchanged" in message
-    assert quarter(page) == "2026Q1"
-    page.locator(".geo-step").click()
+    for name, text in BAD_UPLOADS.items():
+        bad = tmp_path / name
+        bad.write_text(text)
+        choose_file(page, bad)
+        error = page.locator(".geo-error", has_text=name)
+        error.wait_for(timeout=15_000)
+        assert page.locator(".geo-error").count() == 1
+        message = error.inner_text()
+        assert "unchanged" in message and "\n" not in message.strip(), message
+        if name == "bad.toml":
+            assert "not valid TOML" in message
+        shown = page.locator("body").inner_text()
+        for leak in ("Traceback", str(bs.REPO_ROOT), "site-packages", "/tmp"):
+            assert leak not in shown, (name, leak)
+        assert quarter(page) == "2026Q1"
+    big = tmp_path / "big.toml"
+    big.write_bytes(b"# " + b"x" * 2_000_000 + b"\n")
+    choose_file(page, big)
+    page.locator(".geo-error", has_text="too large").wait_for(timeout=15_000)
+    assert "at most 1 MB" in page.locator(".geo-error").inner_text()
+    page.locator(".geo-step").click()  # the game goes on
     wait_quarter(page, "2026Q2")
     shot(page, "bad_upload.png")
     watch.assert_clean()
@@ -192,9 +219,7 @@ def test_uploaded_value_beyond_the_slider_range_is_kept(browser, app, tmp_path):
     context, page, watch = open_page(browser, app)
     high = tmp_path / "high_tariff.toml"
     high.write_text(GeopoliticsModel(overrides={"usa.base_tariff_on_ind": 1.5}).scenario_toml())
-    with page.expect_file_chooser() as chooser:
-        page.locator(".widget-upload").click()
-    chooser.value.set_files(str(high))
+    choose_file(page, high)
     lever = page.locator(".geo-lever-label", has_text="reciprocal")
     lever.filter(has_text="0 to 150): 150").wait_for(timeout=15_000)
     page.wait_for_timeout(1000)  # time for a slider to send back a clamped value, if it did
@@ -202,5 +227,113 @@ def test_uploaded_value_beyond_the_slider_range_is_kept(browser, app, tmp_path):
     page.locator(".geo-reset").click()
     page.locator(".geo-headline", has_text="US tariff on Indian goods").filter(has_text="175.0%").wait_for(
         timeout=15_000)  # 150% base + the 25% oil penalty in force at the start
+    watch.assert_clean()
+    context.close()
+
+
+# ------------------------------------------------------------------ other origins (viz/security.py)
+def http_get(app, path="/", **headers):
+    """(status, headers, body) of a GET to the test server, with the given request headers."""
+    import urllib.error
+    import urllib.request
+    request = urllib.request.Request(f"http://127.0.0.1:{app.port}{path}", headers=headers)
+    try:
+        with bs._NO_PROXY.open(request, timeout=30) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers, exc.read()
+
+
+def open_websocket(app, origin):
+    """Open the app's kernel WebSocket with ``origin``; its HTTP status if the handshake is refused."""
+    import uuid
+
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+    url = f"ws://127.0.0.1:{app.port}/jupyter/api/kernels/{uuid.uuid4()}/channels?session_id={uuid.uuid4()}"
+    try:
+        with connect(url, origin=origin, open_timeout=20, proxy=None):
+            return 101
+    except InvalidStatus as exc:
+        return exc.response.status_code
+
+
+FOREIGN_PAGE = """<!doctype html><title>another site</title>
+<div id="ws">pending</div><div id="img">pending</div>
+<script>
+const app = "127.0.0.1:APP_PORT";
+let opened = false;
+const ws = new WebSocket(`ws://${app}/jupyter/api/kernels/k${Math.random()}/channels?session_id=s`);
+ws.onopen = () => { opened = true; document.getElementById("ws").textContent = "open"; ws.close(); };
+ws.onclose = () => { if (!opened) document.getElementById("ws").textContent = "refused"; };
+const img = new Image();
+img.onload = () => { document.getElementById("img").textContent = "loaded"; };
+img.onerror = () => { document.getElementById("img").textContent = "refused"; };
+img.src = `http://${app}/static/sun.svg`;
+</script>"""
+
+
+@contextlib.contextmanager
+def foreign_site(app):
+    """A page on another local port (another origin) that tries the app's WebSocket and an image."""
+    import http.server
+    import threading
+    body = FOREIGN_PAGE.replace("APP_PORT", str(app.port)).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def test_foreign_origins_are_refused_and_the_own_page_works(browser, app):
+    own = f"http://127.0.0.1:{app.port}"
+    # HTTP: the page itself, then the same request from another origin or under a foreign name
+    status, headers, _ = http_get(app)
+    assert status == 200 and "frame-ancestors 'self'" in headers["content-security-policy"]
+    cookie = headers["set-cookie"]
+    assert cookie.startswith("solara-session-id=") and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    for foreign in ({"Origin": "http://evil.example"}, {"Origin": "http://127.0.0.1:1"}, {"Origin": "null"},
+                    {"Host": f"evil.example:{app.port}"}):  # the last: DNS rebinding
+        status, _, body = http_get(app, **foreign)
+        assert status == 403 and body.startswith(b"Refused:"), (foreign, status)
+    assert http_get(app, Origin=own)[0] == 200
+    # the kernel WebSocket from a raw client
+    assert open_websocket(app, "http://evil.example") == 403
+    assert open_websocket(app, "http://localhost:1") == 403
+    assert open_websocket(app, own) == 101
+    # in Chromium: a page from another local port cannot open the app's WebSocket or load from it
+    context = browser.new_context()
+    foreign_page = context.new_page()
+    with foreign_site(app) as url:
+        foreign_page.goto(url)
+        for what in ("#ws", "#img"):
+            foreign_page.locator(what).filter(has_not_text="pending").wait_for(timeout=15_000)
+            assert foreign_page.locator(what).inner_text() == "refused", what
+    context.close()
+    assert "refused websocket /jupyter/api/kernels/" in app.log_text()
+    # the app's own page works, and its session cookie is not readable by scripts
+    context, page, watch = open_page(browser, app)
+    page.locator(".geo-step").click()
+    wait_quarter(page, "2026Q1")
+    cookies = {c["name"]: c for c in context.cookies()}
+    assert cookies["solara-session-id"]["httpOnly"] is True
+    assert "solara-session-id" not in page.evaluate("document.cookie")
     watch.assert_clean()
     context.close()
