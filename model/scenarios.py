@@ -93,7 +93,8 @@ class Scenario:
     def check_run_length(self, quarters: int) -> None:
         """Raise if ``quarters`` is not a valid run length or an event falls after the run."""
         if isinstance(quarters, bool) or not isinstance(quarters, int) or not 1 <= quarters <= MAX_QUARTERS:
-            raise ScenarioError(f"quarters = {quarters!r} is not allowed; allowed whole numbers 1 to {MAX_QUARTERS}")
+            raise ScenarioError(f"quarters = {show_value(quarters)} is not allowed; "
+                                f"allowed whole numbers 1 to {MAX_QUARTERS}")
         last = self.start_quarter + quarters
         for event in self.events:
             if event.quarter > last:
@@ -144,7 +145,8 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     """
     if is_file_name(name_or_path):
         path = Path(name_or_path)
-        return parse_scenario(read_scenario_file(path), name=path.stem, path=str(path))
+        return parse_scenario(read_scenario_file(path, shown=str(name_or_path)), name=path.stem,
+                              path=str(name_or_path))
     text_name = str(name_or_path)
     names = preset_names()
     if text_name not in names:
@@ -167,14 +169,14 @@ _FILE_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"
                (stat.S_ISSOCK, "a socket"))
 
 
-def read_scenario_file(path: Path) -> str:
+def read_scenario_file(path: Path, shown: str | None = None) -> str:
     """Return the text of a scenario file, or raise :class:`ScenarioError` saying truly what is wrong.
 
     Looks before reading: a folder, a FIFO (which would block), a device such as ``/dev/null``
     or a socket is named as such, not reported as missing; a file over
-    :data:`MAX_FILE_BYTES` is refused unread.
+    :data:`MAX_FILE_BYTES` is refused unread. ``shown`` is the name as the user gave it.
     """
-    shown = show_value(str(path))
+    shown = show_value(str(path) if shown is None else shown)
     allowed = "allowed: a UTF-8 .toml file"
     try:
         info = path.stat()
