@@ -21,6 +21,13 @@ ALL_UPDATED = """(q) => ['.geo-quarter', '.geo-view-log .geo-asof',
 
 
 def main(steps: int = 12) -> None:
+    """Start the app in headless chromium, press Step ``steps`` times and print each step's time.
+
+    Parameters
+    ----------
+    steps : int
+        Quarters to step.
+    """
     with bs.solara_server("viz/app.py") as srv, sync_playwright() as p:
         browser = p.chromium.launch(**bs.launch_kwargs())
         page = browser.new_page(viewport={"width": 1500, "height": 1300})

@@ -24,6 +24,7 @@ def time_run(quarters: int, seed: int) -> tuple[float, float]:
 
 
 def main() -> None:
+    """Time ``--repeats`` runs of ``--quarters`` quarters and print wall and CPU percentiles."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--quarters", type=int, default=40)

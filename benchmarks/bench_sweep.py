@@ -30,10 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from geogame.model import DECISION_COLUMNS, GeopoliticsModel  # noqa: E402
+from geogame.model import DECISION_COLUMNS, GeopoliticsModel
 
 
 class BatchModel(GeopoliticsModel):
@@ -50,6 +47,7 @@ class BatchModel(GeopoliticsModel):
         self.datacollector.collect(self)
 
     def step(self):
+        """One quarter, then the DataCollector records it."""
         super().step()
         self.datacollector.collect(self)
 
@@ -64,6 +62,7 @@ def design(runs: int, replicates: int):
 
 
 def time_geogame(runs: int, quarters: int, workers: int, replicates: int) -> dict:
+    """Time a process-backend sweep writing Parquet (the design of :func:`design`); a result row."""
     from geogame.experiments.sweeps import sweep_to_folder
 
     caps, _ = design(runs, replicates)
@@ -77,6 +76,7 @@ def time_geogame(runs: int, quarters: int, workers: int, replicates: int) -> dic
 
 
 def time_batch_run(runs: int, quarters: int, workers: int, replicates: int) -> dict:
+    """Time ``mesa.batch_run`` on the same design and seeds as :func:`time_geogame`; a result row."""
     import mesa
 
     caps, seeds = design(runs, replicates)
@@ -103,6 +103,7 @@ def memory_child(runs: int, quarters: int, workers: int) -> None:
 
 
 def measure_memory(sizes, quarters: int, workers: int) -> list[dict]:
+    """Peak memory of sweeps of each size in ``sizes``, each in a fresh subprocess (MB)."""
     out = []
     for n in sizes:
         res = subprocess.run([sys.executable, __file__, "--memory-child", str(n), "--quarters", str(quarters),
@@ -113,6 +114,7 @@ def measure_memory(sizes, quarters: int, workers: int) -> list[dict]:
 
 
 def main() -> None:
+    """Run the benchmarks chosen on the command line and print their results."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", choices=["compare", "big", "memory"])
     parser.add_argument("--runs", type=int, default=1000, help="runs of the big sweep (default 1000)")

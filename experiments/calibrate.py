@@ -136,6 +136,26 @@ class Objective:
 # ---------------------------------------------------------------------------------- the fit
 @dataclass
 class ParameterFit:
+    """The fit of one parameter.
+
+    Attributes
+    ----------
+    key : str
+        The setting fitted.
+    start, fitted : float
+        Its value before and after the fit.
+    low, high : float
+        The bounds searched (the registry's range).
+    interval : (float, float)
+        Rough interval: where the loss slice stays within :data:`INTERVAL_RISE` of its minimum.
+    interval_open : (bool, bool)
+        True on a side where the loss never rose that much before the bound.
+    identified : bool
+        False if the slice rises by less than :data:`IDENTIFICATION_RISE` over the whole range.
+    profile : pandas.DataFrame
+        The loss slice, columns ``value, loss``.
+    """
+
     key: str
     start: float
     fitted: float
@@ -149,6 +169,27 @@ class ParameterFit:
 
 @dataclass
 class FitResult:
+    """What :func:`fit` found.
+
+    Attributes
+    ----------
+    keys : list of str
+        The settings fitted.
+    loss_before, loss_after : float
+        The loss at the start and at the optimum.
+    parameters : list of ParameterFit
+        One per key, with its interval and profile.
+    residuals : pandas.DataFrame
+        Normalised residuals per target before and after (``target_id, observed, tolerance,
+        before, after``).
+    seeds : list of int
+        The seeds every evaluation used (common random numbers).
+    evaluations : int
+        Loss evaluations the optimiser made.
+    message : str
+        The optimiser's own message.
+    """
+
     keys: list[str]
     loss_before: float
     loss_after: float
@@ -160,6 +201,7 @@ class FitResult:
 
     @property
     def fitted(self) -> dict[str, float]:
+        """The fitted values, key -> value (ready for ``overrides``)."""
         return {p.key: p.fitted for p in self.parameters}
 
     def report(self) -> str:

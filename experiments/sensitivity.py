@@ -176,7 +176,7 @@ def run_sensitivity(method: str, ranges: dict, metrics: list[str], samples: int 
     out : path
         Folder for the table, the chart and the runs (``OUT/runs``).
 
-    Other parameters are those of :func:`experiments.sweep`.
+    Other parameters are those of :func:`geogame.experiments.sweep`.
 
     Returns
     -------

@@ -23,17 +23,33 @@ from .nodes import COUNTRIES
 
 @dataclass(frozen=True)
 class Landscape:
-    camps: tuple[tuple[str, ...], tuple[str, ...]]  # second camp empty: no division
+    """The lowest-energy split of the players into two camps (see :func:`landscape`).
+
+    Attributes
+    ----------
+    camps : (tuple of str, tuple of str)
+        Player codes in each camp; the first camp holds the first player. An empty second camp
+        means no division.
+    energy : float
+        Frustration energy of this split (lower is more stable).
+    runner_up_energy : float
+        Energy of the next-lowest split: the gap says how clear-cut the division is.
+    """
+
+    camps: tuple[tuple[str, ...], tuple[str, ...]]
     energy: float
-    runner_up_energy: float                            # next-lowest configuration
+    runner_up_energy: float
 
     def camp_of(self, country: str) -> int:
+        """Return 0 if ``country`` is in the first camp, else 1."""
         return 0 if country in self.camps[0] else 1
 
     def together(self, a: str, b: str) -> bool:
+        """Return True if players ``a`` and ``b`` are in the same camp."""
         return self.camp_of(a) == self.camp_of(b)
 
     def describe(self) -> str:
+        """The split in words: ``"usa + eu | rus + ind"`` or ``"one bloc: usa + rus + ind + eu"``."""
         first = " + ".join(self.camps[0])
         if not self.camps[1]:
             return f"one bloc: {first}"
@@ -58,8 +74,17 @@ def landscape(affinity: np.ndarray, sizes: np.ndarray | None = None, names=COUNT
 
     Parameters
     ----------
-    affinity : (n, n) propensities in [-1, 1] (the diagonal is ignored)
-    sizes : (n,) sizes, e.g. GDP; only their ratios matter (default: :data:`GDP_2024_USD_TRN`)
+    affinity : numpy.ndarray
+        (n, n) propensities in [-1, 1] (the diagonal is ignored).
+    sizes : numpy.ndarray, optional
+        (n,) sizes, e.g. GDP; only their ratios matter (default: :data:`GDP_2024_USD_TRN`).
+    names : sequence of str
+        The players' codes, in the order of the rows of ``affinity`` (default: ``COUNTRIES``).
+
+    Returns
+    -------
+    Landscape
+        The split of lowest energy and the energy of the runner-up.
     """
     a = np.asarray(affinity, dtype=float)
     s = GDP_2024_USD_TRN if sizes is None else np.asarray(sizes, dtype=float)
@@ -73,10 +98,22 @@ def landscape(affinity: np.ndarray, sizes: np.ndarray | None = None, names=COUNT
 
 
 def alignment_map(affinity: np.ndarray, previous: np.ndarray | None = None) -> np.ndarray:
-    """2-D positions of the players by classical MDS of ``1 - affinity``, shape (n, 2).
+    """2-D positions of the players by classical MDS of ``1 - affinity``.
 
     If ``previous`` positions are given, the result is rotated/reflected to match them as closely
     as possible (orthogonal Procrustes), so the map moves smoothly from quarter to quarter.
+
+    Parameters
+    ----------
+    affinity : numpy.ndarray
+        (n, n) affinities in (-1, 1).
+    previous : numpy.ndarray, optional
+        (n, 2) positions to align the result with (last quarter's map).
+
+    Returns
+    -------
+    numpy.ndarray
+        (n, 2) positions, rows in the order of ``affinity``.
     """
     d = 1.0 - np.asarray(affinity, dtype=float)
     np.fill_diagonal(d, 0.0)

@@ -31,7 +31,13 @@ def quarter_label(index: int) -> str:
 
 
 def quarter_of_date(date: str) -> int:
-    """Return the quarter index containing an ISO date (``2025-08-27`` or ``2025-08``)."""
+    """Return the quarter index containing an ISO date (``2025-08-27`` or ``2025-08``).
+
+    Raises
+    ------
+    ValueError
+        If the date is not of the form ``YYYY-MM-DD`` or ``YYYY-MM``, or its month is not 1..12.
+    """
     match = re.match(r"^(\d{4})-(\d{2})", str(date).strip())
     if not match:
         raise ValueError(f"date {date!r} is not of the form YYYY-MM-DD or YYYY-MM")
@@ -42,7 +48,18 @@ def quarter_of_date(date: str) -> int:
 
 
 def fiscal_year_quarters(fiscal_year: str) -> list[int]:
-    """Quarter indices of an Indian fiscal year such as ``"FY2024-25"`` (Apr 2024 to Mar 2025)."""
+    """Quarter indices of an Indian fiscal year such as ``"FY2024-25"`` (Apr 2024 to Mar 2025).
+
+    Returns
+    -------
+    list of int
+        The four quarters, April-June first.
+
+    Raises
+    ------
+    ValueError
+        If the text is not of the form ``FY2024-25``.
+    """
     match = re.match(r"^FY(\d{4})-(\d{2})$", fiscal_year)
     if not match:
         raise ValueError(f"fiscal year {fiscal_year!r} is not of the form FY2024-25")

@@ -30,6 +30,22 @@ def _fmt(x: float) -> str:
 
 
 def summary(table: pd.DataFrame, commit: str, seeds: str) -> str:
+    """The model card's validation summary: a sentence of totals and one table row per target.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``validation.csv`` written by ``geogame validate``.
+    commit : str
+        The commit the results were computed at (shown in the text).
+    seeds : str
+        The seed range, as shown in the text (``1..20``).
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
     passed, required = table.passed.astype(bool), table.required.astype(bool)
     failed_required = table[required & ~passed].target_id.tolist()
     lines = [f"Results at commit `{commit}` with seeds {seeds}: **{passed.sum()} of {len(table)} targets pass "
@@ -87,6 +103,18 @@ def _replace(path: Path, begin: str, end: str, text: str) -> bool:
 
 
 def main(argv=None) -> int:
+    """Write the validation summary from a ``geogame validate`` folder into the model card.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Command-line arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit code.
+    """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", help="output folder of geogame validate")
     parser.add_argument("--seeds", default="1..20", help="seed range shown in the text (default 1..20)")
