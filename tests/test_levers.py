@@ -28,3 +28,25 @@ def test_lever_moves_its_outcome(row):
     assert row.sign * change > threshold, (
         f"{row.setting}={row.value:g} should move {row.outcome} {'up' if row.sign > 0 else 'down'} "
         f"({row.why}); it went from {before:.4g} to {after:.4g}")
+
+
+def test_refiners_never_buy_more_russian_crude_at_a_premium():
+    """Random policy changes (five levers at a time, anywhere in their ranges), eight quarters:
+    India's Russian share never rises in a quarter whose delivered discount is negative."""
+    import numpy as np
+
+    from geogame.model import GeopoliticsModel
+
+    rng = np.random.default_rng(0)
+    scripted = {c: "scripted" for c in ("usa", "rus", "ind", "eu")}
+    for run in range(40):
+        overrides = {}
+        for key in rng.choice(sorted(INSTRUMENTS), 5, replace=False):
+            spec = SETTINGS[key]
+            value = rng.uniform(spec.low, min(spec.high, spec.low + 200))
+            overrides[key] = float(round(value)) if spec.integer else float(value)
+        model = GeopoliticsModel(scenario="baseline", seed=run, overrides=overrides, rules=scripted).run(8)
+        frame = model.metrics_frame()
+        delivered = frame["urals_discount_delivered_ind_usd"].to_numpy()[1:]
+        rise = np.diff(frame["crude_share_ind_from_rus"].to_numpy())
+        assert not ((delivered < 0) & (rise > 0.005)).any(), overrides
