@@ -628,9 +628,9 @@ def quarterly_figure(series: str, targets: list[QuarterlyTarget], run: pd.DataFr
                         markerfacecolor=(colour if filled else "white"),
                         label=f"observed, {status.replace('_', ' ')} (bar: tolerance)")
     ax.set_xlabel("year (quarter mid-points)")
-    ax.set_ylabel(f"model: {series} ({unit})")
+    ax.set_ylabel(f"model ({unit})")
     if shape:
-        obs_ax.set_ylabel(f"observed ({unit}), other basis: compare changes")
+        obs_ax.set_ylabel(f"observed, other basis ({unit})")
     ax.set_title(f"hindcast, quarter by quarter: {series}", fontsize=10)
     ax.grid(alpha=0.3)
     handles = ax.get_legend_handles_labels()
