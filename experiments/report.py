@@ -19,12 +19,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geogame.model import InputError
+from geogame.model import OUTCOMES, InputError
 
 from .runner import ID_COLUMNS as RUN_ID_COLUMNS
 from .store import ResultStore, read_results
 
 ID_COLUMNS = [*RUN_ID_COLUMNS, "quarter_index", "quarter"]
+#: Units of the quarterly table's columns, from their declarations (``geogame.OUTCOMES``).
+UNITS = {o.name: o.unit for o in OUTCOMES}
+
+
+def metric_title(metric: str) -> str:
+    """A chart title: the column name and its declared unit (``brent_usd (USD/bbl)``)."""
+    return f"{metric} ({UNITS[metric]})" if metric in UNITS else metric
 
 
 def fan_summary(table: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -53,7 +60,21 @@ def _plt():
 
 
 def fan_chart(table: pd.DataFrame, metric: str, keys: list[str], max_points: int, path: Path) -> None:
-    """Write the fan charts of one metric to ``path``."""
+    """Write the fan charts of one metric to ``path``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The sweep's quarterly results (``read_results``).
+    metric : str
+        The column to plot.
+    keys : list of str
+        The swept settings (they label the panels).
+    max_points : int
+        Most design points shown as separate panels; with more, one panel pools every run.
+    path : pathlib.Path
+        The PNG file to write.
+    """
     plt = _plt()
     labels = table.drop_duplicates("quarter_index").set_index("quarter_index")["quarter"].astype(str)
     points = table.drop_duplicates("point_id").set_index("point_id")[keys]
@@ -77,14 +98,26 @@ def fan_chart(table: pd.DataFrame, metric: str, keys: list[str], max_points: int
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
     axes.flat[0].legend(fontsize=7)
-    fig.suptitle(metric)
+    fig.suptitle(metric_title(metric))
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
 
 
 def heat_map(table: pd.DataFrame, metric: str, axes: list[str], path: Path) -> None:
-    """Median of ``metric`` at the last quarter over two swept settings, written to ``path``."""
+    """Median of ``metric`` at the last quarter over two swept settings, written to ``path``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The sweep's quarterly results.
+    metric : str
+        The column to map.
+    axes : list of str
+        The two swept settings (rows, columns); other settings are pooled.
+    path : pathlib.Path
+        The PNG file to write.
+    """
     plt = _plt()
     last = table[table["quarter_index"] == table["quarter_index"].max()]
     grid = last.pivot_table(index=axes[0], columns=axes[1], values=metric, aggfunc="median")
@@ -95,7 +128,7 @@ def heat_map(table: pd.DataFrame, metric: str, axes: list[str], path: Path) -> N
     ax.set_xlabel(axes[1])
     ax.set_ylabel(axes[0])
     quarter = last["quarter"].iloc[0]
-    ax.set_title(f"{metric}, median at {quarter}", fontsize=9)
+    ax.set_title(f"{metric_title(metric)}, median at {quarter}", fontsize=9)
     fig.colorbar(image, ax=ax)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
@@ -108,7 +141,24 @@ def _img(path: Path) -> str:
 
 
 def html_page(manifest: dict, table: pd.DataFrame, images: dict[str, list[Path]], failures: list) -> str:
-    """The report page, with every image embedded."""
+    """The report page, with every image embedded.
+
+    Parameters
+    ----------
+    manifest : dict
+        The sweep's manifest (scenario, design, version, dates).
+    table : pandas.DataFrame
+        The sweep's quarterly results.
+    images : dict
+        Metric -> the PNG files to show for it, in order.
+    failures : list of dict
+        The failed runs (``run_id``, ``error``), the first 50 listed.
+
+    Returns
+    -------
+    str
+        A self-contained HTML page.
+    """
     design = manifest.get("design", {})
     summary = (f"Scenario <b>{html.escape(str(manifest.get('scenario')))}</b>, "
                f"{manifest.get('quarters')} quarters; {design.get('n_points')} design points x "

@@ -43,7 +43,28 @@ class MetricSpec:
 
 
 def parse_metric(text: str, scenario: Scenario, quarters: int, metrics: list[str]) -> MetricSpec:
-    """Parse and check ``metric@YYYYQn`` or ``metric@YYYYQn:YYYYQn`` against the run's quarters."""
+    """Parse and check ``metric@YYYYQn`` or ``metric@YYYYQn:YYYYQn`` against the run's quarters.
+
+    Parameters
+    ----------
+    text : str
+        As given on the command line.
+    scenario : Scenario
+        The scenario (its start quarter).
+    quarters : int
+        Quarters per run.
+    metrics : list of str
+        The columns allowed (``geogame.outcome_names(numeric=True)``).
+
+    Returns
+    -------
+    MetricSpec
+
+    Raises
+    ------
+    InputError
+        Naming the metric or quarter that is not allowed, and what is.
+    """
     name, sep, when = str(text).partition("@")
     name = name.strip()
     if name not in metrics:
@@ -68,7 +89,19 @@ def parse_metric(text: str, scenario: Scenario, quarters: int, metrics: list[str
 
 
 def metric_values(table: pd.DataFrame, spec: MetricSpec) -> pd.Series:
-    """One value per run (indexed by run id): the metric at the quarter or its window mean."""
+    """One value per run (indexed by run id): the metric at the quarter or its window mean.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The runs' quarterly results (``run_id``, ``quarter`` and the metric's column).
+    spec : MetricSpec
+        Which metric, at which quarter or over which window.
+
+    Returns
+    -------
+    pandas.Series
+    """
     labels = table["quarter"].astype(str)
     index = labels.map(parse_quarter)
     rows = table[(index >= parse_quarter(spec.first)) & (index <= parse_quarter(spec.last))]
