@@ -101,7 +101,7 @@ class Scenario:
                 raise ScenarioError(
                     f"{self.name}: event dated {quarter_label(event.quarter)} is outside the run "
                     f"{quarter_label(self.start_quarter + 1)}..{quarter_label(last)}; "
-                    f"run at least {event.quarter - self.start_quarter} quarters or remove the event")
+                    f"allowed: run at least {event.quarter - self.start_quarter} quarters, or remove the event")
 
 
 def preset_names() -> list[str]:
@@ -260,7 +260,8 @@ def parse_scenario(text: str, name: str = "scenario", path: str | None = None) -
 
     settings_table = data.get("settings", {})
     if not isinstance(settings_table, dict):
-        raise ScenarioError(f"{where}: [settings] must be a table of owner.name = value")
+        raise ScenarioError(f"{where}: settings = {show_value(settings_table)} is not allowed; "
+                            "allowed: a [settings] table of owner.name = value")
     settings = {}
     for key, value in _flatten(settings_table, f"{where} [settings]").items():
         settings[key] = parameters.check_value(key, value, where=f"{where} [settings]")
@@ -268,7 +269,8 @@ def parse_scenario(text: str, name: str = "scenario", path: str | None = None) -
     rules = {}
     rules_table = data.get("rules", {})
     if not isinstance(rules_table, dict):
-        raise ScenarioError(f"{where}: [rules] must be a table such as usa = \"scripted\"")
+        raise ScenarioError(f"{where}: rules = {show_value(rules_table)} is not allowed; "
+                            "allowed: a [rules] table such as usa = \"scripted\"")
     for country, rule in rules_table.items():
         if country not in ("usa", "rus", "ind", "eu"):
             raise ScenarioError(f"{where} [rules]: {_unknown('country', country, ('usa', 'rus', 'ind', 'eu')).args[0]}")
@@ -281,11 +283,12 @@ def parse_scenario(text: str, name: str = "scenario", path: str | None = None) -
     events = []
     raw_events = data.get("events", [])
     if not isinstance(raw_events, list):
-        raise ScenarioError(f"{where}: events must be an array of tables ([[events]])")
+        raise ScenarioError(f"{where}: events = {show_value(raw_events)} is not allowed; "
+                            "allowed: an array of tables ([[events]])")
     for n, raw in enumerate(raw_events, 1):
         label = f"{where} event {n}"
         if not isinstance(raw, dict):
-            raise ScenarioError(f"{label}: must be a table with quarter and set")
+            raise ScenarioError(f"{label}: {show_value(raw)} is not allowed; allowed: a table with quarter and set")
         for key in raw:
             if key not in _EVENT_KEYS:
                 raise ScenarioError(f"{label}: {_unknown('field', key, _EVENT_KEYS).args[0]}")
@@ -302,12 +305,13 @@ def parse_scenario(text: str, name: str = "scenario", path: str | None = None) -
                                 f"{quarter_label(start)}; allowed {quarter_label(start + 1)} or later")
         sets = raw.get("set")
         if not isinstance(sets, dict) or not sets:
-            raise ScenarioError(f"{label}: 'set' must be a non-empty table of instrument = value")
+            raise ScenarioError(f"{label}: 'set' = {show_value(sets)} is not allowed; "
+                                "allowed: a non-empty table of instrument = value")
         values = {}
         for key, value in _flatten(sets, label).items():
             if key not in INSTRUMENTS:
                 if key in parameters.SETTINGS:
-                    raise ScenarioError(f"{label}: {key!r} is a fixed parameter, not a policy instrument; "
+                    raise ScenarioError(f"{label}: {key!r} is a fixed parameter, not a policy instrument; allowed: "
                                         "set it under [settings]")
                 raise ScenarioError(f"{label}: {_unknown('instrument', key, INSTRUMENTS).args[0]}")
             values[key] = parameters.check_value(key, value, where=label)
