@@ -355,7 +355,7 @@ def setting(key: str) -> Setting:
     if key in SETTINGS:
         return SETTINGS[key]
     near = difflib.get_close_matches(key, SETTINGS.keys(), n=1, cutoff=0.5)
-    hint = f"; did you mean {near[0]!r}?" if near else "; see `geogame params` for the list"
+    hint = f"; did you mean {near[0]!r}?" if near else "; allowed: a key listed by `geogame params`"
     raise SettingError(f"unknown setting {show_value(key)}{hint}")
 
 
@@ -371,8 +371,11 @@ def check_value(key: str, value: object, where: str = "") -> float:
     SettingError
         Naming the key, the value and the allowed range, on one line. Values are never clamped.
     """
-    spec = setting(key)
     prefix = f"{where}: " if where else ""
+    try:
+        spec = setting(key)
+    except SettingError as exc:
+        raise SettingError(f"{prefix}{exc}") from None
     if isinstance(value, (bool, np.bool_)):
         raise SettingError(f"{prefix}{key} = {str(bool(value)).lower()} is a true/false value, not a number; "
                            f"allowed {_range(spec)}")
@@ -403,11 +406,11 @@ def show_value(value: object, quote: bool = True, limit: int = 60) -> str:
     """A value as an error message shows it: on one line and at most about ``limit`` characters.
 
     Text is quoted with ``repr`` (so control characters and newlines show as escapes) unless
-    ``quote`` is False; floats use ``:g``; a long value keeps its start and end and says how
-    long it was (a 400-digit number, a 5,000-character name).
+    ``quote`` is False; a long value keeps its start and end and says how
+    long it was (a 400-digit number, a 5,000-character name). Floats are shown exactly (``repr``).
     """
     if isinstance(value, float):
-        text = f"{value:g}"
+        text = repr(float(value))  # exact: 1.0000001 is not shown as 1, nor 4.0 as the whole number 4
     elif isinstance(value, str) and not quote:
         text = value if value.isprintable() else repr(value)
     elif isinstance(value, int) and not isinstance(value, bool):
