@@ -11,6 +11,8 @@
 # Each package is unpacked with its top folder stripped into DEST/FOLDER. A package already
 # fetched with the same spec (its DEST/FOLDER/.geogame-fetched marker) is skipped, so the script
 # is idempotent and takes milliseconds when everything is there; npm is only needed to fetch.
+# A folder this script fetched earlier (it has the marker) that LIST no longer names is removed,
+# so an asset dropped from the list is no longer served; nothing without the marker is touched.
 # Point SOLARA_ASSETS_PROXY_CACHE_DIR at DEST and the page needs no internet.
 set -euo pipefail
 
@@ -24,6 +26,22 @@ tmp=""
 trap 'if [[ -n "$tmp" ]]; then rm -rf "$tmp"; fi' EXIT
 
 fetched=0
+declare -A listed=()
+while read -r folder _; do
+    [[ -z "${folder:-}" || "$folder" == \#* ]] && continue
+    listed["$folder"]=1
+done <"$list"
+# FOLDER is NAME@VERSION or @SCOPE/NAME@VERSION: markers sit one or two levels down
+while IFS= read -r marker; do
+    folder="${marker#"$dest"/}"
+    folder="${folder%/.geogame-fetched}"
+    if [[ -z "${listed[$folder]:-}" ]]; then
+        echo "[assets] removing $folder (no longer in $(basename "$list"))" >&2
+        rm -rf -- "${dest:?}/$folder"
+        rmdir -- "$(dirname "$dest/$folder")" 2>/dev/null || true  # an emptied @scope folder
+    fi
+done < <(find "$dest" -mindepth 2 -maxdepth 3 -name .geogame-fetched -type f)
+
 while read -r folder spec main _rest; do
     [[ -z "${folder:-}" || "$folder" == \#* ]] && continue
     spec="${spec:-$folder}"
