@@ -419,3 +419,25 @@ def test_install_puts_the_guard_first_once_and_sets_httponly():
         assert solara_settings.session.http_only is True
     finally:
         solara_settings.session.http_only = old
+
+
+def test_page_model_failure_in_a_step_is_one_red_line(page, monkeypatch):
+    """If the model raises while computing a quarter (issue 14: a LinAlgError after NaN), the page
+    shows one line instead of a traceback, and a new run can be started."""
+    import numpy as np
+
+    from geogame.viz.session import GameSession, fmt
+
+    def broken(self):
+        raise np.linalg.LinAlgError("Singular matrix")
+    monkeypatch.setattr(GameSession, "step", broken)
+    _click(page, "geo-step")
+    (message,) = _errors(page)
+    assert_one_safe_line(message)
+    assert "LinAlgError" in message and "Reset" in message
+    assert _quarter(page) == "2025Q4"
+    monkeypatch.undo()
+    _click(page, "geo-reset")
+    _click(page, "geo-step")
+    assert _quarter(page) == "2026Q1" and not _errors(page)
+    assert fmt("bn", float("nan")) == "n/a"

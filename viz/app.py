@@ -44,6 +44,12 @@ CSS = """
 """
 
 
+def model_failure(exc: BaseException) -> str:
+    """One line for an exception the model raised while running a quarter (never a traceback)."""
+    return (f"The model could not compute the next quarter ({type(exc).__name__}); this run cannot go on. "
+            "Press Reset to start a new run, or change the settings.")
+
+
 def lever_label(key: str, shown_value: float) -> str:
     """A lever's label with its unit and slider range."""
     label, _, unit, _ = LEVERS[key]
@@ -172,7 +178,9 @@ def MovePanel(session: GameSession, version, bump, set_error):
             session.play_move(move_name)
             set_error("")
         except InputError as exc:
-            set_error(str(exc))
+            set_error(one_line(exc))
+        except Exception as exc:  # noqa: BLE001 - the page shows one line, not a traceback
+            set_error(model_failure(exc))
         bump()
 
     with solara.Card(f"Your move as {name} for {model.quarter_label_next}", classes=["geo-move-panel"]):
@@ -279,7 +287,9 @@ def CompareView(session: GameSession, version: int, bump, set_error):
             session.run_for_compare(other)
             set_error("")
         except InputError as exc:
-            set_error(str(exc))
+            set_error(one_line(exc))
+        except Exception as exc:  # noqa: BLE001
+            set_error(f"Run B could not be computed ({type(exc).__name__}).")
         bump()
 
     with solara.Row():
@@ -355,7 +365,12 @@ def Page():
             time.sleep(1.0 / max(speed.value, 0.1))
             if not playing.value:
                 break
-            if not session.step():
+            try:
+                stepped = session.step()
+            except Exception as exc:  # noqa: BLE001 - one red line, the page stays
+                error.set(model_failure(exc))
+                stepped = False
+            if not stepped:
                 playing.set(False)
             bump()
 
@@ -398,7 +413,10 @@ def Page():
             who = CODE_OF.get(play_as.value)
             session.new_run(scenario=scenario, seed=seed, overrides=overrides, play_as=who)
         except InputError as exc:
-            error.set(f"{exc}. The current run is unchanged.")
+            error.set(f"{one_line(exc)}. The current run is unchanged.")
+            return
+        except Exception as exc:  # noqa: BLE001 - settings the model cannot start from
+            error.set(f"These settings cannot start a run ({type(exc).__name__}). The current run is unchanged.")
             return
         error.set("")
         info.set("")
@@ -411,7 +429,10 @@ def Page():
         elif session.awaiting:
             info.set(f"Waiting for your move as {COUNTRY_NAMES[session.awaiting[0]]}: choose it below.")
         else:
-            session.step()
+            try:
+                session.step()
+            except Exception as exc:  # noqa: BLE001 - one red line, the page stays
+                error.set(model_failure(exc))
             info.set("")
         bump()
 

@@ -64,6 +64,9 @@ MAX_SEED = 2**31 - 1
 
 
 def fmt(kind: str, value: float) -> str:
+    """A headline value for the page ("n/a" if it is not a finite number)."""
+    if not math.isfinite(value):
+        return "n/a"
     if kind == "pct":
         return f"{100 * value:.1f}%"
     if kind == "usd_bbl":
@@ -72,6 +75,9 @@ def fmt(kind: str, value: float) -> str:
 
 
 def fmt_change(kind: str, change: float) -> str:
+    """A change of a headline value for the page ("n/a" if it is not a finite number)."""
+    if not math.isfinite(change):
+        return "n/a"
     if kind == "pct":
         return f"{100 * change:+.1f} pts"
     if kind == "usd_bbl":
