@@ -628,7 +628,7 @@ def quarterly_figure(series: str, targets: list[QuarterlyTarget], run: pd.DataFr
                         markerfacecolor=(colour if filled else "white"),
                         label=f"observed, {status.replace('_', ' ')} (bar: tolerance)")
     ax.set_xlabel("year (quarter mid-points)")
-    ax.set_ylabel(f"model ({unit})")
+    ax.set_ylabel(f"model ({unit})" if shape else f"{series} ({unit})")
     if shape:
         obs_ax.set_ylabel(f"observed, other basis ({unit})")
     ax.set_title(f"hindcast, quarter by quarter: {series}", fontsize=10)
