@@ -8,6 +8,7 @@ source tree is visible) and sees only the target folder and the venv's third-par
 """
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
 import sys
@@ -30,6 +31,8 @@ pytestmark = pytest.mark.slow  # about 10 s: a build, an install and a model run
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     """The wheel built from a copy of the source (pyproject, README and the mapped folders)."""
+    if importlib.util.find_spec("setuptools") is None:
+        pytest.fail("setuptools is missing from the venv: it is in the test extra (./dev setup installs it)")
     src = tmp_path_factory.mktemp("src")
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, src / name)
