@@ -143,6 +143,7 @@ def Figure(make, key, caption: str, name: str):
 
 @solara.component
 def Headlines(session: GameSession, version: int):
+    """The six headline numbers with their change since last quarter."""
     with solara.Row(gap="8px", style={"flex-wrap": "wrap"}, classes=["geo-view", "geo-view-headlines"]):
         for h in session.headlines():
             solara.HTML(tag="div", classes=["geo-headline"],
@@ -153,6 +154,7 @@ def Headlines(session: GameSession, version: int):
 
 @solara.component
 def EventLog(session: GameSession, version: int):
+    """Every move and scenario event with its reason, newest first."""
     log = session.event_log()
     with solara.Column(classes=["geo-view", "geo-view-log"], gap="0px"):
         md("Event log: every move and its reason (newest first)", tag="h4")
@@ -166,6 +168,7 @@ def EventLog(session: GameSession, version: int):
 
 @solara.component
 def MovePanel(session: GameSession, version, bump, set_error):
+    """The played country's menu of moves for this quarter, and the advisor switch."""
     country = session.play_as
     advisor, set_advisor = solara.use_state(False)
     if not country or country not in session.awaiting or session.finished:
@@ -204,6 +207,7 @@ def MovePanel(session: GameSession, version, bump, set_error):
 
 @solara.component
 def LiveView(session: GameSession, version: int, bump, set_error):
+    """The live view: move panel, headlines, trade network, alignment map, time series, event log."""
     key = (session.run_id, session.quarters_done)
     model = session.model
     q = model.quarter_label
@@ -233,6 +237,7 @@ def LiveView(session: GameSession, version: int, bump, set_error):
 
 @solara.component
 def DebriefView(session: GameSession, version: int):
+    """The player's path beside the AI path from the same start and seed."""
     key = (session.run_id, session.quarters_done)
     who = COUNTRY_NAMES[session.play_as] if session.play_as else None
     md("Debrief", tag="h3")
@@ -273,6 +278,7 @@ def DebriefView(session: GameSession, version: int):
 
 @solara.component
 def CompareView(session: GameSession, version: int, bump, set_error):
+    """Run A (current) beside run B (kept, or another scenario) on the same charts."""
     other, set_other = solara.use_state("no_oil_penalty")
     md("Compare two runs", tag="h3")
     md("Run **A** is the current run. Run **B** is a run you kept, or another "
@@ -319,6 +325,7 @@ def CompareView(session: GameSession, version: int, bump, set_error):
 
 @solara.component
 def DownloadsView(session: GameSession, version: int):
+    """Downloads: the run as CSV, the debrief as HTML, a scenario file that reproduces the run."""
     md("Take it home", tag="h3")
     stem = f"geogame_{session.scenario.name}_seed{session.seed}_{session.model.quarter_label}"
     with solara.Column(gap="8px"):
@@ -338,6 +345,7 @@ def DownloadsView(session: GameSession, version: int):
 
 @solara.component
 def Page():
+    """The whole page for one browser tab (its own GameSession)."""
     session = solara.use_memo(GameSession, dependencies=[])
     version, set_version = solara.use_state(0)
     playing = solara.use_reactive(False)

@@ -30,6 +30,7 @@ NODE_POS = {"usa": (-1.0, 0.55), "eu": (0.0, 1.0), "rus": (1.0, 0.55), "ind": (0
 
 
 def png(fig: Figure, dpi: int = 72) -> bytes:
+    """A matplotlib figure as PNG bytes."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
@@ -112,11 +113,13 @@ def blocs(affinity: np.ndarray) -> list[list[str]]:
 
 
 def bloc_text(groups: list[list[str]]) -> str:
+    """The blocs as text, e.g. '{US, India, EU} · {Russia}'."""
     return " · ".join("{" + ", ".join(SHORT[c] for c in g) + "}" for g in groups)
 
 
 def alignment_figure(affinity: np.ndarray, quarter: str, previous: np.ndarray | None = None,
                      size=(4.6, 3.6)) -> Figure:
+    """The alignment map as a matplotlib figure."""
     fig = Figure(figsize=size)
     ax = fig.add_axes([0.04, 0.1, 0.92, 0.78])
     xy = alignment_coords(affinity)

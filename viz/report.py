@@ -22,10 +22,12 @@ def run_csv(session) -> str:
 
 
 def metrics_csv(session) -> str:
+    """The run's quarterly table as CSV text."""
     return session.model.metrics_frame().to_csv(index=False)
 
 
 def decisions_csv(session) -> str:
+    """The run's decisions (quarter, country, move, reason, ...) as CSV text."""
     return session.model.decisions_frame().to_csv(index=False)
 
 

@@ -242,22 +242,27 @@ class GameSession:
             self._twin = self._twin_key = None
 
     def reset(self) -> None:
+        """Start the same run again (same scenario, seed, settings and player)."""
         self.new_run()
 
     # ------------------------------------------------------------------------------ running
     @property
     def quarters_done(self) -> int:
+        """Quarters run so far in the current run."""
         return len(self.model.metrics_frame()) - 1
 
     @property
     def finished(self) -> bool:
+        """True when the current run has reached the scenario's last quarter."""
         return self.quarters_done >= self.scenario.quarters
 
     @property
     def awaiting(self) -> list[str]:
+        """Countries whose player has not chosen this quarter's move yet."""
         return self.model.awaiting_moves()
 
     def can_step(self) -> bool:
+        """True when the next quarter can be run now."""
         return not self.finished and not self.awaiting
 
     def step(self) -> bool:
@@ -286,6 +291,7 @@ class GameSession:
                       dict(self.model.latest))
 
     def previous_edges(self) -> list[dict] | None:
+        """Last quarter's trade flows (for the change colours), or None at the start of a run."""
         prev = getattr(self, "_prev", None)
         if prev is None or prev[0] != self.run_id or prev[1] != self.quarters_done:
             return None
@@ -294,6 +300,7 @@ class GameSession:
 
     # ------------------------------------------------------------------------------ reading
     def headlines(self) -> list[dict]:
+        """The headline numbers of the latest quarter and their change since the one before."""
         frame = self.model.metrics_frame()
         last = frame.iloc[-1]
         prev = frame.iloc[-2] if len(frame) > 1 else None
@@ -319,10 +326,12 @@ class GameSession:
         return log.iloc[::-1].sort_values("quarter", ascending=False, kind="stable").reset_index(drop=True)
 
     def record(self, label: str) -> RunRecord:
+        """The current run as a RunRecord named ``label``."""
         return RunRecord(label, self.model.metrics_frame(), self.model.decisions_frame(),
                          self.scenario.title, dict(self.overrides))
 
     def describe(self) -> str:
+        """One line: scenario, seed, changed settings and who is played by the student."""
         parts = [self.scenario.name, f"seed {self.seed}"]
         if self.overrides:
             parts.append(", ".join(f"{k}={v:g}" for k, v in sorted(self.overrides.items())))
@@ -385,6 +394,7 @@ class GameSession:
 
     # ------------------------------------------------------------------------------ compare
     def keep_for_compare(self) -> None:
+        """Keep the current run as run B."""
         self.compare = self.record(f"B: {self.describe()} to {self.model.quarter_label}")
 
     def run_for_compare(self, scenario_name: str) -> None:
@@ -402,4 +412,5 @@ class GameSession:
 
 
 def presets() -> list[str]:
+    """Names of the preset scenarios."""
     return list(preset_names())

@@ -109,6 +109,7 @@ def network_svg(edges: list[dict], quarter: str, previous: list[dict] | None = N
 
 
 def alignment_svg(affinity: np.ndarray, quarter: str, previous: np.ndarray | None = None, w=440, h=340) -> str:
+    """The alignment map (classical MDS of 1 - affinity) with the current blocs, as inline SVG."""
     xy = alignment_coords(affinity)
     groups = blocs(affinity)
     lim = max(1.0, float(np.abs(xy).max()) + 0.4)
@@ -222,6 +223,7 @@ def _panel(x0, y0, pw, ph, title, series, labels, ymin=0.0, ymax=None, stacked=N
 
 
 def timeseries_svg(runs: list[tuple[str, pd.DataFrame]], w=900, h=430, title: str = "") -> str:
+    """Six time series of one or more runs (solid, then dashed) as inline SVG."""
     labels: list[str] = sorted({q for _, f in runs for q in f["quarter"]})
     pos = {q: i for i, q in enumerate(labels)}
     n = len(labels)
