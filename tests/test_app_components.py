@@ -441,3 +441,41 @@ def test_page_model_failure_in_a_step_is_one_red_line(page, monkeypatch):
     _click(page, "geo-step")
     assert _quarter(page) == "2026Q1" and not _errors(page)
     assert fmt("bn", float("nan")) == "n/a"
+
+
+# ------------------------------------------------------------------ generated uploads
+def _preset_text():
+    from geogame.model import GeopoliticsModel
+    return GeopoliticsModel(seed=0).scenario_toml()
+
+
+def _mutations():
+    from hypothesis import strategies as st
+    base = _preset_text()
+    junk = st.sampled_from(["[", "]", "{", "}", "=", '"', "\n", "9" * 400, "nan", "inf", "-", "[[events]]",
+                            "base = []", "\x7f", "\x00", "é", "[settings]", "true", "1e999"])
+    return st.tuples(st.integers(0, len(base)), st.integers(0, 40), junk).map(
+        lambda t: (base[: t[0]] + t[2] + base[t[0] + t[1]:]).encode("utf-8", "surrogatepass"))
+
+
+def test_any_generated_upload_loads_or_is_one_safe_line():
+    """Random bytes, random text and presets with a piece cut out and junk put in: the upload either
+    loads or is refused with one line naming the file (never another exception)."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+    tried = {"loaded": 0, "refused": 0}
+
+    @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+    @given(st.one_of(st.binary(max_size=300), st.text(max_size=300).map(lambda t: t.encode("utf-8", "surrogatepass")),
+                     _mutations()))
+    def check(data):
+        try:
+            load_uploaded_scenario("gen.toml", data)
+            tried["loaded"] += 1
+        except InputError as exc:
+            assert_one_safe_line(str(exc))
+            assert "gen.toml" in str(exc), str(exc)
+            tried["refused"] += 1
+    check()
+    print(f"generated uploads: {tried}")
+    assert tried["loaded"] + tried["refused"] >= 100 and tried["refused"] > 0

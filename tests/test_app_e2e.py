@@ -197,8 +197,8 @@ def test_bad_uploads_show_one_red_line_and_the_game_goes_on(browser, app, tmp_pa
         for leak in ("Traceback", str(bs.REPO_ROOT), "site-packages", "/tmp"):
             assert leak not in shown, (name, leak)
         assert quarter(page) == "2026Q1"
-    big = tmp_path / "big.toml"
-    big.write_bytes(b"# " + b"x" * 2_000_000 + b"\n")
+    big = tmp_path / "big.toml"  # 25 MB: ipywidgets' FileUpload sent it whole and the page lost its session
+    big.write_bytes(b"# " + b"x" * 25_000_000 + b"\n")
     choose_file(page, big)
     page.locator(".geo-error", has_text="too large").wait_for(timeout=15_000)
     assert "at most 1 MB" in page.locator(".geo-error").inner_text()

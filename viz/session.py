@@ -141,7 +141,7 @@ def check_upload_size(name, size) -> None:
         raise InputError(f"{shown_file_name(name)}: the browser sent no usable file size") from None
     if n > MAX_UPLOAD_BYTES:
         raise InputError(f"{shown_file_name(name)} is too large ({n:,} bytes); a scenario file may be at most "
-                         f"{MAX_UPLOAD_BYTES / 1e6:g} MB ({MAX_UPLOAD_BYTES:,} bytes)")
+                         f"{MAX_UPLOAD_BYTES / 1e6:g} MB")
 
 
 def load_uploaded_scenario(name: str, data: bytes, size: int | None = None):
