@@ -3,23 +3,21 @@
 :func:`execute_run` never raises: a run that fails comes back as a result with ``error`` set,
 so one bad run cannot stop a sweep.
 
-Test hook
----------
-``GEOGAME_SWEEP_FAIL_RUNS="3,7"`` (environment variable, read by the worker) makes the runs
-with those run ids raise ``RuntimeError`` after the model is built. It exists only so tests can
-check that a failing run is recorded without stopping the others; leave it unset otherwise.
+What a run does is :func:`run_model` (build the model from the job and the run's spec, run it),
+unless the job names another function in :attr:`RunJob.run_function`: the extension point for
+wrapping a run (timing it, instrumenting the model, or, in tests, making chosen runs fail). The
+function travels with the job to the workers, so it must be picklable (a module-level function).
 """
 from __future__ import annotations
 
-import os
 import traceback
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
 from .design import RunSpec
 
-FAIL_HOOK = "GEOGAME_SWEEP_FAIL_RUNS"
 #: Identifying columns put in front of every result row.
 ID_COLUMNS = ["run_id", "point_id", "replicate", "seed"]
 
@@ -40,6 +38,13 @@ class RunJob:
         Rule per country (``{"usa": "scripted"}``).
     decisions : bool
         Also return the decisions table.
+    out : str, optional
+        Sweep folder: workers then write their own results there.
+    run_function : callable, optional
+        ``run_function(spec, job) -> model``: builds and runs the model of one run and returns
+        it (an object with ``metrics_columns()`` and ``decisions_frame()``); default
+        :func:`run_model`. Must be picklable to reach process and Dask workers. Not part of the
+        sweep's manifest or fingerprint.
     """
 
     scenario: object
@@ -47,7 +52,8 @@ class RunJob:
     overrides: dict = field(default_factory=dict)
     rules: dict = field(default_factory=dict)
     decisions: bool = False
-    out: str | None = None        # sweep folder: workers then write their own results there
+    out: str | None = None
+    run_function: Callable | None = None
 
 
 @dataclass
@@ -64,11 +70,6 @@ class RunResult:
     @property
     def ok(self) -> bool:
         return self.error is None
-
-
-def _failing_runs() -> set[int]:
-    raw = os.environ.get(FAIL_HOOK, "")
-    return {int(x) for x in raw.split(",") if x.strip()}
 
 
 def tagged_table(columns: dict, spec: RunSpec):
@@ -93,20 +94,30 @@ def _as_array(values):
     return values
 
 
+def run_model(spec: RunSpec, job: RunJob):
+    """Build the model of one run (the job's scenario, settings and rules, the run's seed and
+    design point) and run it for ``job.quarters``; the default :attr:`RunJob.run_function`.
+
+    Returns
+    -------
+    geogame.GeopoliticsModel
+        The model after its run.
+    """
+    from geogame.model import GeopoliticsModel
+
+    model = GeopoliticsModel(scenario=job.scenario, seed=spec.seed,
+                             overrides={**job.overrides, **spec.params}, rules=dict(job.rules))
+    return model.run(job.quarters)
+
+
 def execute_run(spec: RunSpec, job: RunJob) -> RunResult:
     """Run one model and return its tagged metrics (and decisions), or the error it raised.
 
     With ``job.out`` set, the result is written to the sweep folder here and the returned
     :class:`RunResult` carries no tables (``saved`` is True).
     """
-    from geogame.model import GeopoliticsModel
-
     try:
-        model = GeopoliticsModel(scenario=job.scenario, seed=spec.seed,
-                                 overrides={**job.overrides, **spec.params}, rules=dict(job.rules))
-        if spec.run_id in _failing_runs():
-            raise RuntimeError(f"injected failure for run {spec.run_id} ({FAIL_HOOK})")
-        model.run(job.quarters)
+        model = (job.run_function or run_model)(spec, job)
         columns = model.metrics_columns()
         result = RunResult(spec, metrics=tagged_table(
             {"quarter_index": np.arange(len(columns["quarter"]), dtype=np.int64), **columns}, spec))

@@ -42,10 +42,12 @@ class Setting:
 
     @property
     def owner(self) -> str:
+        """The player (``usa``, ``rus``, ``ind``, ``eu``) or ``world`` before the dot of the key."""
         return self.key.split(".", 1)[0]
 
     @property
     def name(self) -> str:
+        """The key after the owner (``oil_penalty_tariff_on_ind`` of ``usa.oil_penalty_tariff_on_ind``)."""
         return self.key.split(".", 1)[1]
 
 
@@ -147,13 +149,13 @@ _SETTINGS: list[Setting] = [
        "policy bias of arms orders towards Western suppliers (negative: towards Russia)",
        "India's arms-procurement tilt"),
     _s("ind.crude_imports_mbd", 4.9, 0.5, 10, "mb/d", "data",
-       "PPAC, FY2024-25 (MODEL_NOTES.md)", "India's crude imports"),
+       "PPAC (Petroleum Planning & Analysis Cell), crude imports FY2024-25: about 4.9 mb/d", "India's crude imports"),
     # ---------------------------------------------------------------- Russia: instruments and state
     _s("rus.extra_discount_ind_usd", 0.0, 0, 30, "USD/bbl", "judgement",
        "Rosneft-Reliance contract at Dubai minus $3 (Reuters 2024-12-12) shows such terms exist",
        "Extra discount Russia offers Indian buyers"),
     _s("rus.coproduction_offer", 0.5, 0, 1, "0-1 intensity", "judgement",
-       "BrahMos, Su-30MKI at HAL, AK-203: existing joint production (MODEL_NOTES.md)",
+       "BrahMos, Su-30MKI at HAL, AK-203: existing joint production; intensity judged",
        "Russian technology transfer and co-production offered to India"),
     _s("rus.rupee_recycling", 0.0, 0, 1, "0-1 intensity", "judgement",
        "Russian reinvestment of rupee balances (bonds, projects) is discussed, little done",
@@ -165,7 +167,7 @@ _SETTINGS: list[Setting] = [
        "Russia kept exporting with Urals near $35 at the port (Dec 2025, Reuters); upstream cash costs ~$10-20",
        "Urals price at the port below which Russia shuts in or refines at home rather than export"),
     _s("rus.crude_exports_mbd", 4.7, 1, 8, "mb/d", "data",
-       "IEA/Kpler: about 4.7 mb/d of crude exports in 2025 (MODEL_NOTES.md; IEA OMR Dec 2025)",
+       "IEA/Kpler: about 4.7 mb/d of crude exports in 2025 (IEA OMR Dec 2025)",
        "Russia's crude exports (short-run inelastic)"),
     _s("rus.rupee_balance_usd_bn", 8.0, 0, 500, "USD bn", "judgement",
        "press estimates of unspent rupee balances vary widely (Reuters 2023-05: Moscow wary of surplus)",
@@ -203,7 +205,7 @@ _SETTINGS: list[Setting] = [
        "hindcast: India keeps ~35% Russian crude at a $3-6 delivered discount in 2024-25",
        "Speed at which buying builds relationship capital (contracts, Nayara, payment channels)"),
     _s("world.relationship_max", 4.0, 0, 8, "logit units", "calibrated",
-       "hindcast: FY2024-25 share and trade (68.7) with a delivered discount of a few dollars (MODEL_NOTES.md)", "Relationship capital of a buyer at its maximum Russian share"),
+       "hindcast: FY2024-25 share and trade (68.7) with a delivered discount of a few dollars (about $6 at the end of 2025: Reuters, Argus)", "Relationship capital of a buyer at its maximum Russian share"),
     _s("world.cap_wedge_usd", 15.0, 0, 40, "USD/bbl", "calibrated",
        "2023: FOB discount about $28 vs about $12 delivered to India (Reuters, Argus)",
        "Extra freight and insurance on Russian crude when the cap binds and is fully enforced"),
@@ -231,13 +233,13 @@ _SETTINGS: list[Setting] = [
        "slow pull to an anchor such as UN voting ideal points (Bailey, Strezhnev & Voeten 2017)",
        "Speed at which affinity returns to its anchor"),
     _s("world.alignment_coercion", 0.6, 0, 5, "per unit of trade coerced", "judgement",
-       "direction from MODEL_NOTES.md; size judged so the 50% tariff costs ~0.1 US-India affinity a year",
+       "judgement: coercion aimed at a partner (tariffs, sanctions, weighted by the trade hit) lowers affinity; size judged so the 50% tariff costs ~0.1 US-India affinity a year",
        "How much tariffs and sanctions aimed at a partner lower affinity"),
     _s("world.alignment_trade", 0.3, 0, 5, "per log change of trade", "literature",
        "Flores-Macias & Kreps 2013: trade dependence raises foreign-policy affinity (small, positive)",
        "How much growing bilateral trade raises affinity"),
     _s("world.alignment_deal", 0.08, 0, 1, "per deal", "judgement",
-       "deals and summits raise affinity (MODEL_NOTES.md)", "Affinity gained by a concluded deal"),
+       "judgement: concluded deals and summits raise affinity", "Affinity gained by a concluded deal"),
     _s("world.product_ban_cost_usd", 4.0, 0, 30, "USD/bbl", "judgement",
        "India exports about $15bn a year of fuels to the EU (Kpler 2025); the ban forces segregation or lost sales",
        "Cost per barrel of Russian crude to Indian refiners when the EU product ban is in force"),
@@ -264,7 +266,7 @@ _SETTINGS: list[Setting] = [
     _s("world.rupee_drain", 0.07, 0, 1, "per quarter", "judgement",
        "Russia spends or invests part of its rupee pile each quarter", "Share of the rupee balance spent each quarter"),
     _s("world.arms_alignment_weight", 2.0, 0, 10, "logit units per unit affinity", "judgement",
-       "MODEL_NOTES.md: alignment enters the supplier logit", "Weight of affinity in India's choice of arms supplier"),
+       "judgement: affinity enters India's supplier logit beside price, co-production, installed base and CAATSA risk", "Weight of affinity in India's choice of arms supplier"),
     _s("world.arms_coproduction_weight", 1.0, 0, 10, "logit units", "judgement",
        "technology transfer and joint production (BrahMos, AK-203)", "Weight of co-production offers in arms orders"),
     _s("world.arms_caatsa_weight", 1.0, 0, 10, "logit units", "judgement",
@@ -306,7 +308,7 @@ _SETTINGS: list[Setting] = [
     ],
     *[
         _s(f"{c}.lookahead_quarters", 2, 1, 8, "quarters", "judgement",
-           "short horizon of governments (MODEL_NOTES.md)",
+           "judgement: governments' short horizon (an electoral or budget cycle is a few quarters)",
            f"How many quarters {name} rolls the world forward to value a move", integer=True)
         for c, name in (("usa", "the US"), ("rus", "Russia"), ("ind", "India"), ("eu", "the EU"))
     ],
@@ -326,7 +328,7 @@ _SETTINGS: list[Setting] = [
        "US motorists and politics dislike a higher oil price, though the US is a net exporter",
        "Weight the US puts on the cost of its crude imports at Brent"),
     _s("usa.weight_rus_revenue", 0.15, 0, 2, "USD bn per USD bn", "judgement",
-       "the West values lower Russian oil revenue (MODEL_NOTES.md); loosely identified",
+       "the stated aim of the G7/EU price cap is lower Russian oil revenue with oil still flowing; loosely identified",
        "Value to the US of a dollar less of Russian oil revenue"),
     _s("eu.weight_rus_revenue", 0.25, 0, 2, "USD bn per USD bn", "judgement",
        "as above; the EU's exposure to the war is larger", "Value to the EU of a dollar less of Russian oil revenue"),

@@ -2,8 +2,8 @@
 
 Every array has a leading *batch* axis of length ``B``. The running model holds ``B = 1``;
 an agent valuing its candidate moves copies the world ``B = n_moves`` times, applies one move to
-each copy and rolls all copies forward together (:func:`model.economics.step` is vectorised
-over the batch). Matrices over nodes are ``[importer, exporter]``; see :mod:`model.nodes`.
+each copy and rolls all copies forward together (:func:`geogame.model.economics.step` is vectorised
+over the batch). Matrices over nodes are ``[importer, exporter]``; see :mod:`geogame.model.nodes`.
 
 :class:`Structure` holds what does not change during a run: reference flows and costs the trade
 block is calibrated to, buyers' crude demand, intercepts, the Brent path and the parameters.
@@ -70,6 +70,7 @@ class World:
 
     @property
     def batch(self) -> int:
+        """Number of worlds in the batch, ``B`` (1 for the running model)."""
         return self.oil_penalty.shape[0]
 
     def shallow_copy(self) -> "World":
@@ -106,7 +107,7 @@ class Structure:
     Attributes
     ----------
     params : dict[str, float]
-        All settings (see :mod:`model.parameters`), validated.
+        All settings (see :mod:`geogame.model.parameters`), validated.
     goods_flow_ref_usd_bn : (5,5) reference flows of other goods the Armington weights reproduce.
     cost_ref : (5,5) trade-cost index at which the reference flows were observed.
     absorption_ref_usd_bn : (5,) GDP of each node in the reference year (domestic good's weight).
@@ -175,6 +176,7 @@ class Structure:
 
     @cached_property
     def settlement_base_logit(self) -> float:
+        """Logit of Russia's starting local-currency settlement share (clipped away from 0 and 1)."""
         share = min(max(self.params["rus.settlement_local_share"], 1e-6), 1 - 1e-6)
         return float(np.log(share / (1 - share)))
 
@@ -186,12 +188,19 @@ class Structure:
 
     @cached_property
     def step_constants(self) -> np.ndarray:
-        """The settings and constants the compiled step reads, as one vector (:mod:`model.step_kernel`)."""
+        """The settings and constants the compiled step reads, as one vector (:mod:`geogame.model.step_kernel`)."""
         from .step_kernel import constants
 
         return constants(self)
 
     def p(self, key: str) -> float:
+        """The value of setting ``key`` for this run (``s.p("world.trade_elasticity")``).
+
+        Raises
+        ------
+        KeyError
+            If ``key`` is not a setting.
+        """
         return self.params[key]
 
     def reference_brent(self, quarter: int) -> float:

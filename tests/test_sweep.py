@@ -6,16 +6,18 @@ import os
 import signal
 import subprocess
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from geogame.experiments import sweep
+from geogame.experiments import sweep, sweeps
+from geogame.experiments.backends import ProcessBackend
 from geogame.experiments.cli import main
 from geogame.experiments.design import build_design, parse_grid, parse_range, parse_sample, replicate_seeds
-from geogame.experiments.runner import FAIL_HOOK
+from geogame.experiments.runner import run_model
 from geogame.experiments.store import read_results
 from geogame.model import InputError
 
@@ -151,9 +153,24 @@ def test_results_stream_to_parquet_with_manifest_and_decisions(tmp_path):
     assert manifest["package_version"] and manifest["started"] and manifest["ended"]
 
 
-def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path, monkeypatch):
+def fail_run_1(spec, job):
+    """A run function (``RunJob.run_function``) that fails run 1 and runs the others as usual."""
+    if spec.run_id == 1:
+        raise RuntimeError("injected failure for run 1")
+    return run_model(spec, job)
+
+
+@pytest.fixture
+def failing_run_1(monkeypatch):
+    """Sweeps started while this is active fail their run 1 (the job carries :func:`fail_run_1`
+    to the workers, whatever the backend); ``failing_run_1.undo()`` restores normal runs."""
+    prepare = sweeps.prepare_job
+    monkeypatch.setattr(sweeps, "prepare_job", lambda *a, **k: replace(prepare(*a, **k), run_function=fail_run_1))
+    return monkeypatch
+
+
+def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path, failing_run_1):
     out = tmp_path / "s"
-    monkeypatch.setenv(FAIL_HOOK, "1")
     table = sweep(quarters=2, grid={"eu.price_cap_usd": [40, 50, 60]}, seed=2, out=out)
     assert sorted(table["run_id"].unique()) == [0, 2]
     manifest = json.loads((out / "manifest.json").read_text())
@@ -165,10 +182,18 @@ def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path, monkeypatch):
     kept = sweep(quarters=2, grid={"eu.price_cap_usd": [40, 50, 60]}, seed=2)
     assert [f["run_id"] for f in kept.attrs["failures"]] == [1]
     # Fix the cause and resume: only the failed run runs.
-    monkeypatch.delenv(FAIL_HOOK)
+    failing_run_1.undo()
     done = sweep(quarters=2, grid={"eu.price_cap_usd": [40, 50, 60]}, seed=2, out=out, resume=True)
     assert done.attrs["summary"].ran == 1 and done.attrs["summary"].skipped == 2
     assert sorted(done["run_id"].unique()) == [0, 1, 2] and done.attrs["failures"] == []
+
+
+def test_the_run_function_reaches_process_workers(tmp_path, failing_run_1, monkeypatch):
+    monkeypatch.setattr(ProcessBackend, "run_while_booting", False)  # every run goes to the pool
+    table = sweep(quarters=1, grid={"eu.price_cap_usd": [40, 50, 60]}, seed=2, backend="processes", workers=1)
+    assert sorted(table["run_id"].unique()) == [0, 2]
+    [failure] = table.attrs["failures"]
+    assert failure["run_id"] == 1 and "injected failure" in failure["error"]
 
 
 def test_resume_after_the_sweep_process_is_killed(tmp_path):
