@@ -95,7 +95,7 @@ BASES = {
         # Russian share by buyer: India from settings; EU = Druzhba pipeline ~0.2 mb/d (Hungary,
         # Slovakia); ROW = what is left of 4.7 mb/d; US none (embargo).
         "eu_rus_crude_mbd": 0.2,
-        "fob_discount_usd": 22.0,      # Reuters/Argus, Dec 2025 (MODEL_NOTES.md)
+        "fob_discount_usd": 22.0,      # Urals FOB discount at Russian ports, Reuters/Argus assessments, Dec 2025
         "arms_order_share": {"rus": 0.20, "usa": 0.12, "eu": 0.20, "domestic": 0.48},
         "arms_installed": {"rus": 0.62, "usa": 0.05, "eu": 0.13, "domestic": 0.20},
         # Pipeline: Russia 38% of import deliveries (SIPRI 2020-24: 36%).

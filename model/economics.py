@@ -2,7 +2,7 @@
 
 :func:`step` takes a (batched) :class:`~model.world.World` and returns the world one quarter
 later. It knows nothing of agents: policies are read from the world's instrument arrays. The
-order inside a quarter follows MODEL_NOTES.md: penalties in force -> crude market clears ->
+order inside a quarter: penalties in force -> crude market clears ->
 goods trade adjusts -> arms -> settlement balances -> alignment. :func:`metrics` turns a world
 into the quarterly table's columns.
 

@@ -418,16 +418,7 @@ def test_a_missing_docstring_is_counted(tmp_path, monkeypatch):
 #: Text that points outside the repository: the design notes and data this project started from.
 OUTSIDE = ("MODEL_NOTES", "STACK_NOTES", "STYLE_ANCHORS", "../shared", "shared/data")
 #: Files that still cite something outside the repository -> what the citation stood for. Shrink it.
-ALLOWED_OUTSIDE: dict[str, str] = {
-    "model/calibration.py": "fob_discount_usd comment: the source is Reuters/Argus, Dec 2025 (already named); "
-                            "drop '(MODEL_NOTES.md)'",
-    "model/economics.py": "module docstring: the order of a quarter is the model's own design (docs/model.md); "
-                          "drop 'follows MODEL_NOTES.md'",
-    "model/data/validation_targets.csv": "B_DISC_FOB_2025Q4, B_DISC_DELIV_2025Q4: source 'Reuters; Argus', "
-                                         "drop '(MODEL_NOTES.md)'",
-    "tests/test_calibration.py": "module docstring: 'copied from shared/data' names a folder outside the "
-                                 "repository; model/data/calibration_targets.csv is the source",
-}
+ALLOWED_OUTSIDE: dict[str, str] = {}
 
 
 def project_text_files() -> list[Path]:

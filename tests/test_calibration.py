@@ -1,6 +1,6 @@
 """The baseline reproduces December 2025; the hindcast reproduces India's fiscal-year anchors.
 
-Figures and sources: model/data/calibration_targets.csv (copied from shared/data).
+Figures and sources: model/data/calibration_targets.csv.
 """
 from __future__ import annotations
 
