@@ -18,6 +18,7 @@ SUBCOMMAND_MODULES = [
 OPTIONAL_SUBCOMMAND_MODULES = [
     "geogame.experiments.sweep_cli",
     "geogame.experiments.validate_cli",
+    "geogame.experiments.levers_cli",
 ]
 
 

@@ -20,6 +20,8 @@ import importlib
 
 from .alignment import Landscape, alignment_map, landscape
 from .calendar import fiscal_year_quarters, parse_quarter, quarter_label
+from .levers import LEVER_RESPONSES, LeverResponse
+from .levers import measure as measure_lever_response
 from .nodes import COUNTRIES, COUNTRY_NAMES, NODES
 from .outcomes import OUTCOMES, Outcome, outcome, outcome_names
 from .parameters import SETTINGS, InputError, SettingError, check_value, parse_assignment, setting, show_value
@@ -42,7 +44,8 @@ __all__ = [
     "preset_names", "Structure", "World", "DECISION_COLUMNS", "GeopoliticsModel", "normalise_overrides",
     "Landscape", "alignment_map", "landscape", "HumanMoveMissing", "check_settings",
     "OUTCOMES", "Outcome", "outcome", "outcome_names", "parse_scenario", "fiscal_year_quarters",
-    "parse_quarter", "quarter_label", "show_value", "is_file_name",
+    "parse_quarter", "quarter_label", "show_value", "is_file_name", "LEVER_RESPONSES", "LeverResponse",
+    "measure_lever_response",
 ]
 
 

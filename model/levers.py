@@ -5,7 +5,8 @@ settings a user may sweep are listed here with the outcome they must move and th
 after ``quarters`` quarters of the ``dec2025`` start with every country scripted (holding) and no
 scenario events, compared with the same run at the observed policies. ``tests/test_levers.py``
 runs the whole table, so a lever that stops acting (for example because the calibration absorbs
-it) fails CI; ``geogame levers`` prints it with the measured changes.
+it) fails CI; ``geogame levers`` runs it under a modeller's own settings (``--set``) and prints
+the measured changes.
 
 A row may hold other settings fixed in both arms (``context``): the price cap's enforcement acts
 only when the cap binds, so its row lowers the cap in both runs first. Offers act only through
@@ -126,8 +127,11 @@ LEVER_RESPONSES: tuple[LeverResponse, ...] = (
 )
 
 
-def measure(row: LeverResponse, seed: int = 0) -> tuple[float, float]:
+def measure(row: LeverResponse, seed: int = 0, overrides: dict | None = None) -> tuple[float, float]:
     """Run ``row``'s two arms and return the outcome after ``row.quarters`` quarters.
+
+    ``overrides`` (validated settings, for example a modeller's changed elasticity) apply to both
+    arms, under the row's own context and lever.
 
     Returns
     -------
@@ -144,8 +148,9 @@ def measure(row: LeverResponse, seed: int = 0) -> tuple[float, float]:
     rules = {country: "scripted" for country in COUNTRIES}
     rules.update(row.rules)
     results = []
-    for overrides in (dict(row.context), {**row.context, row.setting: row.value}):
-        model = GeopoliticsModel(scenario=scenario, seed=seed, overrides=overrides, rules=rules)
+    common = {**(overrides or {}), **row.context}
+    for arm in (common, {**common, row.setting: row.value}):
+        model = GeopoliticsModel(scenario=scenario, seed=seed, overrides=arm, rules=rules)
         model.run(row.quarters)
         results.append(float(model.latest[row.outcome]))
     return results[0], results[1]

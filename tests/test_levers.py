@@ -50,3 +50,15 @@ def test_refiners_never_buy_more_russian_crude_at_a_premium():
         delivered = frame["urals_discount_delivered_ind_usd"].to_numpy()[1:]
         rise = np.diff(frame["crude_share_ind_from_rus"].to_numpy())
         assert not ((delivered < 0) & (rise > 0.005)).any(), overrides
+
+
+def test_geogame_levers_reports_a_lever_a_modeller_switched_off(capsys):
+    """`geogame levers` passes on the model as it is and exits 1 when an assumption disables a lever."""
+    from geogame.experiments.cli import main
+
+    assert main(["levers", "--only", "eu.price_cap_usd"]) == 0
+    assert "1 of 1 levers act as documented" in capsys.readouterr().out
+    assert main(["levers", "--only", "eu.price_cap_usd", "--set", "world.cap_wedge_usd=0"]) == 1
+    assert "FAILS" in capsys.readouterr().out
+    assert main(["levers", "--only", "no.such_lever"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
