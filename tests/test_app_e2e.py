@@ -167,6 +167,19 @@ def choose_file(page, path):
     page.locator(".geo-upload input[type=file]").set_input_files(str(path))
 
 
+def drop_file(page, name, text=None, size=0):
+    """Drop a file (``text``, or ``size`` zero bytes) on the page's drop zone. A synthetic drop event
+    cannot carry the file entries solara's drop handler asks for, so this sets what that handler
+    sets after reading them (the dropped File and its name and size) on the drop zone's Vue component."""
+    page.evaluate("""([name, text, size]) => {
+        const file = new File([text !== null ? text : new ArrayBuffer(size)], name);
+        let vm = document.querySelector('.solara-file-drop').__vue__;
+        while (vm && !('file_info' in vm)) vm = vm.$parent;
+        vm.native_file_info = [file];
+        vm.file_info = [{name: file.name, isFile: true, size: file.size}];
+    }""", [name, text, size])
+
+
 # The scenario files that replaced the student's page with a traceback (issue 14), a plain
 # malformed one, and one over the 1 MB limit.
 BAD_UPLOADS = {
@@ -202,6 +215,12 @@ def test_bad_uploads_show_one_red_line_and_the_game_goes_on(browser, app, tmp_pa
     choose_file(page, big)
     page.locator(".geo-error", has_text="too large").wait_for(timeout=15_000)
     assert "at most 1 MB" in page.locator(".geo-error").inner_text()
+    # the same through the drop zone
+    drop_file(page, "dropped.toml", BAD_UPLOADS["list_base.toml"])
+    page.locator(".geo-error", has_text="dropped.toml").wait_for(timeout=15_000)
+    drop_file(page, "dropped_big.toml", size=25_000_000)
+    page.locator(".geo-error", has_text="dropped_big.toml is too large").wait_for(timeout=15_000)
+    assert quarter(page) == "2026Q1"
     page.locator(".geo-step").click()  # the game goes on
     wait_quarter(page, "2026Q2")
     shot(page, "bad_upload.png")
