@@ -11,10 +11,18 @@ If you change an equation, change it in :mod:`model.economics` first (run with
 ``GEOGAME_REFERENCE_STEP=1`` to use the reference everywhere), then here:
 ``tests/test_economics.py::test_compiled_step_equals_the_reference`` compares the two on
 random worlds and fails if they disagree by more than 1e-9.
+
+Nothing is matched by position by hand: the constants reach the kernel as a named record whose
+fields are derived from the declared settings and constants it reads (:data:`KernelConstants`),
+and the arrays are passed by the declared names of :data:`STRUCTURE_INPUTS`, :data:`WORLD_INPUTS`
+and :data:`OUTPUTS` (:func:`model.economics.step` builds the call from them). The equality test
+draws every setting at random, so two constants swapped in the kernel fail it even where their
+defaults are equal.
 """
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 
 import numpy as np
 from numba import njit
@@ -22,49 +30,87 @@ from numba import njit
 from .crude_kernel import _expit, clear_rows
 from .nodes import A_EU, A_RUS, A_USA, B_IND, EU, IND, RUS, USA
 
-#: Settings the kernel reads, in the order of the constants vector (:func:`constants`).
-KEYS = (
+#: Settings the kernel reads; in :func:`step_rows` each is ``k.<name>`` (the key without its owner).
+KERNEL_SETTINGS = (
     "usa.tariff_exempt_share_ind",
-    "world.listing_wedge_usd", "world.services_wedge_usd", "world.product_ban_cost_usd",
-    "world.eu_secondary_cost_usd", "world.crude_discount_sensitivity", "world.crude_share_adjustment",
-    "world.cap_wedge_usd", "rus.crude_exports_mbd", "world.brent_supply_multiplier",
-    "world.world_oil_supply_mbd", "world.relationship_build", "world.relationship_max",
-    "world.ind_rus_friction", "world.instc_cost_cut", "world.rupee_push_cost_cut", "world.sanction_cost",
-    "world.sanction_diversion", "world.trade_elasticity", "world.trade_adjustment",
-    "world.arms_adjustment", "world.arms_lockin", "world.arms_alignment_weight",
-    "world.arms_coproduction_weight", "world.arms_caatsa_weight", "world.arms_delivery_lag_quarters",
-    "world.arms_fleet_life_years", "world.settlement_adjustment", "world.settlement_sanction_push",
-    "world.rupee_unspent_fraction", "world.rupee_drain", "rus.rupee_balance_usd_bn",
-    "world.alignment_anchor_pull", "world.alignment_coercion", "world.alignment_trade", "world.alignment_deal",
-    "rus.crude_supply_elasticity", "rus.crude_supply_floor_usd",
-    "world.oil_supply_response", "world.capacity_adjustment", "world.intermediary_rate",
-    "world.shadow_fleet_max", "world.shadow_fleet_growth", "ind.listed_floor_share",
+    "world.listing_wedge_usd",
+    "world.services_wedge_usd",
+    "world.product_ban_cost_usd",
+    "world.eu_secondary_cost_usd",
+    "world.crude_discount_sensitivity",
+    "world.crude_share_adjustment",
+    "world.cap_wedge_usd",
+    "rus.crude_exports_mbd",
+    "world.brent_supply_multiplier",
+    "world.world_oil_supply_mbd",
+    "world.relationship_build",
+    "world.relationship_max",
+    "world.ind_rus_friction",
+    "world.instc_cost_cut",
+    "world.rupee_push_cost_cut",
+    "world.sanction_cost",
+    "world.sanction_diversion",
+    "world.trade_elasticity",
+    "world.trade_adjustment",
+    "world.arms_adjustment",
+    "world.arms_lockin",
+    "world.arms_alignment_weight",
+    "world.arms_coproduction_weight",
+    "world.arms_caatsa_weight",
+    "world.arms_delivery_lag_quarters",
+    "world.arms_fleet_life_years",
+    "world.settlement_adjustment",
+    "world.settlement_sanction_push",
+    "world.rupee_unspent_fraction",
+    "world.rupee_drain",
+    "rus.rupee_balance_usd_bn",
+    "world.alignment_anchor_pull",
+    "world.alignment_coercion",
+    "world.alignment_trade",
+    "world.alignment_deal",
+    "rus.crude_supply_elasticity",
+    "rus.crude_supply_floor_usd",
+    "world.oil_supply_response",
+    "world.capacity_adjustment",
+    "world.intermediary_rate",
+    "world.shadow_fleet_max",
+    "world.shadow_fleet_growth",
+    "ind.listed_floor_share",
 )
-#: Then run constants derived from the structure, and the fixed constants of :mod:`model.economics`.
-DERIVED = ("supply_scale", "settlement_base_logit", "western_sanction_ref", "listing_ref",
-           "CAP_SOFTNESS_USD", "SUPPLY_FLOOR_WIDTH_USD", "CLEARING_TOLERANCE_MBD", "SETTLEMENT_PUSH_LOGIT",
-           "SETTLEMENT_RECYCLING_LOGIT", "IDLE_RUPEES_PER_LOGIT_USD_BN", "RECYCLING_DRAIN_PER_QUARTER",
-           "EU_SECONDARY_COERCION", "LISTING_COERCION", "BN_PER_MBD_USD", "CAPACITY_HALF_DISCOUNT_USD",
-           "VESSEL_LISTING_BITE", "AFFINITY_LIMIT")
-(EXEMPT, LISTING_WEDGE, SERVICES_WEDGE, PRODUCT_BAN_COST, EU_SECONDARY_COST, BETA, MU_CRUDE, CAP_WEDGE,
- RUS_EXPORTS, BRENT_MULT, WORLD_SUPPLY, REL_BUILD, REL_MAX, IND_RUS_FRICTION, INSTC_CUT, PUSH_CUT,
- SANCTION_COST, SANCTION_DIVERSION, TRADE_ELASTICITY, TRADE_ADJ, ARMS_ADJ, ARMS_LOCKIN, ARMS_ALIGN,
- ARMS_COPROD, ARMS_CAATSA, ARMS_LAG, ARMS_LIFE, SETTLE_ADJ, SETTLE_PUSH, RUPEE_UNSPENT, RUPEE_DRAIN,
- RUPEE_BALANCE_REF, ANCHOR_PULL, W_COERCION, W_TRADE, W_DEAL, SUPPLY_ELASTICITY, SUPPLY_FLOOR,
- SUPPLY_RESPONSE, CAPACITY_ADJ, INTERMEDIARY_RATE, SHADOW_MAX, SHADOW_GROWTH, LISTED_FLOOR_IND,
- SUPPLY_SCALE, SETTLE_BASE, WESTERN_REF, LISTING_REF, CAP_SOFTNESS, FLOOR_WIDTH, CLEARING_TOL, SETTLE_PUSH_LOGIT,
- RECYCLING_LOGIT, IDLE_PER_LOGIT, RECYCLING_DRAIN, EU_SECONDARY_COERCION, LISTING_COERCION,
- BN_PER_MBD_USD, CAPACITY_HALF, VESSEL_BITE, AFFINITY_LIMIT) = range(len(KEYS) + len(DERIVED))
+#: Run constants of the :class:`~model.world.Structure` the kernel reads (``k.<name>``).
+KERNEL_RUN_CONSTANTS = ("settlement_base_logit", "western_sanction_ref", "listing_ref")
+#: Fixed constants of :mod:`model.economics` the kernel reads (``k.<name in lower case>``).
+KERNEL_ECONOMICS_CONSTANTS = (
+    "CAP_SOFTNESS_USD",
+    "SUPPLY_FLOOR_WIDTH_USD",
+    "CLEARING_TOLERANCE_MBD",
+    "SETTLEMENT_PUSH_LOGIT",
+    "SETTLEMENT_RECYCLING_LOGIT",
+    "IDLE_RUPEES_PER_LOGIT_USD_BN",
+    "RECYCLING_DRAIN_PER_QUARTER",
+    "EU_SECONDARY_COERCION",
+    "LISTING_COERCION",
+    "BN_PER_MBD_USD",
+    "CAPACITY_HALF_DISCOUNT_USD",
+    "VESSEL_LISTING_BITE",
+    "AFFINITY_LIMIT",
+)
+
+#: The kernel's constants as one record with named fields (numba compiles a field access to an
+#: index): the fields are derived from the three declarations above, never listed by hand.
+KernelConstants = namedtuple("KernelConstants", [key.split(".", 1)[1] for key in KERNEL_SETTINGS]
+                             + ["supply_scale"] + list(KERNEL_RUN_CONSTANTS)
+                             + [name.lower() for name in KERNEL_ECONOMICS_CONSTANTS])
 
 
-def constants(s) -> np.ndarray:
-    """The vector of settings and derived constants the kernel reads, for structure ``s``."""
+def constants(s) -> KernelConstants:
+    """The settings and derived constants the kernel reads, for structure ``s``."""
     from . import economics
 
-    values = ([s.p(k) for k in KEYS]
-              + [economics.crude_supply_scale(s), s.settlement_base_logit, s.western_sanction_ref, s.listing_ref]
-              + [getattr(economics, name) for name in DERIVED[4:]])
-    return np.array(values, dtype=float)
+    return KernelConstants(*([float(s.p(key)) for key in KERNEL_SETTINGS]
+                             + [float(economics.crude_supply_scale(s))]
+                             + [float(getattr(s, name)) for name in KERNEL_RUN_CONSTANTS]
+                             + [float(getattr(economics, name)) for name in KERNEL_ECONOMICS_CONSTANTS]))
 
 
 #: Run constants of the :class:`~model.world.Structure` that :func:`step_rows` reads, in its argument order.
@@ -114,14 +160,14 @@ def step_rows(k, brent_ref, spending, grid,
               new_replacement, new_intermediated, new_listing_last, new_shadow):
     """Every world of the batch one quarter on. Shapes and units as in :class:`model.world.World`.
 
-    ``k`` is :func:`constants`; ``brent_ref`` the reference Brent of the new quarter (USD/bbl);
+    ``k`` is :func:`constants` (a :data:`KernelConstants` record); ``brent_ref`` the reference Brent of the new quarter (USD/bbl);
     ``spending`` each node's absorption in the new quarter (5,), USD bn/yr; ``grid`` the FOB
     discounts on which the crude market is bracketed, USD/bbl. The new state is written into the
     arrays named in :data:`OUTPUTS` (see :func:`allocate_outputs`); nothing is returned.
     """
     n = oil_penalty.shape[0]
-    cap_softness, floor_width = k[CAP_SOFTNESS], k[FLOOR_WIDTH]
-    beta, mu = k[BETA], k[MU_CRUDE]
+    cap_softness, floor_width = k.cap_softness_usd, k.supply_floor_width_usd
+    beta, mu = k.crude_discount_sensitivity, k.crude_share_adjustment
 
     # ---- crude demand terms fixed within the quarter (CrudeDemand.__init__) --------------
     base_logit = np.empty((n, 4))
@@ -137,10 +183,10 @@ def step_rows(k, brent_ref, spending, grid,
     for b in range(n):
         penalty[b] = 1.0 if crude_share[b, B_IND] > threshold[b] else 0.0
         brent0[b] = brent_ref * (1.0 + supply_shock[b])
-        listing = listed[b] * secondary[b] * k[LISTING_WEDGE]
+        listing = listed[b] * secondary[b] * k.listing_wedge_usd
         western = 0.5 * (sanction[b, USA, RUS] + sanction[b, EU, RUS])
-        services = western * k[SERVICES_WEDGE]
-        risk[b, B_IND] = product_ban[b] * k[PRODUCT_BAN_COST] + eu_secondary[b] * k[EU_SECONDARY_COST]
+        services = western * k.services_wedge_usd
+        risk[b, B_IND] = product_ban[b] * k.product_ban_cost_usd + eu_secondary[b] * k.eu_secondary_cost_usd
         for j in range(4):
             fixed[b, j] = freight[j] + (listing + services) + risk[b, j]
         fixed[b, B_IND] -= extra_discount_ind[b]
@@ -148,7 +194,7 @@ def step_rows(k, brent_ref, spending, grid,
             base_logit[b, j] = intercept[j] + relationship[b, j] - beta * fixed[b, j]
             keep[b, j] = (1.0 - mu) * crude_share[b, j]
         urals_less_cap[b] = brent0[b] - price_cap[b]
-        cap_cost[b] = cap_enforcement[b] * (1.0 - shadow[b]) * k[CAP_WEDGE]
+        cap_cost[b] = cap_enforcement[b] * (1.0 - shadow[b]) * k.cap_wedge_usd
         # listings: newly listed barrels start without intermediaries (intermediated_now)
         listing_now = listed[b] * secondary[b]
         inter[b] = intermediated[b] * min(listing_last[b] / max(listing_now, 1e-12), 1.0)
@@ -156,20 +202,20 @@ def step_rows(k, brent_ref, spending, grid,
         for j in range(4):
             limit[b, j] = capacity[b, j] * (1.0 - embargo[b, j]) * (1.0 - blocked * listing_refusal[j])
             target_limit[b, j] = capacity[b, j] * (1.0 - max(embargo[b, j], announced[b, j]))
-        limit[b, B_IND] = max(limit[b, B_IND], min(k[LISTED_FLOOR_IND], capacity[b, B_IND] * (1.0 - embargo[b, B_IND])))
+        limit[b, B_IND] = max(limit[b, B_IND], min(k.listed_floor_share, capacity[b, B_IND] * (1.0 - embargo[b, B_IND])))
         limit[b, B_IND] = min(limit[b, B_IND], ceiling_ind[b])
 
     clear_rows(grid, base_logit, beta, mu, keep, limit, capacity, target_limit, crude_imports, urals_less_cap,
-               cap_cost, cap_softness, brent0, k[SUPPLY_SCALE], k[SUPPLY_ELASTICITY], k[SUPPLY_FLOOR],
-               floor_width, k[CLEARING_TOL], 50, fob)
+               cap_cost, cap_softness, brent0, k.supply_scale, k.crude_supply_elasticity, k.crude_supply_floor_usd,
+               floor_width, k.clearing_tolerance_mbd, 50, fob)
 
     t_eff = np.empty((5, 5))
     cost = np.empty((5, 5))
     target = np.empty((5, 5))
     utility = np.empty(4)
     hit = np.zeros((4, 4))
-    eps = k[TRADE_ELASTICITY]
-    lam = k[TRADE_ADJ]
+    eps = k.trade_elasticity
+    lam = k.trade_adjustment
     for b in range(n):
         f = fob[b]
         # ---- crude: shares at the clearing discount, rationing, Brent, relationships -------
@@ -181,40 +227,40 @@ def step_rows(k, brent_ref, spending, grid,
             wanted += new_share[b, j] * crude_imports[j]
             delivered[b, j] = f - fixed[b, j] + risk[b, j] - cap
         netback = max(brent0[b] - f, 1.0)
-        supply = k[SUPPLY_SCALE] * netback ** k[SUPPLY_ELASTICITY] * _expit(
-            (netback - k[SUPPLY_FLOOR]) * (1.0 / floor_width))
+        supply = k.supply_scale * netback ** k.crude_supply_elasticity * _expit(
+            (netback - k.crude_supply_floor_usd) * (1.0 / floor_width))
         rationed = supply / max(wanted, 1e-12) if wanted > supply else 1.0
         for j in range(4):
             new_share[b, j] *= rationed
         sold[b] = min(wanted, supply)
-        lost = max(k[RUS_EXPORTS] - sold[b], 0.0)
-        new_replacement[b] = replacement[b] + k[SUPPLY_RESPONSE] * (lost - replacement[b])
-        brent[b] = brent0[b] * math.exp(k[BRENT_MULT] * (lost - new_replacement[b]) / k[WORLD_SUPPLY])
+        lost = max(k.crude_exports_mbd - sold[b], 0.0)
+        new_replacement[b] = replacement[b] + k.oil_supply_response * (lost - replacement[b])
+        brent[b] = brent0[b] * math.exp(k.brent_supply_multiplier * (lost - new_replacement[b]) / k.world_oil_supply_mbd)
         for j in range(4):
-            new_relationship[b, j] = relationship[b, j] + k[REL_BUILD] * (
-                k[REL_MAX] * (new_share[b, j] / capacity[b, j]) - relationship[b, j])
+            new_relationship[b, j] = relationship[b, j] + k.relationship_build * (
+                k.relationship_max * (new_share[b, j] / capacity[b, j]) - relationship[b, j])
             cheap = max(delivered[b, j], 0.0)
-            capacity_target = capacity_floor[j] + capacity_extra[j] * cheap / (cheap + k[CAPACITY_HALF])
-            new_capacity[b, j] = capacity[b, j] + k[CAPACITY_ADJ] * (capacity_target - capacity[b, j])
-        new_intermediated[b] = inter[b] + k[INTERMEDIARY_RATE] * (1.0 - inter[b])
+            capacity_target = capacity_floor[j] + capacity_extra[j] * cheap / (cheap + k.capacity_half_discount_usd)
+            new_capacity[b, j] = capacity[b, j] + k.capacity_adjustment * (capacity_target - capacity[b, j])
+        new_intermediated[b] = inter[b] + k.intermediary_rate * (1.0 - inter[b])
         new_listing_last[b] = listed[b] * secondary[b]
         western_services = 0.5 * (sanction[b, USA, RUS] + sanction[b, EU, RUS])
-        shadow_target = k[SHADOW_MAX] * western_services * (1.0 - k[VESSEL_BITE] * cap_enforcement[b])
-        new_shadow[b] = shadow[b] + k[SHADOW_GROWTH] * (shadow_target - shadow[b])
+        shadow_target = k.shadow_fleet_max * western_services * (1.0 - k.vessel_listing_bite * cap_enforcement[b])
+        new_shadow[b] = shadow[b] + k.shadow_fleet_growth * (shadow_target - shadow[b])
 
         # ---- goods trade: effective tariffs, trade costs, Armington target, adjustment -----
         for i in range(5):
             for e in range(5):
                 t_eff[i, e] = tariff[b, i, e]
-        t_eff[USA, IND] = (tariff[b, USA, IND] + penalty[b] * oil_penalty[b]) * (1.0 - k[EXEMPT])
-        ind_rus = (1.0 + k[IND_RUS_FRICTION]) * (1.0 - instc[b] * k[INSTC_CUT]) * (1.0 - rupee_push[b] * k[PUSH_CUT])
+        t_eff[USA, IND] = (tariff[b, USA, IND] + penalty[b] * oil_penalty[b]) * (1.0 - k.tariff_exempt_share_ind)
+        ind_rus = (1.0 + k.ind_rus_friction) * (1.0 - instc[b] * k.instc_cost_cut) * (1.0 - rupee_push[b] * k.rupee_push_cost_cut)
         for e in range(5):
             blocked = 0.0
             for i in range(5):
                 blocked += sanction[b, i, e] * export_weights[i, e]
             for i in range(5):
-                cost[i, e] = (1.0 + t_eff[i, e]) * math.exp(k[SANCTION_COST] * sanction[b, i, e]
-                                                            - k[SANCTION_DIVERSION] * blocked)
+                cost[i, e] = (1.0 + t_eff[i, e]) * math.exp(k.sanction_cost * sanction[b, i, e]
+                                                            - k.sanction_diversion * blocked)
         cost[IND, RUS] *= ind_rus
         cost[RUS, IND] *= ind_rus
         for i in range(5):
@@ -228,32 +274,32 @@ def step_rows(k, brent_ref, spending, grid,
 
         # ---- arms: logit target over suppliers, orders -> pipeline -> installed ------------
         for a in range(4):
-            utility[a] = arms_base[a] + k[ARMS_LOCKIN] * installed[b, a]
-        utility[A_RUS] += (k[ARMS_ALIGN] * affinity[b, IND, RUS] + k[ARMS_COPROD] * coproduction[b]
-                           - k[ARMS_CAATSA] * listed[b] * secondary[b])
-        utility[A_USA] += k[ARMS_ALIGN] * affinity[b, IND, USA] + arms_tilt_west[b]
-        utility[A_EU] += k[ARMS_ALIGN] * affinity[b, IND, EU] + arms_tilt_west[b]
+            utility[a] = arms_base[a] + k.arms_lockin * installed[b, a]
+        utility[A_RUS] += (k.arms_alignment_weight * affinity[b, IND, RUS] + k.arms_coproduction_weight * coproduction[b]
+                           - k.arms_caatsa_weight * listed[b] * secondary[b])
+        utility[A_USA] += k.arms_alignment_weight * affinity[b, IND, USA] + arms_tilt_west[b]
+        utility[A_EU] += k.arms_alignment_weight * affinity[b, IND, EU] + arms_tilt_west[b]
         top = max(max(utility[0], utility[1]), max(utility[2], utility[3]))
         total = 0.0
         for a in range(4):
             utility[a] = math.exp(utility[a] - top)
             total += utility[a]
-        turnover = 1.0 / (4.0 * k[ARMS_LIFE])
+        turnover = 1.0 / (4.0 * k.arms_fleet_life_years)
         for a in range(4):
-            new_orders[b, a] = orders[b, a] + k[ARMS_ADJ] * (utility[a] / total - orders[b, a])
-            new_pipeline[b, a] = pipeline[b, a] + (new_orders[b, a] - pipeline[b, a]) / k[ARMS_LAG]
+            new_orders[b, a] = orders[b, a] + k.arms_adjustment * (utility[a] / total - orders[b, a])
+            new_pipeline[b, a] = pipeline[b, a] + (new_orders[b, a] - pipeline[b, a]) / k.arms_delivery_lag_quarters
             new_installed[b, a] = installed[b, a] + turnover * (new_pipeline[b, a] - installed[b, a])
 
         # ---- settlement and idle rupees ----------------------------------------------------
-        western = 0.5 * (sanction[b, USA, RUS] + sanction[b, EU, RUS]) - k[WESTERN_REF]
-        balance_excess = (rupees[b] - k[RUPEE_BALANCE_REF]) / k[IDLE_PER_LOGIT]
-        settle_target = _expit(k[SETTLE_BASE] + k[SETTLE_PUSH_LOGIT] * rupee_push[b] + k[RECYCLING_LOGIT] * rupee_recycling[b]
-                               + k[SETTLE_PUSH] * western - balance_excess)
-        new_settlement[b] = settlement[b] + k[SETTLE_ADJ] * (settle_target - settlement[b])
-        crude_value = (crude_imports[B_IND] * new_share[b, B_IND] * k[BN_PER_MBD_USD] * (brent[b] - delivered[b, B_IND]))
+        western = 0.5 * (sanction[b, USA, RUS] + sanction[b, EU, RUS]) - k.western_sanction_ref
+        balance_excess = (rupees[b] - k.rupee_balance_usd_bn) / k.idle_rupees_per_logit_usd_bn
+        settle_target = _expit(k.settlement_base_logit + k.settlement_push_logit * rupee_push[b] + k.settlement_recycling_logit * rupee_recycling[b]
+                               + k.settlement_sanction_push * western - balance_excess)
+        new_settlement[b] = settlement[b] + k.settlement_adjustment * (settle_target - settlement[b])
+        crude_value = (crude_imports[B_IND] * new_share[b, B_IND] * k.bn_per_mbd_usd * (brent[b] - delivered[b, B_IND]))
         surplus = crude_value + new_flows[b, IND, RUS] - new_flows[b, RUS, IND]
-        inflow = new_settlement[b] * k[RUPEE_UNSPENT] * surplus / 4.0
-        drain = k[RUPEE_DRAIN] + k[RECYCLING_DRAIN] * rupee_recycling[b]
+        inflow = new_settlement[b] * k.rupee_unspent_fraction * surplus / 4.0
+        drain = k.rupee_drain + k.recycling_drain_per_quarter * rupee_recycling[b]
         new_rupees[b] = max(rupees[b] * (1.0 - drain) + inflow, 0.0)
 
         # ---- alignment: coercion, trade change and deals move affinity in atanh space ------
@@ -264,9 +310,9 @@ def step_rows(k, brent_ref, spending, grid,
             for i in range(4):
                 extra = max(t_eff[i, e] - tariff_eff_ref[i, e], 0.0) + max(sanction[b, i, e] - sanction_ref[i, e], 0.0)
                 hit[i, e] = extra * new_flows[b, i, e] / max(exports_e, 1e-9)
-        hit[EU, IND] += eu_secondary[b] * k[EU_SECONDARY_COERCION]
-        hit[USA, IND] += max(listed[b] * secondary[b] - k[LISTING_REF], 0.0) * crude_share[b, B_IND] * k[LISTING_COERCION]
-        z_limit = math.atanh(k[AFFINITY_LIMIT])
+        hit[EU, IND] += eu_secondary[b] * k.eu_secondary_coercion
+        hit[USA, IND] += max(listed[b] * secondary[b] - k.listing_ref, 0.0) * crude_share[b, B_IND] * k.listing_coercion
+        z_limit = math.atanh(k.affinity_limit)
         for i in range(4):
             new_affinity[b, i, i] = 1.0
             for j in range(4):
@@ -275,6 +321,6 @@ def step_rows(k, brent_ref, spending, grid,
                 z = math.atanh(affinity[b, i, j])
                 trade_new = max(new_flows[b, i, j] + new_flows[b, j, i], 1e-9)
                 trade_old = max(flows[b, i, j] + flows[b, j, i], 1e-9)
-                z = (z + k[ANCHOR_PULL] * (anchor_z[i, j] - z) - k[W_COERCION] * (hit[i, j] + hit[j, i])
-                     + k[W_TRADE] * (math.log(trade_new) - math.log(trade_old)) + k[W_DEAL] * deal_bump[b, i, j])
+                z = (z + k.alignment_anchor_pull * (anchor_z[i, j] - z) - k.alignment_coercion * (hit[i, j] + hit[j, i])
+                     + k.alignment_trade * (math.log(trade_new) - math.log(trade_old)) + k.alignment_deal * deal_bump[b, i, j])
                 new_affinity[b, i, j] = math.tanh(min(max(z, -z_limit), z_limit))

@@ -187,8 +187,8 @@ class Structure:
         return 0.5 * (self.sanction_ref[USA, RUS] + self.sanction_ref[EU, RUS])
 
     @cached_property
-    def step_constants(self) -> np.ndarray:
-        """The settings and constants the compiled step reads, as one vector (:mod:`geogame.model.step_kernel`)."""
+    def step_constants(self):
+        """The settings and constants the compiled step reads, as one named record (:mod:`geogame.model.step_kernel`)."""
         from .step_kernel import constants
 
         return constants(self)
