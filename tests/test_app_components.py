@@ -264,6 +264,10 @@ def test_page_refuses_a_nan_lever_with_a_message(page):
     slider.v_model = float("nan")
     assert any("refused" in e and "unchanged" in e for e in _errors(page)), _errors(page)
     assert page.find(v.Html, class_="geo-lever-label").widgets[0].children[0] == before
+    speed = page.find(v.Slider).widgets[-1]  # the speed of Play
+    speed.v_model = float("inf")
+    assert any("Speed inf is refused" in e for e in _errors(page)), _errors(page)
+    assert any("Speed: 2 quarters per second" in str(w.children) for w in page.find(v.Html, class_="geo-lever-label").widgets)
     _click(page, "geo-step")  # the game goes on
     assert _quarter(page) == "2026Q1"
 
