@@ -357,6 +357,8 @@ def test_refusal_rules():
     assert refusal(_scope(origin=own)) is None
     assert refusal(_scope("websocket", origin=own)) is None
     assert refusal(_scope("websocket", host="localhost:8765", origin="http://localhost:8765")) is None
+    assert refusal(_scope(host="0.0.0.0:8765", origin="http://0.0.0.0:8765")) is None  # the address solara prints
+    assert refusal(_scope(host="[::1]:8765", origin="http://[::1]:8765")) is None
     assert refusal(_scope("websocket", origin="http://evil.example")) == "the request comes from another origin"
     assert refusal(_scope("websocket", origin="http://127.0.0.1:9999")) is not None   # another local port
     assert refusal(_scope("websocket", origin="null")) is not None

@@ -7,7 +7,8 @@ server (Starlette under uvicorn) accepts any ``Origin``. :class:`OriginGuard` is
 middleware that refuses, before Solara sees them:
 
 * a request whose ``Host`` is not the address the app is served on (the local address the
-  connection arrived at; for a loopback address also ``localhost``, ``127.0.0.1`` and ``[::1]``;
+  connection arrived at; for a loopback address also ``localhost``, ``127.0.0.1``, ``[::1]`` and
+  the "any address" names ``0.0.0.0`` and ``[::]`` that a server bound to all interfaces prints;
   plus any name listed in ``GEOGAME_ALLOWED_HOSTS``). This stops DNS rebinding, where a
   foreign name is made to resolve to the app's address;
 * a request or WebSocket handshake whose ``Origin`` is not one of those same addresses
@@ -38,7 +39,9 @@ from collections.abc import Iterable
 logger = logging.getLogger("geogame.security")
 
 ALLOWED_HOSTS_ENV = "GEOGAME_ALLOWED_HOSTS"
-LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+# how a browser on the server machine may name it; 0.0.0.0 and [::] because `solara run --host
+# 0.0.0.0` prints that address, and a browser that opens it connects to the loopback interface
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "0.0.0.0", "::")
 FRAME_HEADERS = [(b"content-security-policy", b"frame-ancestors 'self'"),
                  (b"x-frame-options", b"SAMEORIGIN")]
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
