@@ -485,3 +485,11 @@ def test_any_generated_upload_loads_or_is_one_safe_line():
     check()
     print(f"generated uploads: {tried}")
     assert tried["loaded"] + tried["refused"] >= 100 and tried["refused"] > 0
+
+
+def test_a_huge_seed_is_one_short_line():
+    for text in ("9" * 5000, "x" * 5000, "1" * 50):
+        with pytest.raises(InputError) as info:
+            parse_seed(text)
+        assert len(str(info.value)) < 150, str(info.value)
+        assert "2147483647" in str(info.value)

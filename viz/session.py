@@ -91,9 +91,9 @@ def parse_seed(text) -> int:
     try:
         value = int(s)
     except ValueError:
-        raise InputError(f"seed {s!r} is not a whole number; type a number from 0 to {MAX_SEED}") from None
+        raise InputError(f"seed {one_line(repr(s), 40)} is not a whole number; type a number from 0 to {MAX_SEED}") from None
     if not 0 <= value <= MAX_SEED:
-        raise InputError(f"seed {value} is out of range; allowed 0 to {MAX_SEED}")
+        raise InputError(f"seed {one_line(value, 40)} is out of range; allowed 0 to {MAX_SEED}")
     return value
 
 
