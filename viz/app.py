@@ -17,7 +17,7 @@ from geogame.model import COUNTRIES, COUNTRY_NAMES, InputError, check_value, loa
 from geogame.viz import charts, report, security, svg
 from geogame.viz.session import (LEVERS, MAX_UPLOAD_BYTES, GameSession, check_lever, check_upload_size,
                                  load_uploaded_scenario, one_line, parse_seed, presets, scenario_value,
-                                 slider_range)
+                                 shown_file_name, slider_range)
 
 # Under `solara run`: refuse requests from other origins, HttpOnly session cookie (viz/security.py).
 security.install()
@@ -108,7 +108,8 @@ def ScenarioFilePicker(on_file):
     Like ``solara.FileDrop(lazy=True)`` the browser sends nothing when a file is chosen but its
     name and size; the content is read in chunks only when ``on_file`` asks for it (see
     :func:`read_upload`), so a huge file is refused without being sent. (ipywidgets'
-    FileUpload sent the whole file at once, and a file over 16 MB dropped the connection.)
+    FileUpload sent the whole file in one message; files of 20 MB and more were lost without a
+    word.)
     """
     info, set_info = solara.use_state(None)
     files, set_files = solara.use_state(None)
@@ -410,7 +411,7 @@ def Page():
         choice.set(UPLOADED + scenario.name)
         levers.set(lever_defaults(scenario))
         error.set("")
-        info.set(f"Loaded '{title}' from {one_line(name, 80)}. Press Reset to run it.")
+        info.set(f"Loaded '{title}' from {shown_file_name(name)}. Press Reset to run it.")
 
     def reset():
         playing.set(False)
