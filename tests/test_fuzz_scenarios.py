@@ -24,7 +24,7 @@ from geogame.model import SETTINGS, GeopoliticsModel, InputError, load_scenario
 from geogame.model.instruments import INSTRUMENTS
 from geogame.model.scenarios import parse_scenario
 from test_fuzz_cli import (FUZZ_SETTINGS, LONG_SETTINGS, assert_refused, assert_sound_metrics, inside, listing,
-                           long_run, run_cli)
+                           long_run, print_counts, run_cli)
 
 #: Examples per test in the default (CI) run and in the long run (``-m fuzz``).
 DEFAULT_EXAMPLES = {"generated_files": 120, "story_round_trip": 60, "mutated_presets": 80}
@@ -35,12 +35,9 @@ EXAMPLES_TRIED: collections.Counter = collections.Counter()
 
 @pytest.fixture(scope="module", autouse=True)
 def report_counts(request):
+    """Print how many examples each test of this module tried (the lead quotes these counts)."""
     yield
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None and EXAMPLES_TRIED:
-        reporter.write_line("")
-        for name, count in sorted(EXAMPLES_TRIED.items()):
-            reporter.write_line(f"fuzz examples tried: {__name__}:{name} = {count}")
+    print_counts(request.config, __name__, EXAMPLES_TRIED)
 
 
 # ------------------------------------------------------------------------------ TOML writer
@@ -186,9 +183,9 @@ instrument_keys = st.one_of(st.sampled_from(sorted(INSTRUMENTS)), setting_keys)
 
 
 @st.composite
-def setting_value(draw, key):
+def setting_value(draw, key, valid: bool):
     spec = SETTINGS.get(key)
-    if spec is not None and draw(st.booleans()):
+    if spec is not None and (valid or draw(st.booleans())):
         value = draw(st.floats(spec.low, spec.high))
         return float(round(value)) if spec.integer else value
     return draw(nested)
@@ -196,35 +193,43 @@ def setting_value(draw, key):
 
 @st.composite
 def scenario_documents(draw):
-    """A scenario document: mostly well-formed fields with values valid or not, some junk."""
+    """A scenario document: half of them valid in every field (they load and must round-trip),
+    the others with any field's value valid or not, and sometimes an unknown field."""
+    valid = draw(st.booleans())
+
+    def pick(good, bad=nested):
+        return draw(good if valid else st.one_of(good, bad))
+
     doc = {}
     if draw(st.booleans()):
-        doc["title"] = draw(st.one_of(text_values, nested))
+        doc["title"] = pick(text_values)
     if draw(st.booleans()):
-        doc["story"] = draw(st.one_of(text_values, nested))
+        doc["story"] = pick(text_values)
     if draw(st.booleans()):
-        doc["base"] = draw(st.one_of(st.sampled_from(["dec2025", "prewar2021"]), nested))
+        doc["base"] = pick(st.sampled_from(["dec2025", "prewar2021"]))
+    doc["quarters"] = pick(st.integers(12, 200))  # covers the events below
     if draw(st.booleans()):
-        doc["quarters"] = draw(st.one_of(st.integers(1, 200), nested))
+        keys = draw(st.lists(st.sampled_from(sorted(SETTINGS)) if valid else setting_keys, max_size=4, unique=True))
+        doc["settings"] = {k: draw(setting_value(k, valid)) for k in keys}
     if draw(st.booleans()):
-        keys = draw(st.lists(setting_keys, max_size=4, unique=True))
-        doc["settings"] = {k: draw(setting_value(k)) for k in keys}
-    if draw(st.booleans()):
-        doc["rules"] = draw(st.dictionaries(st.sampled_from(["usa", "rus", "ind", "eu", "xx"]),
-                                            st.one_of(st.sampled_from(["ai", "scripted"]), nested), max_size=3))
+        doc["rules"] = draw(st.dictionaries(st.sampled_from(["usa", "rus", "ind", "eu"] + ([] if valid else ["xx"])),
+                                            st.sampled_from(["ai", "scripted"]) if valid
+                                            else st.one_of(st.sampled_from(["ai", "scripted"]), nested), max_size=3))
     if draw(st.booleans()):
         events = []
         for _ in range(draw(st.integers(0, 3))):
-            event = {"quarter": draw(st.one_of(st.sampled_from(["2026Q1", "2026Q3", "2027Q4", "2021Q1"]), nested))}
-            keys = draw(st.lists(instrument_keys, max_size=3, unique=True))
-            event["set"] = {k: draw(setting_value(k)) for k in keys}
+            event = {"quarter": pick(st.sampled_from(["2026Q1", "2026Q3", "2027Q4"]),
+                                     st.one_of(st.just("2021Q1"), nested))}
+            keys = draw(st.lists(st.sampled_from(sorted(INSTRUMENTS)) if valid else instrument_keys,
+                                 min_size=1 if valid else 0, max_size=3, unique=True))
+            event["set"] = {k: draw(setting_value(k, valid)) for k in keys}
             if draw(st.booleans()):
-                event["note"] = draw(st.one_of(text_values, nested))
+                event["note"] = pick(text_values)
             events.append(event)
         doc["events"] = events
-    if draw(st.booleans()):
+    if draw(st.booleans()) and not valid:
         doc["brent_path"] = draw(st.one_of(st.just("history"), nested))
-    if draw(st.integers(0, 9)) == 0:
+    if not valid and draw(st.integers(0, 9)) == 0:
         doc[draw(st.text(string.ascii_lowercase, min_size=1, max_size=8))] = draw(nested)
     return doc
 
