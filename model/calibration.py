@@ -347,6 +347,7 @@ def _calibrate(base_name: str, values: dict[str, float], brent_path: dict[int, f
         intermediated=one(base["intermediated"]),
         listing_last=one(v["usa.listed_seller_share"] * v["usa.secondary_enforcement"]),
         shadow_fleet_share=one(base["shadow_fleet_share"]),
+        coercion_last=np.zeros((1, 4, 4)),   # the observed policies are the reference: none felt yet
         deal_bump=np.zeros((1, 4, 4)),
     )
     brent_path = dict(brent_path or {})

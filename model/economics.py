@@ -442,10 +442,15 @@ def step_reference(world: World, s: Structure) -> World:
     z_anchor = s.affinity_anchor_atanh
     trade_change = np.log(np.maximum(bilateral_trade(new.goods_flow_usd_bn), 1e-9)) - np.log(
         np.maximum(bilateral_trade(world.goods_flow_usd_bn), 1e-9))
-    z = (z + s.p("world.alignment_anchor_pull") * (z_anchor - z)
-         - s.p("world.alignment_coercion") * coercion(world, s, t_eff, new.goods_flow_usd_bn)
+    # Coercion: a new measure costs affinity at once (and lifting one wins it back); measures
+    # that last lower the level affinity drifts back to, so a lasting measure sours relations to
+    # a new, finite level instead of draining them quarter after quarter.
+    felt = coercion(world, s, t_eff, new.goods_flow_usd_bn)
+    z = (z + s.p("world.alignment_anchor_pull") * (z_anchor - s.p("world.alignment_coercion_lasting") * felt - z)
+         - s.p("world.alignment_coercion") * (felt - world.coercion_last)
          + s.p("world.alignment_trade") * trade_change
          + s.p("world.alignment_deal") * world.deal_bump)
+    new.coercion_last = felt
     z_limit = np.arctanh(AFFINITY_LIMIT)
     new.affinity = np.where(off[None], np.tanh(np.clip(z, -z_limit, z_limit)), 1.0)
     new.deal_bump = np.zeros_like(world.deal_bump)
@@ -525,11 +530,20 @@ def utility_metrics(world: World, s: Structure) -> dict[str, np.ndarray]:
 def india_autonomy(world: World, s: Structure) -> np.ndarray:
     """India's strategic autonomy in [0, 1]: diversification of crude, arms and export markets.
 
-    The mean of ``1 - HHI`` (rescaled by its maximum) over crude suppliers (Russia vs others),
-    arms suppliers and export markets, times the balance of India's affinity to the US and Russia.
+    The mean of three diversification indices, times the balance of India's affinity to the US
+    and Russia:
+
+    * crude: ``1 - HHI`` over *all* its crude suppliers, Russia (share ``s``) and the others in
+      their observed proportions (``ind.crude_other_suppliers_hhi = c``, the HHI among the
+      non-Russian suppliers): ``HHI = s**2 + (1 - s)**2 c``, rescaled by its largest value
+      ``1 / (1 + c)`` (reached at ``s = c / (1 + c)``, about 12%). Cutting a dominant supplier
+      raises it; cutting Russia to nothing lowers it a little (the Gulf suppliers then weigh more);
+    * arms: ``1 - HHI`` over four suppliers (Russia, US, EU, domestic), rescaled by ``3/4``;
+    * exports: ``1 - HHI`` over five markets, rescaled by ``4/5``.
     """
     share = world.crude_share[:, B_IND]
-    crude = 4.0 * share * (1.0 - share)                         # 2 suppliers: (1 - HHI) / (1 - 1/2)
+    others = s.p("ind.crude_other_suppliers_hhi")
+    crude = (1.0 + others) * (1.0 - share * share - (1.0 - share) ** 2 * others)
     orders = world.arms_order_share
     arms = (1.0 - (orders * orders).sum(axis=1)) / 0.75          # 4 suppliers
     markets = world.goods_flow_usd_bn[:, :, IND]

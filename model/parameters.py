@@ -232,9 +232,14 @@ _SETTINGS: list[Setting] = [
     _s("world.alignment_anchor_pull", 0.05, 0, 1, "per quarter", "judgement",
        "slow pull to an anchor such as UN voting ideal points (Bailey, Strezhnev & Voeten 2017)",
        "Speed at which affinity returns to its anchor"),
-    _s("world.alignment_coercion", 0.6, 0, 5, "per unit of trade coerced", "judgement",
-       "judgement: coercion aimed at a partner (tariffs, sanctions, weighted by the trade hit) lowers affinity; size judged so the 50% tariff costs ~0.1 US-India affinity a year",
-       "How much tariffs and sanctions aimed at a partner lower affinity"),
+    _s("world.alignment_coercion", 1.0, 0, 5, "atanh units per unit of new coercion", "judgement",
+       "direction: coercion aimed at a partner lowers affinity (Flores-Macias & Kreps 2013 for the trade side); "
+       "size judged so that EU secondary measures on Indian refiners cost about 0.2 of India-EU affinity at once",
+       "Affinity lost at once when a new tariff or sanction hits a partner (won back when it is lifted)"),
+    _s("world.alignment_coercion_lasting", 2.5, 0, 10, "atanh units per unit of coercion in force", "judgement",
+       "governments adapt to standing measures: relations settle lower rather than falling without end; sized so "
+       "that lasting EU secondary measures take India-EU affinity from 0.35 to about -0.1 over several years",
+       "How far lasting coercion lowers the level affinity drifts back to"),
     _s("world.alignment_trade", 0.3, 0, 5, "per log change of trade", "literature",
        "Flores-Macias & Kreps 2013: trade dependence raises foreign-policy affinity (small, positive)",
        "How much growing bilateral trade raises affinity"),
@@ -301,17 +306,24 @@ _SETTINGS: list[Setting] = [
        "Russian crude India keeps taking from listed sellers whatever the listings (Nayara)"),
     # ---------------------------------------------------------------- agents' behaviour
     *[
-        _s(f"{c}.rationality", 5.0, 0, 50, "1/(USD bn per quarter)", "judgement",
-           "quantal response (McKelvey & Palfrey 1995); weakly identified by 2022-25 moves",
+        _s(f"{c}.rationality", 15.0, 0, 50, "1/(USD bn)", "judgement",
+           "quantal response (McKelvey & Palfrey 1995); not identified by the few 2022-25 moves. Set against the "
+           "stakes: a move worth the policy-change cost (0.4 $bn) less than holding is exp(-6), about 400 times, "
+           "less likely, so noise seldom moves a policy for nothing (docs/decisions.md)",
            f"{name}'s rationality: 0 picks moves at random, large values pick the best move")
         for c, name in (("usa", "US"), ("rus", "Russia"), ("ind", "India"), ("eu", "EU"))
     ],
     *[
-        _s(f"{c}.lookahead_quarters", 2, 1, 8, "quarters", "judgement",
-           "judgement: governments' short horizon (an electoral or budget cycle is a few quarters)",
-           f"How many quarters {name} rolls the world forward to value a move", integer=True)
+        _s(f"{c}.lookahead_quarters", 12, 1, 40, "quarters", "judgement",
+           "three years, about a government's term: trade closes 11% of its gap a quarter (Boehm et al. 2023), "
+           "so 12 quarters see 75% of a tariff's long-run effect (docs/decisions.md)",
+           f"Horizon over which {name} values a move (present value of its utility, quarters)", integer=True)
         for c, name in (("usa", "the US"), ("rus", "Russia"), ("ind", "India"), ("eu", "the EU"))
     ],
+    _s("world.decision_discount", 0.97, 0.5, 1, "per quarter", "judgement",
+       "about 12% a year: above 2025 long-term rates (US 10-year about 4.3%, India about 6.5%) for the "
+       "electoral myopia of governments (docs/decisions.md)",
+       "Weight a government puts on a quarter's utility relative to the quarter before, in valuing a move"),
     *[
         _s(f"{c}.audience_cost_usd_bn", 1.5, 0, 20, "USD bn", "judgement",
            "Fearon 1994: backing down under public pressure is costly",
@@ -342,6 +354,10 @@ _SETTINGS: list[Setting] = [
     _s("ind.weight_autonomy", 10.0, 0, 100, "USD bn per unit", "judgement",
        "strategic autonomy as diversification (1 - Herfindahl) of crude, arms and export markets",
        "India's value of strategic autonomy"),
+    _s("ind.crude_other_suppliers_hhi", 0.135, 0, 1, "Herfindahl index", "data",
+       "Kpler via Construction World, 2025-04 (March 2025, the last month of FY2024-25): Iraq 0.90, Saudi Arabia "
+       "0.56, UAE 0.43, US 0.29 mb/d of 3.42 mb/d non-Russian; the other 1.24 mb/d taken as 8 equal suppliers (judgement)",
+       "Concentration of India's non-Russian crude suppliers in their observed proportions (sum of squared shares)"),
     _s("ind.weight_alignment", 4.0, 0, 100, "USD bn per unit affinity", "judgement",
        "India values good relations with both the US and Russia", "India's value of affinity with the US and Russia"),
     _s("rus.weight_rupee_balance", 0.05, 0, 1, "USD bn per USD bn per quarter", "judgement",

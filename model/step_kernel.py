@@ -65,6 +65,7 @@ KERNEL_SETTINGS = (
     "world.rupee_drain",
     "rus.rupee_balance_usd_bn",
     "world.alignment_anchor_pull",
+    "world.alignment_coercion_lasting",
     "world.alignment_coercion",
     "world.alignment_trade",
     "world.alignment_deal",
@@ -125,7 +126,8 @@ WORLD_INPUTS = ("tariff", "oil_penalty", "oil_penalty_threshold", "sanction", "c
                 "rupee_recycling", "oil_supply_shock",
                 "goods_flow_usd_bn", "crude_share", "relationship", "arms_order_share", "arms_installed",
                 "arms_pipeline", "settlement_local_share", "rupee_balance_usd_bn", "affinity", "deal_bump",
-                "crude_capacity", "oil_replacement_mbd", "intermediated", "listing_last", "shadow_fleet_share")
+                "crude_capacity", "oil_replacement_mbd", "intermediated", "listing_last", "shadow_fleet_share",
+                "coercion_last")
 #: The arrays :func:`step_rows` fills, in its argument order: name and shape after the batch axis.
 OUTPUTS = (("penalty_active", ()), ("fob_discount_usd", ()), ("crude_share", (4,)),
            ("delivered_discount_usd", (4,)), ("brent_usd", ()), ("rus_crude_sold_mbd", ()),
@@ -133,7 +135,7 @@ OUTPUTS = (("penalty_active", ()), ("fob_discount_usd", ()), ("crude_share", (4,
            ("arms_pipeline", (4,)), ("arms_installed", (4,)), ("settlement_local_share", ()),
            ("rupee_balance_usd_bn", ()), ("affinity", (4, 4)), ("crude_capacity", (4,)),
            ("oil_replacement_mbd", ()), ("intermediated", ()), ("listing_last", ()),
-           ("shadow_fleet_share", ()))
+           ("shadow_fleet_share", ()), ("coercion_last", (4, 4)))
 
 
 def allocate_outputs(batch: int) -> dict[str, np.ndarray]:
@@ -154,10 +156,10 @@ def step_rows(k, brent_ref, spending, grid,
               secondary, product_ban, eu_secondary, ceiling_ind, extra_discount_ind, coproduction,
               arms_tilt_west, rupee_push, instc, rupee_recycling, supply_shock,
               flows, crude_share, relationship, orders, installed, pipeline, settlement, rupees,
-              affinity, deal_bump, capacity, replacement, intermediated, listing_last, shadow,
+              affinity, deal_bump, capacity, replacement, intermediated, listing_last, shadow, coercion_last,
               penalty, fob, new_share, delivered, brent, sold, new_relationship, new_flows, new_orders,
               new_pipeline, new_installed, new_settlement, new_rupees, new_affinity, new_capacity,
-              new_replacement, new_intermediated, new_listing_last, new_shadow):
+              new_replacement, new_intermediated, new_listing_last, new_shadow, new_coercion):
     """Every world of the batch one quarter on. Shapes and units as in :class:`model.world.World`.
 
     ``k`` is :func:`constants` (a :data:`KernelConstants` record); ``brent_ref`` the reference Brent of the new quarter (USD/bbl);
@@ -315,12 +317,16 @@ def step_rows(k, brent_ref, spending, grid,
         z_limit = math.atanh(k.affinity_limit)
         for i in range(4):
             new_affinity[b, i, i] = 1.0
+            new_coercion[b, i, i] = 0.0
             for j in range(4):
                 if i == j:
                     continue
                 z = math.atanh(affinity[b, i, j])
                 trade_new = max(new_flows[b, i, j] + new_flows[b, j, i], 1e-9)
                 trade_old = max(flows[b, i, j] + flows[b, j, i], 1e-9)
-                z = (z + k.alignment_anchor_pull * (anchor_z[i, j] - z) - k.alignment_coercion * (hit[i, j] + hit[j, i])
+                felt = hit[i, j] + hit[j, i]
+                new_coercion[b, i, j] = felt
+                z = (z + k.alignment_anchor_pull * (anchor_z[i, j] - k.alignment_coercion_lasting * felt - z)
+                     - k.alignment_coercion * (felt - coercion_last[b, i, j])
                      + k.alignment_trade * (math.log(trade_new) - math.log(trade_old)) + k.alignment_deal * deal_bump[b, i, j])
                 new_affinity[b, i, j] = math.tanh(min(max(z, -z_limit), z_limit))

@@ -66,6 +66,7 @@ class World:
     intermediated: np.ndarray           # (B,) share of listed sellers' barrels moving through unlisted intermediaries
     listing_last: np.ndarray            # (B,) listing intensity (listed share x enforcement) last quarter
     shadow_fleet_share: np.ndarray      # (B,) share of Russian crude exports carried by the shadow fleet
+    coercion_last: np.ndarray           # (B,4,4) coercion felt between each pair of players last quarter
     deal_bump: np.ndarray = field(default=None)  # (B,4,4) affinity gained from deals this quarter
 
     @property
