@@ -3,6 +3,12 @@
 A move knows which of the three kinds of policy it belongs to (tariff, sanction, procurement),
 whether it is available in the current world, how to apply itself to rows of a batched world,
 and whether taking it means backing down under pressure (which costs audience costs, Fearon 1994).
+
+Every lever has a way back: each move names its ``opposite`` on the same menu (raise and lower
+a tariff or the price cap, impose and lift a measure, offer and withdraw), so that choice noise
+cannot ratchet a policy one way. The exceptions are the two *commitments*, a US deal India has
+accepted and the EU-India FTA: concluded agreements that the game does not undo.
+:data:`ANTICIPATED_REPLIES` says whose answer a proposer weighs when it values its moves.
 """
 from __future__ import annotations
 
@@ -33,6 +39,8 @@ class Move:
     apply: Callable[[World, Rows], None]
     available: Callable[[World], bool] = lambda w: True
     backs_down: Callable[[World], bool] = lambda w: False
+    opposite: str = ""    # the move on the same menu that takes this one back ("" for hold and commitments)
+    commitment: bool = False  # a concluded agreement (a deal accepted, an FTA): not undone within a run
 
 
 def _adjust(key: str, delta: float, low: float, high: float):
@@ -69,8 +77,17 @@ def _hold(country: str) -> Move:
     return Move("hold", country, "hold", _HOLD_LABELS[country], lambda w, r: None)
 
 
+def _penalty_applies(world: World, rows: Rows = slice(0, 1)) -> np.ndarray:
+    """Where the US oil penalty is set and India buys more Russian crude than its threshold allows.
+
+    Read from India's share now (the penalty is levied on that basis next quarter), not from the
+    lagged ``penalty_active`` flag, so that a penalty announced this quarter already counts.
+    """
+    return (world.oil_penalty[rows] > 0) & (world.crude_share[rows, B_IND] > world.oil_penalty_threshold[rows])
+
+
 def _penalty_bites(world: World) -> bool:
-    return bool(world.penalty_active[0] > 0 and world.oil_penalty[0] > 0)
+    return bool(_penalty_applies(world)[0])
 
 
 def _bump(pair: tuple[str, str], amount: float = 1.0):
@@ -96,7 +113,7 @@ def _cap_russian_crude(world: World, rows: Rows) -> None:
     India's buyer power over the discount, which Indian refiners, as price takers, do not use.)
     """
     share = world.crude_share[rows, B_IND]
-    penalty = (world.penalty_active[rows] > 0) & (world.oil_penalty[rows] > 0)
+    penalty = _penalty_applies(world, rows)
     comply = np.maximum(world.oil_penalty_threshold[rows] - 0.01, 0.0)
     ceiling = np.where(penalty, comply, np.maximum(np.round(share - 0.10, 2), 0.0))
     set_instrument(world, "ind.crude_ceiling", np.minimum(ceiling, world.crude_ceiling_ind[rows]), rows)
@@ -113,8 +130,7 @@ def _accept_deal(world: World, rows: Rows) -> None:
 
 def _under_pressure(world: World) -> bool:
     """India faces coercion over its Russian crude: the US penalty, EU secondary measures or a US offer."""
-    return bool((world.penalty_active[0] > 0 and world.oil_penalty[0] > 0)
-                or world.eu_secondary_on_ind[0] > 0 or world.deal_offer[0] > 0)
+    return bool(_penalty_bites(world) or world.eu_secondary_on_ind[0] > 0 or world.deal_offer[0] > 0)
 
 
 def _no_deal(world: World) -> bool:
@@ -131,72 +147,143 @@ MENUS: dict[str, tuple[Move, ...]] = {
         _hold("usa"),
         Move("raise_oil_penalty", "usa", "tariff", "raises the oil penalty on India by 10 points",
              _adjust("usa.oil_penalty_tariff_on_ind", 0.10, 0, 1),
-             lambda w: _no_deal(w) and _below("usa.oil_penalty_tariff_on_ind", 1.0)(w)),
-        Move("drop_oil_penalty", "usa", "tariff", "drops the oil penalty on India",
-             _set(usa__oil_penalty_tariff_on_ind=0.0), _above("usa.oil_penalty_tariff_on_ind", 0.0),
-             backs_down=_penalty_bites),
+             lambda w: _no_deal(w) and _below("usa.oil_penalty_tariff_on_ind", 1.0)(w),
+             opposite="lower_oil_penalty"),
+        Move("lower_oil_penalty", "usa", "tariff", "lowers the oil penalty on India by 10 points",
+             _adjust("usa.oil_penalty_tariff_on_ind", -0.10, 0, 1),
+             lambda w: _no_deal(w) and _above("usa.oil_penalty_tariff_on_ind", 0.0)(w),
+             backs_down=_penalty_bites, opposite="raise_oil_penalty"),
+        Move("drop_oil_penalty", "usa", "tariff", "drops the oil penalty on India altogether",
+             _set(usa__oil_penalty_tariff_on_ind=0.0),
+             lambda w: _no_deal(w) and _above("usa.oil_penalty_tariff_on_ind", 0.10)(w),
+             backs_down=_penalty_bites, opposite="raise_oil_penalty"),
+        Move("raise_tariff_on_ind", "usa", "tariff", "raises its base tariff on India by 10 points",
+             _adjust("usa.base_tariff_on_ind", 0.10, 0, 2),
+             lambda w: _no_deal(w) and _below("usa.base_tariff_on_ind", 2.0)(w),
+             opposite="cut_tariff_on_ind"),
         Move("cut_tariff_on_ind", "usa", "tariff", "cuts its base tariff on India by 10 points",
              _adjust("usa.base_tariff_on_ind", -0.10, 0, 2),
-             lambda w: _no_deal(w) and _above("usa.base_tariff_on_ind", 0.0)(w)),
+             lambda w: _no_deal(w) and _above("usa.base_tariff_on_ind", 0.0)(w),
+             opposite="raise_tariff_on_ind"),
         Move("offer_deal", "usa", "tariff", "offers India a lower tariff for a Russian-crude ceiling",
              _set(usa__deal_offer=1.0),
-             lambda w: bool(w.deal_offer[0] == 0 and w.deal_accepted[0] == 0)),
-        Move("tighten_listings", "usa", "sanction", "lists more Russian sellers and enforces harder",
+             lambda w: bool(w.deal_offer[0] == 0 and w.deal_accepted[0] == 0), opposite="withdraw_offer"),
+        Move("withdraw_offer", "usa", "tariff", "withdraws its offer of a deal to India",
+             _set(usa__deal_offer=0.0), _deal_open, opposite="offer_deal"),
+        Move("tighten_listings", "usa", "sanction", "lists more Russian sellers, with harder enforcement",
              _both(_adjust("usa.listed_seller_share", 0.10, 0, 1),
                    _adjust("usa.secondary_enforcement", 0.10, 0, MAX_ENFORCEMENT)),
-             lambda w: bool(w.listed_seller_share[0] < 1 or w.secondary_enforcement[0] < MAX_ENFORCEMENT)),
+             lambda w: bool(w.listed_seller_share[0] < 1 or w.secondary_enforcement[0] < MAX_ENFORCEMENT),
+             opposite="loosen_listings"),
+        Move("loosen_listings", "usa", "sanction", "delists some Russian sellers, with lighter enforcement",
+             _both(_adjust("usa.listed_seller_share", -0.10, 0, 1),
+                   _adjust("usa.secondary_enforcement", -0.10, 0, MAX_ENFORCEMENT)),
+             lambda w: bool(w.listed_seller_share[0] > 0 or w.secondary_enforcement[0] > 0),
+             opposite="tighten_listings"),
     ),
     "rus": (
         _hold("rus"),
         Move("discount_to_india", "rus", "sanction", "offers Indian buyers $2/bbl more discount",
-             _adjust("rus.extra_discount_ind_usd", 2.0, 0, 10), _below("rus.extra_discount_ind_usd", 10.0)),
+             _adjust("rus.extra_discount_ind_usd", 2.0, 0, 10), _below("rus.extra_discount_ind_usd", 10.0),
+             opposite="withdraw_discount"),
         Move("withdraw_discount", "rus", "sanction", "withdraws $2/bbl of its extra discount to India",
-             _adjust("rus.extra_discount_ind_usd", -2.0, 0, 10), _above("rus.extra_discount_ind_usd", 0.0)),
-        Move("coproduction_offer", "rus", "procurement", "offers India arms co-production and technology",
-             _both(_set(rus__coproduction_offer=1.0), _bump(("rus", "ind"), 0.5)),
-             _below("rus.coproduction_offer", 1.0)),
+             _adjust("rus.extra_discount_ind_usd", -2.0, 0, 10), _above("rus.extra_discount_ind_usd", 0.0),
+             opposite="discount_to_india"),
+        Move("coproduction_offer", "rus", "procurement", "offers India more arms co-production and technology",
+             _both(_adjust("rus.coproduction_offer", 0.5, 0, 1), _bump(("rus", "ind"), 0.5)),
+             _below("rus.coproduction_offer", 1.0), opposite="withdraw_coproduction"),
+        Move("withdraw_coproduction", "rus", "procurement", "scales back its arms co-production offer to India",
+             _both(_adjust("rus.coproduction_offer", -0.5, 0, 1), _bump(("rus", "ind"), -0.5)),
+             _above("rus.coproduction_offer", 0.0), opposite="coproduction_offer"),
         Move("recycle_rupees", "rus", "sanction", "reinvests its idle rupees in India",
-             _set(rus__rupee_recycling=1.0), _below("rus.rupee_recycling", 1.0)),
+             _set(rus__rupee_recycling=1.0), _below("rus.rupee_recycling", 1.0), opposite="stop_recycling"),
+        Move("stop_recycling", "rus", "sanction", "stops reinvesting its rupees in India",
+             _set(rus__rupee_recycling=0.0), _above("rus.rupee_recycling", 0.0), opposite="recycle_rupees"),
     ),
     "ind": (
         _hold("ind"),
         Move("cap_russian_crude", "ind", "procurement",
              "caps Russian crude (below the US penalty threshold if the penalty applies, else 10 points lower)",
              _cap_russian_crude, lambda w: bool(w.crude_share[0, B_IND] > 0.02) and _under_pressure(w),
-             backs_down=_penalty_bites),
+             backs_down=_penalty_bites, opposite="lift_crude_ceiling"),
         Move("lift_crude_ceiling", "ind", "procurement", "lifts its ceiling on Russian crude",
-             _set(ind__crude_ceiling=1.0), lambda w: _no_deal(w) and _below("ind.crude_ceiling", 1.0)(w)),
+             _set(ind__crude_ceiling=1.0), lambda w: _no_deal(w) and _below("ind.crude_ceiling", 1.0)(w),
+             opposite="cap_russian_crude"),
         Move("accept_us_deal", "ind", "tariff", "accepts the US offer: lower tariff, crude ceiling",
-             _accept_deal, _deal_open),
+             _accept_deal, _deal_open, commitment=True),
         Move("trade_push_russia", "ind", "procurement", "pushes trade with Russia in rupees and via INSTC",
              _both(_set(ind__rupee_settlement_push=1.0, ind__instc=1.0), _bump(("rus", "ind"), 0.5)),
-             _below("ind.rupee_settlement_push", 1.0)),
+             _below("ind.rupee_settlement_push", 1.0), opposite="drop_trade_push"),
+        Move("drop_trade_push", "ind", "procurement", "drops its trade push with Russia (rupees, INSTC)",
+             _both(_set(ind__rupee_settlement_push=0.0, ind__instc=0.0), _bump(("rus", "ind"), -0.5)),
+             lambda w: bool(w.rupee_push[0] > 0 or w.instc[0] > 0), opposite="trade_push_russia"),
         Move("arms_tilt_west", "ind", "procurement", "tilts arms orders towards the US and Europe",
-             _adjust("ind.arms_tilt_west", 0.5, -2, 2), _below("ind.arms_tilt_west", 2.0)),
+             _adjust("ind.arms_tilt_west", 0.5, -2, 2), _below("ind.arms_tilt_west", 2.0),
+             opposite="arms_tilt_russia"),
         Move("arms_tilt_russia", "ind", "procurement", "tilts arms orders towards Russia",
-             _adjust("ind.arms_tilt_west", -0.5, -2, 2), _above("ind.arms_tilt_west", -2.0)),
+             _adjust("ind.arms_tilt_west", -0.5, -2, 2), _above("ind.arms_tilt_west", -2.0),
+             opposite="arms_tilt_west"),
         Move("retaliate_tariff", "ind", "tariff", "raises its tariff on US goods by 10 points",
-             _adjust("ind.tariff_on_usa", 0.10, 0, 1), _below("ind.tariff_on_usa", 1.0)),
+             _adjust("ind.tariff_on_usa", 0.10, 0, 1), _below("ind.tariff_on_usa", 1.0),
+             opposite="cut_tariff_on_usa"),
+        Move("cut_tariff_on_usa", "ind", "tariff", "cuts its tariff on US goods by 10 points",
+             _adjust("ind.tariff_on_usa", -0.10, 0, 1), _above("ind.tariff_on_usa", 0.0),
+             opposite="retaliate_tariff"),
     ),
     "eu": (
         _hold("eu"),
         Move("tighten_sanctions", "eu", "sanction", "adopts a new sanctions package (vessels, enforcement)",
              _both(_adjust("eu.cap_enforcement", 0.10, 0, MAX_ENFORCEMENT),
                    _adjust("eu.sanction_intensity_on_rus", 0.03, 0, 1)),
-             lambda w: bool(w.cap_enforcement[0] < MAX_ENFORCEMENT or w.sanction[0, 3, 1] < 1)),
+             lambda w: bool(w.cap_enforcement[0] < MAX_ENFORCEMENT or w.sanction[0, 3, 1] < 1),
+             opposite="ease_sanctions"),
+        Move("ease_sanctions", "eu", "sanction", "eases its sanctions (fewer vessels listed, lighter enforcement)",
+             _both(_adjust("eu.cap_enforcement", -0.10, 0, MAX_ENFORCEMENT),
+                   _adjust("eu.sanction_intensity_on_rus", -0.03, 0, 1)),
+             lambda w: bool(w.cap_enforcement[0] > 0 or w.sanction[0, 3, 1] > 0), opposite="tighten_sanctions"),
+        Move("raise_price_cap", "eu", "sanction", "raises the price cap by $5/bbl",
+             _adjust("eu.price_cap_usd", 5.0, 20, 200), _below("eu.price_cap_usd", 200.0),
+             opposite="lower_price_cap"),
         Move("lower_price_cap", "eu", "sanction", "lowers the price cap by $5/bbl",
-             _adjust("eu.price_cap_usd", -5.0, 20, 200), _above("eu.price_cap_usd", 20.0)),
+             _adjust("eu.price_cap_usd", -5.0, 20, 200), _above("eu.price_cap_usd", 20.0),
+             opposite="raise_price_cap"),
         Move("secondary_on_india", "eu", "sanction", "puts secondary measures on Indian refiners",
-             _set(eu__secondary_on_ind=1.0), _below("eu.secondary_on_ind", 1.0)),
+             _set(eu__secondary_on_ind=1.0), _below("eu.secondary_on_ind", 1.0), opposite="lift_secondary_on_india"),
+        Move("lift_secondary_on_india", "eu", "sanction", "lifts its secondary measures on Indian refiners",
+             _set(eu__secondary_on_ind=0.0), _above("eu.secondary_on_ind", 0.0), opposite="secondary_on_india"),
         Move("fta_with_india", "eu", "tariff", "concludes the FTA with India (tariffs to zero)",
-             _both(_set(eu__tariff_on_ind=0.0), _bump(("ind", "eu"))), _above("eu.tariff_on_ind", 0.0)),
+             _both(_set(eu__tariff_on_ind=0.0), _bump(("ind", "eu"))), _above("eu.tariff_on_ind", 0.0),
+             commitment=True),
     ),
+}
+
+#: Whose best reply a proposer anticipates when it values its moves, and among which replies
+#: (besides holding): the country that answers and the names of its answering moves. The US and
+#: the EU coerce or court India over its Russian crude (a penalty, listings, secondary measures,
+#: a deal): India may cap its Russian crude or accept an offer. Russia courts India with
+#: discounts and arms co-production: India may lift a ceiling on Russian crude or tilt its arms
+#: orders towards Russia. See :meth:`model.model.GeopoliticsModel.evaluate`.
+ANTICIPATED_REPLIES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "usa": ("ind", ("accept_us_deal", "cap_russian_crude")),
+    "eu": ("ind", ("cap_russian_crude",)),
+    "rus": ("ind", ("lift_crude_ceiling", "arms_tilt_russia")),
 }
 
 
 def menu(country: str) -> tuple[Move, ...]:
     """The full menu of a country, available or not."""
     return MENUS[country]
+
+
+def reply_moves(country: str) -> tuple[str, list[Move]]:
+    """The country whose best reply ``country`` anticipates, and that country's answering moves.
+
+    Returns ``("", [])`` when ``country`` anticipates no reply (see :data:`ANTICIPATED_REPLIES`).
+    """
+    if country not in ANTICIPATED_REPLIES:
+        return "", []
+    replier, names = ANTICIPATED_REPLIES[country]
+    return replier, [find_move(replier, name) for name in names]
 
 
 def available_moves(country: str, world: World) -> list[Move]:

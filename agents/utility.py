@@ -12,7 +12,8 @@ registry (:mod:`model.parameters`) as judgement calls are exposed as settings an
   cost of holding rupees it cannot spend.
 * Everybody pays ``world.policy_change_cost_usd_bn`` once for any move but holding (status-quo
   bias), and its audience cost for backing down under pressure (added by the model).
-* India: its crude bill (Brent less the discount it gets), strategic autonomy, affinity with
+* India: its crude bill (Brent less the discount it gets), the cost of the EU's product ban and
+  secondary measures on the Russian barrels it still buys, strategic autonomy, affinity with
   both the US and Russia.
 """
 from __future__ import annotations
@@ -58,6 +59,13 @@ def utility_terms(country: str, world: World, m: dict, s: Structure) -> dict[str
         bill = s.crude_imports_mbd[B_IND] * BN_PER_MBD_USD * world.brent_usd - m["india_oil_savings_usd_bn"]
         terms["crude_bill"] = -bill / 4.0
         terms["autonomy"] = p["ind.weight_autonomy"] * m["india_autonomy"]
+        # EU product ban and secondary measures: a cost on every barrel still bought from Russia
+        # (segregating refinery runs, lost fuel sales to the EU, sanctioned counterparties). The
+        # same per-barrel costs enter refiners' choice as risk; here they are counted as welfare.
+        per_barrel = (world.product_ban * p["world.product_ban_cost_usd"]
+                      + world.eu_secondary_on_ind * p["world.eu_secondary_cost_usd"])
+        russian_mbd = s.crude_imports_mbd[B_IND] * world.crude_share[:, B_IND]
+        terms["eu_measures_cost"] = -per_barrel * russian_mbd * BN_PER_MBD_USD / 4.0
         terms["affinity_with_us_and_russia"] = p["ind.weight_alignment"] * (
             _affinity(world, "ind", "usa") + _affinity(world, "ind", "rus"))
     else:

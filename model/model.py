@@ -21,8 +21,8 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from geogame.agents.country import CountryAgent, Decision, Human, HumanMoveMissing, make_rule
-from geogame.agents.moves import Move, available_moves
+from geogame.agents.country import CountryAgent, Decision, Human, HumanMoveMissing, best_index, make_rule
+from geogame.agents.moves import Move, available_moves, reply_moves
 from geogame.agents.utility import utility_terms
 
 from . import calibration, economics, parameters
@@ -34,7 +34,83 @@ from .parameters import InputError
 from .scenarios import Scenario, load_scenario
 
 DECISION_COLUMNS = ["quarter", "country", "move", "value", "runner_up", "reason",
-                    "rule", "probability", "runner_up_value", "best_move"]
+                    "rule", "probability", "runner_up_value", "best_move", "expected_reply"]
+
+#: Quarters the batched look-ahead rolls the economy forward exactly; the rest of a country's
+#: horizon is added in closed form (:meth:`GeopoliticsModel.evaluate`). Four quarters let the
+#: crude market and an anticipated reply play out (crude shares close 35% of their gap a quarter)
+#: at about a third of the cost of rolling twelve; ``tests/test_decisions.py`` checks the tail
+#: against a full roll-forward.
+ROLLOUT_QUARTERS = 4
+#: Largest affinity magnitude the closed-form tail extrapolates to (keeps atanh finite).
+AFFINITY_BOUND = 0.999
+
+
+class _RowView:
+    """One row of a batched world, read like a one-world batch (for the moves' availability tests)."""
+
+    __slots__ = ("_world", "_row")
+
+    def __init__(self, world, row: int):
+        self._world, self._row = world, row
+
+    def __getattr__(self, name):
+        value = getattr(self._world, name)
+        return value[self._row:self._row + 1] if isinstance(value, np.ndarray) else value
+
+
+def _take_rows(world, rows: np.ndarray):
+    """A new batch made of the given rows of ``world`` (rows may repeat); arrays are copied."""
+    new = world.shallow_copy()
+    for name, value in vars(world).items():
+        if isinstance(value, np.ndarray):
+            setattr(new, name, value[rows])
+    return new
+
+
+def _accumulate(names: dict, sums: dict, country: str, terms: dict[str, np.ndarray], weight: float) -> None:
+    """Add ``weight`` times a country's utility terms to its running totals (a terms x rows array)."""
+    stacked = np.array(list(terms.values()))
+    if country in sums:
+        sums[country] += weight * stacked
+    else:
+        names[country] = list(terms)
+        sums[country] = weight * stacked
+
+
+def _drift(rate: float, quarters: np.ndarray) -> np.ndarray:
+    """Cumulative drift after each of ``quarters`` when a unit drift shrinks by ``rate`` a quarter:
+    ``(1-rate) + (1-rate)**2 + ... + (1-rate)**q`` (``q`` when ``rate`` is 0)."""
+    keep = 1.0 - rate
+    if abs(rate) < 1e-12:
+        return quarters.astype(float)
+    return keep * (1.0 - keep ** quarters) / rate
+
+
+def _drift_rows(rates: np.ndarray, quarters: np.ndarray) -> np.ndarray:
+    """:func:`_drift` for a rate per batch row: (B, len(quarters))."""
+    rates = np.maximum(np.asarray(rates, dtype=float), 1e-12)[:, None]
+    keep = 1.0 - rates
+    return keep * (1.0 - keep ** quarters[None, :]) / rates
+
+
+def _settle(now: np.ndarray, before: np.ndarray, rate: float, weights: np.ndarray, quarters: np.ndarray) -> np.ndarray:
+    """Discount-weighted average of a state over the quarters after the roll-forward, its last
+    drift ``now - before`` shrinking by ``rate`` a quarter; kept between ``now`` and where the
+    drift leads (so a state in a valid range stays in it)."""
+    drift = now - before
+    average = now + drift * float(weights @ _drift(rate, quarters))
+    limit = now + drift * float(_drift(rate, quarters[-1:])[0])
+    return np.clip(average, np.minimum(now, limit), np.maximum(now, limit))
+
+
+def _geometric_sum(ratio: float, n: int) -> float:
+    """``ratio + ratio**2 + ... + ratio**n`` (0 for ``n <= 0``)."""
+    if n <= 0:
+        return 0.0
+    if abs(1.0 - ratio) < 1e-12:
+        return float(n)
+    return ratio * (1.0 - ratio ** n) / (1.0 - ratio)
 
 
 class GeopoliticsModel(mesa.Model):
@@ -130,6 +206,7 @@ class GeopoliticsModel(mesa.Model):
             move.apply(self.world, slice(0, 1))
         self.world = economics.step(self.world, self.structure)
         self._record()
+        self.running = not self.finished  # Mesa's own loops (run_model) stop at the scenario's end
 
     def run(self, quarters: int | None = None) -> "GeopoliticsModel":
         """Run ``quarters`` steps (default: the scenario's length); returns the model."""
@@ -149,55 +226,238 @@ class GeopoliticsModel(mesa.Model):
     def _candidates(self) -> list[tuple[CountryAgent, list[Move]]]:
         return [(agent, available_moves(agent.country, self.world)) for agent in self.countries.values()]
 
-    def evaluate(self, candidates: list[tuple[CountryAgent, list[Move]]]):
+    def evaluate(self, candidates: list[tuple[CountryAgent, list[Move]]],
+                 rollout: int = ROLLOUT_QUARTERS) -> dict[str, tuple]:
         """Value every candidate move of every country in one batched look-ahead.
 
-        Returns, per country, the array of values and the dict of utility terms (summed over
-        that country's look-ahead), both indexed like its list of moves.
+        A move's value is the present value, over the country's horizon ``N`` quarters
+        (``<country>.lookahead_quarters``) discounted by ``d = world.decision_discount`` a
+        quarter, of the country's utility terms (:func:`agents.utility.utility_terms`, USD bn a
+        quarter) in the world where it takes the move, less a one-off policy-change cost and, for
+        backing down under pressure, its audience cost. Everybody else holds, except the
+        counterpart whose best reply the country anticipates (:data:`agents.moves.ANTICIPATED_REPLIES`).
+
+        How it is computed:
+
+        1. one world per candidate move of every country (a batch), the move applied;
+        2. for a proposer that anticipates a reply, each of its worlds is copied once per reply
+           the counterpart could make there (holding is the first copy) and the reply applied
+           after the move (the counterpart is taken to answer at once);
+        3. the whole batch is rolled forward ``K = min(rollout, N)`` quarters with the economy's
+           own step, quarter ``h = 0..K-1`` weighted by ``d**h``;
+        4. the quarters ``K+1 .. N`` are added in closed form (:meth:`_tail_worlds`):
+           ``d**(K-1) * (d + ... + d**(N-K)) * u(tail world)``, the tail world holding the slow
+           states (goods trade, affinity, arms orders, idle rupees) at their discount-weighted
+           average along their own geometric adjustment;
+        5. in each group of copies the counterpart's reply is the one with the highest value *to
+           the counterpart* (its own utility over its own horizon, less its policy-change and
+           audience costs), ties to holding; the proposer's value of the move is its value in the
+           world of that reply.
+
+        Parameters
+        ----------
+        candidates : (agent, available moves) for each country; countries whose rule needs no
+            values (scripted) are skipped.
+        rollout : quarters rolled forward exactly before the closed-form tail.
+
+        Returns
+        -------
+        dict
+            country -> ``(values, terms, replies, replier)``: values (n,) in USD bn-equivalent
+            (present value over the horizon, not yet relative to holding), the utility terms
+            making them up (name -> (n,) array), per move the name of the anticipated reply
+            ("" where none was weighed) and the country answering ("" if none).
         """
-        rows, owners = [], []
-        for agent, moves in candidates:
-            if agent.rule.needs_values:
-                for move in moves:
-                    rows.append(move)
-                    owners.append(agent)
-        if not rows:
+        base: list[tuple[CountryAgent, Move]] = [(agent, move) for agent, moves in candidates
+                                                 if agent.rule.needs_values for move in moves]
+        if not base:
             return {}
-        batch = self.world.repeat(len(rows))
-        for i, move in enumerate(rows):
+        s = self.structure
+        batch = self.world.repeat(len(base))
+        for i, (agent, move) in enumerate(base):
             if move.kind != "hold":  # holding changes nothing
                 move.apply(batch, slice(i, i + 1))
-        horizon = max(agent.lookahead for agent in set(owners))
-        index = {a.country: np.array([i for i, o in enumerate(owners) if o is a]) for a in set(owners)}
-        totals: dict[str, dict[str, np.ndarray]] = {c: {} for c in index}
-        for h in range(horizon):
-            batch = economics.step(batch, self.structure)
-            m = economics.utility_metrics(batch, self.structure)
-            for country, idx in index.items():
-                if h >= self.countries[country].lookahead:
-                    continue
-                for name, value in utility_terms(country, batch, m, self.structure).items():
-                    totals[country][name] = totals[country].get(name, 0.0) + value[idx]
-        result = {}
+
+        # Anticipated replies: one more world per reply the counterpart could make.
+        source, reply_of, groups = [], [], []
+        repliers: dict[str, str] = {}
+        for i, (agent, move) in enumerate(base):
+            replier, replies = reply_moves(agent.country)
+            options = []
+            if replies and self.countries[replier].rule.needs_values:  # a scripted counterpart does not answer
+                view = _RowView(batch, i)
+                options = [r for r in replies if r.available(view)]
+                repliers[agent.country] = replier
+            group = [len(source)]
+            source.append(i)
+            reply_of.append(None)
+            for reply in options:
+                group.append(len(source))
+                source.append(i)
+                reply_of.append(reply)
+            groups.append(group)
+        reply_cost = np.zeros(len(source))
+        if len(source) > len(base):
+            batch = _take_rows(batch, np.asarray(source))
+            change = s.p("world.policy_change_cost_usd_bn")
+            for k, reply in enumerate(reply_of):
+                if reply is not None:
+                    backs = reply.backs_down(_RowView(batch, k))
+                    reply_cost[k] = -change - (s.p(f"{reply.country}.audience_cost_usd_bn") if backs else 0.0)
+                    reply.apply(batch, slice(k, k + 1))
+
+        valuers = {agent.country for agent, _ in base} | set(repliers.values())
+        horizons = {c: self.countries[c].lookahead for c in valuers}
+        steps = max(1, min(int(rollout), max(horizons.values())))
+        discount = s.p("world.decision_discount")
+        # Per country: the names of its utility terms and their present values, one row a term.
+        names: dict[str, list[str]] = {}
+        sums: dict[str, np.ndarray] = {}
+        before = batch
+        for h in range(steps):
+            before, batch = batch, economics.step(batch, s)
+            m = economics.utility_metrics(batch, s)
+            weight = discount ** h
+            for country in valuers:
+                if h < horizons[country]:
+                    _accumulate(names, sums, country, utility_terms(country, batch, m, s), weight)
+        self._add_tail(names, sums, batch, before, horizons, steps, discount)
+        totals = {c: dict(zip(names[c], sums[c])) for c in names}
+
+        result: dict[str, tuple] = {}
+        change = s.p("world.policy_change_cost_usd_bn")
+        worth_to = {c: sum(acc.values()) + reply_cost for c, acc in totals.items()}
         for agent, moves in candidates:
-            if agent.country not in index:
+            rows = [k for k, (a, _) in enumerate(base) if a is agent]
+            if not rows:
                 continue
-            terms = totals[agent.country]
-            cost = self.structure.p(f"{agent.country}.audience_cost_usd_bn")
+            country = agent.country
+            replier = repliers.get(country, "")
+            chosen, replies = [], []
+            for k in rows:
+                group = groups[k]
+                pick = best_index(worth_to[replier][group]) if len(group) > 1 else 0
+                chosen.append(group[pick])
+                replies.append("" if not replier else "hold" if pick == 0 else reply_of[group[pick]].name)
+            chosen = np.asarray(chosen)
+            terms = {name: np.asarray(value)[chosen] for name, value in totals[country].items()}
+            cost = s.p(f"{country}.audience_cost_usd_bn")
             terms["audience_cost"] = np.array([-cost if m.backs_down(self.world) else 0.0 for m in moves])
-            change = self.structure.p("world.policy_change_cost_usd_bn")
             terms["policy_change_cost"] = np.array([0.0 if m.kind == "hold" else -change for m in moves])
-            values = sum(terms.values())
-            result[agent.country] = (np.asarray(values, dtype=float), terms)
+            values = np.asarray(sum(terms.values()), dtype=float)
+            result[country] = (values, terms, replies, replier)
         return result
+
+    def _add_tail(self, names, sums, world, before, horizons, steps, discount) -> None:
+        """Add the quarters beyond the roll-forward in closed form (see :meth:`evaluate`, step 4).
+
+        ``world`` is the batch after the last quarter rolled, ``before`` the one a quarter earlier
+        (the last quarter's drift of the slow states). A country with ``n = N - K`` quarters of
+        its horizon left adds ``d**(K-1) * (d + ... + d**n) * u(tail world)``, where the tail
+        world (:meth:`_tail_worlds`) holds the discount-weighted average of the slow states over
+        those ``n`` quarters: exact for the terms that are linear in them. ``names`` and ``sums``
+        are the running totals of :meth:`evaluate` (see :func:`_accumulate`).
+        """
+        need = {c: horizons[c] - steps for c in names}
+        lengths = sorted({n for n in need.values() if n > 0})
+        if not lengths:
+            return
+        s = self.structure
+        worlds = dict(zip(lengths, self._tail_worlds(world, before, discount, lengths)))
+        metrics = {n: economics.utility_metrics(w, s) for n, w in worlds.items()}
+        for country in list(names):
+            n = need[country]
+            if n > 0:
+                scale = discount ** (steps - 1) * _geometric_sum(discount, n)
+                _accumulate(names, sums, country, utility_terms(country, worlds[n], metrics[n], s), scale)
+
+    def _tail_worlds(self, world, before, discount: float, lengths: list[int]) -> list:
+        """The world at the end of the roll-forward with its slow states averaged over ``n`` more
+        quarters, for each ``n`` in ``lengths``.
+
+        Each slow state follows the closed form of its own geometric adjustment; quarter ``j =
+        1..n`` after the roll-forward is weighted by ``d**j``:
+
+        * goods trade moves to its long-run Armington target under the policies in force,
+          closing ``lam = world.trade_adjustment`` of the log gap a quarter (the trade block's own
+          rule): ``M_j = M**((1-lam)**j) * T**(1 - (1-lam)**j)``;
+        * affinity keeps drifting as in the last quarter rolled, the drift shrinking by the pull
+          to the anchor (``world.alignment_anchor_pull = p``): in atanh space
+          ``z_j = z + dz ((1-p) + ... + (1-p)**j)``; deals and summits are one-off bumps that have
+          passed by then, coercion in force goes on;
+        * India's arms orders likewise, at ``world.arms_adjustment`` a quarter, and Russia's idle
+          rupees at the rate they are spent (``world.rupee_drain``, more while it recycles them).
+
+        Everything else (the crude market and its slower rebalancing: relationships, refinery
+        capacity, replacement supply, shadow fleet) stays at its level at the end of the
+        roll-forward, which is why the roll-forward is long enough for most of that
+        rebalancing to show (:data:`ROLLOUT_QUARTERS`). Policies stay as they are.
+        """
+        s = self.structure
+        j = np.arange(1, max(lengths) + 1, dtype=float)
+        active = economics.penalty_active(world, s)
+        tariffs = economics.effective_tariff(world, s, active)
+        target = economics.target_goods_flows(world, s, economics.trade_cost(world, s, tariffs))
+        left = (1.0 - s.p("world.trade_adjustment")) ** j
+        shape = world.goods_flow_usd_bn.shape
+        log_now = np.log(np.maximum(world.goods_flow_usd_bn, 1e-300)).reshape(1, -1)
+        log_gap = np.log(np.maximum(target, 1e-300)).reshape(1, -1) - log_now
+        zero = (world.goods_flow_usd_bn <= 0) | (target <= 0)   # zero flows stay zero
+
+        off = ~np.eye(world.affinity.shape[1], dtype=bool)
+        bound = np.arctanh(AFFINITY_BOUND)
+        z, z_before = (np.arctanh(np.clip(np.where(off, a, 0.0), -AFFINITY_BOUND, AFFINITY_BOUND)).reshape(1, -1)
+                       for a in (world.affinity, before.affinity))
+        pull = s.p("world.alignment_anchor_pull")
+        a_path = np.tanh(np.clip(z + (z - z_before) * _drift(pull, j)[:, None], -bound, bound))
+        spend = s.p("world.rupee_drain") + economics.RECYCLING_DRAIN_PER_QUARTER * world.rupee_recycling
+        fade = self._brent_fade(world, j)
+
+        worlds = []
+        for n in lengths:
+            weights = discount ** j[:n]
+            weights = weights / weights.sum()
+            tail = world.shallow_copy()
+            tail.penalty_active = active
+            tail.goods_flow_usd_bn = np.where(
+                zero, 0.0, (weights @ np.exp(log_now + log_gap * (1.0 - left[:n])[:, None])).reshape(shape))
+            tail.affinity = np.where(off, (weights @ a_path[:n]).reshape(world.affinity.shape), 1.0)
+            orders = np.clip(_settle(world.arms_order_share, before.arms_order_share, s.p("world.arms_adjustment"),
+                                     weights, j[:n]), 0.0, 1.0)
+            tail.arms_order_share = orders / orders.sum(axis=1, keepdims=True)
+            tail.rupee_balance_usd_bn = np.maximum(
+                world.rupee_balance_usd_bn + (world.rupee_balance_usd_bn - before.rupee_balance_usd_bn)
+                * (_drift_rows(spend, j[:n]) @ weights), 0.0)
+            if fade is not None:
+                tail.brent_usd = world.brent_usd * (weights @ fade[:n])
+            worlds.append(tail)
+        return worlds
+
+    def _brent_fade(self, world, quarters: np.ndarray) -> np.ndarray | None:
+        """Brent in each tail quarter relative to the last quarter rolled, (len(quarters), B).
+
+        Other producers replace lost Russian barrels at ``world.oil_supply_response`` of the gap a
+        quarter (the economy's own rule), so the premium ``exp(k (lost - replaced) / supply)`` on
+        Brent fades with the replacement's geometric approach to the barrels lost at the end of
+        the roll-forward. ``None`` for a world without replacement supply.
+        """
+        s = self.structure
+        if not hasattr(world, "oil_replacement_mbd") or "world.oil_supply_response" not in s.params:
+            return None
+        lost = np.maximum(s.p("rus.crude_exports_mbd") - world.rus_crude_sold_mbd, 0.0)
+        gap = lost - world.oil_replacement_mbd                          # still to be replaced, (B,)
+        closed = 1.0 - (1.0 - s.p("world.oil_supply_response")) ** quarters  # share of it replaced by quarter j
+        k = s.p("world.brent_supply_multiplier") / s.p("world.world_oil_supply_mbd")
+        return np.exp(-k * closed[:, None] * gap[None, :])
 
     def _decide(self) -> list[tuple[str, Move]]:
         candidates = self._candidates()
         valued = self.evaluate(candidates)
         chosen = []
         for agent, moves in candidates:
-            values, terms = valued.get(agent.country, (np.zeros(len(moves)), {}))
-            decision = agent.decide(moves, values, terms, self.world, self._context(agent.country))
+            values, terms, replies, replier = valued.get(agent.country, (np.zeros(len(moves)), {}, None, ""))
+            decision = agent.decide(moves, values, terms, self.world, self._context(agent.country),
+                                    replies=replies, replier=replier)
             self.decisions.append(decision)
             chosen.append((agent.country, moves[[m.name for m in moves].index(decision.move)]))
         return chosen
@@ -253,20 +513,27 @@ class GeopoliticsModel(mesa.Model):
         return available_moves(country, self.world)
 
     def advice(self, country: str) -> pd.DataFrame:
-        """The model's value of each available move for ``country`` now (does not change the run)."""
+        """The model's value of each move available to ``country`` now (does not change the run).
+
+        Columns: ``move``, ``label``, ``kind``, ``value`` (USD bn-equivalent against holding,
+        present value over the country's horizon, as in the decisions table), ``probability``
+        (the chance the country's rule gives the move; the AI's logit for a scripted or human
+        player) and ``expected_reply`` (the counterpart's anticipated best reply, "" if none).
+        """
         agent = self.countries[country]
         moves = available_moves(country, self.world)
-        saved_rule = agent.rule
-        agent.rule = make_rule("ai")
+        saved_rule, ai = agent.rule, make_rule("ai")
+        agent.rule = ai
         try:
-            values, terms = self.evaluate([(agent, moves)])[country]
+            values, _, replies, _ = self.evaluate([(agent, moves)])[country]
         finally:
             agent.rule = saved_rule
-        rationality = self.structure.p(f"{country}.rationality")
-        z = np.exp(rationality * (values - values.max()))
+        values = values - values[0]
+        rule = saved_rule if saved_rule.name in ("ai", "best") else ai
         return pd.DataFrame({"move": [m.name for m in moves], "label": [m.label for m in moves],
                              "kind": [m.kind for m in moves], "value": values,
-                             "probability": z / z.sum()})
+                             "probability": rule.probabilities(agent, values),
+                             "expected_reply": replies})
 
     # --------------------------------------------------------------------------------- output
     @property
