@@ -176,10 +176,28 @@ def cmd_sensitivity(args) -> int:
 
 
 def _sensitivity(args, run_sensitivity):
-    from .design import parse_range
+    from geogame.model import InputError
 
+    from .commands import parse_overrides
+    from .design import MAX_RUNS, parse_range
+    from .sweeps import check_connect_timeout, check_scheduler_address
+
+    ranges = _assignments(args.ranges, parse_range, "--range")
+    # Checked here too, before the analysis makes its folder or draws its sample matrix.
+    if args.scheduler is not None:
+        check_scheduler_address(args.scheduler)
+    check_connect_timeout(args.connect_timeout)
+    fixed = parse_overrides(args.overrides)
+    both = sorted(set(ranges) & set(fixed))
+    if both:
+        raise InputError(f"setting {both[0]!r} is both varied by --range and fixed by --set; allowed: one of the two")
+    d = len(ranges)
+    per_sample = (2 * d + 2 if not args.no_second_order else d + 2) if args.method == "sobol" else d + 1
+    if args.samples * per_sample > MAX_RUNS:
+        raise InputError(f"--samples {args.samples} with {d} ranges gives {args.samples * per_sample:,} runs; "
+                         f"allowed: at most {MAX_RUNS:,} runs in one design")
     return run_sensitivity(
-        method=args.method, ranges=_assignments(args.ranges, parse_range, "--range"), metrics=args.metric,
+        method=args.method, ranges=ranges, metrics=args.metric,
         samples=args.samples, second_order=not args.no_second_order, scenario=args.scenario,
         quarters=args.quarters, overrides=args.overrides, rules=_rules(args.rules), seed=args.seed,
         backend=args.backend, workers=args.workers, scheduler=args.scheduler, out=args.out,

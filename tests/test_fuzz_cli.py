@@ -583,6 +583,18 @@ def test_unbounded_designs_are_refused_at_once(tmp_path, capsys):
             assert_refused(code, err, tmp_path, [], ["at most 1,000,000 runs"])
 
 
+def test_sensitivity_refuses_before_making_its_folder(tmp_path, capsys):
+    base = ["sensitivity", "--range", "eu.price_cap_usd=30:70", "--range", "usa.base_tariff_on_ind=0:0.5",
+            "--metric", "crude_share_ind_from_rus@2026Q4", "--out", "s"]
+    with inside(tmp_path):
+        for extra, must_name in [(["--samples", "1000000000"], ["6,000,000,000 runs", "at most 1,000,000"]),
+                                 (["--backend", "dask", "--scheduler", "tcp://x"], ["--scheduler", "tcp://x", "allowed"]),
+                                 (["--connect-timeout=nan"], ["--connect-timeout", "nan", "allowed"]),
+                                 (["--set", "eu.price_cap_usd=40"], ["eu.price_cap_usd", "both", "allowed"])]:
+            code, _, err = run_cli([*base, *extra], capsys)
+            assert_refused(code, err, tmp_path, [], must_name)
+
+
 # ------------------------------------------------------------------ sweeps: damaged folders
 def _small_sweep(out: Path, capsys, *extra) -> tuple[int, str]:
     code, _, err = run_cli(["sweep", "--quarters", "2", "--grid", "eu.price_cap_usd=40,50,60,70", "--seed", "3",
