@@ -1,0 +1,162 @@
+"""The class game without a browser: seats, rounds, the teacher's key, the store, replay, export."""
+import json
+import threading
+import time
+
+import pandas as pd
+import pytest
+
+from geogame.model import GeopoliticsModel
+from geogame.viz.classroom import (ClassError, ClassRegistry, ClassStore, GAME_CODE_LENGTH, SEAT_CODE_LENGTH,
+                                   replay, replay_file)
+
+
+@pytest.fixture
+def reg(tmp_path):
+    r = ClassRegistry(ClassStore(tmp_path / "class.sqlite3"))
+    yield r
+    r.close()
+
+
+def test_one_model_per_game_and_the_ai_plays_empty_seats(reg):
+    game, key = reg.create("baseline", seed=3, countries=["ind", "usa"])
+    assert len(game.code) == GAME_CODE_LENGTH and len(key) >= 20
+    a = game.join("Asha", "ind")
+    b = game.join("Ben", "ind")      # a team of two
+    c = game.join("Cy")              # assigned: the country with the fewest students
+    assert c.country == "usa" and len(a.code) == SEAT_CODE_LENGTH
+    assert game.seat_view(a.code)["team"] == ["Asha", "Ben"]
+    with pytest.raises(ClassError, match="not open"):
+        game.submit(a.code, "hold")
+    game.start(key)
+    game.submit(a.code, "hold")
+    game.submit(b.code, "cap_russian_crude")  # the last submission of a team counts
+    assert game.seat_view(a.code)["chosen"] == "cap_russian_crude"
+    assert game.shared_view()["submitted"] == ["ind"]  # who moved, not what
+    game.advance(key)
+    plays = game.rounds[0]["plays"]
+    assert plays["ind"] == {"rule": "human", "move": "cap_russian_crude", "by": "Ben"}
+    assert plays["usa"]["rule"] == "human" and plays["usa"]["move"] == "hold"  # no move in time: held
+    assert plays["rus"]["rule"] == "ai" and plays["eu"]["rule"] == "ai"
+    assert game.shared_view()["quarter"] == "2026Q1" and game.round == 2
+
+
+def test_a_student_moves_only_for_their_own_country_and_only_the_teacher_runs_rounds(reg):
+    game, key = reg.create("baseline", seed=1, countries=["ind", "usa"])
+    ind = game.join("Asha", "ind")
+    for bad in (None, "", "x" * 30, key.upper(), "wrong"):
+        with pytest.raises(ClassError, match="teacher"):
+            game.start(bad)
+    game.start(key)
+    with pytest.raises(ClassError, match="not a move India can make"):
+        game.submit(ind.code, "offer_deal")  # a US move: the seat's country is India
+    with pytest.raises(ClassError, match="no seat"):
+        game.submit("ABCDEFGH", "hold")
+    for action in (game.pause, game.advance, lambda k: game.set_deadline(k, 30), lambda k: game.set_locked(k, True),
+                   lambda k: game.set_policy(k, "ai"), game.teacher_view):
+        with pytest.raises(ClassError, match="teacher"):
+            action(ind.code)
+    assert game.round == 1
+
+
+def test_two_games_do_not_leak(reg):
+    g1, k1 = reg.create("baseline", seed=1, countries=["ind"])
+    g2, k2 = reg.create("us_deal", seed=2, countries=["ind"])
+    s1 = g1.join("one", "ind")
+    with pytest.raises(ClassError):
+        g2.seat(s1.code)
+    with pytest.raises(ClassError):
+        g2.start(k1)
+    g1.start(k1)
+    g1.submit(s1.code, "cap_russian_crude")
+    g1.advance(k1)
+    assert g1.shared_view()["quarter"] == "2026Q1" and g2.shared_view()["quarter"] == "2025Q4"
+    assert g2.shared_view()["teams"]["ind"] == [] and g2.model is not g1.model
+
+
+def test_restart_resumes_from_the_store_and_replays_exactly(tmp_path):
+    path = tmp_path / "class.sqlite3"
+    reg = ClassRegistry(ClassStore(path))
+    game, key = reg.create("baseline", seed=7, countries=["ind", "usa", "rus"], policy="ai")
+    seats = {c: game.join(f"team {c}", c) for c in ("ind", "usa", "rus")}
+    game.start(key)
+    moves = [{"ind": "cap_russian_crude", "usa": "hold"}, {"ind": "trade_push_russia", "rus": "hold"},
+             {"usa": None}]  # None: the second move on the menu then
+    for rnd in moves:
+        for c, mv in rnd.items():
+            mv = mv or game.seat_view(seats[c].code)["menu"][1][0]
+            game.submit(seats[c].code, mv)
+        game.advance(key)
+    game.submit(seats["ind"].code, "hold")  # submitted, not yet resolved: must survive too
+    live_metrics, live_decisions = game.model.metrics_frame(), game.model.decisions_frame()
+    code = game.code
+    reg.close()
+    reg.store.close()
+    # "restart": a new registry on the same file
+    reg2 = ClassRegistry(ClassStore(path))
+    again = reg2.get(code.lower())
+    pd.testing.assert_frame_equal(again.model.metrics_frame(), live_metrics)
+    pd.testing.assert_frame_equal(again.model.decisions_frame(), live_decisions)
+    assert again.round == 4 and again.status == "open" and again.pending["ind"][0] == "hold"
+    assert again.seat(seats["usa"].code).country == "usa"
+    assert again.is_teacher(key)
+    # the same game, on the same path: a fresh model with the same moves gives the same tables
+    again.advance(key)
+    data = json.loads(again.export_json())
+    assert "seat_code" not in json.dumps(data) and key not in json.dumps(data)
+    file = tmp_path / "game.json"
+    file.write_text(json.dumps(data))
+    replayed = replay_file(file)
+    pd.testing.assert_frame_equal(replayed.metrics_frame(), again.model.metrics_frame())
+    pd.testing.assert_frame_equal(replayed.decisions_frame(), again.model.decisions_frame())
+    # an edited file does not replay silently
+    data["rounds"][0]["plays"]["ind"]["move"] = "hold"
+    file.write_text(json.dumps(data))
+    with pytest.raises(ClassError, match="does not replay as recorded"):
+        replay_file(file)
+    reg2.close()
+
+
+def test_a_human_move_equal_to_the_ai_draws_differs_from_the_all_ai_run():
+    """Determinism needs the rule of every country in every round, not only its move: an AI
+    country draws a random number, a person does not (so the replay sets both)."""
+    ai = GeopoliticsModel(scenario="baseline", seed=4)
+    ai.step()
+    rounds = [{"round": 1, "quarter": "2026Q1",
+               "plays": {c: {"rule": "ai", "move": m} for c, m in
+                         zip(ai.decisions_frame()["country"], ai.decisions_frame()["move"])}}]
+    text = GeopoliticsModel(scenario="baseline", seed=4).scenario_toml()
+    again = replay(text, 4, rounds, "baseline")
+    pd.testing.assert_frame_equal(again.metrics_frame(), ai.metrics_frame())
+
+
+def test_deadline_resolves_the_round_and_listeners_hear_it(reg):
+    game, key = reg.create("baseline", seed=1, countries=["ind"], policy="ai")
+    seat = game.join("Asha", "ind")
+    heard = threading.Event()
+    game.add_listener("page", heard.set)
+    game.start(key)
+    game.set_deadline(key, 5)
+    assert 4 < game.seconds_left() <= 5
+    game.pause(key)
+    assert game.status == "paused" and 4 < game.seconds_left() <= 5
+    with pytest.raises(ClassError, match="not open"):
+        game.submit(seat.code, "hold")
+    game.start(key)
+    heard.clear()
+    deadline = time.time() + 10
+    while game.round == 1 and time.time() < deadline:
+        time.sleep(0.1)
+    assert game.round == 2 and heard.wait(2)
+    assert game.rounds[0]["plays"]["ind"]["rule"] == "ai"  # no move in time, policy "ai"
+    game.close()
+
+
+def test_names_and_messages_are_cleaned(reg):
+    game, key = reg.create("baseline", seed=1, countries=["ind"])
+    seat = game.join("<script>alert(1)</script>\n\x00" + "x" * 100, "ind")
+    assert "\n" not in seat.name and "\x00" not in seat.name and len(seat.name) <= 40
+    game.send_message(seat.code, "<b>hi</b>\r\nthere")
+    assert game.shared_view()["messages"][-1]["text"] == "<b>hi</b> there"  # escaped where shown
+    with pytest.raises(ClassError):
+        game.send_message(seat.code, "   ")

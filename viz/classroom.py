@@ -1,0 +1,800 @@
+"""One game for a whole class: a shared model, seats, rounds, a teacher's console and a store.
+
+Plain Python on top of the model's public API (no Solara), so it can be tested directly and
+shared by every visitor of the Solara server.
+
+* :class:`ClassRegistry` holds the games of one server, keyed by game code, behind a lock. It
+  lives outside Solara's reactive scope (one per process, :func:`registry`), and loads a game
+  from its :class:`ClassStore` on first use, so a restarted server resumes every game.
+* :class:`ClassGame` is one game: **one** :class:`~geogame.GeopoliticsModel` for the whole
+  class, the seats (students; several may share a country as a team), the moves submitted for
+  the open round, and the round's state (open, paused, deadline). The AI plays every country
+  nobody holds. Every change is written to the store before it is announced to the listeners
+  (the open pages), which then re-render.
+* :class:`ClassStore` is an embedded SQLite database (stdlib ``sqlite3``): the game's scenario
+  (as TOML text), seed, settings, seats, every move submitted, every resolved round and every
+  message. The model is deterministic given scenario, seed and the rule and move of every country
+  in every round, so a game is rebuilt by replaying its rounds (:func:`replay`); the replay checks
+  that every country's move comes out as recorded.
+* :func:`export_game` / :func:`replay`: one JSON file that replays a game exactly
+  (``geogame class replay FILE``).
+
+Who may do what: a student acts only through their seat code (which fixes the country); the
+console's actions need the teacher's key (only its SHA-256 is stored). Codes come from
+:mod:`secrets`.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from geogame.model import COUNTRIES, COUNTRY_NAMES, GeopoliticsModel, InputError, load_scenario, parse_scenario
+
+#: Game and seat codes use letters and digits that cannot be misread (no 0/O, 1/I/L).
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+GAME_CODE_LENGTH = 6   # 31**6 = 887 million codes
+SEAT_CODE_LENGTH = 8   # 31**8 = 852 billion codes
+EXPORT_FORMAT = "geogame-class-game"
+EXPORT_VERSION = 1
+POLICIES = {"hold": "hold (the country keeps its policies)", "ai": "the AI's move"}
+MAX_NAME_CHARS = 40
+MAX_MESSAGE_CHARS = 280
+MAX_SEATS = 200
+DB_ENV = "GEOGAME_CLASS_DB"
+DEFAULT_DB = Path(".cache") / "geogame-class.sqlite3"
+
+
+class ClassError(InputError):
+    """A class-game action that is not allowed (bad code, wrong key, not your seat, round closed)."""
+
+
+def new_code(length: int) -> str:
+    """A random code of ``length`` characters from :data:`CODE_ALPHABET` (``secrets``)."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+
+
+def normalise_code(text) -> str:
+    """A code as typed: upper case, spaces and dashes removed (``abc-123`` -> ``ABC123``)."""
+    return "".join(ch for ch in str(text).upper() if ch.isalnum())
+
+
+def key_hash(key: str) -> str:
+    """SHA-256 (hex) of a teacher key; only this is stored."""
+    return hashlib.sha256(str(key).encode()).hexdigest()
+
+
+def clean_text(text, limit: int) -> str:
+    """A name or message as stored: printable characters only, one line, at most ``limit``
+    characters. (It is escaped again wherever it is shown.)"""
+    s = " ".join("".join(ch if ch.isprintable() else " " for ch in str(text)).split())
+    return s[:limit]
+
+
+@dataclass
+class Seat:
+    """One student's place in a game: their secret seat code, country and display name."""
+    code: str
+    country: str
+    name: str
+    joined: float
+
+
+# ------------------------------------------------------------------------------------ store
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS games (
+    code TEXT PRIMARY KEY, teacher_key_hash TEXT NOT NULL, scenario_name TEXT NOT NULL,
+    scenario_toml TEXT NOT NULL, seed INTEGER NOT NULL, countries TEXT NOT NULL, policy TEXT NOT NULL,
+    locked INTEGER NOT NULL, status TEXT NOT NULL, round_seconds REAL, deadline REAL, remaining REAL,
+    created REAL NOT NULL, updated REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS seats (
+    seat_code TEXT PRIMARY KEY, game TEXT NOT NULL, country TEXT NOT NULL, name TEXT NOT NULL, joined REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS moves (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, game TEXT NOT NULL, round INTEGER NOT NULL, country TEXT NOT NULL,
+    move TEXT NOT NULL, seat_code TEXT NOT NULL, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS rounds (
+    game TEXT NOT NULL, round INTEGER NOT NULL, quarter TEXT NOT NULL, plays TEXT NOT NULL, resolved REAL NOT NULL,
+    PRIMARY KEY (game, round));
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, game TEXT NOT NULL, round INTEGER NOT NULL, seat_code TEXT NOT NULL,
+    text TEXT NOT NULL, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+    session_hash TEXT PRIMARY KEY, game TEXT NOT NULL, role TEXT NOT NULL, seat_code TEXT, at REAL NOT NULL);
+"""
+GAME_FIELDS = ("code", "teacher_key_hash", "scenario_name", "scenario_toml", "seed", "countries", "policy",
+               "locked", "status", "round_seconds", "deadline", "remaining", "created", "updated")
+
+
+class ClassStore:
+    """The class games of one server in an SQLite file (stdlib ``sqlite3``).
+
+    Every write is committed at once (WAL journal), so a crash loses nothing written before it.
+
+    Parameters
+    ----------
+    path : str or Path
+        The database file (created with its folder if missing); ``":memory:"`` for tests.
+    """
+
+    def __init__(self, path: str | os.PathLike = DEFAULT_DB):
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.lock = threading.RLock()
+        self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        if self.path != ":memory:":
+            self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        """Close the database connection."""
+        with self.lock:
+            self.db.close()
+
+    def _exec(self, sql: str, args=()) -> list[tuple]:
+        with self.lock:
+            return self.db.execute(sql, args).fetchall()
+
+    # games
+    def save_game(self, game: dict) -> None:
+        """Insert or replace a game's row (``game`` has every field of :data:`GAME_FIELDS`)."""
+        self._exec(f"INSERT OR REPLACE INTO games ({', '.join(GAME_FIELDS)}) VALUES "
+                   f"({', '.join('?' for _ in GAME_FIELDS)})", [game[f] for f in GAME_FIELDS])
+
+    def load_game(self, code: str) -> dict | None:
+        """A game's row as a dict, or None."""
+        rows = self._exec(f"SELECT {', '.join(GAME_FIELDS)} FROM games WHERE code = ?", (code,))
+        return dict(zip(GAME_FIELDS, rows[0])) if rows else None
+
+    def game_codes(self) -> list[str]:
+        """Codes of every stored game, newest first."""
+        return [r[0] for r in self._exec("SELECT code FROM games ORDER BY created DESC")]
+
+    # seats
+    def add_seat(self, game: str, seat: Seat) -> None:
+        """Store a new seat."""
+        self._exec("INSERT INTO seats (seat_code, game, country, name, joined) VALUES (?, ?, ?, ?, ?)",
+                   (seat.code, game, seat.country, seat.name, seat.joined))
+
+    def update_seat(self, seat: Seat) -> None:
+        """Store a seat's new country."""
+        self._exec("UPDATE seats SET country = ? WHERE seat_code = ?", (seat.country, seat.code))
+
+    def seats(self, game: str) -> list[Seat]:
+        """The seats of a game in the order they joined."""
+        return [Seat(*r) for r in self._exec("SELECT seat_code, country, name, joined FROM seats WHERE game = ? "
+                                             "ORDER BY joined, rowid", (game,))]
+
+    # moves, rounds, messages
+    def add_move(self, game: str, round_: int, country: str, move: str, seat_code: str) -> None:
+        """Log a submitted move (every submission is kept; the last one for a country counts)."""
+        self._exec("INSERT INTO moves (game, round, country, move, seat_code, at) VALUES (?, ?, ?, ?, ?, ?)",
+                   (game, round_, country, move, seat_code, time.time()))
+
+    def moves(self, game: str) -> list[dict]:
+        """Every submitted move of a game, oldest first."""
+        return [dict(zip(("round", "country", "move", "seat_code", "at"), r)) for r in self._exec(
+            "SELECT round, country, move, seat_code, at FROM moves WHERE game = ? ORDER BY id", (game,))]
+
+    def add_round(self, game: str, round_: int, quarter: str, plays: dict) -> None:
+        """Store a resolved round: every country's rule and move."""
+        self._exec("INSERT OR REPLACE INTO rounds (game, round, quarter, plays, resolved) VALUES (?, ?, ?, ?, ?)",
+                   (game, round_, quarter, json.dumps(plays, sort_keys=True), time.time()))
+
+    def rounds(self, game: str) -> list[dict]:
+        """The resolved rounds of a game in order."""
+        return [{"round": r[0], "quarter": r[1], "plays": json.loads(r[2])} for r in self._exec(
+            "SELECT round, quarter, plays FROM rounds WHERE game = ? ORDER BY round", (game,))]
+
+    def add_message(self, game: str, round_: int, seat_code: str, text: str) -> None:
+        """Log a message."""
+        self._exec("INSERT INTO messages (game, round, seat_code, text, at) VALUES (?, ?, ?, ?, ?)",
+                   (game, round_, seat_code, text, time.time()))
+
+    def messages(self, game: str) -> list[dict]:
+        """Every message of a game, oldest first."""
+        return [dict(zip(("round", "seat_code", "text", "at"), r)) for r in self._exec(
+            "SELECT round, seat_code, text, at FROM messages WHERE game = ? ORDER BY id", (game,))]
+
+    # browser sessions (a reload rejoins the same seat)
+    def remember_session(self, session_id: str, game: str, role: str, seat_code: str | None) -> None:
+        """Remember which game and seat a browser session holds (its id is stored hashed)."""
+        self._exec("INSERT OR REPLACE INTO sessions (session_hash, game, role, seat_code, at) VALUES (?, ?, ?, ?, ?)",
+                   (key_hash(session_id), game, role, seat_code, time.time()))
+
+    def forget_session(self, session_id: str) -> None:
+        """Forget a browser session's game."""
+        self._exec("DELETE FROM sessions WHERE session_hash = ?", (key_hash(session_id),))
+
+    def session(self, session_id: str) -> tuple[str, str, str | None] | None:
+        """(game, role, seat code) a browser session held, or None."""
+        rows = self._exec("SELECT game, role, seat_code FROM sessions WHERE session_hash = ?", (key_hash(session_id),))
+        return tuple(rows[0]) if rows else None
+
+
+# ------------------------------------------------------------------------------------- replay
+def scenario_rules(scenario) -> dict[str, str]:
+    """The rule each country plays by when nobody holds it (the scenario's own, else ``ai``)."""
+    return {c: scenario.rules.get(c, "ai") for c in COUNTRIES}
+
+
+def apply_round(model: GeopoliticsModel, plays: dict) -> None:
+    """Play one round on ``model``: set every country's rule, submit the people's moves, step.
+
+    ``plays`` maps country -> ``{"rule": ..., "move": ...}``; for ``human`` the move is
+    submitted; for any other rule the move is what that rule chose (checked by :func:`replay`).
+    """
+    for country in COUNTRIES:
+        model.set_rule(country, plays[country]["rule"])
+    for country in COUNTRIES:
+        if plays[country]["rule"] == "human":
+            model.submit_move(country, plays[country]["move"])
+    model.step()
+
+
+def played_moves(model: GeopoliticsModel, quarter: str) -> dict[str, str]:
+    """country -> move of the decisions recorded for ``quarter``."""
+    dec = model.decisions_frame()
+    dec = dec[dec["quarter"] == quarter]
+    return dict(zip(dec["country"], dec["move"]))
+
+
+def replay(scenario_toml: str, seed: int, rounds: list[dict], name: str = "class") -> GeopoliticsModel:
+    """Rebuild a game's model from its scenario, seed and resolved rounds.
+
+    Parameters
+    ----------
+    scenario_toml : str
+        The scenario as TOML text (as written by ``GeopoliticsModel.scenario_toml``).
+    seed : int
+        The game's seed.
+    rounds : list of dict
+        ``{"round": n, "quarter": "2026Q1", "plays": {country: {"rule", "move"}}}`` in order.
+    name : str
+        The scenario's name (shown in the tables).
+
+    Returns
+    -------
+    GeopoliticsModel
+        The model after the last round.
+
+    Raises
+    ------
+    ClassError
+        If a round is out of order or a country's move does not come out as recorded (the model
+        changed since the game was played, or the file was edited).
+    """
+    model = GeopoliticsModel(scenario=parse_scenario(scenario_toml, name=name), seed=int(seed))
+    for i, rnd in enumerate(rounds, start=1):
+        if int(rnd["round"]) != i:
+            raise ClassError(f"round {rnd['round']!r} out of order; expected round {i}")
+        apply_round(model, rnd["plays"])
+        got = played_moves(model, model.quarter_label)
+        want = {c: p["move"] for c, p in rnd["plays"].items()}
+        if got != want:
+            diff = ", ".join(f"{c}: recorded {want.get(c)!r}, replayed {got.get(c)!r}"
+                             for c in COUNTRIES if got.get(c) != want.get(c))
+            raise ClassError(f"round {i} ({model.quarter_label}) does not replay as recorded ({diff})")
+    return model
+
+
+def replay_file(path: str | os.PathLike) -> GeopoliticsModel:
+    """Replay an exported game file (:func:`export_game`); returns the model after its last round."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ClassError(f"{path}: not a game file ({type(exc).__name__})") from None
+    if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
+        raise ClassError(f"{path}: not a geogame class game file (format {EXPORT_FORMAT!r} expected)")
+    try:
+        return replay(data["scenario_toml"], int(data["seed"]), data["rounds"], data.get("scenario_name", "class"))
+    except ClassError as exc:
+        raise ClassError(f"{path}: {exc}") from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ClassError(f"{path}: malformed game file ({type(exc).__name__}: {exc})") from None
+
+
+# -------------------------------------------------------------------------------------- game
+class ClassGame:
+    """One class game: one model, its seats, the open round and its store (see module docstring).
+
+    Create games with :meth:`ClassRegistry.create`; this class is not meant to be built directly.
+    Every public method is thread-safe (``self.lock``).
+    """
+
+    def __init__(self, store: ClassStore, row: dict, seats: list[Seat], rounds: list[dict], moves: list[dict],
+                 messages: list[dict]):
+        self.lock = threading.RLock()
+        self.store = store
+        self.code = row["code"]
+        self._key_hash = row["teacher_key_hash"]
+        self.scenario_name = row["scenario_name"]
+        self.scenario_toml = row["scenario_toml"]
+        self.scenario = parse_scenario(self.scenario_toml, name=self.scenario_name)
+        self.seed = int(row["seed"])
+        self.countries: list[str] = json.loads(row["countries"])
+        self.policy = row["policy"]
+        self.locked = bool(row["locked"])
+        self.status = row["status"]
+        self.round_seconds = row["round_seconds"]
+        self.deadline = row["deadline"]
+        self.remaining = row["remaining"]
+        self.created = row["created"]
+        self.seats: dict[str, Seat] = {s.code: s for s in seats}
+        self.rounds = rounds
+        self.moves_log = moves
+        self.messages = messages
+        self.model = replay(self.scenario_toml, self.seed, rounds, self.scenario_name)
+        self.default_rules = scenario_rules(self.scenario)
+        # moves submitted for the open round: country -> (move, seat code)
+        self.pending: dict[str, tuple[str, str]] = {}
+        for m in moves:
+            if m["round"] == self.round:
+                self.pending[m["country"]] = (m["move"], m["seat_code"])
+        self.version = 0
+        self._listeners: dict[object, Callable[[], None]] = {}
+        self._timer: threading.Timer | None = None
+        self._cache: dict = {}
+        if self.status == "open" and self.deadline is not None:
+            self._arm_timer()
+
+    # ----------------------------------------------------------------------------- state
+    @property
+    def round(self) -> int:
+        """The open round's number (1 for the first quarter played)."""
+        return len(self.rounds) + 1
+
+    @property
+    def finished(self) -> bool:
+        """True once the scenario's last quarter has been played."""
+        return self.model.finished
+
+    def _row(self) -> dict:
+        return {"code": self.code, "teacher_key_hash": self._key_hash, "scenario_name": self.scenario_name,
+                "scenario_toml": self.scenario_toml, "seed": self.seed, "countries": json.dumps(self.countries),
+                "policy": self.policy, "locked": int(self.locked), "status": self.status,
+                "round_seconds": self.round_seconds, "deadline": self.deadline, "remaining": self.remaining,
+                "created": self.created, "updated": time.time()}
+
+    def _save(self) -> None:
+        self.store.save_game(self._row())
+
+    def is_teacher(self, key) -> bool:
+        """True if ``key`` is this game's teacher key (compared in constant time)."""
+        return isinstance(key, str) and hmac.compare_digest(key_hash(key), self._key_hash)
+
+    def _check_teacher(self, key) -> None:
+        if not self.is_teacher(key):
+            raise ClassError("only the teacher can do that: the teacher's key is needed")
+
+    def seat(self, seat_code) -> Seat:
+        """The seat with ``seat_code``; ClassError if there is none in this game."""
+        seat = self.seats.get(normalise_code(seat_code))
+        if seat is None:
+            raise ClassError("no seat with that code in this game")
+        return seat
+
+    # --------------------------------------------------------------------------- listeners
+    def add_listener(self, token, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` (from another thread) after every change, until removed."""
+        with self.lock:
+            self._listeners[token] = callback
+
+    def remove_listener(self, token) -> None:
+        """Stop calling the listener registered under ``token``."""
+        with self.lock:
+            self._listeners.pop(token, None)
+
+    @property
+    def listener_count(self) -> int:
+        """How many pages are listening."""
+        return len(self._listeners)
+
+    def _changed(self) -> None:
+        """Bump the version and tell every listener, each in its own thread (a slow page does
+        not hold up the others or the caller)."""
+        self.version += 1
+        self._cache.clear()
+        for token, callback in list(self._listeners.items()):
+            def call(token=token, callback=callback):
+                try:
+                    callback()
+                except Exception:  # noqa: BLE001 - a closed page: stop telling it
+                    self.remove_listener(token)
+            threading.Thread(target=call, daemon=True, name=f"class-{self.code}-notify").start()
+
+    # ------------------------------------------------------------------------------- seats
+    def join(self, name, country: str | None = None) -> Seat:
+        """A new seat for a student called ``name``, playing ``country`` (one of the game's
+        countries), or the country with the fewest students when ``country`` is None or the
+        teacher has locked the settings."""
+        name = clean_text(name, MAX_NAME_CHARS) or "student"
+        with self.lock:
+            if len(self.seats) >= MAX_SEATS:
+                raise ClassError(f"this game is full ({MAX_SEATS} seats)")
+            if country is not None and country not in self.countries:
+                raise ClassError(f"{clean_text(country, 20)!r} is not a country students play in this game; "
+                                 f"choose one of: {', '.join(COUNTRY_NAMES[c] for c in self.countries)}")
+            if country is None or self.locked:
+                counts = {c: 0 for c in self.countries}
+                for s in self.seats.values():
+                    counts[s.country] = counts.get(s.country, 0) + 1
+                country = min(self.countries, key=lambda c: counts[c])
+            seat = Seat(new_code(SEAT_CODE_LENGTH), country, name, time.time())
+            self.store.add_seat(self.code, seat)
+            self.seats[seat.code] = seat
+            self._changed()
+            return seat
+
+    def team(self, country: str) -> list[Seat]:
+        """The seats playing ``country``."""
+        return [s for s in self.seats.values() if s.country == country]
+
+    def held(self) -> set[str]:
+        """Countries at least one student plays."""
+        return {s.country for s in self.seats.values()}
+
+    # ------------------------------------------------------------------------------- moves
+    def submit(self, seat_code, move: str) -> None:
+        """Submit (or change) the move of the seat's country for the open round.
+
+        The country is the seat's own: a student can never move for another country. Teammates
+        share one move; the last one submitted counts. Refused while the round is not open.
+        """
+        with self.lock:
+            seat = self.seat(seat_code)
+            if self.finished:
+                raise ClassError("the game is over")
+            if self.status != "open":
+                raise ClassError("the round is not open: wait for the teacher to start it")
+            names = [m.name for m in self.model.menu(seat.country)]
+            if move not in names:
+                raise ClassError(f"{clean_text(move, 40)!r} is not a move {COUNTRY_NAMES[seat.country]} can make now")
+            self.store.add_move(self.code, self.round, seat.country, move, seat.code)
+            self.pending[seat.country] = (move, seat.code)
+            self.moves_log.append({"round": self.round, "country": seat.country, "move": move,
+                                   "seat_code": seat.code, "at": time.time()})
+            self._changed()
+
+    def send_message(self, seat_code, text) -> None:
+        """Post a short message from a seat to the whole class (logged, shown in the debrief)."""
+        text = clean_text(text, MAX_MESSAGE_CHARS)
+        if not text:
+            raise ClassError("the message is empty")
+        with self.lock:
+            seat = self.seat(seat_code)
+            self.store.add_message(self.code, self.round, seat.code, text)
+            self.messages.append({"round": self.round, "seat_code": seat.code, "text": text, "at": time.time()})
+            self._changed()
+
+    # ------------------------------------------------------------------------------ console
+    def start(self, key) -> None:
+        """Open the round (or resume a paused one). Teacher only."""
+        with self.lock:
+            self._check_teacher(key)
+            if self.finished:
+                raise ClassError("the game is over")
+            self.status = "open"
+            if self.round_seconds and self.deadline is None:
+                seconds = self.remaining if self.remaining else self.round_seconds
+                self.deadline, self.remaining = time.time() + seconds, None
+            self._arm_timer()
+            self._save()
+            self._changed()
+
+    def pause(self, key) -> None:
+        """Pause: students cannot submit and the timer stops (its time left is kept). Teacher only."""
+        with self.lock:
+            self._check_teacher(key)
+            if self.status != "open":
+                return
+            self.status = "paused"
+            if self.deadline is not None:
+                self.remaining = max(0.0, self.deadline - time.time())
+                self.deadline = None
+            self._cancel_timer()
+            self._save()
+            self._changed()
+
+    def set_deadline(self, key, seconds: float | None) -> None:
+        """Give every round ``seconds`` (None: no timer); the open round's clock starts now.
+        Teacher only."""
+        with self.lock:
+            self._check_teacher(key)
+            if seconds is not None:
+                seconds = float(seconds)
+                if not 5 <= seconds <= 3600:
+                    raise ClassError("a round's time must be 5 s to 60 min")
+            self.round_seconds = seconds
+            self.remaining = None
+            self.deadline = time.time() + seconds if (seconds and self.status == "open") else None
+            self._arm_timer()
+            self._save()
+            self._changed()
+
+    def set_policy(self, key, policy: str) -> None:
+        """What a held country plays when its team has not moved by the end of the round:
+        ``hold`` or ``ai``. Teacher only."""
+        with self.lock:
+            self._check_teacher(key)
+            if policy not in POLICIES:
+                raise ClassError(f"policy {clean_text(policy, 20)!r}: choose one of {', '.join(POLICIES)}")
+            self.policy = policy
+            self._save()
+            self._changed()
+
+    def set_locked(self, key, locked: bool) -> None:
+        """Lock the settings: no change of country; new students are assigned one. Teacher only."""
+        with self.lock:
+            self._check_teacher(key)
+            self.locked = bool(locked)
+            self._save()
+            self._changed()
+
+    def advance(self, key) -> None:
+        """Resolve the open round now (whatever has been submitted). Teacher only."""
+        with self.lock:
+            self._check_teacher(key)
+            self._resolve()
+
+    # ------------------------------------------------------------------------------ rounds
+    def _plays(self) -> dict:
+        held = self.held()
+        plays = {}
+        for country in COUNTRIES:
+            if country in self.pending:
+                plays[country] = {"rule": "human", "move": self.pending[country][0],
+                                  "by": self.seats[self.pending[country][1]].name
+                                  if self.pending[country][1] in self.seats else ""}
+            elif country in held and self.policy == "hold":
+                plays[country] = {"rule": "human", "move": self.model.menu(country)[0].name, "by": "(no move: held)"}
+            else:
+                plays[country] = {"rule": self.default_rules[country], "move": None,
+                                  "by": "AI" if country not in held else "AI (no move in time)"}
+        return plays
+
+    def _resolve(self) -> None:
+        if self.finished:
+            raise ClassError("the game is over")
+        plays = self._plays()
+        apply_round(self.model, plays)
+        quarter = self.model.quarter_label
+        for country, move in played_moves(self.model, quarter).items():
+            plays[country]["move"] = move
+        record = {"round": self.round, "quarter": quarter, "plays": plays}
+        self.store.add_round(self.code, record["round"], quarter, plays)
+        self.rounds.append(record)
+        self.pending = {}
+        self._cancel_timer()
+        if self.finished:
+            self.status, self.deadline, self.remaining = "finished", None, None
+        elif self.status == "open" and self.round_seconds:
+            self.deadline = time.time() + self.round_seconds
+            self._arm_timer()
+        else:
+            self.deadline = None
+        self._save()
+        self._changed()
+
+    def _arm_timer(self) -> None:
+        self._cancel_timer()
+        if self.status != "open" or self.deadline is None:
+            return
+        self._timer = threading.Timer(max(0.0, self.deadline - time.time()), self._on_deadline, args=(self.deadline,))
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _on_deadline(self, deadline: float) -> None:
+        with self.lock:
+            if self.status == "open" and self.deadline == deadline and not self.finished:
+                self._resolve()
+
+    def seconds_left(self) -> float | None:
+        """Seconds until the open round resolves by itself (None: no timer running)."""
+        if self.deadline is not None:
+            return max(0.0, self.deadline - time.time())
+        return self.remaining
+
+    def close(self) -> None:
+        """Stop the game's timer (the game stays in the store)."""
+        with self.lock:
+            self._cancel_timer()
+            self._listeners.clear()
+
+    # ------------------------------------------------------------------------------ reading
+    def shared_view(self) -> dict:
+        """What every screen of this game shows, computed once per change (cached by version).
+
+        Keys: ``version``, ``quarter``, ``next_quarter``, ``round``, ``status``, ``finished``,
+        ``metrics`` (DataFrame), ``decisions`` (DataFrame), ``affinity``, ``goods``, ``latest``,
+        ``submitted`` (countries that have moved this round, not what they chose), ``teams``
+        (country -> names), ``rounds`` (the resolved rounds, all moves revealed), ``messages``.
+        """
+        with self.lock:
+            cached = self._cache.get("shared")
+            if cached is not None:
+                return cached
+            m = self.model
+            names = {s.code: s.name for s in self.seats.values()}
+            view = {
+                "version": self.version, "code": self.code, "quarter": m.quarter_label,
+                "next_quarter": m.quarter_label_next, "round": self.round, "status": self.status,
+                "finished": self.finished, "metrics": m.metrics_frame(), "decisions": m.decisions_frame(),
+                "affinity": m.world.affinity[0].copy(), "goods": m.world.goods_flow_usd_bn[0].copy(),
+                "latest": dict(m.latest), "submitted": sorted(self.pending, key=COUNTRIES.index),
+                "teams": {c: [s.name for s in self.team(c)] for c in COUNTRIES},
+                "countries": list(self.countries), "rounds": [dict(r) for r in self.rounds],
+                "messages": [{**msg, "name": names.get(msg["seat_code"], "?"),
+                              "country": self.seats[msg["seat_code"]].country if msg["seat_code"] in self.seats
+                              else ""} for msg in self.messages],
+                "policy": self.policy, "locked": self.locked, "round_seconds": self.round_seconds,
+                "scenario_title": self.scenario.title, "scenario_name": self.scenario_name,
+                "quarters": self.scenario.quarters, "seats": len(self.seats),
+            }
+            self._cache["shared"] = view
+            return view
+
+    def seat_view(self, seat_code) -> dict:
+        """What one student's screen shows beyond :meth:`shared_view`: their seat, their
+        country's menu and the advisor (cached per country and version), their team's move."""
+        with self.lock:
+            seat = self.seat(seat_code)
+            key = ("seat", seat.country)
+            cached = self._cache.get(key)
+            if cached is None:
+                if self.finished:
+                    menu, advice = [], pd.DataFrame(columns=["move", "label", "value", "probability"])
+                else:
+                    menu = [(mv.name, mv.label) for mv in self.model.menu(seat.country)]
+                    advice = self.model.advice(seat.country)
+                cached = {"menu": menu, "advice": advice}
+                self._cache[key] = cached
+            chosen = self.pending.get(seat.country)
+            return {**cached, "seat": seat, "team": [s.name for s in self.team(seat.country)],
+                    "chosen": chosen[0] if chosen else None,
+                    "chosen_by": self.seats[chosen[1]].name if chosen and chosen[1] in self.seats else None}
+
+    def teacher_view(self, key) -> dict:
+        """The console's extra information: the teacher key is checked; which countries have
+        submitted and how many students sit at each (still not what they chose: moves are
+        revealed all at once when the round resolves)."""
+        with self.lock:
+            self._check_teacher(key)
+            return {"seats": [(s.name, s.country) for s in self.seats.values()],
+                    "pending_countries": sorted(self.pending, key=COUNTRIES.index)}
+
+    # ------------------------------------------------------------------------------ export
+    def export(self) -> dict:
+        """The game as one JSON-able dict that :func:`replay_file` replays exactly (seat codes
+        and the teacher key are left out)."""
+        with self.lock:
+            names = {s.code: s.name for s in self.seats.values()}
+            return {
+                "format": EXPORT_FORMAT, "version": EXPORT_VERSION, "code": self.code,
+                "scenario_name": self.scenario_name, "scenario_toml": self.scenario_toml, "seed": self.seed,
+                "countries": list(self.countries), "policy": self.policy,
+                "seats": [{"name": s.name, "country": s.country} for s in self.seats.values()],
+                "rounds": [{"round": r["round"], "quarter": r["quarter"],
+                            "plays": {c: {k: v for k, v in p.items()} for c, p in r["plays"].items()}}
+                           for r in self.rounds],
+                "moves": [{"round": m["round"], "country": m["country"], "move": m["move"],
+                           "by": names.get(m["seat_code"], "?")} for m in self.moves_log],
+                "messages": [{"round": m["round"], "by": names.get(m["seat_code"], "?"), "text": m["text"]}
+                             for m in self.messages],
+            }
+
+    def export_json(self) -> str:
+        """:meth:`export` as JSON text."""
+        return json.dumps(self.export(), indent=1, sort_keys=True)
+
+
+def export_game(game: ClassGame, path: str | os.PathLike) -> Path:
+    """Write ``game`` as a JSON file that replays it exactly (``geogame class replay FILE``)."""
+    path = Path(path)
+    path.write_text(game.export_json(), encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------------------------- registry
+class ClassRegistry:
+    """The class games of one server, keyed by game code, loaded from the store on first use.
+
+    Parameters
+    ----------
+    store : ClassStore
+        Where games are saved as they happen.
+    """
+
+    def __init__(self, store: ClassStore):
+        self.store = store
+        self.lock = threading.RLock()
+        self.games: dict[str, ClassGame] = {}
+
+    def create(self, scenario: str = "baseline", seed: int = 1, countries=("ind", "usa", "rus", "eu"),
+               policy: str = "hold") -> tuple[ClassGame, str]:
+        """Start a new game; returns it and the teacher's key (shown once; only its hash is stored).
+
+        Parameters
+        ----------
+        scenario : str
+            A preset name.
+        seed : int
+            Seed of the AI's random choices.
+        countries : sequence of str
+            The countries students may play (the AI plays the others, and any nobody joins).
+        policy : {"hold", "ai"}
+            What a held country plays when its team has not moved by the end of a round.
+        """
+        countries = [c for c in COUNTRIES if c in set(countries)]
+        if not countries:
+            raise ClassError("choose at least one country for the students to play")
+        if policy not in POLICIES:
+            raise ClassError(f"policy {policy!r}: choose one of {', '.join(POLICIES)}")
+        scen = load_scenario(scenario)
+        text = GeopoliticsModel(scenario=scen, seed=int(seed)).scenario_toml()
+        key = secrets.token_urlsafe(18)
+        with self.lock:
+            code = new_code(GAME_CODE_LENGTH)
+            while code in self.games or self.store.load_game(code) is not None:
+                code = new_code(GAME_CODE_LENGTH)
+            now = time.time()
+            row = {"code": code, "teacher_key_hash": key_hash(key), "scenario_name": scen.name,
+                   "scenario_toml": text, "seed": int(seed), "countries": json.dumps(countries), "policy": policy,
+                   "locked": 0, "status": "lobby", "round_seconds": None, "deadline": None, "remaining": None,
+                   "created": now, "updated": now}
+            self.store.save_game(row)
+            game = ClassGame(self.store, row, [], [], [], [])
+            self.games[code] = game
+        return game, key
+
+    def get(self, code) -> ClassGame:
+        """The game with ``code`` (loaded from the store and replayed if the server restarted);
+        ClassError if there is none."""
+        code = normalise_code(code)
+        with self.lock:
+            game = self.games.get(code)
+            if game is not None:
+                return game
+            row = self.store.load_game(code) if len(code) == GAME_CODE_LENGTH else None
+            if row is None:
+                raise ClassError("no class game with that code")
+            game = ClassGame(self.store, row, self.store.seats(code), self.store.rounds(code),
+                             self.store.moves(code), self.store.messages(code))
+            self.games[code] = game
+            return game
+
+    def close(self) -> None:
+        """Stop every game's timer."""
+        with self.lock:
+            for game in self.games.values():
+                game.close()
+
+
+_registry: ClassRegistry | None = None
+_registry_lock = threading.Lock()
+
+
+def registry() -> ClassRegistry:
+    """This process's registry, on the database named by ``GEOGAME_CLASS_DB`` (default
+    ``.cache/geogame-class.sqlite3`` under the current folder)."""
+    global _registry
+    with _registry_lock:
+        if _registry is None:
+            _registry = ClassRegistry(ClassStore(os.environ.get(DB_ENV) or DEFAULT_DB))
+        return _registry
