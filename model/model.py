@@ -3,8 +3,9 @@
 A quarter goes like this (:meth:`GeopoliticsModel.step`):
 
 1. the scenario's events dated this quarter set policies (embargoes, caps, tariffs on their dates);
-2. every country values each move on its menu by rolling the world forward with it (all
-   countries' candidate moves in one batch) and picks one by its rule;
+2. every country values each move on its menu as a present value over its horizon, rolling the
+   world forward with it (all countries' candidate moves, and the replies they anticipate from
+   India, in one batch; :meth:`GeopoliticsModel.evaluate`), and picks one by its rule;
 3. the chosen moves apply together;
 4. the economy answers (:func:`model.economics.step`): the crude market clears, trade adjusts,
    arms, payments and alignment move;
@@ -38,9 +39,9 @@ DECISION_COLUMNS = ["quarter", "country", "move", "value", "runner_up", "reason"
 
 #: Quarters the batched look-ahead rolls the economy forward exactly; the rest of a country's
 #: horizon is added in closed form (:meth:`GeopoliticsModel.evaluate`). Four quarters let the
-#: crude market and an anticipated reply play out (crude shares close 35% of their gap a quarter)
-#: at about a third of the cost of rolling twelve; ``tests/test_decisions.py`` checks the tail
-#: against a full roll-forward.
+#: crude market and an anticipated reply play out (crude shares close 35% of their gap a quarter);
+#: a 40-quarter run then costs about 68 ms against about 120 ms rolling all twelve (CPU, this
+#: machine); ``tests/test_decisions.py`` checks the tail against a full roll-forward.
 ROLLOUT_QUARTERS = 4
 #: Largest affinity magnitude the closed-form tail extrapolates to (keeps atanh finite).
 AFFINITY_BOUND = 0.999
@@ -126,7 +127,7 @@ class GeopoliticsModel(mesa.Model):
     overrides : dict or list of "key=value", optional
         Settings on top of the scenario (``{"usa.oil_penalty_tariff_on_ind": 0}``), validated.
     rules : dict, optional
-        Rule per country, ``"ai"``, ``"scripted"`` or ``"human"``, on top of the scenario's.
+        Rule per country, ``"ai"``, ``"best"``, ``"scripted"`` or ``"human"``, on top of the scenario's.
 
     Examples
     --------
@@ -488,7 +489,7 @@ class GeopoliticsModel(mesa.Model):
 
     # ---------------------------------------------------------------------------- human play
     def set_rule(self, country: str, rule: str) -> None:
-        """Change how a country decides from now on (``ai``, ``scripted`` or ``human``)."""
+        """Change how a country decides from now on (``ai``, ``best``, ``scripted`` or ``human``)."""
         if country not in self.countries:
             raise InputError(f"country {country!r} is not known; allowed: {', '.join(COUNTRIES)}")
         try:
