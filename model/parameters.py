@@ -328,8 +328,14 @@ _SETTINGS: list[Setting] = [
         _s(f"{c}.audience_cost_usd_bn", 1.5, 0, 20, "USD bn", "judgement",
            "Fearon 1994: backing down under public pressure is costly",
            f"{name}'s one-off cost of backing down")
-        for c, name in (("usa", "US"), ("rus", "Russia"), ("ind", "India"), ("eu", "EU"))
+        for c, name in (("usa", "US"), ("rus", "Russia"), ("eu", "EU"))
     ],
+    _s("ind.audience_cost_usd_bn", 12.0, 0, 20, "USD bn", "calibrated",
+       "lower bound: India kept about a third Russian crude through 2025Q4 under the US penalty of 27 Aug 2025 "
+       "(quarterly target Q_SHARE_2025Q4) and called it 'unfair, unjustified and unreasonable' (MEA, 6 Aug 2025); "
+       "in the hindcast capping is worth about 9-11 $bn to India by 2025Q4, so yielding must cost more (Fearon 1994; "
+       "Tomz 2007, International Organization 61(4): leaders who back down after a threat lose approval)",
+       "India's one-off cost of visibly yielding to coercion (capping Russian crude while the US penalty applies)"),
     _s("world.policy_change_cost_usd_bn", 0.4, 0, 10, "USD bn", "judgement",
        "status-quo bias of governments: changing policy has political and administrative costs",
        "One-off cost to any country of a move other than holding"),
