@@ -39,7 +39,7 @@ def add_parser(sub) -> None:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a setting, e.g. usa.oil_penalty_tariff_on_ind=0 (repeatable; see geogame params)")
     p.add_argument("--rule", dest="rules", action="append", default=[], metavar="COUNTRY=RULE",
-                   help="how a country decides: ai or scripted (repeatable)")
+                   help="how a country decides: ai (quantal response), best (best response) or scripted (repeatable)")
     p.add_argument("--out", default="run.csv", help="quarterly table, .csv or .parquet (default: run.csv)")
     p.add_argument("--decisions", help="decisions table, .csv or .parquet (default: next to --out)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
@@ -88,9 +88,9 @@ def _parse_rules(items: list[str]) -> dict[str, str]:
         country, sep, rule = item.partition("=")
         if not sep:
             raise InputError(f"--rule {show_value(item)} is not of the form COUNTRY=RULE (for example usa=scripted)")
-        if rule not in ("ai", "scripted"):
+        if rule not in ("ai", "best", "scripted"):
             raise InputError(f"--rule {show_value(item)}: rule {show_value(rule)} is not allowed; "
-                             "allowed: ai, scripted")
+                             "allowed: ai, best, scripted")
         if country in rules:
             raise InputError(f"--rule {show_value(country)} is given twice ({rules[country]} and {rule}); "
                              "allowed: each country once")

@@ -13,7 +13,7 @@ def _common_run_options(p) -> None:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="fix a setting for every run (repeatable; see geogame params)")
     p.add_argument("--rule", dest="rules", action="append", default=[], metavar="COUNTRY=RULE",
-                   help="how a country decides in every run: ai or scripted (repeatable)")
+                   help="how a country decides in every run: ai, best or scripted (repeatable)")
     p.add_argument("--seed", type=int, default=0, help="master seed; run seeds derive from it (default: 0)")
     p.add_argument("--backend", default="processes", choices=["serial", "processes", "dask"],
                    help="where runs execute (default: processes)")

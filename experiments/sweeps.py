@@ -94,8 +94,8 @@ def prepare_job(scenario, quarters, overrides, rules, decisions) -> RunJob:
         if country not in COUNTRIES:
             raise InputError(f"--rule {country}={rule}: country {country!r} is not known; "
                              f"allowed: {', '.join(COUNTRIES)}")
-        if rule not in ("ai", "scripted"):
-            raise InputError(f"--rule {country}={rule}: rule {rule!r} is not allowed; allowed: ai, scripted")
+        if rule not in ("ai", "best", "scripted"):
+            raise InputError(f"--rule {country}={rule}: rule {rule!r} is not allowed; allowed: ai, best, scripted")
     if isinstance(overrides, (list, tuple)):
         from .commands import parse_overrides
         fixed = parse_overrides(list(overrides))  # a key given twice is refused

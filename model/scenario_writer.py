@@ -64,7 +64,7 @@ def scenario_with_overrides(scenario: Scenario, overrides: dict[str, float], rul
     settings = {**scenario.settings, **overrides}
     if settings:
         lines += ["", "[settings]"] + [f"{toml_string(k)} = {toml_number(v)}" for k, v in sorted(settings.items())]
-    written_rules = {c: r for c, r in rules.items() if r == "scripted"}
+    written_rules = {c: r for c, r in rules.items() if r in ("scripted", "best")}  # "ai" is the default
     if written_rules:
         lines += ["", "[rules]"] + [f"{c} = {toml_string(r)}" for c, r in written_rules.items()]
     for event in scenario.events:

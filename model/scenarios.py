@@ -11,7 +11,7 @@ A scenario file looks like this (every part but ``title`` is optional)::
     [settings]                # any key of `geogame params`
     usa.oil_penalty_tariff_on_ind = 0.0
 
-    [rules]                   # how each player decides: "ai" (default) or "scripted"
+    [rules]                   # how each player decides: "ai" (default), "best" or "scripted"
     usa = "ai"
 
     [[events]]                # policies that change on a date, whatever the agents decide
@@ -44,7 +44,7 @@ from .calibration import BASES
 from .instruments import INSTRUMENTS
 from .parameters import InputError, show_value
 
-RULES = ("ai", "scripted")
+RULES = ("ai", "best", "scripted")
 _TOP_KEYS = {"title", "story", "base", "quarters", "brent_path", "settings", "rules", "events"}
 _EVENT_KEYS = {"quarter", "set", "note", "source"}
 MAX_QUARTERS = 200

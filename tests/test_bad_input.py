@@ -38,7 +38,7 @@ def test_missing_scenario_file():
     ("quarters = 0", "quarters = 0 is not allowed"),
     ("[settings]\nusa.base_tarif_on_ind = 0.1", "did you mean 'usa.base_tariff_on_ind'"),
     ("[settings]\neu.price_cap_usd = 500", "eu.price_cap_usd = 500 is out of range"),
-    ("[rules]\nusa = 'clever'", "usa = 'clever' is not allowed; allowed: ai, scripted"),
+    ("[rules]\nusa = 'clever'", "usa = 'clever' is not allowed; allowed: ai, best, scripted"),
     ("[[events]]\nquarter = '2024Q1'\nset = { 'eu.product_ban' = 1 }", "outside the run"),
     ("quarters = 4\n[[events]]\nquarter = '2031Q1'\nset = { 'eu.product_ban' = 1 }", "event dated 2031Q1 is outside the run"),
     ("[[events]]\nquarter = '2026Q5'\nset = { 'eu.product_ban' = 1 }", "not of the form YYYYQn"),

@@ -64,7 +64,7 @@ def test_run_user_scenario_file_with_decisions_path(tmp_path):
     (["run", "--set", "nonsense"], "is not of the form owner.name=value"),
     (["run", "--quarters", "0"], "quarters = 0 is not allowed"),
     (["run", "--out", "run.xlsx"], "must end in .csv or .parquet"),
-    (["run", "--rule", "usa=genius"], "allowed: ai, scripted"),
+    (["run", "--rule", "usa=genius"], "allowed: ai, best, scripted"),
     (["run", "--quarters", "two"], "invalid int value"),
 ])
 def test_bad_input_exit_2_one_line_nothing_written(tmp_path, args, message):
@@ -82,3 +82,19 @@ def test_help_explains_commands():
     assert "run" in out.stdout and "scenarios" in out.stdout
     out = run("run", "--help")
     assert "--set" in out.stdout and "usa.oil_penalty_tariff_on_ind=0" in out.stdout
+
+
+def test_best_response_rule_from_the_command_line_and_back_from_its_scenario(tmp_path):
+    """`--rule ind=best` runs India by best response; the scenario the run writes loads again."""
+    out = run("run", "--scenario", "baseline", "--rule", "ind=best", "--quarters", "2", "--seed", "3",
+              "--out", "best.csv", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    import pandas as pd
+
+    decisions = pd.read_csv(tmp_path / "best_decisions.csv")
+    india = decisions[decisions.country == "ind"]
+    assert (india.rule == "best").all() and (india.move == india.best_move).all()
+    from geogame.model import GeopoliticsModel, parse_scenario
+
+    model = GeopoliticsModel(scenario="baseline", seed=3, rules={"ind": "best"})
+    assert parse_scenario(model.scenario_toml()).rules["ind"] == "best"
