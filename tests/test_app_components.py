@@ -115,8 +115,8 @@ def test_a_lever_beyond_the_classroom_range_stretches_its_slider_instead_of_clam
 @pytest.fixture()
 def page():
     import solara
-    from geogame.viz.app import Page
-    box, rc = solara.render(Page(), handle_error=False)
+    from geogame.viz.app import SoloPage
+    box, rc = solara.render(SoloPage(), handle_error=False)
     yield rc
     rc.close()
 

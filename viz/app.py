@@ -14,7 +14,8 @@ import solara
 from ipyvuetify.extra import FileInput
 
 from geogame.model import COUNTRIES, COUNTRY_NAMES, InputError, check_value, load_scenario
-from geogame.viz import charts, report, security, svg
+from geogame.viz import charts, class_app, report, security, svg
+from geogame.viz.widgets import Figure, html_table, md
 from geogame.viz.session import (LEVERS, MAX_UPLOAD_BYTES, GameSession, check_lever, check_upload_size,
                                  load_uploaded_scenario, one_line, parse_seed, presets, scenario_value,
                                  shown_file_name, slider_range)
@@ -73,23 +74,6 @@ def overrides_from(values: dict[str, float], scenario) -> dict[str, float]:
     return out
 
 
-def md(text: str, tag: str = "div", classes: list[str] | None = None):
-    """Minimal markup: **bold** and *italic*; headings via ``tag``. (solara.Markdown would make the
-    page fetch mermaid from a CDN, which a locked-down classroom network does not allow.)"""
-    out = html.escape(text)
-    out = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", out)
-    out = re.sub(r"\*(.+?)\*", r"<i>\1</i>", out)
-    out = out.replace("\n", "<br>")
-    return solara.HTML(tag=tag, unsafe_innerHTML=out, classes=classes or [])
-
-
-def html_table(frame, max_rows: int | None = None, cls: str = "geo-table") -> str:
-    """``frame`` as an HTML table, every cell escaped."""
-    if max_rows is not None:
-        frame = frame.head(max_rows)
-    return frame.to_html(index=False, border=0, classes=cls, escape=True)
-
-
 def read_upload(file_info) -> tuple[str, bytes]:
     """(name, bytes) of a file from FileDrop or ScenarioFilePicker. The size the browser reported
     is checked before a byte is read, and at most ``MAX_UPLOAD_BYTES + 1`` bytes are read."""
@@ -131,15 +115,6 @@ def ScenarioFilePicker(on_file):
 
     solara.use_thread(deliver, dependencies=[files])
     return picker
-
-
-@solara.component
-def Figure(make, key, caption: str, name: str):
-    """An inline SVG chart built once per ``key`` (run and quarter)."""
-    data = solara.use_memo(make, dependencies=[key])
-    with solara.Column(classes=["geo-view", f"geo-view-{name}"], gap="0px"):
-        solara.HTML(tag="div", unsafe_innerHTML=data, classes=["geo-chart", f"geo-chart-{name}"])
-        solara.Text(caption, classes=["geo-asof", f"geo-asof-{name}"])
 
 
 @solara.component
@@ -345,7 +320,30 @@ def DownloadsView(session: GameSession, version: int):
 
 
 @solara.component
-def Page():
+def Layout(children=[]):  # noqa: B006 - Solara's signature for a layout
+    """Every page: the choice between the solo game and the class game, then the page."""
+    router = solara.use_router()
+    in_class = router.path.rstrip("/").endswith("/class")
+    solara.Style(CSS + class_app.CSS)
+    with solara.Row(gap="8px", style={"padding": "4px 8px 0 8px", "align-items": "center"}, classes=["geo-nav"]):
+        solara.Button("Play alone", on_click=lambda: router.push("/"), text=in_class, outlined=not in_class,
+                      classes=["geo-nav-solo"])
+        solara.Button("Class game", on_click=lambda: router.push("/class"), text=not in_class, outlined=in_class,
+                      classes=["geo-nav-class"])
+    with solara.Column(children=children, gap="0px"):
+        pass
+
+
+@solara.component
+def ClassGamePage():
+    """The class game (``/class``): lobby, teacher's console and projector, seat views."""
+    solara.Title("geogame: class game")
+    with solara.Column(style={"padding": "8px"}):
+        class_app.ClassPage()
+
+
+@solara.component
+def SoloPage():
     """The whole page for one browser tab (its own GameSession)."""
     session = solara.use_memo(GameSession, dependencies=[])
     version, set_version = solara.use_state(0)
@@ -485,7 +483,6 @@ def Page():
         pending.name != session.scenario.name or seed_text.value.strip() != str(session.seed)
         or CODE_OF.get(play_as.value) != session.play_as or (not seed_error and levers_changed))
 
-    solara.Style(CSS)
     solara.Title("geogame")
     with solara.Columns([1, 3], style={"padding": "8px"}):
         # ------------------------------------------------------------------ settings column
@@ -562,3 +559,8 @@ def Page():
                 CompareView(session, version, bump, error.set)
             else:
                 DownloadsView(session, version)
+
+
+#: The solo game at ``/``, the class game at ``/class`` (students open the join address there).
+routes = [solara.Route(path="/", component=SoloPage, label="Play alone", layout=Layout),
+          solara.Route(path="class", component=ClassGamePage, label="Class game")]

@@ -250,7 +250,8 @@ def played_moves(model: GeopoliticsModel, quarter: str) -> dict[str, str]:
     return dict(zip(dec["country"], dec["move"]))
 
 
-def replay(scenario_toml: str, seed: int, rounds: list[dict], name: str = "class") -> GeopoliticsModel:
+def replay(scenario_toml: str, seed: int, rounds: list[dict], name: str = "class",
+           before_round: Callable[[GeopoliticsModel], None] | None = None) -> GeopoliticsModel:
     """Rebuild a game's model from its scenario, seed and resolved rounds.
 
     Parameters
@@ -263,6 +264,8 @@ def replay(scenario_toml: str, seed: int, rounds: list[dict], name: str = "class
         ``{"round": n, "quarter": "2026Q1", "plays": {country: {"rule", "move"}}}`` in order.
     name : str
         The scenario's name (shown in the tables).
+    before_round : callable, optional
+        Called with the model before each round is played (e.g. to read the menus).
 
     Returns
     -------
@@ -279,6 +282,8 @@ def replay(scenario_toml: str, seed: int, rounds: list[dict], name: str = "class
     for i, rnd in enumerate(rounds, start=1):
         if int(rnd["round"]) != i:
             raise ClassError(f"round {rnd['round']!r} out of order; expected round {i}")
+        if before_round is not None:
+            before_round(model)
         apply_round(model, rnd["plays"])
         got = played_moves(model, model.quarter_label)
         want = {c: p["move"] for c, p in rnd["plays"].items()}
@@ -335,7 +340,9 @@ class ClassGame:
         self.rounds = rounds
         self.moves_log = moves
         self.messages = messages
-        self.model = replay(self.scenario_toml, self.seed, rounds, self.scenario_name)
+        self._labels: dict[str, dict[str, str]] = {c: {} for c in COUNTRIES}
+        self.model = replay(self.scenario_toml, self.seed, rounds, self.scenario_name, self._read_labels)
+        self._read_labels(self.model)
         self.default_rules = scenario_rules(self.scenario)
         # moves submitted for the open round: country -> (move, seat code)
         self.pending: dict[str, tuple[str, str]] = {}
@@ -348,6 +355,12 @@ class ClassGame:
         self._cache: dict = {}
         if self.status == "open" and self.deadline is not None:
             self._arm_timer()
+
+    def _read_labels(self, model: GeopoliticsModel) -> None:
+        """Remember every move's label in plain words (menus change from quarter to quarter)."""
+        for country in COUNTRIES:
+            for move in model.menu(country):
+                self._labels[country][move.name] = move.label
 
     # ----------------------------------------------------------------------------- state
     @property
@@ -575,6 +588,7 @@ class ClassGame:
         record = {"round": self.round, "quarter": quarter, "plays": plays}
         self.store.add_round(self.code, record["round"], quarter, plays)
         self.rounds.append(record)
+        self._read_labels(self.model)
         self.pending = {}
         self._cancel_timer()
         if self.finished:
@@ -646,6 +660,7 @@ class ClassGame:
                 "policy": self.policy, "locked": self.locked, "round_seconds": self.round_seconds,
                 "scenario_title": self.scenario.title, "scenario_name": self.scenario_name,
                 "quarters": self.scenario.quarters, "seats": len(self.seats),
+                "labels": {c: dict(v) for c, v in self._labels.items()},
             }
             self._cache["shared"] = view
             return view

@@ -1,0 +1,595 @@
+"""The class game in the browser: the lobby, the teacher's console and projector, the seat view.
+
+Every page of a game reads the one shared :class:`~geogame.viz.classroom.ClassGame` (through its
+cached ``shared_view``/``seat_view`` snapshots, never the model itself while it steps). Each page
+registers a listener on its game that sets the page's own state inside the page's kernel context,
+so every screen re-renders when a student moves or a round resolves, without a reload.
+"""
+from __future__ import annotations
+
+import html
+import ipaddress
+import os
+import socket
+import threading
+import time
+import urllib.parse
+
+import pandas as pd
+import solara
+
+from geogame.model import COUNTRIES, COUNTRY_NAMES, InputError, preset_names
+from geogame.viz import svg
+from geogame.viz.classroom import POLICIES, ClassError, ClassGame, normalise_code, registry
+from geogame.viz.session import HEADLINES, fmt, fmt_change, one_line
+from geogame.viz.widgets import Figure, html_table, md
+
+CLASS_URL_ENV = "GEOGAME_CLASS_URL"
+ANY_COUNTRY = "any (the game assigns one)"
+#: A browser session that gets this many codes wrong in a row waits :data:`LOCKOUT_SECONDS`.
+MAX_FAILED_CODES = 10
+LOCKOUT_SECONDS = 60.0
+
+# browser session id -> (game code, teacher key): a reload of the console keeps it (this process
+# only: after a server restart the teacher types the key again; the key is never written to disk)
+_teacher_sessions: dict[str, tuple[str, str]] = {}
+# browser session id -> (failed attempts, time of the last one)
+_failures: dict[str, tuple[int, float]] = {}
+_lock = threading.Lock()
+
+CSS = """
+.geo-class-code { font-size: 44px; font-weight: 800; letter-spacing: 6px; color: #0d47a1; }
+.geo-class-quarter { font-size: 32px; font-weight: 700; color: #1a237e; }
+.geo-class-timer { font-size: 24px; font-weight: 700; color: #4a148c; }
+.geo-class-big { font-size: 18px; }
+.geo-class-url { font-size: 20px; font-family: monospace; }
+.geo-class-qr svg { width: 180px; height: 180px; }
+.geo-class-teams td, .geo-class-teams th { font-size: 16px; }
+.geo-class-card { border: 1px solid #ccc; border-radius: 6px; padding: 8px 12px; }
+.geo-class-key { font-family: monospace; font-size: 16px; background: #fff8e1; padding: 2px 6px; }
+.geo-class-wrap { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
+.geo-class-wrap > * { flex: 1 1 340px; min-width: 0; }
+.geo-class-moves .v-btn { max-width: 100%; }
+.geo-class-moves .v-btn__content { white-space: normal; flex: 1 1 auto; text-align: left; }
+.geo-class-reveal { overflow-x: auto; }
+""" + """
+@media (max-width: 600px) { .geo-class-code { font-size: 32px; } .geo-class-quarter { font-size: 24px; } }
+"""
+
+
+# ----------------------------------------------------------------------------------- helpers
+def _session_id() -> str | None:
+    try:
+        return solara.get_session_id()
+    except Exception:  # noqa: BLE001 - outside a Solara server (component tests)
+        return None
+
+
+def lan_address() -> str:
+    """This machine's address on the local network (no packet is sent), else 127.0.0.1."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("10.255.255.255", 1))
+            return s.getsockname()[0]
+        except OSError:
+            return "127.0.0.1"
+
+
+def base_url() -> str:
+    """The address students type: ``GEOGAME_CLASS_URL`` if set, else the address the server
+    listens on (for ``--host 0.0.0.0``, this machine's address on the local network)."""
+    url = os.environ.get(CLASS_URL_ENV, "").strip()
+    if url:
+        return url.rstrip("/") + "/"
+    host = os.environ.get("SERVER_NAME", "127.0.0.1")
+    port = os.environ.get("SERVER_PORT", "8765")
+    if host in ("0.0.0.0", "::", ""):
+        host = lan_address()
+    try:
+        if ipaddress.ip_address(host).version == 6:
+            host = f"[{host}]"
+    except ValueError:
+        pass
+    return f"http://{host}:{port}/"
+
+
+def join_url(code: str) -> str:
+    """The join address of game ``code`` (the lobby with the code filled in)."""
+    return f"{base_url()}class?code={urllib.parse.quote(code)}"
+
+
+def qr_svg(text: str) -> str | None:
+    """A QR code of ``text`` as inline SVG (``segno``), or None if segno is not installed."""
+    try:
+        import segno
+    except ImportError:
+        return None
+    return segno.make(text, error="m").svg_inline(scale=5, title="QR code of the join address")
+
+
+def _check_lockout(session_id) -> None:
+    with _lock:
+        count, at = _failures.get(session_id, (0, 0.0))
+    if count >= MAX_FAILED_CODES and time.time() - at < LOCKOUT_SECONDS:
+        raise ClassError(f"too many wrong codes: wait a minute and try again")
+
+
+def _failed(session_id) -> None:
+    with _lock:
+        count, at = _failures.get(session_id, (0, 0.0))
+        if time.time() - at >= LOCKOUT_SECONDS:
+            count = 0
+        _failures[session_id] = (count + 1, time.time())
+
+
+def _succeeded(session_id) -> None:
+    with _lock:
+        _failures.pop(session_id, None)
+
+
+def restore(session_id) -> dict | None:
+    """The game and seat (or console) this browser session held before a reload or a restart."""
+    if not session_id:
+        return None
+    reg = registry()
+    teacher = _teacher_sessions.get(session_id)
+    if teacher is not None:
+        return {"game": teacher[0], "role": "teacher", "key": teacher[1]}
+    saved = reg.store.session(session_id)
+    if saved is None:
+        return None
+    code, role, seat = saved
+    try:
+        reg.get(code).seat(seat)
+    except ClassError:
+        reg.store.forget_session(session_id)
+        return None
+    return {"game": code, "role": "student", "seat": seat}
+
+
+def use_game_version(game: ClassGame | None) -> int:
+    """Re-render the calling component whenever ``game`` changes (from any thread or page).
+
+    Registers a listener on the shared game that sets this component's state inside this page's
+    kernel context (Solara then re-renders this page only); removed when the component goes.
+    """
+    version, set_version = solara.use_state(game.version if game is not None else -1)
+
+    def register():
+        if game is None:
+            return None
+        from solara.server import kernel_context
+        try:
+            context = kernel_context.get_current_context()
+        except Exception:  # noqa: BLE001 - outside a server (component tests): render only
+            context = None
+        token = object()
+
+        def changed():
+            if context is None:
+                set_version(game.version)
+                return
+            with context:
+                set_version(game.version)
+
+        game.add_listener(token, changed)
+        set_version(game.version)  # anything that changed between render and now
+        return lambda: game.remove_listener(token)
+
+    solara.use_effect(register, [game])
+    return version
+
+
+def headline_cards(metrics: pd.DataFrame, keys=None):
+    """The headline numbers of the latest quarter with their change since the one before."""
+    last = metrics.iloc[-1]
+    prev = metrics.iloc[-2] if len(metrics) > 1 else None
+    with solara.Row(gap="8px", style={"flex-wrap": "wrap"}, classes=["geo-view", "geo-view-headlines"]):
+        for key, label, kind in HEADLINES:
+            if keys is not None and key not in keys:
+                continue
+            value = float(last[key])
+            change = "start" if prev is None else fmt_change(kind, value - float(prev[key]))
+            solara.HTML(tag="div", classes=["geo-headline"],
+                        unsafe_innerHTML=f"<div>{html.escape(label)}</div><div class='v'>{html.escape(fmt(kind, value))}"
+                                         f"</div><div class='c'>change since last quarter: {html.escape(change)}</div>")
+
+
+def round_table(shared: dict, round_no: int | None = None) -> pd.DataFrame:
+    """The moves of a resolved round (the last by default), all revealed at once: country, move
+    in plain words, who chose it, and the model's reason."""
+    if not shared["rounds"]:
+        return pd.DataFrame(columns=["country", "move", "chosen by", "why"])
+    rnd = shared["rounds"][-1] if round_no is None else shared["rounds"][round_no - 1]
+    dec = shared["decisions"]
+    dec = dec[dec["quarter"] == rnd["quarter"]].set_index("country")
+    rows = []
+    for c in COUNTRIES:
+        play = rnd["plays"].get(c, {})
+        move = play.get("move", "")
+        rows.append({"country": COUNTRY_NAMES[c], "move": shared["labels"].get(c, {}).get(move, move),
+                     "chosen by": play.get("by", ""),
+                     "why": str(dec.loc[c, "reason"]) if c in dec.index else ""})
+    return pd.DataFrame(rows)
+
+
+@solara.component
+def Countdown(game: ClassGame, version: int):
+    """Time left in the open round, ticking every second while the clock runs."""
+    tick, set_tick = solara.use_state(0)
+    running = game.status == "open" and game.deadline is not None
+
+    def run(cancel: threading.Event):
+        while running and not cancel.wait(1.0):
+            set_tick(lambda n: n + 1)
+
+    solara.use_thread(run, dependencies=[running, version])
+    left = game.seconds_left()
+    if game.finished:
+        text = "Game over"
+    elif left is None:
+        text = "No time limit" if game.status == "open" else ""
+    else:
+        text = f"Time left: {int(left) // 60}:{int(left) % 60:02d}" + (" (paused)" if game.status != "open" else "")
+    solara.Text(text, classes=["geo-class-timer"])
+
+
+def status_text(shared: dict) -> str:
+    """The round's state in words."""
+    if shared["finished"]:
+        return "The game is over: see the debrief below."
+    return {"lobby": "Waiting for the teacher to start the first round.",
+            "open": f"Round {shared['round']} is open: choose your moves for {shared['next_quarter']}.",
+            "paused": f"Round {shared['round']} is paused."}.get(shared["status"], shared["status"])
+
+
+@solara.component
+def World(shared: dict, big: bool = False):
+    """The shared world: headline numbers, the time series and the alignment map."""
+    key = (shared["code"], shared["version"])
+    q = shared["quarter"]
+    metrics, affinity = shared["metrics"], shared["affinity"]
+    headline_cards(metrics)
+    with solara.Div(classes=["geo-class-wrap"]):
+        Figure(lambda: svg.timeseries_svg([("class", metrics)], w=900 if big else 700, h=430), key,
+               f"Time series as of {q}", "class-series")
+        Figure(lambda: svg.alignment_svg(affinity, q), key, f"Alignment map as of {q}", "class-alignment")
+
+
+@solara.component
+def LastRound(shared: dict):
+    """The last resolved round's moves, revealed together."""
+    if not shared["rounds"]:
+        return
+    rnd = shared["rounds"][-1]
+    md(f"Round {rnd['round']} ({rnd['quarter']}): every move, revealed together", tag="h4")
+    solara.HTML(tag="div", classes=["geo-class-reveal"], unsafe_innerHTML=html_table(round_table(shared)))
+
+
+@solara.component
+def Messages(shared: dict):
+    """The class's messages, newest first (escaped)."""
+    msgs = shared["messages"]
+    if not msgs:
+        return
+    frame = pd.DataFrame([{"round": m["round"], "from": f"{m['name']} ({COUNTRY_NAMES.get(m['country'], '?')})",
+                           "message": m["text"]} for m in reversed(msgs)])
+    md("Messages", tag="h4")
+    solara.HTML(tag="div", classes=["geo-class-messages", "geo-log"], unsafe_innerHTML=html_table(frame, max_rows=30))
+
+
+def teams_table(shared: dict) -> pd.DataFrame:
+    """Who plays each country and whether the team has moved this round (not what)."""
+    rows = []
+    for c in COUNTRIES:
+        team = shared["teams"][c]
+        rows.append({"country": COUNTRY_NAMES[c],
+                     "played by": ", ".join(team) if team else ("AI (nobody joined yet)" if c in shared["countries"]
+                                                                else "AI"),
+                     "this round": ("moved" if c in shared["submitted"] else "thinking...") if team and
+                     shared["status"] == "open" and not shared["finished"] else ""})
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------------------------ screens
+@solara.component
+def Projector(game: ClassGame, version: int):
+    """The view for the projector: join address and code (and QR), the round and its clock,
+    the teams, the shared world and the last round's moves."""
+    shared = game.shared_view()
+    url = join_url(game.code)
+    with solara.Row(gap="24px", style={"flex-wrap": "wrap", "align-items": "center"}):
+        with solara.Column(gap="2px"):
+            solara.Text("Join at", classes=["geo-class-big"])
+            solara.Text(url, classes=["geo-class-url"])
+            with solara.Row(gap="8px", style={"align-items": "baseline"}):
+                solara.Text("with the code", classes=["geo-class-big"])
+                solara.Text(game.code, classes=["geo-class-code"])
+        qr = solara.use_memo(lambda: qr_svg(url), dependencies=[url])
+        if qr:
+            solara.HTML(tag="div", unsafe_innerHTML=qr, classes=["geo-class-qr"])
+        with solara.Column(gap="2px"):
+            solara.Text(shared["quarter"], classes=["geo-class-quarter"])
+            solara.Text(f"round {shared['round'] if not shared['finished'] else len(shared['rounds'])} of "
+                        f"{shared['quarters']} · {shared['scenario_title']}", classes=["geo-class-big"])
+            Countdown(game, version)
+    solara.Text(status_text(shared), classes=["geo-class-status", "geo-class-big"])
+    solara.HTML(tag="div", classes=["geo-class-teams"], unsafe_innerHTML=html_table(teams_table(shared)))
+    LastRound(shared)
+    World(shared, big=True)
+    Messages(shared)
+
+
+@solara.component
+def Console(game: ClassGame, key: str, version: int):
+    """The teacher's console: start, pause and resolve rounds, the timer, the policy for late
+    teams, locking, the export; every action checks the teacher's key."""
+    error = solara.use_reactive("")
+    seconds = solara.use_reactive("60")
+    shared = game.shared_view()
+
+    def act(fn):
+        def run(*args):
+            try:
+                fn(*args)
+                error.set("")
+            except InputError as exc:
+                error.set(one_line(exc))
+            except Exception as exc:  # noqa: BLE001 - one red line, never a traceback
+                error.set(f"That did not work ({type(exc).__name__}).")
+        return run
+
+    def set_timer():
+        try:
+            value = float(seconds.value)
+        except ValueError:
+            raise ClassError("type the round's time in seconds, for example 60") from None
+        game.set_deadline(key, value)
+
+    with solara.Card("Teacher's console", classes=["geo-class-console"]):
+        solara.Text(f"Game {game.code} · {shared['scenario_name']} · seed {game.seed} · "
+                    f"{shared['seats']} students", classes=["geo-class-big"])
+        with solara.Row(gap="8px", style={"flex-wrap": "wrap", "align-items": "center"}):
+            label = "Start round" if shared["status"] == "lobby" else "Resume"
+            solara.Button(label, on_click=act(lambda: game.start(key)), color="primary", classes=["geo-class-start"],
+                          disabled=shared["status"] == "open" or shared["finished"])
+            solara.Button("Pause", on_click=act(lambda: game.pause(key)), classes=["geo-class-pause"],
+                          disabled=shared["status"] != "open")
+            solara.Button("Resolve the round now (reveal all moves)", on_click=act(lambda: game.advance(key)),
+                          color="primary", outlined=True, classes=["geo-class-advance"], disabled=shared["finished"])
+        with solara.Row(gap="8px", style={"flex-wrap": "wrap", "align-items": "center"}):
+            solara.InputText("Seconds per round", value=seconds, classes=["geo-class-seconds"],
+                             style={"max-width": "160px"})
+            solara.Button("Set the timer", on_click=act(set_timer), classes=["geo-class-set-timer"])
+            solara.Button("No timer", on_click=act(lambda: game.set_deadline(key, None)), classes=["geo-class-no-timer"])
+            solara.Select("A team that has not moved in time plays", values=list(POLICIES.values()),
+                          value=POLICIES[shared["policy"]],
+                          on_value=act(lambda v: game.set_policy(key, {t: p for p, t in POLICIES.items()}[v])),
+                          style={"max-width": "320px"})
+            solara.Switch(label="Lock the settings (students cannot change country)", value=shared["locked"],
+                          on_value=act(lambda v: game.set_locked(key, v)), classes=["geo-class-lock"])
+        submitted = ", ".join(COUNTRY_NAMES[c] for c in shared["submitted"]) or "none yet"
+        solara.Text(f"Moved this round: {submitted}", classes=["geo-class-moved"])
+        solara.FileDownload(lambda: game.export_json().encode(), filename=f"geogame_class_{game.code}.json",
+                            label="Export the game (JSON: replays it exactly with geogame class replay)")
+        solara.HTML(tag="div", unsafe_innerHTML=(
+            "Your teacher key (keep it: with the game code it reopens this console on another device or after a "
+            f"restart): <span class='geo-class-key'>{html.escape(key)}</span>"))
+        if error.value:
+            solara.Error(error.value, classes=["geo-class-error"])
+
+
+@solara.component
+def TeacherScreen(game: ClassGame, key: str, leave):
+    """The console and, below it, the projector view."""
+    version = use_game_version(game)
+    show_console = solara.use_reactive(True)
+    with solara.Row(gap="8px", style={"align-items": "center"}):
+        solara.Switch(label="Show the console (turn off for the projector)", value=show_console)
+        solara.Button("Leave the console", on_click=leave, text=True, classes=["geo-class-leave"])
+    if show_console.value:
+        Console(game, key, version)
+    Projector(game, version)
+
+
+@solara.component
+def SeatScreen(game: ClassGame, seat_code: str, leave):
+    """A student's view: their country's situation and menu, the advisor, the shared world."""
+    version = use_game_version(game)
+    error = solara.use_reactive("")
+    advisor = solara.use_reactive(False)
+    message = solara.use_reactive("")
+    try:
+        shared, mine = game.shared_view(), game.seat_view(seat_code)
+    except ClassError:
+        solara.Error("This seat is no longer in the game.")
+        solara.Button("Back to the lobby", on_click=leave)
+        return
+    seat = mine["seat"]
+    name = COUNTRY_NAMES[seat.country]
+
+    def choose(move):
+        try:
+            game.submit(seat_code, move)
+            error.set("")
+        except InputError as exc:
+            error.set(one_line(exc))
+
+    def send():
+        try:
+            game.send_message(seat_code, message.value)
+            message.set("")
+            error.set("")
+        except InputError as exc:
+            error.set(one_line(exc))
+
+    with solara.Row(gap="12px", style={"flex-wrap": "wrap", "align-items": "baseline"}):
+        solara.Text(f"You play {name}", classes=["geo-class-country", "geo-class-quarter"])
+        solara.Text(shared["quarter"], classes=["geo-class-big", "geo-class-seat-quarter"])
+        Countdown(game, version)
+    solara.Text(f"Your team: {', '.join(mine['team'])}. Your seat code (to come back on another device): "
+                f"{seat.code} · game {game.code}", classes=["geo-class-seatinfo"])
+    solara.Text(status_text(shared), classes=["geo-class-status"])
+    if error.value:
+        solara.Error(error.value, classes=["geo-class-error"])
+    if shared["status"] == "open" and not shared["finished"]:
+        with solara.Card(f"Your move as {name} for {shared['next_quarter']}", classes=["geo-class-moves"]):
+            if mine["chosen"]:
+                solara.Success(f"Your team's move: {name} {dict(mine['menu']).get(mine['chosen'], mine['chosen'])} "
+                               f"(chosen by {mine['chosen_by']}). You can change it until the round resolves.",
+                               classes=["geo-class-chosen"])
+            with solara.Column(gap="4px"):
+                for move, label in mine["menu"]:
+                    solara.Button(f"{name} {label}", on_click=lambda m=move: choose(m),
+                                  color="primary", outlined=move != mine["chosen"],
+                                  classes=[f"geo-class-move-{move}"],
+                                  style={"text-transform": "none", "justify-content": "flex-start",
+                                         "white-space": "normal", "height": "auto", "min-height": "36px",
+                                         "text-align": "left"})
+            solara.Switch(label="Show the advisor (the model's value of each move)", value=advisor)
+            if advisor.value and not mine["advice"].empty:
+                adv = mine["advice"].copy()
+                adv["value"] = adv["value"].round(2)
+                adv["probability"] = (100 * adv["probability"]).round(0).astype(int).astype(str) + "%"
+                solara.HTML(tag="div", classes=["geo-class-advisor"],
+                            unsafe_innerHTML=html_table(adv[["label", "value", "probability"]].rename(columns={
+                                "label": "move", "value": "value against holding ($bn)",
+                                "probability": "chance the AI picks it"})))
+    LastRound(shared)
+    World(shared)
+    with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):
+        solara.InputText("A short message to the class", value=message, classes=["geo-class-message"],
+                         style={"min-width": "260px"})
+        solara.Button("Send", on_click=send, classes=["geo-class-send"])
+    Messages(shared)
+    solara.Button("Leave this seat", on_click=leave, text=True, classes=["geo-class-leave"])
+
+
+@solara.component
+def Lobby(who, code_from_url: str):
+    """Join a game, rejoin a seat, host a new game or reopen the console."""
+    reg = registry()
+    session_id = _session_id() or ""
+    error = solara.use_reactive("")
+    code = solara.use_reactive(code_from_url)
+    name = solara.use_reactive("")
+    country = solara.use_reactive(ANY_COUNTRY)
+    seat_code = solara.use_reactive("")
+    key = solara.use_reactive("")
+    scenario = solara.use_reactive("baseline")
+    played = solara.use_reactive([COUNTRY_NAMES[c] for c in COUNTRIES])
+    seed = solara.use_reactive("1")
+    by_name = {COUNTRY_NAMES[c]: c for c in COUNTRIES}
+
+    def guarded(fn):
+        def run():
+            try:
+                _check_lockout(session_id)
+                fn()
+                error.set("")
+            except ClassError as exc:
+                if "code" in str(exc) or "teacher" in str(exc) or "seat" in str(exc):
+                    _failed(session_id)
+                error.set(one_line(exc))
+            except InputError as exc:
+                error.set(one_line(exc))
+            except Exception as exc:  # noqa: BLE001 - one red line, never a traceback
+                error.set(f"That did not work ({type(exc).__name__}).")
+        return run
+
+    def join():
+        game = reg.get(code.value)
+        seat = game.join(name.value, by_name.get(country.value))
+        if session_id:
+            reg.store.remember_session(session_id, game.code, "student", seat.code)
+        _succeeded(session_id)
+        who.set({"game": game.code, "role": "student", "seat": seat.code})
+
+    def rejoin():
+        game = reg.get(code.value)
+        seat = game.seat(seat_code.value)
+        if session_id:
+            reg.store.remember_session(session_id, game.code, "student", seat.code)
+        _succeeded(session_id)
+        who.set({"game": game.code, "role": "student", "seat": seat.code})
+
+    def console():
+        game = reg.get(code.value)
+        if not game.is_teacher(key.value.strip()):
+            raise ClassError("that is not this game's teacher key")
+        _open_console(session_id, game.code, key.value.strip(), who)
+
+    def host():
+        try:
+            seed_value = int(seed.value.strip())
+        except ValueError:
+            raise ClassError("the seed must be a whole number") from None
+        if not 0 <= seed_value <= 2**31 - 1:
+            raise ClassError("the seed must be from 0 to 2147483647")
+        game, new_key = reg.create(scenario.value, seed=seed_value,
+                                   countries=[by_name[n] for n in played.value if n in by_name])
+        _open_console(session_id, game.code, new_key, who)
+
+    md("Class game", tag="h2")
+    md("One game for the whole class: the teacher projects the world, each student (or team) plays a "
+       "country from their own device, and the AI plays every country nobody holds.")
+    if error.value:
+        solara.Error(error.value, classes=["geo-class-error"])
+    with solara.Div(classes=["geo-class-wrap"]):
+        with solara.Card("Join a game (students)", classes=["geo-class-join"]):
+            solara.InputText("Game code (on the projector)", value=code, classes=["geo-class-code-input"])
+            solara.InputText("Your name (shown to the class)", value=name, classes=["geo-class-name-input"])
+            solara.Select("Country", values=[ANY_COUNTRY] + [COUNTRY_NAMES[c] for c in COUNTRIES], value=country,
+                          classes=["geo-class-country-input"])
+            solara.Button("Join", on_click=guarded(join), color="primary", classes=["geo-class-join-button"])
+        with solara.Card("Back to your seat", classes=["geo-class-rejoin"]):
+            solara.InputText("Game code", value=code, classes=["geo-class-code-input2"])
+            solara.InputText("Your seat code", value=seat_code, classes=["geo-class-seat-input"])
+            solara.Button("Rejoin", on_click=guarded(rejoin), classes=["geo-class-rejoin-button"])
+        with solara.Card("Host a class game (teachers)", classes=["geo-class-host"]):
+            solara.Select("Scenario", values=list(preset_names()), value=scenario, classes=["geo-class-scenario"])
+            solara.SelectMultiple("Countries students play", values=played,
+                                  all_values=[COUNTRY_NAMES[c] for c in COUNTRIES], classes=["geo-class-played"])
+            solara.InputText("Seed", value=seed, classes=["geo-class-seed"])
+            solara.Button("Start a class game", on_click=guarded(host), color="primary", classes=["geo-class-host-button"])
+        with solara.Card("Reopen the console (teachers)", classes=["geo-class-reopen"]):
+            solara.InputText("Game code", value=code, classes=["geo-class-code-input3"])
+            solara.InputText("Teacher key", value=key, password=True, classes=["geo-class-key-input"])
+            solara.Button("Open the console", on_click=guarded(console), classes=["geo-class-console-button"])
+
+
+def _open_console(session_id: str, code: str, key: str, who) -> None:
+    if session_id:
+        _teacher_sessions[session_id] = (code, key)
+    _succeeded(session_id)
+    who.set({"game": code, "role": "teacher", "key": key})
+
+
+@solara.component
+def ClassPage():
+    """The class game: the lobby until this browser holds a seat or the console."""
+    router = solara.use_router()
+    code_from_url = normalise_code(urllib.parse.parse_qs(router.search or "").get("code", [""])[0])[:12]
+    session_id = _session_id()
+    initial = solara.use_memo(lambda: restore(session_id), dependencies=[])
+    who = solara.use_reactive(initial)
+    reg = registry()
+
+    def leave():
+        if session_id:
+            _teacher_sessions.pop(session_id, None)
+            reg.store.forget_session(session_id)
+        who.set(None)
+
+    if who.value is None:
+        Lobby(who, code_from_url)
+        return
+    try:
+        game = reg.get(who.value["game"])
+    except ClassError:
+        who.set(None)
+        return
+    if who.value["role"] == "teacher":
+        TeacherScreen(game, who.value["key"], leave)
+    else:
+        SeatScreen(game, who.value["seat"], leave)
