@@ -24,7 +24,7 @@ from geogame.model import SETTINGS, GeopoliticsModel, InputError, load_scenario
 from geogame.model.instruments import INSTRUMENTS
 from geogame.model.scenarios import parse_scenario
 from test_fuzz_cli import (FUZZ_SETTINGS, LONG_SETTINGS, assert_refused, assert_sound_metrics, inside, listing,
-                           long_run, print_counts, run_cli)
+                           long_run, names_a_setting, print_counts, run_cli)
 
 #: Examples per test in the default (CI) run and in the long run (``-m fuzz``).
 DEFAULT_EXAMPLES = {"generated_files": 120, "story_round_trip": 60, "mutated_presets": 80}
@@ -246,8 +246,17 @@ def check_file(path: Path, capsys, folder: Path, counter: str) -> None:
         with pytest.raises(InputError, match="^" + __import__("re").escape(message) + "$"):
             GeopoliticsModel(scenario=str(path), seed=1)
         return
+    try:
+        model = GeopoliticsModel(scenario=scenario, seed=1)
+    except InputError as exc:  # settings valid one by one that together cannot start a run
+        EXAMPLES_TRIED[counter + " (loaded, refused by the model)"] += 1
+        assert len(str(exc).splitlines()) == 1 and names_a_setting(str(exc)), str(exc)
+        with inside(folder):
+            before = listing(folder)
+            code, _, err = run_cli(["run", "--scenario", str(path), "--quarters", "1"], capsys)
+            assert_refused(code, err, folder, before)
+        return
     EXAMPLES_TRIED[counter + " (loaded)"] += 1
-    model = GeopoliticsModel(scenario=scenario, seed=1)
     again = parse_scenario(model.scenario_toml(), name=scenario.name)
     assert (again.title, again.story, again.base, again.quarters, again.settings, again.events, again.brent_path) \
         == (scenario.title, scenario.story, scenario.base, scenario.quarters, scenario.settings, scenario.events,
