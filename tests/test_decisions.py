@@ -241,8 +241,8 @@ def test_a_longer_horizon_sees_more_of_a_tariff_cut():
 
 def test_reasons_state_the_unit_and_horizon():
     d = GeopoliticsModel("us_deal", seed=2).run(3).decisions_frame()
-    compared = d[d.move != d.runner_up]
-    assert compared.reason.str.contains(r"present value over 12 quarters").all()
+    compared = d[(d.move != d.runner_up) & (d.rule != "scripted")]  # us_deal scripts the US
+    assert len(compared) > 0 and compared.reason.str.contains(r"present value over 12 quarters").all()
 
 
 def test_no_decision_value_is_nan_even_at_the_edges_of_the_settings():
