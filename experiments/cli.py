@@ -19,6 +19,7 @@ OPTIONAL_SUBCOMMAND_MODULES = [
     "geogame.experiments.sweep_cli",
     "geogame.experiments.validate_cli",
     "geogame.experiments.levers_cli",
+    "geogame.viz.class_cli",  # geogame class: host, list, export and replay class games (viz/classroom.py)
 ]
 
 

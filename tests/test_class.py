@@ -160,3 +160,79 @@ def test_names_and_messages_are_cleaned(reg):
     assert game.shared_view()["messages"][-1]["text"] == "<b>hi</b> there"  # escaped where shown
     with pytest.raises(ClassError):
         game.send_message(seat.code, "   ")
+
+
+def test_a_solo_run_downloads_as_a_replay_file_that_keeps_the_moves_and_the_seed(tmp_path):
+    """The solo app's download reproduces a played run (before, the scenario file kept neither the
+    student's moves, nor who played, nor the seed)."""
+    from geogame.viz.session import GameSession
+    session = GameSession("baseline", seed=11)
+    session.new_run(overrides={"usa.base_tariff_on_ind": 0.3}, play_as="ind")
+    for move in ("cap_russian_crude", "hold", "trade_push_russia"):
+        session.play_move(move)
+    file = tmp_path / "solo.json"
+    file.write_text(json.dumps(session.replay_record()))
+    replayed = replay_file(file)
+    pd.testing.assert_frame_equal(replayed.metrics_frame(), session.model.metrics_frame())
+    pd.testing.assert_frame_equal(replayed.decisions_frame(), session.model.decisions_frame())
+    played = replayed.decisions_frame()
+    assert list(played[played["country"] == "ind"]["move"]) == ["cap_russian_crude", "hold", "trade_push_russia"]
+
+
+def test_reading_the_solo_session_while_play_steps_it():
+    """The Play thread steps the model while the page reads it: reads go through the session's
+    lock and quarters_done no longer builds the metrics table."""
+    from geogame.viz.session import GameSession
+    session = GameSession("baseline", seed=1)
+    errors = []
+
+    def play():
+        try:
+            while session.step():
+                pass
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    thread = threading.Thread(target=play)
+    thread.start()
+    while thread.is_alive():
+        try:
+            assert session.quarters_done == len(session.metrics()) - 1 or session.quarters_done >= 0
+            session.headlines()
+            session.event_log()
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+            break
+    thread.join()
+    assert not errors and session.finished
+
+
+def test_picking_another_scenario_keeps_the_sliders_the_student_moved():
+    from geogame.viz.app import keep_moved_levers
+    old = {"a": 1.0, "b": 2.0}
+    new = {"a": 5.0, "b": 6.0}
+    assert keep_moved_levers({"a": 1.0, "b": 9.0}, old, new) == {"a": 5.0, "b": 9.0}
+
+
+def test_geogame_class_replay_and_export_from_the_command_line(tmp_path, capsys):
+    from geogame.experiments.cli import main
+    db = tmp_path / "class.sqlite3"
+    reg = ClassRegistry(ClassStore(db))
+    game, key = reg.create("baseline", seed=5, countries=["ind"])
+    seat = game.join("Asha", "ind")
+    game.start(key)
+    game.submit(seat.code, "cap_russian_crude")
+    game.advance(key)
+    game.advance(key)
+    expected = game.model.metrics_frame()
+    reg.close()
+    assert main(["class", "list", "--db", str(db)]) == 0
+    assert game.code in capsys.readouterr().out
+    out = tmp_path / "game.json"
+    assert main(["class", "export", game.code, "--db", str(db), "--out", str(out)]) == 0
+    csv = tmp_path / "run.csv"
+    assert main(["class", "replay", str(out), "--out", str(csv)]) == 0
+    assert "moves by people: 2 (India)" in capsys.readouterr().out
+    pd.testing.assert_frame_equal(pd.read_csv(csv), pd.read_csv(pd.io.common.StringIO(expected.to_csv(index=False))))
+    assert main(["class", "replay", str(tmp_path / "missing.json")]) == 2
+    assert main(["class", "export", "NOSUCH", "--db", str(db), "--out", str(out)]) == 2

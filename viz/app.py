@@ -6,6 +6,7 @@ Start with ``./dev app`` (http://127.0.0.1:8765/). Each browser session gets its
 from __future__ import annotations
 
 import html
+import json
 import math
 import re
 import time
@@ -61,6 +62,15 @@ def lever_label(key: str, shown_value: float) -> str:
 def lever_defaults(scenario) -> dict[str, float]:
     """Every lever at ``scenario``'s own value, in display units."""
     return {k: round(scenario_value(scenario, k) * LEVERS[k][1], 6) for k in LEVERS}
+
+
+def keep_moved_levers(values: dict[str, float], old_defaults: dict[str, float],
+                      new_defaults: dict[str, float]) -> dict[str, float]:
+    """The levers after another scenario is picked: a lever the student moved away from the old
+    scenario's value keeps the student's value; the others take the new scenario's value.
+    (Before, picking a scenario silently put back every slider.)"""
+    return {k: values[k] if k in old_defaults and abs(values[k] - old_defaults[k]) > 1e-9 else new_defaults[k]
+            for k in new_defaults}
 
 
 def overrides_from(values: dict[str, float], scenario) -> dict[str, float]:
@@ -184,17 +194,21 @@ def MovePanel(session: GameSession, version, bump, set_error):
 @solara.component
 def LiveView(session: GameSession, version: int, bump, set_error):
     """The live view: move panel, headlines, trade network, alignment map, time series, event log."""
-    key = (session.run_id, session.quarters_done)
-    model = session.model
-    q = model.quarter_label
-    frame = model.metrics_frame()
+    # Everything read from the model is read at once under the session's lock: the Play thread
+    # steps the same model (reading it mid-step gave "Length of values (4) does not match ...").
+    with session.lock:
+        key = (session.run_id, session.quarters_done)
+        model = session.model
+        q = model.quarter_label
+        frame = model.metrics_frame()
+        goods = model.world.goods_flow_usd_bn[0].copy()
+        latest = dict(model.latest)
+        previous = session.previous_edges()
+        aff = model.world.affinity[0].copy()
     colour_by, set_colour_by = solara.use_state("sector")
     MovePanel(session, version, bump, set_error)
     Headlines(session, version)
     with solara.Columns([1, 1]):
-        goods = model.world.goods_flow_usd_bn[0].copy()
-        latest = dict(model.latest)
-        previous = session.previous_edges()
         with solara.Column(gap="0px"):
             with solara.Row(gap="8px", style={"align-items": "center"}):
                 solara.Text("Colour the arrows by")
@@ -205,7 +219,6 @@ def LiveView(session: GameSession, version: int, bump, set_error):
             Figure(lambda: svg.network_svg(charts.trade_edges(goods, latest), q, previous, colour_by=colour_by),
                    (*key, colour_by), f"Trade network as of {q}, width by value. {how} "
                    f"Labels: India's flows and their change since last quarter.", "network")
-        aff = model.world.affinity[0].copy()
         Figure(lambda: svg.alignment_svg(aff, q), key, f"Alignment map as of {q}", "alignment")
     Figure(lambda: svg.timeseries_svg([("run", frame)]), key, f"Time series as of {q}", "series")
     EventLog(session, version)
@@ -228,7 +241,7 @@ def DebriefView(session: GameSession, version: int):
         solara.Info("Nothing played yet: step at least one quarter.")
         return
     twin = session.ai_twin()
-    mine_f, ai_f = session.model.metrics_frame(), twin.metrics_frame()
+    mine_f, ai_f = session.metrics(), twin.metrics_frame()
     solara.HTML(tag="div", classes=["geo-debrief-end"], unsafe_innerHTML=html_table(session.end_comparison()))
     with solara.Columns([1, 1]):
         with solara.Column():
@@ -284,7 +297,7 @@ def CompareView(session: GameSession, version: int, bump, set_error):
         solara.Info("No run B yet: keep the current run, change settings and press Reset, or run a scenario as B.")
         return
     a_label = f"A: {session.describe()} to {session.model.quarter_label}"
-    a_f = session.model.metrics_frame()
+    a_f = session.metrics()
     key = (session.run_id, session.quarters_done, b.label, len(b.metrics))
     md(f"**A** (solid): {a_label}  \n**B** (dashed): {b.label}")
     Figure(lambda: svg.timeseries_svg([("A", a_f), ("B", b.metrics)], title="A solid, B dashed"),
@@ -313,10 +326,14 @@ def DownloadsView(session: GameSession, version: int):
                             label="Decisions only (CSV)")
         solara.FileDownload(lambda: report.debrief_html(session).encode(), filename=f"{stem}_debrief.html",
                             label="Download the debrief (HTML page, charts included)")
+        solara.FileDownload(lambda: json.dumps(session.replay_record(), indent=1).encode(),
+                            filename=f"{stem}_replay.json",
+                            label="Download a replay file: this run exactly, with your moves, who played and the seed (JSON)")
         solara.FileDownload(lambda: session.model.scenario_toml().encode(), filename=f"{stem}_scenario.toml",
-                            label="Download a scenario file that reproduces this run (TOML)")
-    md("Load the scenario file again with *Upload a scenario* to replay the same run "
-                    "(same seed: type it in the Seed box).")
+                            label="Download a scenario file with this run's settings (TOML)")
+    md("The replay file reproduces this run move by move: `geogame class replay FILE --out run.csv`. "
+       "The scenario file keeps the settings only: load it again with *Upload a scenario* "
+       "(same seed: type it in the Seed box) for a new run from the same start.")
 
 
 @solara.component
@@ -384,9 +401,13 @@ def SoloPage():
     solara.use_thread(play_loop, dependencies=[playing.value])
 
     def on_choice(name):
+        try:
+            before = lever_defaults(pending_scenario())
+        except InputError:
+            before = {}
         choice.set(name)
         try:
-            levers.set(lever_defaults(pending_scenario()))
+            levers.set(keep_moved_levers(levers.value, before, lever_defaults(pending_scenario())))
         except InputError as exc:
             error.set(str(exc))
 
@@ -421,16 +442,25 @@ def SoloPage():
             session.new_run(scenario=scenario, seed=seed, overrides=overrides, play_as=who)
         except InputError as exc:
             error.set(f"{one_line(exc)}. The current run is unchanged.")
-            return
+            return False
         except Exception as exc:  # noqa: BLE001 - settings the model cannot start from
             error.set(f"These settings cannot start a run ({type(exc).__name__}). The current run is unchanged.")
-            return
+            return False
         error.set("")
         info.set("")
         bump()
+        return True
+
+    def apply_pending() -> bool:
+        """Play and Step run what the settings column shows: changed settings (another scenario,
+        a slider, the seed, Play as) first start a new run with them, as Reset does. (Before,
+        Play after choosing a scenario ran the old one.)"""
+        return reset() if changed else True
 
     def step():
         playing.set(False)
+        if not apply_pending():
+            return
         if session.finished:
             info.set("The scenario is over: open the Debrief, or press Reset for a new run.")
         elif session.awaiting:
@@ -457,7 +487,10 @@ def SoloPage():
     def toggle_play():
         if playing.value:
             playing.set(False)
-        elif session.can_step():
+            return
+        if not apply_pending():
+            return
+        if session.can_step():
             info.set("")
             playing.set(True)
         else:
@@ -502,7 +535,8 @@ def SoloPage():
                 ScenarioFilePicker(on_file)
             md("2. Settings", tag="h4")
             solara.HTML(tag="div", classes=["geo-note"],
-                        unsafe_innerHTML="Changes take effect when you press <b>Reset</b> (a new run).")
+                        unsafe_innerHTML="Changes take effect when you press <b>Reset</b>, <b>Play</b> or "
+                                         "<b>Step</b> (a new run).")
             for key in LEVERS:
                 increment = LEVERS[key][3]
 
@@ -544,6 +578,10 @@ def SoloPage():
                     solara.SliderFloat("", value=speed.value, on_value=set_speed, min=SPEED_RANGE[0],
                                        max=SPEED_RANGE[1], step=0.5)
             solara.Text(f"This run: {session.describe()}", classes=["geo-asof", "geo-run-desc"])
+            if changed:
+                solara.HTML(tag="div", classes=["geo-note", "geo-pending-run"],
+                            unsafe_innerHTML="Settings changed: <b>Play</b>, <b>Step</b> or <b>Reset</b> starts a "
+                                             "new run with them.")
             if error.value:
                 solara.Error(error.value, classes=["geo-error"])
             if info.value:

@@ -248,8 +248,9 @@ class GameSession:
     # ------------------------------------------------------------------------------ running
     @property
     def quarters_done(self) -> int:
-        """Quarters run so far in the current run."""
-        return len(self.model.metrics_frame()) - 1
+        """Quarters run so far in the current run (read from the calendar, not by building the
+        metrics table: the Play thread may be stepping the model meanwhile)."""
+        return self.model.quarter - self.scenario.start_quarter
 
     @property
     def finished(self) -> bool:
@@ -301,7 +302,8 @@ class GameSession:
     # ------------------------------------------------------------------------------ reading
     def headlines(self) -> list[dict]:
         """The headline numbers of the latest quarter and their change since the one before."""
-        frame = self.model.metrics_frame()
+        with self.lock:
+            frame = self.model.metrics_frame()
         last = frame.iloc[-1]
         prev = frame.iloc[-2] if len(frame) > 1 else None
         out = []
@@ -314,10 +316,11 @@ class GameSession:
 
     def event_log(self) -> pd.DataFrame:
         """Every move with its reason and every scenario event, newest quarter first."""
-        dec = self.model.decisions_frame()
+        with self.lock:
+            dec = self.model.decisions_frame()
+            ev = self.model.events_frame()
         rows = [{"quarter": r.quarter, "who": COUNTRY_NAMES.get(r.country, r.country),
                  "what": r.move, "reason": r.reason, "rule": r.rule} for r in dec.itertuples()]
-        ev = self.model.events_frame()
         rows += [{"quarter": r.quarter, "who": "Scenario", "what": "event", "reason": r.note, "rule": "event"}
                  for r in ev.itertuples()]
         log = pd.DataFrame(rows, columns=["quarter", "who", "what", "reason", "rule"])
@@ -327,7 +330,8 @@ class GameSession:
 
     def record(self, label: str) -> RunRecord:
         """The current run as a RunRecord named ``label``."""
-        return RunRecord(label, self.model.metrics_frame(), self.model.decisions_frame(),
+        with self.lock:
+            return RunRecord(label, self.model.metrics_frame(), self.model.decisions_frame(),
                          self.scenario.title, dict(self.overrides))
 
     def describe(self) -> str:
@@ -358,9 +362,10 @@ class GameSession:
         cols = ["quarter", "your move", "model's choice", "value of your move", "value of model's choice"]
         if not self.play_as:
             return pd.DataFrame(columns=cols)
-        dec = self.model.decisions_frame()
+        with self.lock:
+            dec = self.model.decisions_frame()
+            metrics = self.model.metrics_frame().set_index("quarter")
         dec = dec[(dec["country"] == self.play_as) & (dec["rule"] == "human")]
-        metrics = self.model.metrics_frame().set_index("quarter")
         twin = self.ai_twin().metrics_frame().set_index("quarter")
         quarters = list(metrics.index)
         rows = []
@@ -383,7 +388,8 @@ class GameSession:
 
     def end_comparison(self) -> pd.DataFrame:
         """Latest headline numbers: your path, the AI path and the difference."""
-        mine = self.model.metrics_frame().iloc[-1]
+        with self.lock:
+            mine = self.model.metrics_frame().iloc[-1]
         ai = self.ai_twin().metrics_frame().iloc[-1]
         rows = []
         for key, label, kind in HEADLINES:
@@ -391,6 +397,27 @@ class GameSession:
                          "AI path": fmt(kind, float(ai[key])),
                          "difference": fmt_change(kind, float(mine[key]) - float(ai[key]))})
         return pd.DataFrame(rows)
+
+    def metrics(self) -> pd.DataFrame:
+        """The current run's quarterly table, read under the session's lock."""
+        with self.lock:
+            return self.model.metrics_frame()
+
+    def replay_record(self) -> dict:
+        """The current run as a replay file (the class game's format, one JSON object): the
+        scenario with this run's settings, the seed, and every quarter's rule and move of every
+        country, so the student's moves, who played and the seed are all kept.
+        ``geogame class replay FILE`` replays it exactly."""
+        with self.lock:
+            text = GeopoliticsModel(scenario=self.scenario, seed=self.seed,
+                                    overrides=dict(self.overrides)).scenario_toml()
+            dec = self.model.decisions_frame()
+        rounds = []
+        for quarter, rows in dec.groupby("quarter", sort=False):
+            plays = {r.country: {"rule": r.rule, "move": r.move} for r in rows.itertuples()}
+            rounds.append({"round": len(rounds) + 1, "quarter": quarter, "plays": plays})
+        return {"format": "geogame-class-game", "version": 1, "scenario_name": self.scenario.name,
+                "scenario_toml": text, "seed": self.seed, "played_by_student": self.play_as, "rounds": rounds}
 
     # ------------------------------------------------------------------------------ compare
     def keep_for_compare(self) -> None:
