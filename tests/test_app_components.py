@@ -158,6 +158,22 @@ def test_page_bad_seed_shows_error_and_keeps_run(page):
     assert _quarter(page) == q
 
 
+def test_picking_a_scenario_then_step_runs_the_picked_scenario(page):
+    """Issue 12: the story showed us_deal while Play or Step ran baseline until Reset was pressed."""
+    import ipyvuetify as v
+    import ipywidgets
+
+    def desc():
+        return page.find(v.Html, class_="geo-asof geo-run-desc").widget.children[0]
+
+    page.find(v.Select, label="Scenario").widget.v_model = "us_deal"
+    assert desc().startswith("This run: baseline")
+    assert page.find(ipywidgets.Widget, attributes={"class": "geo-note geo-pending-run"}).widgets  # beside the buttons
+    _click(page, "geo-step")
+    assert desc().startswith("This run: us_deal")
+    assert _quarter(page) == "2026Q1"
+
+
 def test_page_network_colour_toggle_switches_to_change(page):
     import ipyvuetify as v
     import ipywidgets
