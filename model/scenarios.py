@@ -214,7 +214,7 @@ def _flatten(table: dict, where: str) -> dict:
         prefix, current, depth = stack.pop()
         for key, value in current.items():
             full = f"{prefix}{key}"
-            if isinstance(value, dict):
+            if isinstance(value, dict) and value:  # an empty table stays, to be refused as a value
                 if depth + 1 >= _MAX_KEY_DEPTH:
                     raise ScenarioError(f"{where}: {show_value(full)} is nested {_MAX_KEY_DEPTH} or more tables "
                                         "deep; allowed: owner.name = value (see `geogame params`)")
