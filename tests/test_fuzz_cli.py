@@ -154,7 +154,7 @@ def out_of_range(draw):
             value = repr(spec.high + 1)
     elif kind == "huge":
         value = str(draw(st.sampled_from([1, -1])) * 10 ** draw(st.integers(20, 400)))
-        return [f"--set", f"{key}={value}"], [key, value[:10], "allowed"]
+        return ["--set", f"{key}={value}"], [key, value[:10], "allowed"]
     elif kind == "text":
         value = draw(st.sampled_from(["true", "false", "yes", "1,5", "0x", "", "forty", "1e", "--"]))
     else:

@@ -11,7 +11,6 @@ a preset.
 from __future__ import annotations
 
 import collections
-import os
 import string
 from pathlib import Path
 
