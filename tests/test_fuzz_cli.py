@@ -17,9 +17,7 @@ import collections
 import contextlib
 import math
 import os
-import resource
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -337,22 +335,29 @@ def test_outputs_are_written_all_or_nothing_when_a_write_fails(tmp_path, monkeyp
     assert listing(tmp_path) == ["old.csv"] and (tmp_path / "old.csv").read_text() == "previous run\n"
 
 
-def _limit_file_size(limit: int):
-    def apply():
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # write() then fails with EFBIG instead of killing
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-    return apply
+#: Runs ``geogame ARGV`` (the console script's ``main``) in a fresh interpreter under a file-size
+#: limit. The model runs one quarter first, so that compiling and caching the numba kernels (which
+#: writes files) happens before the limit, as it does once on any installed machine.
+_UNDER_FSIZE = """
+import resource, signal, sys
+from geogame.model import GeopoliticsModel
+GeopoliticsModel("baseline", seed=0).run(1)
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # write() then fails with EFBIG instead of killing
+limit = int(sys.argv[1])
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+from geogame.experiments.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
 
 
 def test_file_size_limit_is_one_line_naming_the_path_and_leaves_nothing(tmp_path):
-    """The real console command under RLIMIT_FSIZE: exit 1, one line, no partial file, no .tmp."""
-    out = subprocess.run([PYTHON, "-m", "geogame.experiments.cli", "run", "--quarters", "4", "--quiet",
-                          "--out", "big.csv"], cwd=tmp_path, capture_output=True, text=True, timeout=300,
-                         preexec_fn=_limit_file_size(2000))
+    """Under RLIMIT_FSIZE (SIGXFSZ ignored): exit 1, one line naming the file, nothing partial, no .tmp."""
+    out = subprocess.run([PYTHON, "-c", _UNDER_FSIZE, "2000", "run", "--quarters", "4", "--quiet", "--out", "big.csv"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
     lines = out.stderr.strip().splitlines()
     assert out.returncode == 1, out.stderr
     assert len(lines) == 1 and "Traceback" not in out.stderr, out.stderr
-    assert "big" in lines[0] and "file-size limit" in lines[0]
+    assert "big" in lines[0] and "file-size limit" in lines[0] and "nothing was written" in lines[0]
     assert listing(tmp_path) == []
 
 
