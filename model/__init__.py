@@ -20,6 +20,7 @@ import importlib
 
 from .alignment import Landscape, alignment_map, landscape
 from .calendar import fiscal_year_quarters, parse_quarter, quarter_label
+from .calibration import base_settings
 from .levers import LEVER_RESPONSES, LeverResponse
 from .levers import measure as measure_lever_response
 from .nodes import COUNTRIES, COUNTRY_NAMES, NODES
@@ -45,7 +46,7 @@ __all__ = [
     "Landscape", "alignment_map", "landscape", "HumanMoveMissing", "check_settings",
     "OUTCOMES", "Outcome", "outcome", "outcome_names", "parse_scenario", "fiscal_year_quarters",
     "parse_quarter", "quarter_label", "show_value", "is_file_name", "LEVER_RESPONSES", "LeverResponse",
-    "measure_lever_response",
+    "measure_lever_response", "base_settings",
 ]
 
 

@@ -144,3 +144,16 @@ def test_mesa_s_own_run_loop_stops_at_the_end_of_the_scenario():
     again.run_model()
     assert len(again.metrics_frame()) == quarters + 1
     pd.testing.assert_frame_equal(again.metrics_frame(), m.metrics_frame())
+
+
+def test_a_scenario_on_the_prewar_base_starts_from_the_policies_observed_then():
+    """Settings a scenario leaves out take the base's observed values (2021Q4: no cap, no penalty),
+    not December 2025's, in the model and in the app's sliders."""
+    from geogame.model import base_settings, parse_scenario
+    from geogame.viz.session import scenario_value
+
+    scenario = parse_scenario('base = "prewar2021"\nquarters = 4\n')
+    model = GeopoliticsModel(scenario=scenario, seed=0)
+    assert model.instruments()["eu.price_cap_usd"] == base_settings("prewar2021")["eu.price_cap_usd"] == 200.0
+    assert model.latest["tariff_usa_on_ind"] == 0.03
+    assert scenario_value(scenario, "usa.base_tariff_on_ind") == 0.03

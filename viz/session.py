@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from geogame.model import (COUNTRIES, COUNTRY_NAMES, SETTINGS, GeopoliticsModel, InputError, check_value,
-                   load_scenario, preset_names)
+from geogame.model import (COUNTRIES, COUNTRY_NAMES, SETTINGS, GeopoliticsModel, InputError, base_settings,
+                   check_value, load_scenario, preset_names)
 from geogame.model.scenarios import parse_scenario
 
 # the levers shown in the page, in order: key -> (label, scale for display, display unit, step)
@@ -98,8 +98,9 @@ def parse_seed(text) -> int:
 
 
 def scenario_value(scenario, key: str) -> float:
-    """The value a lever starts at in ``scenario`` (its own setting, else the model default)."""
-    return float(scenario.settings.get(key, SETTINGS[key].default))
+    """The value a lever starts at in ``scenario``: its own setting, else what was observed at its
+    base (December 2025 or 2021Q4, :func:`geogame.model.base_settings`)."""
+    return float(scenario.settings.get(key, base_settings(scenario.base)[key]))
 
 
 MAX_UPLOAD_BYTES = 1_000_000  # a scenario file is a few kB; the presets are under 5 kB
