@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from geogame.model import SETTINGS, GeopoliticsModel, InputError, load_scenario
 from geogame.model.instruments import INSTRUMENTS
-from geogame.model.scenarios import parse_scenario
+from geogame.model.scenarios import RULES, parse_scenario
 from test_fuzz_cli import (FUZZ_SETTINGS, LONG_SETTINGS, assert_refused, assert_sound_metrics, inside, listing,
                            long_run, names_a_setting, print_counts, run_cli)
 
@@ -214,8 +214,8 @@ def scenario_documents(draw):
         doc["settings"] = {k: draw(setting_value(k, valid)) for k in keys}
     if draw(st.booleans()):
         doc["rules"] = draw(st.dictionaries(st.sampled_from(["usa", "rus", "ind", "eu"] + ([] if valid else ["xx"])),
-                                            st.sampled_from(["ai", "scripted"]) if valid
-                                            else st.one_of(st.sampled_from(["ai", "scripted"]), nested), max_size=3))
+                                            st.sampled_from(RULES) if valid
+                                            else st.one_of(st.sampled_from(RULES), nested), max_size=3))
     if draw(st.booleans()):
         events = []
         for _ in range(draw(st.integers(0, 3))):
@@ -262,6 +262,7 @@ def check_file(path: Path, capsys, folder: Path, counter: str) -> None:
     assert (again.title, again.story, again.base, again.quarters, again.settings, again.events, again.brent_path) \
         == (scenario.title, scenario.story, scenario.base, scenario.quarters, scenario.settings, scenario.events,
             scenario.brent_path)
+    assert again.rules == {c: r for c, r in scenario.rules.items() if r != "ai"}  # "ai" is the default
     with inside(folder):
         before = listing(folder)
         code, _, err = run_cli(["run", "--scenario", str(path), "--quarters", "1", "--quiet", "--out", "r.csv"],
