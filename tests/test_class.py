@@ -236,3 +236,27 @@ def test_geogame_class_replay_and_export_from_the_command_line(tmp_path, capsys)
     pd.testing.assert_frame_equal(pd.read_csv(csv), pd.read_csv(pd.io.common.StringIO(expected.to_csv(index=False))))
     assert main(["class", "replay", str(tmp_path / "missing.json")]) == 2
     assert main(["class", "export", "NOSUCH", "--db", str(db), "--out", str(out)]) == 2
+
+
+def test_a_teams_move_is_announced_to_its_own_seats_and_the_console_only(reg):
+    game, key = reg.create("baseline", seed=1, countries=["ind", "usa"])
+    ind, usa = game.join("Asha", "ind"), game.join("Ben", "usa")
+    game.start(key)
+    calls = {"ind": 0, "usa": 0, "all": 0}
+    events = {k: threading.Event() for k in calls}
+
+    def listener(name):
+        def call():
+            calls[name] += 1
+            events[name].set()
+        return call
+
+    game.add_listener("ind-page", listener("ind"), "ind")
+    game.add_listener("usa-page", listener("usa"), "usa")
+    game.add_listener("projector", listener("all"))
+    game.submit(ind.code, "hold")
+    assert events["ind"].wait(2) and events["all"].wait(2)
+    time.sleep(0.3)
+    assert calls["usa"] == 0
+    game.advance(key)  # a resolved round concerns everybody
+    assert events["usa"].wait(2)

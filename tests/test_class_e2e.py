@@ -78,6 +78,7 @@ def test_a_class_plays_rounds_reloads_rejoins_and_survives_a_restart(browser, tm
         assert len(code) == 6 and len(key) >= 20
         assert f"class?code={code}" in teacher.locator(".geo-class-url").inner_text()
         assert teacher.locator(".geo-class-qr svg").count() == 1
+        assert teacher.evaluate("document.documentElement.lang") == "en"
         # four students on their own devices (one a phone); one picks India, the others are assigned
         students = [join(browser, app.url, code, "Asha", "India", width=390)]
         students += [join(browser, app.url, code, name) for name in ("Ben", "<b>Cy</b>", "Dee")]

@@ -16,7 +16,7 @@ from ipyvuetify.extra import FileInput
 
 from geogame.model import COUNTRIES, COUNTRY_NAMES, InputError, check_value, load_scenario
 from geogame.viz import charts, class_app, report, security, svg
-from geogame.viz.widgets import Figure, html_table, md
+from geogame.viz.widgets import Figure, PageLanguage, html_table, md
 from geogame.viz.session import (LEVERS, MAX_UPLOAD_BYTES, GameSession, check_lever, check_upload_size,
                                  load_uploaded_scenario, one_line, parse_seed, presets, scenario_value,
                                  shown_file_name, slider_range)
@@ -342,6 +342,7 @@ def Layout(children=[]):  # noqa: B006 - Solara's signature for a layout
     router = solara.use_router()
     in_class = router.path.rstrip("/").endswith("/class")
     solara.Style(CSS + class_app.CSS)
+    PageLanguage("en")
     with solara.Row(gap="8px", style={"padding": "4px 8px 0 8px", "align-items": "center"}, classes=["geo-nav"]):
         solara.Button("Play alone", on_click=lambda: router.push("/"), text=in_class, outlined=not in_class,
                       classes=["geo-nav-solo"])

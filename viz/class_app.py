@@ -147,11 +147,12 @@ def restore(session_id) -> dict | None:
     return {"game": code, "role": "student", "seat": seat}
 
 
-def use_game_version(game: ClassGame | None) -> int:
+def use_game_version(game: ClassGame | None, country: str | None = None) -> int:
     """Re-render the calling component whenever ``game`` changes (from any thread or page).
 
     Registers a listener on the shared game that sets this component's state inside this page's
     kernel context (Solara then re-renders this page only); removed when the component goes.
+    ``country``: a seat's page, not told of other teams' moves in the open round.
     """
     version, set_version = solara.use_state(game.version if game is not None else -1)
 
@@ -172,11 +173,11 @@ def use_game_version(game: ClassGame | None) -> int:
             with context:
                 set_version(game.version)
 
-        game.add_listener(token, changed)
+        game.add_listener(token, changed, country)
         set_version(game.version)  # anything that changed between render and now
         return lambda: game.remove_listener(token)
 
-    solara.use_effect(register, [game])
+    solara.use_effect(register, [game, country])
     return version
 
 
@@ -249,11 +250,15 @@ def World(shared: dict, big: bool = False):
     key = (shared["code"], shared["version"])
     q = shared["quarter"]
     metrics, affinity = shared["metrics"], shared["affinity"]
+    game = registry().get(shared["code"])
     headline_cards(metrics)
     with solara.Div(classes=["geo-class-wrap"]):
-        Figure(lambda: svg.timeseries_svg([("class", metrics)], w=900 if big else 700, h=430), key,
-               f"Time series as of {q}", "class-series")
-        Figure(lambda: svg.alignment_svg(affinity, q), key, f"Alignment map as of {q}", "class-alignment")
+        # built once per change for every page of the game (game.memo), not once per page
+        Figure(lambda: game.memo((shared["version"], "series", big), lambda: svg.timeseries_svg([("class", metrics)],
+                                                                             w=900 if big else 700, h=430)),
+               key, f"Time series as of {q}", "class-series")
+        Figure(lambda: game.memo((shared["version"], "alignment"), lambda: svg.alignment_svg(affinity, q)), key,
+               f"Alignment map as of {q}", "class-alignment")
 
 
 @solara.component
@@ -263,7 +268,9 @@ def LastRound(shared: dict):
         return
     rnd = shared["rounds"][-1]
     md(f"Round {rnd['round']} ({rnd['quarter']}): every move, revealed together", tag="h4")
-    solara.HTML(tag="div", classes=["geo-class-reveal"], unsafe_innerHTML=html_table(round_table(shared)))
+    game = registry().get(shared["code"])
+    solara.HTML(tag="div", classes=["geo-class-reveal"],
+                unsafe_innerHTML=game.memo((shared["version"], "reveal"), lambda: html_table(round_table(shared))))
 
 
 @solara.component
@@ -395,7 +402,11 @@ def TeacherScreen(game: ClassGame, key: str, leave):
 @solara.component
 def SeatScreen(game: ClassGame, seat_code: str, leave):
     """A student's view: their country's situation and menu, the advisor, the shared world."""
-    version = use_game_version(game)
+    try:
+        country = game.seat(seat_code).country
+    except ClassError:
+        country = None
+    version = use_game_version(game, country)
     error = solara.use_reactive("")
     advisor = solara.use_reactive(False)
     message = solara.use_reactive("")

@@ -350,7 +350,9 @@ class ClassGame:
             if m["round"] == self.round:
                 self.pending[m["country"]] = (m["move"], m["seat_code"])
         self.version = 0
-        self._listeners: dict[object, Callable[[], None]] = {}
+        self._listeners: dict[object, tuple[Callable[[], None], str | None]] = {}
+        self._notifying: set = set()   # listeners being called now
+        self._dirty: set = set()       # ... that changed again meanwhile
         self._timer: threading.Timer | None = None
         self._cache: dict = {}
         if self.status == "open" and self.deadline is not None:
@@ -399,10 +401,16 @@ class ClassGame:
         return seat
 
     # --------------------------------------------------------------------------- listeners
-    def add_listener(self, token, callback: Callable[[], None]) -> None:
-        """Call ``callback()`` (from another thread) after every change, until removed."""
+    def add_listener(self, token, callback: Callable[[], None], country: str | None = None) -> None:
+        """Call ``callback()`` (from another thread) after every change, until removed.
+
+        With ``country`` (a seat's page), changes that concern only another country (a team's
+        move in the open round) are not announced. While a page is still being told of one
+        change, further changes are folded into one more call (a burst of 30 moves makes a page
+        re-render at most twice, not 30 times).
+        """
         with self.lock:
-            self._listeners[token] = callback
+            self._listeners[token] = (callback, country)
 
     def remove_listener(self, token) -> None:
         """Stop calling the listener registered under ``token``."""
@@ -414,17 +422,33 @@ class ClassGame:
         """How many pages are listening."""
         return len(self._listeners)
 
-    def _changed(self) -> None:
-        """Bump the version and tell every listener, each in its own thread (a slow page does
-        not hold up the others or the caller)."""
+    def _changed(self, country: str | None = None) -> None:
+        """Bump the version and tell the listeners, each in its own thread (a slow page does
+        not hold up the others or the caller). ``country``: the change concerns only that
+        country's seats (and the pages that listen to everything)."""
         self.version += 1
         self._cache.clear()
-        for token, callback in list(self._listeners.items()):
+        for token, (callback, only) in list(self._listeners.items()):
+            if country is not None and only is not None and only != country:
+                continue
+            if token in self._notifying:
+                self._dirty.add(token)  # told again when the call under way returns
+                continue
+            self._notifying.add(token)
+
             def call(token=token, callback=callback):
-                try:
-                    callback()
-                except Exception:  # noqa: BLE001 - a closed page: stop telling it
-                    self.remove_listener(token)
+                while True:
+                    try:
+                        callback()
+                    except Exception:  # noqa: BLE001 - a closed page: stop telling it
+                        self.remove_listener(token)
+                    with self.lock:
+                        if token in self._dirty and token in self._listeners:
+                            self._dirty.discard(token)
+                            continue
+                        self._dirty.discard(token)
+                        self._notifying.discard(token)
+                        return
             threading.Thread(target=call, daemon=True, name=f"class-{self.code}-notify").start()
 
     # ------------------------------------------------------------------------------- seats
@@ -478,7 +502,7 @@ class ClassGame:
             self.pending[seat.country] = (move, seat.code)
             self.moves_log.append({"round": self.round, "country": seat.country, "move": move,
                                    "seat_code": seat.code, "at": time.time()})
-            self._changed()
+            self._changed(seat.country)
 
     def send_message(self, seat_code, text) -> None:
         """Post a short message from a seat to the whole class (logged, shown in the debrief)."""
@@ -664,6 +688,16 @@ class ClassGame:
             }
             self._cache["shared"] = view
             return view
+
+    def memo(self, key, make: Callable[[], object]):
+        """``make()`` computed once and shared by every page (an SVG chart, an HTML table): 30
+        pages re-rendering after a round do not build it 30 times. Put the game's version in
+        ``key`` (the cache is emptied on every change, but a page may still render an older view)."""
+        with self.lock:
+            hit = self._cache.get(("memo", key))
+            if hit is None:
+                hit = self._cache[("memo", key)] = make()
+            return hit
 
     def seat_view(self, seat_code) -> dict:
         """What one student's screen shows beyond :meth:`shared_view`: their seat, their

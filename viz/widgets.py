@@ -4,7 +4,9 @@ from __future__ import annotations
 import html
 import re
 
+import ipyvue
 import solara
+import traitlets
 
 
 def md(text: str, tag: str = "div", classes: list[str] | None = None):
@@ -34,3 +36,18 @@ def Figure(make, key, caption: str, name: str):
     with solara.Column(classes=["geo-view", f"geo-view-{name}"], gap="0px"):
         solara.HTML(tag="div", unsafe_innerHTML=data, classes=["geo-chart", f"geo-chart-{name}"])
         solara.Text(caption, classes=["geo-asof", f"geo-asof-{name}"])
+
+
+class _PageLanguage(ipyvue.VueTemplate):
+    """Sets ``<html lang>`` when mounted (Solara's page template has none; screen readers need it)."""
+
+    template = traitlets.Unicode(
+        "<template><span style='display:none'></span></template>"
+        "<script>module.exports = { mounted() { document.documentElement.lang = this.lang; } };</script>"
+    ).tag(sync=True)
+    lang = traitlets.Unicode("en").tag(sync=True)
+
+
+def PageLanguage(lang: str = "en"):
+    """An invisible element that sets the page's language (``<html lang="en">``)."""
+    return _PageLanguage.element(lang=lang)
