@@ -61,3 +61,105 @@ def test_bad_sensitivity_input_exits_2_before_running(tmp_path, capsys):
                  "--range", "eu.price_cap_usd=30:70", "--metric", METRIC, "--out", str(out)]) == 2
     assert "inverted" in capsys.readouterr().err
     assert not out.exists()
+
+
+# ------------------------------------------------------------- replicates, convergence, methods
+def test_indices_use_the_mean_over_replicates_and_report_the_seed_spread(tmp_path):
+    from geogame.experiments import sensitivity
+    from geogame.experiments.sensitivity import analyse, problem_spec
+
+    table = sensitivity(["sobol", "pawn"], RANGES, ["trade_ind_rus_usd_bn@2026Q2"], samples=8, replicates=3,
+                        quarters=2, out=tmp_path / "rep", seed=2, second_order=False)
+    runs = pd.read_parquet(tmp_path / "rep" / "runs" / "metrics")
+    assert runs["run_id"].nunique() == 8 * 4 * 3 and sorted(runs["replicate"].unique()) == [0, 1, 2]
+    last = runs[runs["quarter"] == "2026Q2"].sort_values("run_id")
+    means = last.groupby("point_id")["trade_ind_rus_usd_bn"].mean().to_numpy()
+    assert last.groupby("point_id")["trade_ind_rus_usd_bn"].std().max() > 0  # the seeds differ
+    x = last.drop_duplicates("point_id")[list(RANGES)].to_numpy()
+    expected = analyse("sobol", problem_spec(RANGES, ["y"]), x, means, False, 2)
+    got = table[table["method"] == "sobol"]
+    assert got["value"].to_numpy() == pytest.approx(expected["value"].to_numpy())
+    assert got["seed_sd"].notna().all() and (got["seed_sd"] > 0).any()
+    noise = table.attrs["noise"].set_index("metric").loc["trade_ind_rus_usd_bn@2026Q2"]
+    assert noise["replicates"] == 3 and noise["seed_sd"] > 0 and 0 < noise["seed_share"] < 1
+    conv = table.attrs["convergence"]
+    assert sorted(conv["n"].unique()) == [4, 8]  # N/2 and N (N/4 = 2 is too few to analyse)
+    for name in ("sensitivity.csv", "convergence.csv", "noise.csv", "warnings.txt", "convergence.png"):
+        assert (tmp_path / "rep" / name).exists()
+
+
+def test_a_python_call_returns_the_tidy_table_and_one_replicate_has_no_seed_spread(tmp_path):
+    import geogame.experiments as ex
+
+    table = ex.sensitivity("morris", RANGES, [METRIC], samples=4, quarters=1, out=tmp_path / "m")
+    assert list(table.columns) == ["metric", "method", "parameter", "other", "index", "value", "conf", "seed_sd", "n"]
+    assert table["seed_sd"].isna().all() and (table["method"] == "morris").all()
+
+
+def test_settle_warnings_name_an_unsettled_index_and_s1_above_st():
+    from geogame.experiments.sensitivity import settle_warnings
+
+    def rows(n, s1, st, conf):
+        return [("m@2026Q1", "sobol", "a", "", "S1", s1, conf, n), ("m@2026Q1", "sobol", "a", "", "ST", st, conf, n)]
+
+    cols = ["metric", "method", "parameter", "other", "index", "value", "conf", "n"]
+    settled = pd.DataFrame(rows(8, 0.50, 0.60, 0.05) + rows(16, 0.52, 0.61, 0.05), columns=cols)
+    assert settle_warnings(settled, settled[settled["n"] == 16]) == []
+    moving = pd.DataFrame(rows(8, 0.10, 0.60, 0.05) + rows(16, 0.52, 0.61, 0.05), columns=cols)
+    notes = settle_warnings(moving, moving[moving["n"] == 16])
+    assert len(notes) == 1 and "S1 of a has not settled" in notes[0] and "0.100 at N=8" in notes[0]
+    inverted = pd.DataFrame(rows(16, 0.46, 0.15, 0.05), columns=cols)  # the N=16 case
+    notes = settle_warnings(inverted, inverted)
+    assert len(notes) == 1 and "S1 of a (0.460" in notes[0] and "above its ST" in notes[0]
+    within = pd.DataFrame(rows(16, 0.46, 0.40, 0.05), columns=cols)  # inside the intervals: no warning
+    assert settle_warnings(within, within) == []
+
+
+@pytest.mark.parametrize("methods", [["fast"], ["rbd_fast", "pawn"]])
+def test_fast_pawn_and_rbd_fast_rank_the_driving_setting_first(tmp_path, methods):
+    from geogame.experiments import sensitivity
+
+    table = sensitivity(methods, RANGES, [METRIC], samples=65 if methods == ["fast"] else 64, quarters=1,
+                        out=tmp_path / "s")
+    assert set(table["method"]) == set(methods)
+    for method in methods:
+        part = table[table["method"] == method]
+        main_index = {"fast": "ST", "rbd_fast": "S1", "delta": "delta", "pawn": "pawn_median"}[method]
+        at = part[part["index"] == main_index].set_index("parameter")["value"]
+        assert at["ind.crude_share_from_rus"] > at["rus.rupee_recycling"] + 0.15, (method, at.to_dict())
+
+
+@pytest.mark.parametrize("extra, needle", [
+    (["--method", "sobol,morris"], "each need their own sample"),
+    (["--method", "sobl"], "'sobl' is not known"),
+    (["--method", "sobol,sobol"], "twice"),
+    (["--replicates", "0"], "--replicates = 0"),
+    (["--method", "fast", "--samples", "20"], "allowed whole numbers >= 65"),
+])
+def test_bad_methods_and_replicates_exit_2_before_running(tmp_path, capsys, extra, needle):
+    out = tmp_path / "x"
+    assert main(["sensitivity", "--quarters", "1", "--range", "rus.rupee_recycling=0:1",
+                 "--range", "eu.price_cap_usd=30:70", "--metric", METRIC, "--out", str(out), *extra]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_help_prints_percent_signs_once(capsys):
+    with pytest.raises(SystemExit):
+        main(["sensitivity", "--help"])
+    text = capsys.readouterr().out
+    assert "95%" in text and "%%" not in text and "--replicates" in text and "pawn" in text
+
+
+def test_delta_ranks_a_driving_input_first():
+    import numpy as np
+
+    from geogame.experiments.sensitivity import analyse, draw_sample, problem_spec
+
+    spec = problem_spec({"a": (0, 1), "b": (0, 1)}, ["y"])
+    x = draw_sample(spec, "latin", 128, False, 3)
+    y = 3 * x[:, 0] + np.random.default_rng(3).normal(0, 0.3, len(x))
+    table = analyse("delta", spec, x, y, seed=3).set_index(["parameter", "index"])
+    assert table.loc[("a", "delta"), "value"] > table.loc[("b", "delta"), "value"] + 0.2
+    assert table.loc[("a", "S1"), "value"] > 0.5 and table["conf"].notna().all()
