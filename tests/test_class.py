@@ -260,3 +260,28 @@ def test_a_teams_move_is_announced_to_its_own_seats_and_the_console_only(reg):
     assert calls["usa"] == 0
     game.advance(key)  # a resolved round concerns everybody
     assert events["usa"].wait(2)
+
+
+def test_a_deal_between_players_is_enforced_and_shown_in_the_debrief(reg):
+    from geogame.viz.class_app import debrief_tables
+    game, key = reg.create("baseline", seed=2, countries=["usa", "ind"])
+    us, india = game.join("Uma", "usa"), game.join("Ian", "ind")
+    game.start(key)
+    game.submit(us.code, "offer_deal")
+    game.send_message(us.code, "15% if you stay under 10%")
+    game.advance(key)
+    assert game.shared_view()["instruments"]["usa.deal_offer"] == 1.0
+    assert "accept_us_deal" in [m for m, _ in game.seat_view(india.code)["menu"]]
+    game.submit(india.code, "accept_us_deal")
+    game.advance(key)
+    game.submit(india.code, "hold")
+    game.advance(key)
+    last = game.shared_view()["metrics"].iloc[-1]
+    assert abs(last["tariff_usa_on_ind"] - 0.15) < 1e-9  # the deal's tariff, enforced by the model
+    end, moves, log = debrief_tables(game, game.shared_view())
+    assert list(end["measure"])[1] == "US tariff on Indian goods" and "15.0%" == end.iloc[1]["class"]
+    assert len(moves) == 3 * 4
+    rows = set(zip(log["round"], log["from"], log["what"]))
+    assert (1, "Uma (United States)", "offers India a lower tariff for a Russian-crude ceiling") in rows
+    assert (1, "Uma (United States)", "message: 15% if you stay under 10%") in rows
+    assert (2, "Ian (India)", "accepts the US offer: lower tariff, crude ceiling") in rows

@@ -95,9 +95,11 @@ def test_a_class_plays_rounds_reloads_rejoins_and_survives_a_restart(browser, tm
         # round 1: everybody moves, the teacher resolves, every screen updates without a reload
         teacher.locator(".geo-class-start").click()
         chosen = []
-        for page in pages:
+        us = countries.index("You play United States")
+        for i, page in enumerate(pages):
             move_buttons(page).first.wait_for(timeout=WAIT)
-            button = move_buttons(page).nth(1)
+            # the US offers India the deal (tariff for a crude ceiling); the others their second move
+            button = page.locator(".geo-class-move-offer_deal") if i == us else move_buttons(page).nth(1)
             chosen.append(button.inner_text().strip())
             button.click()
             page.locator(".geo-class-chosen").wait_for(timeout=WAIT)
@@ -109,17 +111,22 @@ def test_a_class_plays_rounds_reloads_rejoins_and_survives_a_restart(browser, tm
         reveal = india.locator(".geo-class-reveal").inner_text()
         for name in ("Asha", "Ben", "<b>Cy</b>", "Dee"):
             assert name in reveal
-        # round 2: a 5-second timer; two teams move, the others are held when time is up
+        # round 2: India accepts the US offer, one more team moves, the others are held when the
+        # 5-second clock runs out (the round resolves by itself); then the teacher pauses
+        india.locator(".geo-class-deal", has_text="offers India a total US tariff of 15%").wait_for(timeout=WAIT)
+        india.locator(".geo-class-move-accept_us_deal").click()
+        india.locator(".geo-class-chosen").wait_for(timeout=WAIT)
+        move_buttons(pages[1]).first.click()
+        pages[1].locator(".geo-class-chosen").wait_for(timeout=WAIT)
         teacher.locator(".geo-class-seconds input").fill("5")
         teacher.locator(".geo-class-set-timer").click()
         teacher.locator(".geo-class-timer", has_text="Time left").wait_for(timeout=WAIT)
-        for page in pages[:2]:
-            move_buttons(page).first.click()
-            page.locator(".geo-class-chosen").wait_for(timeout=WAIT)
-        wait_quarter(pages + [teacher], "2026Q2")
-        assert "(no move: held)" in teacher.locator(".geo-class-reveal").inner_text()
-        teacher.locator(".geo-class-pause").click()
+        teacher.locator(".geo-class-quarter", has_text="2026Q2").wait_for(timeout=WAIT)
+        teacher.locator(".geo-class-pause").click()  # before round 3's clock runs out
         teacher.locator(".geo-class-status", has_text="paused").wait_for(timeout=WAIT)
+        wait_quarter(pages, "2026Q2")
+        assert "(no move: held)" in teacher.locator(".geo-class-reveal").inner_text()
+        india.locator(".geo-class-deal", has_text="Deal in force").wait_for(timeout=WAIT)
         # a student reloads: the same seat comes back; another device rejoins by seat code
         code_b = seat_code(pages[1])
         pages[1].reload()
@@ -162,6 +169,12 @@ def test_a_class_plays_rounds_reloads_rejoins_and_survives_a_restart(browser, tm
             page.locator(".geo-class-chosen").wait_for(timeout=WAIT)
         teacher.locator(".geo-class-advance").click()
         wait_quarter(pages + [teacher], "2026Q3")
+        # the debrief: the class beside the AI path, move by move, the offer and its acceptance
+        teacher.locator(".geo-class-show-debrief input").check(force=True)
+        log = teacher.locator(".geo-class-debrief-log")
+        log.wait_for(timeout=WAIT)
+        assert "accepts the US offer" in log.inner_text() and "offers India a lower tariff" in log.inner_text()
+        assert "AI path" in teacher.locator(".geo-class-debrief-end").inner_text()
         # the export replays the game exactly: three rounds, the students' moves, who made them
         with teacher.expect_download() as info:
             teacher.get_by_text("Export the game").click()

@@ -285,6 +285,91 @@ def Messages(shared: dict):
     solara.HTML(tag="div", classes=["geo-class-messages", "geo-log"], unsafe_innerHTML=html_table(frame, max_rows=30))
 
 
+def deal_terms(shared: dict) -> str:
+    """The US-India deal's terms in words (the settings ``usa.deal_tariff_on_ind`` and
+    ``usa.deal_crude_ceiling``)."""
+    ins = shared["instruments"]
+    return (f"a total US tariff of {100 * ins['usa.deal_tariff_on_ind']:.0f}% on Indian goods if India keeps Russian "
+            f"crude under {100 * ins['usa.deal_crude_ceiling']:.0f}% of its crude imports")
+
+
+@solara.component
+def DealPanel(shared: dict, country: str | None):
+    """The US offer to India while it is on the table (the US offers it with its move
+    "offers India a lower tariff ..."; India accepts with "accepts the US offer"; the game
+    enforces the terms from the next quarter), and a concluded deal."""
+    ins = shared["instruments"]
+    if country not in (None, "usa", "ind"):
+        return
+    terms = deal_terms(shared)
+    accepted = any(r["plays"].get("ind", {}).get("move") == "accept_us_deal" for r in shared["rounds"])
+    if accepted:
+        solara.Info(f"Deal in force between the US and India: {terms}.", classes=["geo-class-deal"])
+    elif ins["usa.deal_offer"] > 0:
+        if country == "ind":
+            text = (f"The United States offers India {terms}. Accept it with your move "
+                    f"\"accepts the US offer\" this round, or leave it on the table.")
+        elif country == "usa":
+            text = f"Your offer is on the table: {terms}. India can accept it this round."
+        else:
+            text = f"The United States offers India {terms}."
+        solara.Warning(text, classes=["geo-class-deal"])
+
+
+def debrief_tables(game: ClassGame, shared: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(end comparison, move by move, offers and messages) of the class's path against the AI's."""
+    ai = game.ai_path()
+    mine, theirs = shared["metrics"].iloc[-1], ai.metrics_frame().iloc[-1]
+    end = pd.DataFrame([{"measure": label, "class": fmt(kind, float(mine[k])), "AI path": fmt(kind, float(theirs[k])),
+                         "difference": fmt_change(kind, float(mine[k]) - float(theirs[k]))}
+                        for k, label, kind in HEADLINES])
+    ai_dec = ai.decisions_frame()
+    ai_moves = {(r.quarter, r.country): r.move for r in ai_dec.itertuples()}
+    labels = shared["labels"]
+    rows, deals = [], []
+    for rnd in shared["rounds"]:
+        for c in COUNTRIES:
+            play = rnd["plays"][c]
+            ai_move = ai_moves.get((rnd["quarter"], c), "")
+            rows.append({"quarter": rnd["quarter"], "country": COUNTRY_NAMES[c],
+                         "class": labels[c].get(play["move"], play["move"]), "by": play.get("by", ""),
+                         "AI path": labels[c].get(ai_move, ai_move),
+                         "same": "yes" if ai_move == play["move"] else ""})
+            if play["move"] in ("offer_deal", "withdraw_offer", "accept_us_deal", "fta_with_india"):
+                deals.append({"round": rnd["round"], "from": f"{play.get('by', '')} ({COUNTRY_NAMES[c]})",
+                              "what": labels[c].get(play["move"], play["move"])})
+    for m in shared["messages"]:
+        deals.append({"round": m["round"], "from": f"{m['name']} ({COUNTRY_NAMES.get(m['country'], '?')})",
+                      "what": f"message: {m['text']}"})
+    log = pd.DataFrame(deals, columns=["round", "from", "what"]).sort_values("round", kind="stable")
+    return end, pd.DataFrame(rows), log
+
+
+@solara.component
+def ClassDebrief(game: ClassGame, shared: dict):
+    """The class's path beside the AI's from the same start and seed, move by move, with the
+    offers and messages."""
+    if not shared["rounds"]:
+        return
+    md("Debrief: the class's path beside the AI's", tag="h3")
+    md("The AI path starts from the same scenario and seed, every country played by the model. "
+       "Where the class chose differently, the AI's random draws for the other countries differ too.")
+    end, moves, log = game.memo((shared["version"], "debrief"), lambda: debrief_tables(game, shared))
+    ai_metrics = game.ai_path().metrics_frame()
+    solara.HTML(tag="div", classes=["geo-class-debrief-end"], unsafe_innerHTML=html_table(end))
+    Figure(lambda: game.memo((shared["version"], "debrief-series"),
+                             lambda: svg.timeseries_svg([("class", shared["metrics"]), ("AI", ai_metrics)],
+                                                        title="class solid, AI dashed")),
+           (shared["code"], shared["version"]), "The class (solid) and the AI path (dashed)", "class-debrief")
+    md("Move by move", tag="h4")
+    solara.HTML(tag="div", classes=["geo-class-debrief-moves", "geo-log"], unsafe_innerHTML=html_table(moves))
+    md("Offers, deals and messages", tag="h4")
+    if log.empty:
+        solara.Text("None.")
+    else:
+        solara.HTML(tag="div", classes=["geo-class-debrief-log"], unsafe_innerHTML=html_table(log))
+
+
 def teams_table(shared: dict) -> pd.DataFrame:
     """Who plays each country and whether the team has moved this round (not what)."""
     rows = []
@@ -300,7 +385,7 @@ def teams_table(shared: dict) -> pd.DataFrame:
 
 # ------------------------------------------------------------------------------------ screens
 @solara.component
-def Projector(game: ClassGame, version: int):
+def Projector(game: ClassGame, version: int, debrief: bool = False):
     """The view for the projector: join address and code (and QR), the round and its clock,
     the teams, the shared world and the last round's moves."""
     shared = game.shared_view()
@@ -322,6 +407,9 @@ def Projector(game: ClassGame, version: int):
             Countdown(game, version)
     solara.Text(status_text(shared), classes=["geo-class-status", "geo-class-big"])
     solara.HTML(tag="div", classes=["geo-class-teams"], unsafe_innerHTML=html_table(teams_table(shared)))
+    DealPanel(shared, None)
+    if debrief or shared["finished"]:
+        ClassDebrief(game, shared)
     LastRound(shared)
     World(shared, big=True)
     Messages(shared)
@@ -382,8 +470,8 @@ def Console(game: ClassGame, key: str, version: int):
         solara.HTML(tag="div", unsafe_innerHTML=(
             "Your teacher key (keep it: with the game code it reopens this console on another device or after a "
             f"restart): <span class='geo-class-key'>{html.escape(key)}</span>"))
-        if error.value:
-            solara.Error(error.value, classes=["geo-class-error"])
+        if error.value or game.error:
+            solara.Error(error.value or game.error, classes=["geo-class-error"])
 
 
 @solara.component
@@ -391,12 +479,14 @@ def TeacherScreen(game: ClassGame, key: str, leave):
     """The console and, below it, the projector view."""
     version = use_game_version(game)
     show_console = solara.use_reactive(True)
-    with solara.Row(gap="8px", style={"align-items": "center"}):
+    debrief = solara.use_reactive(False)
+    with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):
         solara.Switch(label="Show the console (turn off for the projector)", value=show_console)
+        solara.Switch(label="Show the debrief", value=debrief, classes=["geo-class-show-debrief"])
         solara.Button("Leave the console", on_click=leave, text=True, classes=["geo-class-leave"])
     if show_console.value:
         Console(game, key, version)
-    Projector(game, version)
+    Projector(game, version, debrief.value)
 
 
 @solara.component
@@ -443,6 +533,7 @@ def SeatScreen(game: ClassGame, seat_code: str, leave):
     solara.Text(status_text(shared), classes=["geo-class-status"])
     if error.value:
         solara.Error(error.value, classes=["geo-class-error"])
+    DealPanel(shared, seat.country)
     if shared["status"] == "open" and not shared["finished"]:
         with solara.Card(f"Your move as {name} for {shared['next_quarter']}", classes=["geo-class-moves"]):
             if mine["chosen"]:
@@ -466,6 +557,8 @@ def SeatScreen(game: ClassGame, seat_code: str, leave):
                             unsafe_innerHTML=html_table(adv[["label", "value", "probability"]].rename(columns={
                                 "label": "move", "value": "value against holding ($bn)",
                                 "probability": "chance the AI picks it"})))
+    if shared["finished"]:
+        ClassDebrief(game, shared)
     LastRound(shared)
     World(shared)
     with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):

@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import os
 import secrets
 import sqlite3
@@ -52,6 +53,7 @@ MAX_NAME_CHARS = 40
 MAX_MESSAGE_CHARS = 280
 MAX_SEATS = 200
 DB_ENV = "GEOGAME_CLASS_DB"
+logger = logging.getLogger("geogame.classroom")
 DEFAULT_DB = Path(".cache") / "geogame-class.sqlite3"
 
 
@@ -350,6 +352,7 @@ class ClassGame:
             if m["round"] == self.round:
                 self.pending[m["country"]] = (m["move"], m["seat_code"])
         self.version = 0
+        self.error = ""  # shown on the console when something went wrong in a timer
         self._listeners: dict[object, tuple[Callable[[], None], str | None]] = {}
         self._notifying: set = set()   # listeners being called now
         self._dirty: set = set()       # ... that changed again meanwhile
@@ -522,7 +525,7 @@ class ClassGame:
             self._check_teacher(key)
             if self.finished:
                 raise ClassError("the game is over")
-            self.status = "open"
+            self.status, self.error = "open", ""
             if self.round_seconds and self.deadline is None:
                 seconds = self.remaining if self.remaining else self.round_seconds
                 self.deadline, self.remaining = time.time() + seconds, None
@@ -641,7 +644,14 @@ class ClassGame:
     def _on_deadline(self, deadline: float) -> None:
         with self.lock:
             if self.status == "open" and self.deadline == deadline and not self.finished:
-                self._resolve()
+                try:
+                    self._resolve()
+                except Exception:  # noqa: BLE001 - never a silent stall: pause and say so
+                    logger.exception("class game %s: the round could not be resolved at its deadline", self.code)
+                    self.status, self.deadline, self.remaining = "paused", None, None
+                    self.error = "The round could not be resolved; the game is paused (see the server log)."
+                    self._save()
+                    self._changed()
 
     def seconds_left(self) -> float | None:
         """Seconds until the open round resolves by itself (None: no timer running)."""
@@ -670,8 +680,9 @@ class ClassGame:
                 return cached
             m = self.model
             names = {s.code: s.name for s in self.seats.values()}
+            instruments = m.instruments()
             view = {
-                "version": self.version, "code": self.code, "quarter": m.quarter_label,
+                "instruments": instruments, "version": self.version, "code": self.code, "quarter": m.quarter_label,
                 "next_quarter": m.quarter_label_next, "round": self.round, "status": self.status,
                 "finished": self.finished, "metrics": m.metrics_frame(), "decisions": m.decisions_frame(),
                 "affinity": m.world.affinity[0].copy(), "goods": m.world.goods_flow_usd_bn[0].copy(),
@@ -688,6 +699,24 @@ class ClassGame:
             }
             self._cache["shared"] = view
             return view
+
+    def ai_path(self) -> GeopoliticsModel:
+        """The path the AI would have taken from the same start and seed: every country by the
+        scenario's own rules, as many quarters as the class has played (for the debrief).
+
+        Note: the model draws the AI's random choices from one stream, so where the class moved
+        instead of the AI the other countries' draws differ too (see the report to the lead).
+        """
+        with self.lock:
+            n = len(self.rounds)
+            hit = self._cache.get(("ai_path", n))
+            if hit is None:
+                model = GeopoliticsModel(scenario=parse_scenario(self.scenario_toml, name=self.scenario_name),
+                                         seed=self.seed)
+                for _ in range(n):
+                    model.step()
+                hit = self._cache[("ai_path", n)] = model
+            return hit
 
     def memo(self, key, make: Callable[[], object]):
         """``make()`` computed once and shared by every page (an SVG chart, an HTML table): 30
