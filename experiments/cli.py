@@ -18,6 +18,7 @@ SUBCOMMAND_MODULES = [
 OPTIONAL_SUBCOMMAND_MODULES = [
     "geogame.experiments.sweep_cli",
     "geogame.experiments.sensitivity_cli",  # geogame sensitivity: replicated, convergence-checked (replaces sweep_cli's)
+    "geogame.experiments.discover_cli",  # geogame discover (PRIM, CART, feature scoring) and geogame robustness (regret, satisficing)
     "geogame.experiments.validate_cli",
     "geogame.experiments.levers_cli",
     "geogame.viz.class_cli",  # geogame class: host, list, export and replay class games (viz/classroom.py)
