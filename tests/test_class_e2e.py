@@ -66,6 +66,19 @@ def wait_quarter(pages, label):
         page.locator(".geo-class-seat-quarter, .geo-class-quarter", has_text=label).first.wait_for(timeout=WAIT)
 
 
+MIN_CHART_TEXT_PX = """() => {
+  let least = 1e9;
+  for (const svg of document.querySelectorAll('.geo-chart-class-series svg, .geo-chart-class-alignment svg')) {
+    const k = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+    for (const t of svg.querySelectorAll('text')) {
+      const size = parseFloat(t.getAttribute('font-size'));
+      if (size) least = Math.min(least, size * k);
+    }
+  }
+  return least;
+}"""
+
+
 def move_buttons(page):
     return page.locator(".geo-class-moves button[class*='geo-class-move-']")
 
@@ -199,6 +212,10 @@ def test_two_games_side_by_side_do_not_leak(browser, tmp_path):
         ta, teacher_a, _, code_a, key_a = host(browser, app.url)
         tb, teacher_b, _, code_b, key_b = host(browser, app.url, scenario="us_deal")
         assert code_a != code_b and key_a != key_b
+        # the projector at 1280 px wide: chart text 16 px or more
+        teacher_a.set_viewport_size({"width": 1280, "height": 720})
+        smallest = teacher_a.evaluate(MIN_CHART_TEXT_PX)
+        assert smallest >= 16, smallest
         _, student_a, wa = join(browser, app.url, code_a, "Alpha", "India")
         _, student_b, wb = join(browser, app.url, code_b, "Bravo", "India")
         teacher_a.locator(".geo-class-start").click()

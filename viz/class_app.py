@@ -406,12 +406,26 @@ def Projector(game: ClassGame, version: int, debrief: bool = False):
                         f"{shared['quarters']} · {shared['scenario_title']}", classes=["geo-class-big"])
             Countdown(game, version)
     solara.Text(status_text(shared), classes=["geo-class-status", "geo-class-big"])
-    solara.HTML(tag="div", classes=["geo-class-teams"], unsafe_innerHTML=html_table(teams_table(shared)))
-    DealPanel(shared, None)
+    key = (shared["code"], shared["version"])
+    q = shared["quarter"]
+    metrics, affinity = shared["metrics"], shared["affinity"]
+    # Sized for a projector at 1280x720: the charts' viewBoxes are narrower than the space they
+    # fill, so their text is drawn at 16 px or more (checked in the browser test).
+    with solara.Div(classes=["geo-class-wrap", "geo-class-projector-top"]):
+        with solara.Column(gap="4px", style={"flex": "1 1 480px"}):
+            solara.HTML(tag="div", classes=["geo-class-teams"], unsafe_innerHTML=html_table(teams_table(shared)))
+            DealPanel(shared, None)
+            headline_cards(metrics)
+        with solara.Column(gap="0px", style={"flex": "0 1 720px", "min-width": "300px"}):
+            Figure(lambda: game.memo((shared["version"], "projector-alignment"),
+                                     lambda: svg.alignment_svg(affinity, q, w=400, h=330)),
+                   key, f"Alignment map as of {q}", "class-alignment")
+    Figure(lambda: game.memo((shared["version"], "projector-series"),
+                             lambda: svg.timeseries_svg([("class", metrics)], w=600, h=300)),
+           key, f"Time series as of {q}", "class-series")
     if debrief or shared["finished"]:
         ClassDebrief(game, shared)
     LastRound(shared)
-    World(shared, big=True)
     Messages(shared)
 
 
