@@ -19,6 +19,7 @@ OPTIONAL_SUBCOMMAND_MODULES = [
     "geogame.experiments.sweep_cli",
     "geogame.experiments.sensitivity_cli",  # geogame sensitivity: replicated, convergence-checked (replaces sweep_cli's)
     "geogame.experiments.discover_cli",  # geogame discover (PRIM, CART, feature scoring) and geogame robustness (regret, satisficing)
+    "geogame.experiments.query_cli",  # geogame query: SQL over a sweep's Parquet files (DuckDB)
     "geogame.experiments.validate_cli",
     "geogame.experiments.levers_cli",
     "geogame.viz.class_cli",  # geogame class: host, list, export and replay class games (viz/classroom.py)
