@@ -48,7 +48,7 @@ def add_parser(sub) -> None:
 
 def cmd_scenarios(args) -> int:
     from geogame.model import list_scenarios, load_scenario
-    from geogame.model.calendar import quarter_label
+    from geogame.model import quarter_label
 
     if args.show:
         s = load_scenario(args.show)
@@ -81,7 +81,7 @@ def cmd_params(args) -> int:
 def _parse_rules(items: list[str]) -> dict[str, str]:
     from geogame.model import InputError
 
-    from geogame.model.parameters import show_value
+    from geogame.model import show_value
 
     rules = {}
     for item in items:
@@ -107,7 +107,7 @@ def parse_overrides(items: list[str], option: str = "--set") -> dict[str, float]
         One line naming the key and both values, or the bad item.
     """
     from geogame.model import InputError, parse_assignment
-    from geogame.model.parameters import show_value
+    from geogame.model import show_value
 
     out: dict[str, float] = {}
     raw: dict[str, str] = {}
@@ -122,7 +122,7 @@ def parse_overrides(items: list[str], option: str = "--set") -> dict[str, float]
 
 def scenario_source(name: str) -> str:
     """How ``--scenario NAME`` was read, for the summary line: ``preset`` or ``file PATH``."""
-    from geogame.model.scenarios import is_file_name
+    from geogame.model import is_file_name
 
     if is_file_name(name):
         return f"file {name}"

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from geogame.model import InputError
-from geogame.model.parameters import show_value
+from geogame.model import show_value
 
 FORMATS = (".csv", ".parquet")
 #: Folders of the kernel and devices: never a place for a table.

@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from geogame.model import InputError
-from geogame.model.parameters import show_value
+from geogame.model import show_value
 
 from .runner import ID_COLUMNS, RunResult
 

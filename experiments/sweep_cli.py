@@ -125,7 +125,7 @@ def _lost_worker(exc: BaseException) -> bool:
 
 def cmd_sweep(args) -> int:
     from geogame.model import InputError
-    from geogame.model.parameters import show_value
+    from geogame.model import show_value
 
     try:
         return _sweep(args)

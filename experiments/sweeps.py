@@ -113,7 +113,7 @@ _ADDRESS = re.compile(r"^(?:(?P<scheme>[a-z]+)://)?(?P<host>\[[0-9A-Fa-f:.]+\]|[
 
 def check_connect_timeout(seconds) -> float:
     """Validate ``--connect-timeout``: a number of seconds, more than 0 and at most an hour."""
-    from geogame.model.parameters import show_value
+    from geogame.model import show_value
 
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds) \
             or not 0 < seconds <= MAX_CONNECT_TIMEOUT:
@@ -124,7 +124,7 @@ def check_connect_timeout(seconds) -> float:
 
 def check_scheduler_address(address: str) -> str:
     """Validate the form of ``--scheduler`` (``tcp://host:8786``) before anything starts."""
-    from geogame.model.parameters import show_value
+    from geogame.model import show_value
 
     if isinstance(address, str) and re.match(r"^inproc://\S+$", address.strip()):
         return address.strip()  # a scheduler in this process (tests, notebooks)

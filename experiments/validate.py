@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from geogame.model import SETTINGS, GeopoliticsModel, InputError, load_scenario, normalise_overrides
-from geogame.model.calendar import fiscal_year_quarters, parse_quarter, quarter_label
+from geogame.model import fiscal_year_quarters, parse_quarter, quarter_label
 
 #: Columns the targets file must have, in order.
 TARGET_COLUMNS = ["target_id", "series", "scenario", "period", "aggregation", "observed", "unit",

@@ -38,27 +38,7 @@ MESA_USERS_PREFIX = ("geogame.agents", WIRING)
 
 #: Known breaks of the rules, (rule, importer, imported) -> why it is there and how it goes away.
 #: Shrink this list; never grow it without saying why in the reason.
-ALLOWED: dict[tuple[str, str, str], str] = {
-    ("public-api", "geogame.experiments.validate", "geogame.model.calendar"):
-        "fiscal_year_quarters, parse_quarter, quarter_label: now exported by geogame.model; "
-        "validate.py should import them from there",
-    ("public-api", "geogame.experiments.commands", "geogame.model.calendar"):
-        "quarter_label: now exported by geogame.model; commands.py should import it from there",
-    ("public-api", "geogame.viz.session", "geogame.model.scenarios"):
-        "parse_scenario: now exported by geogame.model; session.py should import it from there",
-    ("public-api", "geogame.experiments.commands", "geogame.model.parameters"):
-        "show_value (error messages): exported by geogame.model; import it from there",
-    ("public-api", "geogame.experiments.commands", "geogame.model.scenarios"):
-        "is_file_name: exported by geogame.model; import it from there",
-    ("public-api", "geogame.experiments.output", "geogame.model.parameters"):
-        "show_value: exported by geogame.model; import it from there",
-    ("public-api", "geogame.experiments.store", "geogame.model.parameters"):
-        "show_value: exported by geogame.model; import it from there",
-    ("public-api", "geogame.experiments.sweep_cli", "geogame.model.parameters"):
-        "show_value: exported by geogame.model; import it from there",
-    ("public-api", "geogame.experiments.sweeps", "geogame.model.parameters"):
-        "show_value: exported by geogame.model; import it from there",
-}
+ALLOWED: dict[tuple[str, str, str], str] = {}
 
 
 @dataclass(frozen=True)

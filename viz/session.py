@@ -18,7 +18,7 @@ import pandas as pd
 
 from geogame.model import (COUNTRIES, COUNTRY_NAMES, SETTINGS, GeopoliticsModel, InputError, base_settings,
                    check_value, load_scenario, preset_names)
-from geogame.model.scenarios import parse_scenario
+from geogame.model import parse_scenario
 
 # the levers shown in the page, in order: key -> (label, scale for display, display unit, step)
 LEVERS = {
