@@ -259,8 +259,9 @@ def _calibrate(base_name: str, values: dict[str, float], brent_path: dict[int, f
     if row_mbd <= 0:
         raise parameters.SettingError(
             f"rus.crude_exports_mbd = {supply:g} is less than India and the EU alone buy at the start "
-            f"({ind_share * crude_imports['ind'] + base['eu_rus_crude_mbd']:.2f} mb/d); raise it or lower "
-            "ind.crude_share_from_rus")
+            f"({ind_share * crude_imports['ind'] + base['eu_rus_crude_mbd']:.2f} mb/d at "
+            f"ind.crude_share_from_rus = {ind_share:g}); allowed: more than "
+            f"{ind_share * crude_imports['ind'] + base['eu_rus_crude_mbd']:.2f}, or a lower ind.crude_share_from_rus")
     suitability = np.array([base["crude_capacity"][b] for b in ("usa", "ind", "eu", "row")])
     crude_share = np.array([usa_share, ind_share, eu_share, row_mbd / crude_imports["row"]])
     if crude_share[B_ROW] > suitability[B_ROW]:
@@ -268,10 +269,10 @@ def _calibrate(base_name: str, values: dict[str, float], brent_path: dict[int, f
             f"rus.crude_exports_mbd = {supply:g} leaves {row_mbd:.2f} mb/d for the rest of the world, more "
             f"than its refineries can run ({suitability[B_ROW] * crude_imports['row']:.2f}); allowed up to "
             f"{supply - row_mbd + suitability[B_ROW] * crude_imports['row']:.2f}")
-    if ind_share > min(suitability[B_IND], v["ind.crude_ceiling"]):
+    if ind_share > suitability[B_IND]:  # a ceiling below the start is a policy change, applied later
         raise parameters.SettingError(
-            f"ind.crude_share_from_rus = {ind_share:g} is above what India can run "
-            f"(refinery limit {suitability[B_IND]:g}, ceiling ind.crude_ceiling = {v['ind.crude_ceiling']:g})")
+            f"ind.crude_share_from_rus = {ind_share:g} is above what India's refineries can run; allowed up to "
+            f"{suitability[B_IND]:g}")
 
     brent_start = (brent_path or {}).get(start, v["world.brent_usd"]) * (1 + v["world.oil_supply_shock"])
     urals_start = brent_start - base["fob_discount_usd"]

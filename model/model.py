@@ -619,5 +619,7 @@ def normalise_overrides(overrides: dict | list | None) -> dict[str, float]:
     out = {}
     for text in overrides:
         key, value = parameters.parse_assignment(text)
+        if key in out:
+            raise InputError(f"override {key} is given twice ({out[key]:g} and {value:g}); allowed: each setting once")
         out[key] = value
     return out

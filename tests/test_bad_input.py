@@ -69,3 +69,14 @@ def test_bad_seed_and_rule():
         GeopoliticsModel("baseline", seed=-1)
     with pytest.raises(InputError, match="rule 'genius' is not known"):
         GeopoliticsModel("baseline", seed=1, rules={"usa": "genius"})
+
+
+def test_a_setting_given_twice_in_a_list_of_overrides_is_refused():
+    """`validate --set k=1 --set k=2` (and the Python API) refuse, rather than keep the last value."""
+    import pytest
+
+    from geogame.model import InputError, normalise_overrides
+
+    with pytest.raises(InputError, match="given twice"):
+        normalise_overrides(["eu.price_cap_usd=40", "eu.price_cap_usd=50"])
+    assert normalise_overrides(["eu.price_cap_usd=40"]) == {"eu.price_cap_usd": 40.0}
