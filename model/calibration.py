@@ -20,14 +20,14 @@ they matter only as the place diverted trade goes).
 from __future__ import annotations
 
 from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 
 from . import parameters
 from .calendar import parse_quarter
 from .instruments import INSTRUMENTS, set_instrument
-from .nodes import (A_DOM, B_EU, B_IND, B_ROW, B_USA, COUNTRIES, EU, IND, N_NODES,
-                    NODES, ROW, RUS, USA)
+from .nodes import A_DOM, B_EU, B_IND, B_ROW, B_USA, COUNTRIES, N_NODES, NODES, RUS, USA
 from .world import Structure, World
 
 # Flows are written as {(importer, exporter): (value, source)}.
@@ -102,7 +102,6 @@ BASES = {
         "arms_pipeline": {"rus": 0.21, "usa": 0.10, "eu": 0.24, "domestic": 0.45},
         "affinity": {("usa", "rus"): -0.55, ("usa", "ind"): 0.25, ("usa", "eu"): 0.55,
                      ("rus", "ind"): 0.50, ("rus", "eu"): -0.70, ("ind", "eu"): 0.35},
-        "sanction": {("usa", "rus"): "usa.sanction_intensity_on_rus", ("eu", "rus"): "eu.sanction_intensity_on_rus"},
         # Highest Russian share each buyer's refineries run at the start (see CAPACITY_FLOOR).
         "crude_capacity": {"usa": 0.05, "ind": 0.45, "eu": 0.25, "row": 0.22},
         # Share of the listed sellers' barrels moving through unlisted intermediaries: the January
@@ -132,7 +131,6 @@ BASES = {
         "arms_pipeline": {"rus": 0.28, "usa": 0.10, "eu": 0.25, "domestic": 0.37},
         "affinity": {("usa", "rus"): -0.30, ("usa", "ind"): 0.45, ("usa", "eu"): 0.60,
                      ("rus", "ind"): 0.50, ("rus", "eu"): -0.20, ("ind", "eu"): 0.35},
-        "sanction": {("usa", "rus"): "usa.sanction_intensity_on_rus", ("eu", "rus"): "eu.sanction_intensity_on_rus"},
         # Before the war the rest of the world ran about what it bought (2.6 of 14 mb/d; judgement).
         "crude_capacity": {"usa": 0.05, "ind": 0.45, "eu": 0.25, "row": 0.22},
         "intermediated": 0.0,
@@ -199,18 +197,24 @@ def _matrix(entries: dict, default: float = 0.0) -> np.ndarray:
     return m
 
 
-def _tariffs(values: dict[str, float], base_name: str) -> np.ndarray:
-    t = np.zeros((N_NODES, N_NODES))
+def _instruments(values: dict[str, float], base_name: str) -> dict[str, np.ndarray]:
+    """Every policy array of a single-world batch (B = 1), by World field name.
+
+    Cells no setting names hold the base's fixed policies (MFN-level tariffs, US column-2 tariffs
+    on Russia since 2022); every setting reaches its cell through the one declaration of where it
+    lives, :data:`model.instruments.INSTRUMENTS` (with the sanctions mirror), as events and moves do.
+    """
+    shapes = {}
+    for name, index in INSTRUMENTS.values():
+        shapes[name] = (N_NODES, N_NODES) if isinstance(index, tuple) else (4,) if isinstance(index, int) else ()
+    arrays = SimpleNamespace(**{name: np.zeros((1,) + shape) for name, shape in shapes.items()})
     for i, importer in enumerate(NODES):
-        t[i, :] = DEFAULT_TARIFF[importer]
-    t[USA, RUS] = USA_TARIFF_ON_RUS if base_name == "dec2025" else DEFAULT_TARIFF["usa"]
-    t[USA, IND] = values["usa.base_tariff_on_ind"]
-    t[USA, EU] = values["usa.tariff_on_eu"]
-    t[USA, ROW] = values["usa.tariff_on_row"]
-    t[IND, USA] = values["ind.tariff_on_usa"]
-    t[EU, IND] = values["eu.tariff_on_ind"]
-    np.fill_diagonal(t, 0.0)
-    return t
+        arrays.tariff[0, i, :] = DEFAULT_TARIFF[importer]
+    arrays.tariff[0, USA, RUS] = USA_TARIFF_ON_RUS if base_name == "dec2025" else DEFAULT_TARIFF["usa"]
+    np.fill_diagonal(arrays.tariff[0], 0.0)
+    for key in INSTRUMENTS:
+        set_instrument(arrays, key, values[key])
+    return vars(arrays)
 
 
 def base_settings(base_name: str) -> dict[str, float]:
@@ -284,11 +288,8 @@ def _calibrate(base_name: str, values: dict[str, float], brent_path: dict[int, f
             f"the observed ${base['fob_discount_usd']:g} discount, below Russia's shut-in floor "
             f"(rus.crude_supply_floor_usd = {v['rus.crude_supply_floor_usd']:g}); allowed from {lowest:.1f}")
 
-    tariff = _tariffs(v, base_name)
-    sanction = np.zeros((N_NODES, N_NODES))
-    for (i, j), val in base["sanction"].items():
-        sanction[NODES.index(i), NODES.index(j)] = v[val]
-        sanction[NODES.index(j), NODES.index(i)] = v[val]  # export bans mirror import bans
+    instruments = _instruments(v, base_name)
+    tariff, sanction = instruments["tariff"][0].copy(), instruments["sanction"][0].copy()
 
     flows_ref = _matrix({k: val for k, (val, _src) in base["flows"].items()})
     absorption = np.array([base["absorption"][n] for n in NODES], dtype=float)
@@ -305,30 +306,8 @@ def _calibrate(base_name: str, values: dict[str, float], brent_path: dict[int, f
 
     world = World(
         quarter=start,
-        tariff=tariff[None].copy(),
-        oil_penalty=one(v["usa.oil_penalty_tariff_on_ind"]),
-        oil_penalty_threshold=one(v["usa.oil_penalty_threshold"]),
-        sanction=sanction[None].copy(),
-        crude_embargo=np.array([[v["usa.crude_embargo"], 0.0, v["eu.crude_embargo"], 0.0]]),
-        crude_embargo_announced=np.array([[0.0, 0.0, v["eu.crude_embargo_announced"], 0.0]]),
-        price_cap_usd=one(v["eu.price_cap_usd"]),
-        cap_enforcement=one(v["eu.cap_enforcement"]),
-        listed_seller_share=one(v["usa.listed_seller_share"]),
-        secondary_enforcement=one(v["usa.secondary_enforcement"]),
-        product_ban=one(v["eu.product_ban"]),
-        eu_secondary_on_ind=one(v["eu.secondary_on_ind"]),
-        crude_ceiling_ind=one(v["ind.crude_ceiling"]),
-        extra_discount_ind_usd=one(v["rus.extra_discount_ind_usd"]),
-        coproduction_offer=one(v["rus.coproduction_offer"]),
-        arms_tilt_west=one(v["ind.arms_tilt_west"]),
-        rupee_push=one(v["ind.rupee_settlement_push"]),
-        instc=one(v["ind.instc"]),
-        rupee_recycling=one(v["rus.rupee_recycling"]),
-        deal_offer=one(v["usa.deal_offer"]),
-        deal_tariff=one(v["usa.deal_tariff_on_ind"]),
-        deal_ceiling=one(v["usa.deal_crude_ceiling"]),
+        **instruments,
         deal_accepted=one(0.0),
-        oil_supply_shock=one(v["world.oil_supply_shock"]),
         goods_flow_usd_bn=flows_ref[None].copy(),
         crude_share=crude_share[None].copy(),
         relationship=(v["world.relationship_max"] * crude_share / suitability)[None],
