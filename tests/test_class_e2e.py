@@ -98,6 +98,7 @@ def test_a_class_plays_rounds_reloads_rejoins_and_survives_a_restart(browser, tm
         pages = [p for _, p, _ in students]
         countries = [p.locator(".geo-class-country").inner_text() for p in pages]
         assert countries[0] == "You play India"
+        assert "autonomy" in pages[0].locator(".geo-class-objectives").inner_text()  # objectives in words
         assert sorted(countries) == sorted(f"You play {n}" for n in ("India", "United States", "Russia",
                                                                       "European Union"))
         teacher.locator(".geo-class-teams", has_text="Dee").wait_for(timeout=WAIT)

@@ -285,6 +285,19 @@ def Messages(shared: dict):
     solara.HTML(tag="div", classes=["geo-class-messages", "geo-log"], unsafe_innerHTML=html_table(frame, max_rows=30))
 
 
+#: Each country's objectives in plain words: the terms of its utility in the model (agents/utility.py),
+#: which the advisor adds up (USD bn-equivalent) to value each move. Longer briefs: docs/teaching/role_briefs.md.
+OBJECTIVES = {
+    "usa": ["India's exports to the US (at a tariff that raises revenue without destroying too much trade)",
+            "less oil revenue for Russia", "India on the US side (affinity)", "a low oil price"],
+    "rus": ["crude-oil revenue", "India's arms orders", "India on Russia's side (affinity)",
+            "no pile of idle rupees it cannot spend"],
+    "ind": ["a low crude bill", "exports (to the US above all)", "autonomy: not depending on one side",
+            "good relations with both the US and Russia", "no EU measures on its refiners"],
+    "eu": ["less oil revenue for Russia", "a low crude bill", "India on the EU's side (affinity)"],
+}
+
+
 def deal_terms(shared: dict) -> str:
     """The US-India deal's terms in words (the settings ``usa.deal_tariff_on_ind`` and
     ``usa.deal_crude_ceiling``)."""
@@ -545,6 +558,7 @@ def SeatScreen(game: ClassGame, seat_code: str, leave):
     solara.Text(f"Your team: {', '.join(mine['team'])}. Your seat code (to come back on another device): "
                 f"{seat.code} · game {game.code}", classes=["geo-class-seatinfo"])
     solara.Text(status_text(shared), classes=["geo-class-status"])
+    md(f"**What {name} wants:** " + "; ".join(OBJECTIVES[seat.country]) + ".", classes=["geo-class-objectives"])
     if error.value:
         solara.Error(error.value, classes=["geo-class-error"])
     DealPanel(shared, seat.country)
@@ -650,7 +664,9 @@ def Lobby(who, code_from_url: str):
 
     md("Class game", tag="h2")
     md("One game for the whole class: the teacher projects the world, each student (or team) plays a "
-       "country from their own device, and the AI plays every country nobody holds.")
+       "country from their own device, and the AI plays every country nobody holds. For teachers: a "
+       "50-minute lesson plan, role briefs, a glossary and discussion questions are in the folder "
+       "*docs/teaching* of geogame.")
     if error.value:
         solara.Error(error.value, classes=["geo-class-error"])
     with solara.Div(classes=["geo-class-wrap"]):
