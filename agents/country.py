@@ -102,7 +102,7 @@ class QuantalResponse(Rule):
     def choose(self, agent, moves, values):
         probs = self.probabilities(agent, values)
         # Inverse-CDF draw: one uniform number per decision (faster than rng.choice with p).
-        index = int(np.searchsorted(np.cumsum(probs), agent.model.rng.random() * probs.sum(), side="right"))
+        index = int(np.searchsorted(np.cumsum(probs), agent.choice_rng.random() * probs.sum(), side="right"))
         return min(index, len(moves) - 1), probs
 
 
@@ -189,8 +189,10 @@ def make_rule(name: str) -> Rule:
 class CountryAgent(mesa.Agent):
     """One of the four players: holds its rule and its record of decisions."""
 
-    def __init__(self, model, country: str, rule: Rule):
+    def __init__(self, model, country: str, rule: Rule, choice_rng: np.random.Generator | None = None):
         super().__init__(model)
+        #: The country's own random stream for its choices (see GeopoliticsModel: one per country).
+        self.choice_rng = choice_rng if choice_rng is not None else model.rng
         self.country = country
         self.name = COUNTRY_NAMES[country]
         self.rule = rule

@@ -165,13 +165,18 @@ class GeopoliticsModel(mesa.Model):
             if country not in COUNTRIES:
                 raise InputError(f"rules: country {country!r} is not known; allowed: {', '.join(COUNTRIES)}")
             rule_names[country] = rule
+        # One random stream per country, spawned from the run's seed: a country's k-th choice uses
+        # the same draw whatever the other countries' rules, so a run in which a person plays one
+        # country changes no other country's luck (the class debrief compares like with like).
+        root = np.random.SeedSequence(int(seed) if seed is not None else int(self.rng.integers(2**63)))
+        streams = dict(zip(COUNTRIES, root.spawn(len(COUNTRIES))))
         self.countries: dict[str, CountryAgent] = {}
         for country in COUNTRIES:
             try:
                 rule = make_rule(rule_names[country])
             except ValueError as exc:
                 raise InputError(f"rules: {country}: {exc}") from None
-            self.countries[country] = CountryAgent(self, country, rule)
+            self.countries[country] = CountryAgent(self, country, rule, np.random.default_rng(streams[country]))
         self._events = {}
         for event in self.scenario_def.events:
             self._events.setdefault(event.quarter, []).append(event)

@@ -157,3 +157,20 @@ def test_a_scenario_on_the_prewar_base_starts_from_the_policies_observed_then():
     assert model.instruments()["eu.price_cap_usd"] == base_settings("prewar2021")["eu.price_cap_usd"] == 200.0
     assert model.latest["tariff_usa_on_ind"] == 0.03
     assert scenario_value(scenario, "usa.base_tariff_on_ind") == 0.03
+
+
+def test_a_person_playing_one_country_leaves_the_others_draws_unchanged():
+    """Each country draws from its own stream: when India is played by a person who makes the
+    AI's own choice, every other country's decisions (and their probabilities) are unchanged."""
+    ai = GeopoliticsModel(scenario="baseline", seed=5, overrides={"usa.rationality": 1.0, "rus.rationality": 1.0,
+                                                                   "eu.rationality": 1.0})
+    person = GeopoliticsModel(scenario="baseline", seed=5, rules={"ind": "human"},
+                              overrides={"usa.rationality": 1.0, "rus.rationality": 1.0, "eu.rationality": 1.0})
+    for _ in range(6):
+        ai.step()
+        person.submit_move("ind", ai.decisions_frame().query("country == 'ind'").move.iloc[-1])
+        person.step()
+    a, p = ai.decisions_frame(), person.decisions_frame()
+    others = a.country != "ind"
+    assert (a[others].move.values == p[others].move.values).all()
+    assert (a.move != a.best_move).any()  # the draws mattered (rationality 1)
