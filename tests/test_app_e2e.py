@@ -30,7 +30,7 @@ def open_page(browser, app, **kw):
     context = browser.new_context(viewport={"width": 1500, "height": 1300}, accept_downloads=True, **kw)
     page = context.new_page()
     watch = bs.PageWatch(page)
-    page.goto(app.url)
+    page.goto(app.url, timeout=120_000)  # a loaded CI machine can take long over the first page
     page.locator(".geo-quarter").wait_for(timeout=60_000)
     return context, page, watch
 
@@ -341,7 +341,7 @@ def test_foreign_origins_are_refused_and_the_own_page_works(browser, app):
     context = browser.new_context()
     foreign_page = context.new_page()
     with foreign_site(app) as url:
-        foreign_page.goto(url)
+        foreign_page.goto(url, timeout=120_000)
         for what in ("#ws", "#img"):
             foreign_page.locator(what).filter(has_not_text="pending").wait_for(timeout=15_000)
             assert foreign_page.locator(what).inner_text() == "refused", what

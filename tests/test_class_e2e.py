@@ -28,7 +28,7 @@ def open_class(browser, url, width=1280, height=900, path="class"):
     context = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True)
     page = context.new_page()
     watch = bs.PageWatch(page)
-    page.goto(url + path)
+    page.goto(url + path, timeout=120_000)  # a loaded CI machine can take long over the first page
     return context, page, watch
 
 
