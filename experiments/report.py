@@ -2,8 +2,9 @@
 
 For each metric:
 
-* fan charts: median and 5-95% band across replicates, by quarter, one panel per design point
-  (designs with more points than ``max_points`` show one panel over all runs);
+* fan charts: median and 5-95% band across replicates (the seed spread), by quarter, one panel
+  per design point; designs with more points than ``max_points`` show one panel that keeps the
+  design spread (across the points' medians) apart from the seed spread (within a point);
 * a heat map of the last quarter's median over the first two swept settings that take more
   than one value on a grid (other settings pooled).
 
@@ -19,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geogame.model import OUTCOMES, InputError
+from geogame.model import OUTCOMES, InputError, setting
 
 from .runner import ID_COLUMNS as RUN_ID_COLUMNS
 from .store import ResultStore, read_results
@@ -35,10 +36,40 @@ def metric_title(metric: str) -> str:
 
 
 def fan_summary(table: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """Median and 5%/95% quantiles of ``metric`` by design point and quarter."""
+    """Median and 5%/95% quantiles of ``metric`` over the replicates (seeds) by design point and quarter."""
     grouped = table.groupby(["point_id", "quarter_index"])[metric]
     return pd.DataFrame({"p05": grouped.quantile(0.05), "median": grouped.median(),
                          "p95": grouped.quantile(0.95)}).reset_index()
+
+
+def pooled_summary(table: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Design spread and seed spread of ``metric`` by quarter, kept apart.
+
+    The *design spread* is the 5-95% range, across design points, of each point's median over its
+    seeds: how much the settings move the metric. The *seed spread* is each point's own 5-95%
+    range over its seeds, taken relative to that point's median, and summarised by its median over
+    the points: how much the model's randomness moves it at a given setting. It is drawn around
+    the median of the point medians.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ``quarter_index``: ``median`` (median of the point medians), ``design_p05``,
+        ``design_p95``, ``seed_low``, ``seed_high`` (all in the metric's unit), ``points`` and
+        ``replicates`` (the most replicates of any point).
+    """
+    per_point = fan_summary(table, metric)
+    counts = table.groupby(["point_id", "quarter_index"])[metric].size().rename("n").reset_index()
+    per_point = per_point.merge(counts, on=["point_id", "quarter_index"])
+    per_point["below"] = per_point["p05"] - per_point["median"]
+    per_point["above"] = per_point["p95"] - per_point["median"]
+    g = per_point.groupby("quarter_index")
+    out = pd.DataFrame({"median": g["median"].median(), "design_p05": g["median"].quantile(0.05),
+                        "design_p95": g["median"].quantile(0.95), "below": g["below"].median(),
+                        "above": g["above"].median(), "points": g["point_id"].nunique(), "replicates": g["n"].max()})
+    out["seed_low"] = out["median"] + out["below"]
+    out["seed_high"] = out["median"] + out["above"]
+    return out.drop(columns=["below", "above"]).reset_index()
 
 
 def point_label(params: dict) -> str:
@@ -52,6 +83,15 @@ def heat_axes(manifest: dict) -> list[str]:
     return [k for k, v in grid.items() if len(v) > 1][:2]
 
 
+def setting_title(key: str) -> str:
+    """An axis label for a setting: its key and unit (``eu.price_cap_usd (USD/bbl)``)."""
+    try:
+        unit = setting(key).unit
+    except Exception:  # noqa: BLE001 - a key the registry no longer knows: label it bare
+        return key
+    return f"{key} ({unit})" if unit else key
+
+
 def _plt():
     import matplotlib
     matplotlib.use("Agg")
@@ -59,8 +99,22 @@ def _plt():
     return plt
 
 
+def _quarter_ticks(ax, quarter_index, labels, most: int = 6) -> None:
+    """At most ``most`` quarter labels on the x axis, turned so they never overlap."""
+    ticks = np.asarray(sorted(set(quarter_index)))
+    step = max(1, int(np.ceil(len(ticks) / most)))
+    shown = ticks[::step]
+    ax.set_xticks(shown, [labels[t] for t in shown], fontsize=7, rotation=45, ha="right")
+    ax.set_xlabel("quarter", fontsize=8)
+
+
 def fan_chart(table: pd.DataFrame, metric: str, keys: list[str], max_points: int, path: Path) -> None:
     """Write the fan charts of one metric to ``path``.
+
+    With at most ``max_points`` design points, one panel per point: the median over its seeds and
+    their 5-95% band (the seed spread at that setting). With more, one panel that keeps the two
+    spreads apart (see :func:`pooled_summary`): the 5-95% band of the points' medians (design
+    spread) and, around the median, the typical 5-95% band over seeds (seed spread).
 
     Parameters
     ----------
@@ -71,30 +125,49 @@ def fan_chart(table: pd.DataFrame, metric: str, keys: list[str], max_points: int
     keys : list of str
         The swept settings (they label the panels).
     max_points : int
-        Most design points shown as separate panels; with more, one panel pools every run.
+        Most design points shown as separate panels.
     path : pathlib.Path
         The PNG file to write.
     """
     plt = _plt()
     labels = table.drop_duplicates("quarter_index").set_index("quarter_index")["quarter"].astype(str)
     points = table.drop_duplicates("point_id").set_index("point_id")[keys]
+    replicates = int(table.groupby("point_id")["run_id"].nunique().max())
+    unit = metric_title(metric)
     if len(points) > max_points:
-        table = table.assign(point_id=0)
-        titles = {0: f"all {len(points)} design points"}
-    else:
-        titles = {pid: point_label(row.to_dict()) for pid, row in points.iterrows()}
+        pooled = pooled_summary(table, metric)
+        fig, ax = plt.subplots(figsize=(7.5, 4.2))
+        ax.fill_between(pooled["quarter_index"], pooled["design_p05"], pooled["design_p95"], alpha=0.25,
+                        color="tab:blue", label=f"design spread: 5-95% of the {len(points)} points' medians")
+        if replicates > 1:
+            ax.fill_between(pooled["quarter_index"], pooled["seed_low"], pooled["seed_high"], alpha=0.45,
+                            color="tab:orange", label=f"seed spread: typical 5-95% over {replicates} seeds at one point")
+        ax.plot(pooled["quarter_index"], pooled["median"], lw=1.8, color="black", label="median of the points' medians")
+        _quarter_ticks(ax, pooled["quarter_index"], labels)
+        ax.set_ylabel(unit, fontsize=8)
+        note = "" if replicates > 1 else " (1 replicate: seed spread not measured)"
+        ax.set_title(f"{metric}: {len(points)} design points x {replicates} replicates{note}", fontsize=9)
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        return
+    titles = {pid: point_label(row.to_dict()) for pid, row in points.iterrows()}
     fan = fan_summary(table, metric)
     n = len(titles)
     cols = min(3, n)
     rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 2.8 * rows), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.4 * cols, 3.2 * rows), squeeze=False, sharey=True)
     for ax, (pid, title) in zip(axes.flat, titles.items()):
         part = fan[fan["point_id"] == pid]
-        ax.fill_between(part["quarter_index"], part["p05"], part["p95"], alpha=0.3, label="5-95%")
-        ax.plot(part["quarter_index"], part["median"], lw=1.8, label="median")
-        ticks = part["quarter_index"].to_numpy()[:: max(1, len(part) // 5)]
-        ax.set_xticks(ticks, [labels[t] for t in ticks], fontsize=7)
+        if replicates > 1:
+            ax.fill_between(part["quarter_index"], part["p05"], part["p95"], alpha=0.3,
+                            label=f"seed spread: 5-95% over {replicates} seeds")
+        ax.plot(part["quarter_index"], part["median"], lw=1.8, label="median over seeds")
+        _quarter_ticks(ax, part["quarter_index"], labels)
         ax.set_title(title, fontsize=8)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(unit, fontsize=8)
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
     axes.flat[0].legend(fontsize=7)
@@ -121,15 +194,16 @@ def heat_map(table: pd.DataFrame, metric: str, axes: list[str], path: Path) -> N
     plt = _plt()
     last = table[table["quarter_index"] == table["quarter_index"].max()]
     grid = last.pivot_table(index=axes[0], columns=axes[1], values=metric, aggfunc="median")
-    fig, ax = plt.subplots(figsize=(5.5, 4.2))
+    fig, ax = plt.subplots(figsize=(5.8, 4.4))
     image = ax.imshow(grid.to_numpy(), origin="lower", aspect="auto", cmap="viridis")
     ax.set_xticks(range(len(grid.columns)), [f"{v:.4g}" for v in grid.columns], fontsize=7)
     ax.set_yticks(range(len(grid.index)), [f"{v:.4g}" for v in grid.index], fontsize=7)
-    ax.set_xlabel(axes[1])
-    ax.set_ylabel(axes[0])
+    ax.set_xlabel(setting_title(axes[1]), fontsize=8)
+    ax.set_ylabel(setting_title(axes[0]), fontsize=8)
     quarter = last["quarter"].iloc[0]
-    ax.set_title(f"{metric_title(metric)}, median at {quarter}", fontsize=9)
-    fig.colorbar(image, ax=ax)
+    ax.set_title(f"{metric}, median at {quarter}", fontsize=9)
+    bar = fig.colorbar(image, ax=ax)
+    bar.set_label(metric_title(metric), fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)

@@ -53,3 +53,61 @@ def test_report_refuses_a_folder_without_a_sweep_and_unknown_metrics(tmp_path, c
     sweep(quarters=1, grid={"eu.price_cap_usd": [40]}, out=out)
     assert main(["report", str(out), "--metric", "nope"]) == 2
     assert "'nope'" in capsys.readouterr().err
+
+
+def _table(point_effect: float, seed_effect: float):
+    """4 design points x 5 seeds x 3 quarters: value = point_effect * point + seed_effect * replicate."""
+    import pandas as pd
+
+    rows = [{"run_id": p * 5 + r, "point_id": p, "replicate": r, "quarter_index": q, "quarter": f"2026Q{q + 1}",
+             "x": point_effect * p + seed_effect * r}
+            for p in range(4) for r in range(5) for q in range(3)]
+    return pd.DataFrame(rows)
+
+
+def test_the_pooled_fan_keeps_design_spread_and_seed_spread_apart():
+    import pytest
+
+    from geogame.experiments.report import pooled_summary
+
+    design_only = pooled_summary(_table(10.0, 0.0), "x")
+    assert (design_only["design_p95"] - design_only["design_p05"]).iloc[0] == pytest.approx(30 * 0.9)
+    assert (design_only["seed_high"] - design_only["seed_low"]).abs().max() == 0
+    seeds_only = pooled_summary(_table(0.0, 1.0), "x")
+    assert (seeds_only["design_p95"] - seeds_only["design_p05"]).abs().max() == 0
+    assert (seeds_only["seed_high"] - seeds_only["seed_low"]).iloc[0] == pytest.approx(4 * 0.9)
+    assert list(seeds_only["replicates"]) == [5, 5, 5] and list(seeds_only["points"]) == [4, 4, 4]
+
+
+def test_pooled_and_per_point_fans_label_axes_with_units(tmp_path, monkeypatch):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from geogame.experiments import report
+
+    table = sweep(quarters=6, grid={"eu.price_cap_usd": [40, 50, 60]}, replicates=2, seed=1)
+    seen, close = [], plt.close
+    monkeypatch.setattr(plt, "close", seen.append)  # keep the figures to read their axes
+    report.fan_chart(table, "brent_usd", ["eu.price_cap_usd"], 2, tmp_path / "pooled.png")
+    report.fan_chart(table, "brent_usd", ["eu.price_cap_usd"], 12, tmp_path / "panels.png")
+    pooled, panels = seen
+    ax = pooled.axes[0]
+    assert ax.get_ylabel() == "brent_usd (USD/bbl)" and ax.get_xlabel() == "quarter"
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any(t.startswith("design spread") for t in legend) and any(t.startswith("seed spread") for t in legend)
+    assert len([t for t in ax.get_xticklabels() if t.get_text()]) <= 6
+    assert all(t.get_rotation() == 45 for t in ax.get_xticklabels())
+    visible = [a for a in panels.axes if a.get_visible()]
+    assert len(visible) == 3 and visible[0].get_ylabel() == "brent_usd (USD/bbl)"
+    for fig in seen:
+        close(fig)
+
+
+def test_report_help_prints_percent_signs_once(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit):
+        main(["report", "--help"])
+    text = capsys.readouterr().out
+    assert "5-95%" in text and "%%" not in text and "seed spread" in text
