@@ -66,6 +66,7 @@ def connect(folder, memory_limit: str = "1GB", threads: int | None = None):
         con.close()
         raise InputError(f"--memory-limit {show_value(memory_limit)} is not allowed ({str(exc).splitlines()[0]}); "
                          "allowed: a size such as 500MB or 2GB") from None
+    con.execute("SET preserve_insertion_order = false")  # stream large answers instead of buffering them
     if threads is not None:
         if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
             con.close()
@@ -76,7 +77,9 @@ def connect(folder, memory_limit: str = "1GB", threads: int | None = None):
         files = root / sub
         if files.is_dir() and next(files.rglob("*.parquet"), None) is not None:
             pattern = _sql_string(str(files.resolve() / "**" / "*.parquet"))
-            con.execute(f"CREATE VIEW {view} AS SELECT * FROM read_parquet({pattern}, union_by_name = true)")
+            # Not union_by_name: it opens every file's schema up front and held 1.3 GB for 10,000 runs
+            # (132 MB without it); every run file of a sweep has the same columns.
+            con.execute(f"CREATE VIEW {view} AS SELECT * FROM read_parquet({pattern})")
             made.append(view)
     if "runs" not in made:
         con.close()
