@@ -469,8 +469,8 @@ def bar_chart(table: pd.DataFrame, path: Path) -> None:
     """One panel per metric and method: the main indices per setting with their 95% intervals.
 
     Sobol and FAST show S1 and ST, RBD-FAST S1, delta its delta, PAWN its median, Morris mu*
-    (in the metric's unit). The seed spread of each index (``seed_sd``) is drawn as a thin black
-    bar beside the interval.
+    (in the metric's unit). The seed spread of each index (``seed_sd``) is drawn as a thin red
+    bar just below its bar, apart from the 95% interval.
     """
     import matplotlib
     matplotlib.use("Agg")
@@ -492,11 +492,13 @@ def bar_chart(table: pd.DataFrame, path: Path) -> None:
         height = 0.8 / len(shown[method])
         for k, index in enumerate(shown[method]):
             sel = part[part["index"] == index].set_index("parameter").reindex(params)
-            ax.barh(y + k * height, sel["value"], height, xerr=sel["conf"].fillna(0), label=f"{index} (95% CI)",
-                    capsize=3)
-            if sel["seed_sd"].notna().any():
-                ax.errorbar(sel["value"], y + k * height, xerr=sel["seed_sd"].fillna(0), fmt="none", ecolor="black",
-                            elinewidth=0.8, capsize=0, label="seed spread (1 sd)" if k == 0 else None)
+            has_ci = sel["conf"].notna().any()
+            ax.barh(y + k * height, sel["value"], height, xerr=sel["conf"].fillna(0) if has_ci else None,
+                    label=f"{index} (bar: 95% CI)" if has_ci else index, capsize=3, ecolor="dimgrey")
+            if sel["seed_sd"].notna().any():  # drawn just below the interval, so the two stay apart
+                ax.errorbar(sel["value"], y + k * height + height * 0.3, xerr=sel["seed_sd"].fillna(0), fmt="none",
+                            ecolor="crimson", elinewidth=1.2, capsize=2,
+                            label="seed spread of the index (1 sd)" if k == 0 else None)
         ax.set_yticks(y + height * (len(shown[method]) - 1) / 2, params, fontsize=8)
         ax.invert_yaxis()
         name, _, when = metric.partition("@")
@@ -505,7 +507,7 @@ def bar_chart(table: pd.DataFrame, path: Path) -> None:
                       "index (share of output variance)" if method in ("sobol", "fast", "rbd_fast") else
                       "index (0-1)", fontsize=8)
         ax.axvline(0, color="grey", lw=0.5)
-        ax.legend(loc="lower right", fontsize=7)
+        ax.legend(loc="best", fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
