@@ -4,15 +4,15 @@
     .venv/bin/python benchmarks/bench_query.py --sizes 1000 10000 100000
     .venv/bin/python benchmarks/bench_query.py --real          # the 1,000-run folder from real runs
 
-Folders. With ``--real`` the 1,000-run folder is a real sweep (40 quarters, 2 workers, a grid
-over the US oil penalty and the EU price cap). Every other folder is **synthetic, with the real
+Folders. With ``--real`` the 1,000-run folder is a real sweep (40 quarters, 2 workers, the US
+oil penalty 0 or 0.5 x the EU price cap 40 or 60, 250 replicates each). Every other folder is **synthetic, with the real
 column layout**: one real run's metrics file (40 quarters, the same swept settings) is copied N
 times with its ids, seed and settings changed and its metrics jittered, and written with the
 sweep's own writer (``experiments.store.write_parquet``), one file per run as a sweep writes.
 Folders are kept under ``--work`` (default ``/tmp/geogame-bench-query``) and reused.
 
 Measurements, each in a fresh Python process (peak memory = that process's maximum resident set
-size, ``ru_maxrss``; ``base`` is the same process after its imports, before reading). The page
+size, ``VmHWM``; ``base`` is the same process after its imports, before reading). The page
 cache is warm (the files were just written or read):
 
 * ``duckdb aggregate``: ``geogame.experiments.query.query`` with the mean of India's Russian-crude
@@ -89,7 +89,7 @@ def synthetic(work: Path, n: int) -> Path:
 
 
 def real(work: Path, n: int = 1000) -> Path:
-    """A real sweep of ``n`` runs (40 quarters, 2 workers) over the grid; reused if complete."""
+    """A real sweep of ``n`` runs (40 quarters, 2 workers): 4 design points x n/4 replicates; reused if complete."""
     from geogame.experiments.store import ResultStore
 
     folder = work / f"real-{n}"
@@ -97,10 +97,10 @@ def real(work: Path, n: int = 1000) -> Path:
         return folder
     shutil.rmtree(folder, ignore_errors=True)
     from geogame.experiments import sweep
-    replicates = n // 9 + (n % 9 > 0)
-    points = [{"usa.oil_penalty_tariff_on_ind": p, "eu.price_cap_usd": c} for p in GRID["usa.oil_penalty_tariff_on_ind"]
-              for c in GRID["eu.price_cap_usd"]]
-    sweep(quarters=QUARTERS, points=points, replicates=replicates, seed=1, backend="processes", workers=2,
+    points = [{"usa.oil_penalty_tariff_on_ind": p, "eu.price_cap_usd": c} for p in (0.0, 0.5) for c in (40.0, 60.0)]
+    if n % len(points):
+        raise SystemExit(f"--real needs a size divisible by {len(points)} (design points); got {n}")
+    sweep(quarters=QUARTERS, points=points, replicates=n // len(points), seed=1, backend="processes", workers=2,
           out=folder)
     return folder
 
@@ -117,7 +117,15 @@ from geogame.experiments.query import query
 from geogame.experiments.store import read_results
 import pyarrow.parquet as pq
 last = pq.read_table(folder + "/metrics/run-000000.parquet", columns=["quarter"])["quarter"][-1].as_py()
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def high_water():
+    # VmHWM (this process's peak resident memory, MB): exec starts it afresh, whereas ru_maxrss
+    # can carry the parent's peak across fork and exec.
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+base = high_water()
 start = time.perf_counter()  # (the last quarter's label above is read from one file, outside the timing)
 if kind == "duckdb aggregate":
     out = query(folder, 'SELECT "eu.price_cap_usd" AS cap, avg(crude_share_ind_from_rus) AS share, count(*) AS runs '
@@ -130,7 +138,7 @@ else:
     out = read_results(folder)
     rows = len(out)
 seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+peak = high_water()
 print(json.dumps({"seconds": seconds, "peak_mb": peak, "base_mb": base, "rows": rows}))
 """
 
