@@ -67,6 +67,7 @@ def connect(folder, memory_limit: str = "1GB", threads: int | None = None):
         raise InputError(f"--memory-limit {show_value(memory_limit)} is not allowed ({str(exc).splitlines()[0]}); "
                          "allowed: a size such as 500MB or 2GB") from None
     con.execute("SET preserve_insertion_order = false")  # stream large answers instead of buffering them
+    con.execute("SET enable_progress_bar = false")  # it wrote onto stdout, into the answer, after 2 s
     if threads is not None:
         if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
             con.close()
