@@ -392,7 +392,9 @@ def plot(result: Discovery, path: Path) -> None:
 
     traj = result.trajectory
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [1, 1.2]})
-    points = left.scatter(traj["coverage"] * 100, traj["density"] * 100, c=traj["res_dim"], cmap="viridis", s=22)
+    most = max(1, int(traj["res_dim"].max()))
+    points = left.scatter(traj["coverage"] * 100, traj["density"] * 100, c=traj["res_dim"], cmap="viridis", s=22,
+                          vmin=0, vmax=most)
     pick = traj.iloc[result.chosen]
     left.scatter([pick["coverage"] * 100], [pick["density"] * 100], s=140, facecolors="none", edgecolors="red",
                  label=f"chosen: box {result.chosen}")
@@ -401,7 +403,7 @@ def plot(result: Discovery, path: Path) -> None:
     left.set_ylabel("density (% of runs in the box where it holds)", fontsize=8)
     left.set_xlim(0, 105)
     left.set_ylim(0, 105)
-    bar = fig.colorbar(points, ax=left, ticks=range(int(traj["res_dim"].max()) + 1))
+    bar = fig.colorbar(points, ax=left, ticks=range(most + 1))
     bar.set_label("restricted settings", fontsize=8)
     left.legend(fontsize=7, loc="lower left")
     left.set_title("PRIM peeling trajectory" if result.method == "prim" else "CART leaves", fontsize=9)
@@ -437,13 +439,13 @@ def plot_features(features: pd.DataFrame, condition: Condition, path: Path) -> N
     import matplotlib.pyplot as plt
 
     ys = np.arange(len(features))
-    fig, ax = plt.subplots(figsize=(7, 1.2 + 0.45 * len(features)))
+    fig, ax = plt.subplots(figsize=(8, 1.5 + 0.45 * len(features)))
     ax.barh(ys - 0.2, features["score_condition"], 0.4, label=f"condition: {condition.text}")
     ax.barh(ys + 0.2, features["score_metric"], 0.4, label=f"metric: {condition.metric}")
     ax.set_yticks(ys, [f"{s} ({k})" for s, k in zip(features["setting"], features["kind"])], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("feature score (share of the extra trees' impurity decrease)", fontsize=8)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
