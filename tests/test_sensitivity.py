@@ -163,3 +163,19 @@ def test_delta_ranks_a_driving_input_first():
     table = analyse("delta", spec, x, y, seed=3).set_index(["parameter", "index"])
     assert table.loc[("a", "delta"), "value"] > table.loc[("b", "delta"), "value"] + 0.2
     assert table.loc[("a", "S1"), "value"] > 0.5 and table["conf"].notna().all()
+
+
+def test_a_delta_outside_0_1_is_reported_as_unknown_not_as_a_number(monkeypatch):
+    """SALib's delta returned -9,252 for an output one setting almost determines (seen on this model)."""
+    import numpy as np
+    from SALib.analyze import delta
+
+    from geogame.experiments.sensitivity import analyse, draw_sample, problem_spec
+
+    spec = problem_spec({"a": (0, 1), "b": (0, 1)}, ["y"])
+    x = draw_sample(spec, "latin", 32, False, 1)
+    broken = {"delta_raw": np.array([-9252.9, 0.09]), "delta_raw_conf": np.array([1.0, 0.1]),
+              "S1": np.array([0.9, 0.0]), "S1_conf": np.array([0.1, 0.1])}
+    monkeypatch.setattr(delta, "analyze", lambda *args, **kwargs: broken)
+    table = analyse("delta", spec, x, x[:, 0], seed=1)
+    assert table["value"].isna().all() and "outside [0, 1]" in table.attrs["error"]
