@@ -17,8 +17,8 @@ SUBCOMMAND_MODULES = [
 ]
 OPTIONAL_SUBCOMMAND_MODULES = [
     "geogame.experiments.sweep_cli",
-    "geogame.experiments.sensitivity_cli",  # geogame sensitivity: replicated, convergence-checked (replaces sweep_cli's)
-    "geogame.experiments.report_cli",  # geogame report: fan charts with design and seed spread apart (replaces sweep_cli's)
+    "geogame.experiments.sensitivity_cli",  # geogame sensitivity: replicated, convergence-checked
+    "geogame.experiments.report_cli",  # geogame report: fan charts with design and seed spread apart
     "geogame.experiments.discover_cli",  # geogame discover (PRIM, CART, feature scoring) and geogame robustness (regret, satisficing)
     "geogame.experiments.query_cli",  # geogame query: SQL over a sweep's Parquet files (DuckDB)
     "geogame.experiments.validate_cli",

@@ -275,6 +275,9 @@ def build_design(grid: dict[str, list[float]] | None = None,
     for key, values in grid.items():
         if isinstance(values, str):
             grid[key] = grid_values(key, values)
+        elif isinstance(values, (int, float, np.number)) or not hasattr(values, "__iter__"):
+            raise InputError(f"--grid {key}: {values!r} is a single value; allowed: a list of values or "
+                             "'start:stop:step' (a fixed setting goes in overrides / --set)")
         elif not list(values):
             raise InputError(f"--grid {key}: empty list of values")
         else:
@@ -299,6 +302,11 @@ def build_design(grid: dict[str, list[float]] | None = None,
         checked = [{k: check_value(k, v, where="design point") for k, v in p.items()} for p in points]
         if not checked:
             raise InputError("design: no points")
+        first = list(checked[0])
+        for number, point in enumerate(checked):
+            if set(point) != set(first):
+                raise InputError(f"design point {number} sets {sorted(point)}; allowed: the same settings in every "
+                                 f"point, as point 0: {sorted(first)}")
         sampled = [{**s, **p} for s in sampled for p in checked]
     all_points = [{**g, **s} for g in grid_points for s in sampled]
     description = {"grid": grid, "ranges": {k: list(v) for k, v in ranges.items()},

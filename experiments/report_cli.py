@@ -1,6 +1,4 @@
 """``geogame report``: fan charts and heat maps from a finished sweep (see :mod:`experiments.report`).
-
-Registered after :mod:`experiments.sweep_cli`, whose older ``report`` parser it replaces.
 """
 from __future__ import annotations
 
@@ -11,9 +9,6 @@ import textwrap
 
 def add_parser(sub) -> None:
     """Register ``geogame report``."""
-    from .sensitivity_cli import replace_parser
-
-    replace_parser(sub, "report")
     p = sub.add_parser(
         "report", help="fan charts and heat maps (PNG and one HTML page) from a finished sweep",
         description="For each metric: fan charts by quarter, one panel per design point (the median over "

@@ -1,7 +1,4 @@
 """``geogame sensitivity``: replicated, convergence-checked global sensitivity analysis (SALib).
-
-Registered after :mod:`experiments.sweep_cli`, whose older ``sensitivity`` parser it replaces
-(see :func:`replace_parser`).
 """
 from __future__ import annotations
 
@@ -12,17 +9,6 @@ import textwrap
 from .sensitivity import GIVEN_DATA_METHODS, METHODS, SAMPLING_METHODS
 
 
-def replace_parser(sub, name: str) -> None:
-    """Drop an earlier registration of subcommand ``name`` so that this module's parser stands.
-
-    argparse refuses a second parser of the same name; the first one (from ``sweep_cli``) is
-    removed from the subparsers' map and from ``--help``'s list.
-    """
-    if name in sub.choices:
-        del sub.choices[name]
-        sub._choices_actions[:] = [a for a in sub._choices_actions if a.dest != name]
-
-
 def _methods(text: str) -> list[str]:
     return [m.strip() for m in text.split(",") if m.strip()]
 
@@ -31,7 +17,6 @@ def add_parser(sub) -> None:
     """Register ``geogame sensitivity``."""
     from .sweep_cli import _common_run_options
 
-    replace_parser(sub, "sensitivity")
     p = sub.add_parser(
         "sensitivity", help="global sensitivity of metrics to settings (SALib: Sobol, Morris, FAST, "
                             "RBD-FAST, delta, PAWN), replicated and convergence-checked",

@@ -1,4 +1,4 @@
-"""``geogame sweep``, ``geogame sensitivity`` and ``geogame report``."""
+"""``geogame sweep`` (``geogame sensitivity`` and ``geogame report`` are in ``sensitivity_cli`` and ``report_cli``)."""
 from __future__ import annotations
 
 import argparse
@@ -55,50 +55,6 @@ def add_parser(sub) -> None:
     p.add_argument("--resume", action="store_true", help="finish the sweep in OUT: run only missing runs")
     p.set_defaults(func=cmd_sweep)
 
-    p = sub.add_parser(
-        "sensitivity", help="Sobol or Morris sensitivity of a metric to settings (SALib)",
-        description="Global sensitivity analysis with SALib. Sobol gives first-order, total and second-order "
-                    "indices with 95%% confidence intervals (runs: N*(2D+2)); Morris gives mu*, sigma and the "
-                    "confidence of mu* (runs: N*(D+1)). The metric is a column of the quarterly table at a "
-                    "quarter (metric@2027Q4) or its mean over a window (metric@2026Q1:2027Q4). Writes "
-                    "OUT/sensitivity.csv, OUT/sensitivity.png and the runs in OUT/runs.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=textwrap.dedent("""\
-            Examples:
-              geogame sensitivity --scenario baseline --method sobol --samples 512 \\
-                  --range usa.oil_penalty_tariff_on_ind=0:0.5 --range eu.price_cap_usd=30:70 \\
-                  --range ind.rationality=0.5:5 --metric crude_share_ind_from_rus@2027Q4 --out results/sobol
-              geogame sensitivity --method morris --samples 20 --range ... --metric trade_ind_rus_usd_bn@2026Q1:2027Q4 --out results/morris"""))
-    p.add_argument("--method", choices=["sobol", "morris"], default="sobol", help="default: sobol")
-    p.add_argument("--samples", type=int, default=64,
-                   help="base sample size N (Sobol: a power of 2 is best; Morris: trajectories) (default: 64)")
-    p.add_argument("--range", dest="ranges", action="append", default=[], metavar="KEY=LOW:HIGH",
-                   help="a setting to vary and its range; at least two; repeatable")
-    p.add_argument("--metric", action="append", default=[], required=True, metavar="METRIC@QUARTER[:QUARTER]",
-                   help="output to analyse, e.g. crude_share_ind_from_rus@2027Q4; repeatable")
-    p.add_argument("--no-second-order", action="store_true", help="Sobol: skip second-order indices (fewer runs)")
-    _common_run_options(p)
-    p.add_argument("--out", required=True, help="folder for the table, chart and runs")
-    p.add_argument("--resume", action="store_true", help="finish the runs of an interrupted analysis in OUT")
-    p.set_defaults(func=cmd_sensitivity)
-
-    p = sub.add_parser(
-        "report", help="fan charts and heat maps (PNG and one HTML page) from a finished sweep",
-        description="For each metric: fan charts (median and 5-95%% band by quarter) per design point, and "
-                    "heat maps of the last quarter's median over two swept settings. Writes PNG files and a "
-                    "self-contained report.html (images embedded) into DIR/report (or --out).",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=textwrap.dedent("""\
-            Examples:
-              geogame report results/penalty_x_cap
-              geogame report results/penalty_x_cap --metric crude_share_ind_from_rus --metric tariff_usa_on_ind"""))
-    p.add_argument("dir", metavar="DIR", help="a sweep's folder (from geogame sweep --out)")
-    p.add_argument("--metric", action="append", default=[], help="only these metrics (repeatable; default: all)")
-    p.add_argument("--out", help="folder for the report (default: DIR/report)")
-    p.add_argument("--max-points", type=int, default=12,
-                   help="fan-chart panels per metric; larger designs show all runs together (default: 12)")
-    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
-    p.set_defaults(func=cmd_report)
 
 
 def _rules(items):
@@ -157,57 +113,4 @@ def _sweep(args) -> int:
         decisions=args.decisions, progress=not args.quiet, connect_timeout=args.connect_timeout)
     if not args.quiet:
         print(summary.line(), file=sys.stderr)
-    return 0
-
-
-def cmd_sensitivity(args) -> int:
-    from .sensitivity import IncompleteRuns, run_sensitivity
-
-    try:
-        table, summary = _sensitivity(args, run_sensitivity)
-    except IncompleteRuns as exc:
-        print(f"geogame sensitivity: {exc}", file=sys.stderr)
-        return 1
-    if not args.quiet:
-        print(summary.line(), file=sys.stderr)
-        print(f"wrote {args.out}/sensitivity.csv ({len(table)} rows) and {args.out}/sensitivity.png",
-              file=sys.stderr)
-    return 0
-
-
-def _sensitivity(args, run_sensitivity):
-    from geogame.model import InputError
-
-    from .commands import parse_overrides
-    from .design import MAX_RUNS, parse_range
-    from .sweeps import check_connect_timeout, check_scheduler_address
-
-    ranges = _assignments(args.ranges, parse_range, "--range")
-    # Checked here too, before the analysis makes its folder or draws its sample matrix.
-    if args.scheduler is not None:
-        check_scheduler_address(args.scheduler)
-    check_connect_timeout(args.connect_timeout)
-    fixed = parse_overrides(args.overrides)
-    both = sorted(set(ranges) & set(fixed))
-    if both:
-        raise InputError(f"setting {both[0]!r} is both varied by --range and fixed by --set; allowed: one of the two")
-    d = len(ranges)
-    per_sample = (2 * d + 2 if not args.no_second_order else d + 2) if args.method == "sobol" else d + 1
-    if args.samples * per_sample > MAX_RUNS:
-        raise InputError(f"--samples {args.samples} with {d} ranges gives {args.samples * per_sample:,} runs; "
-                         f"allowed: at most {MAX_RUNS:,} runs in one design")
-    return run_sensitivity(
-        method=args.method, ranges=ranges, metrics=args.metric,
-        samples=args.samples, second_order=not args.no_second_order, scenario=args.scenario,
-        quarters=args.quarters, overrides=args.overrides, rules=_rules(args.rules), seed=args.seed,
-        backend=args.backend, workers=args.workers, scheduler=args.scheduler, out=args.out,
-        resume=args.resume, progress=not args.quiet, connect_timeout=args.connect_timeout)
-
-
-def cmd_report(args) -> int:
-    from .report import make_report
-
-    page = make_report(args.dir, metrics=args.metric or None, out=args.out, max_points=args.max_points)
-    if not args.quiet:
-        print(f"wrote {page}", file=sys.stderr)
     return 0
