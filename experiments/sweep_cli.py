@@ -53,6 +53,9 @@ def add_parser(sub) -> None:
     p.add_argument("--out", required=True, help="folder for the results (its parent must exist)")
     p.add_argument("--decisions", action="store_true", help="also keep every run's decisions (OUT/decisions)")
     p.add_argument("--resume", action="store_true", help="finish the sweep in OUT: run only missing runs")
+    p.add_argument("--levers", metavar="KEY,KEY",
+                   help="swept settings a government chooses (the others are uncertainties); recorded in the "
+                        "manifest for geogame discover and robustness")
     p.set_defaults(func=cmd_sweep)
 
 
@@ -105,12 +108,21 @@ def _sweep(args) -> int:
     from .design import parse_grid, parse_range
     from .sweeps import sweep_to_folder
 
+    from .discover import check_levers
+    from .store import ResultStore
+
+    grid = _assignments(args.grid, parse_grid, "--grid")
+    ranges = _assignments(args.ranges, parse_range, "--range")
+    levers = check_levers(args.levers or [], [*grid, *ranges])  # before any run: each must be swept
     summary = sweep_to_folder(
-        scenario=args.scenario, quarters=args.quarters, grid=_assignments(args.grid, parse_grid, "--grid"),
-        ranges=_assignments(args.ranges, parse_range, "--range"), sample=args.sample, replicates=args.replicates,
+        scenario=args.scenario, quarters=args.quarters, grid=grid,
+        ranges=ranges, sample=args.sample, replicates=args.replicates,
         seed=args.seed, overrides=args.overrides, rules=_rules(args.rules), backend=args.backend,
         workers=args.workers, scheduler=args.scheduler, out=args.out, resume=args.resume,
         decisions=args.decisions, progress=not args.quiet, connect_timeout=args.connect_timeout)
+    if levers:  # not part of the design's fingerprint: a label for the analyses
+        store = ResultStore(args.out)
+        store.write_manifest({**store.read_manifest(), "levers": levers})
     if not args.quiet:
         print(summary.line(), file=sys.stderr)
     return 0

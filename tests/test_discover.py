@@ -120,3 +120,18 @@ def test_a_folder_that_is_not_a_sweep_and_a_design_not_crossed_are_refused(lhs, 
     assert "pairs have no run" in capsys.readouterr().err
     assert main(["robustness", str(lhs[0]), "--outcome", "brent_usd", "--levers", f"{IDLE},{DRIVER}"]) == 2
     assert "at least one as an uncertainty" in capsys.readouterr().err
+
+
+def test_a_sweep_records_its_levers_and_the_analyses_read_them(tmp_path, capsys):
+    import json
+
+    out = tmp_path / "levers"
+    base = ["sweep", "--quarters", "1", "--grid", "eu.price_cap_usd=40,60", "--grid",
+            "world.crude_discount_sensitivity=0.3,0.9", "--backend", "serial", "--quiet"]
+    assert main([*base, "--levers", "usa.base_tariff_on_ind", "--out", str(out)]) == 2
+    assert "not a swept setting" in capsys.readouterr().err and not out.exists()
+    assert main([*base, "--levers", "eu.price_cap_usd", "--out", str(out)]) == 0
+    assert json.loads((out / "manifest.json").read_text())["levers"] == ["eu.price_cap_usd"]
+    assert main(["robustness", str(out), "--outcome", "brent_usd", "--quiet"]) == 0  # levers from the manifest
+    table = pd.read_csv(out / "robustness" / "robustness.csv")
+    assert list(table.columns[:2]) == ["eu.price_cap_usd", "rank_regret"] and len(table) == 2
