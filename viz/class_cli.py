@@ -13,7 +13,6 @@ the class game it serves, :mod:`geogame.viz.classroom`, which uses only the mode
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import os
 import subprocess
 import sys
@@ -81,15 +80,6 @@ def _store(args):
     return ClassStore(path)
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def cmd_serve(args) -> int:
     """Run ``solara run viz/app.py`` with the class database and the offline settings."""
     from geogame.model import InputError
@@ -109,7 +99,8 @@ def cmd_serve(args) -> int:
     if args.url:
         env["GEOGAME_CLASS_URL"] = args.url
     from .class_app import lan_address
-    if _is_loopback(args.host):
+    from .security import is_loopback
+    if is_loopback(args.host):
         print(f"geogame class: http://{args.host}:{args.port}/class on this machine only "
               f"(--host 0.0.0.0 to let students join from the class network)")
     else:

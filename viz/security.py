@@ -55,7 +55,8 @@ def _norm_host(host: str) -> str:
     return host
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
     if host == "localhost":
         return True
     try:
@@ -97,7 +98,7 @@ def allowed_addresses(server: tuple[str, int] | None, extra_hosts: Iterable[str]
     if server is not None:
         host, port = _norm_host(str(server[0])), int(server[1])
         allowed.add((host, port))
-        if _is_loopback(host):
+        if is_loopback(host):
             allowed.update((name, port) for name in LOOPBACK_NAMES)
     for item in extra_hosts:
         parsed = _split_authority(item, "http")
