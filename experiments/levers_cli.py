@@ -32,16 +32,18 @@ def add_parser(sub) -> None:
 
 def cmd_levers(args) -> int:
     """Run the table and print it; 0 if every lever acts as documented, else 1."""
-    from geogame.model import LEVER_RESPONSES, InputError, measure_lever_response, normalise_overrides
+    from geogame.model import (LEVER_RESPONSES, InputError, check_settings, measure_lever_response,
+                               normalise_overrides)
 
     overrides = normalise_overrides(args.overrides)
     rows = [r for r in LEVER_RESPONSES if args.only in (None, r.setting)]
     if not rows:
         names = sorted({r.setting for r in LEVER_RESPONSES})
         raise InputError(f"--only {args.only!r} is not a lever in the table; allowed: {', '.join(names)}")
-    for row in rows:  # settings that cannot start a run fail here, before any output
+    for row in rows:  # a lever fixed by --set could not be changed by its own row
         if row.setting in overrides:
             raise InputError(f"--set {row.setting} is a lever of the table; leave it out or use --only for another lever")
+    check_settings("baseline", overrides)  # settings that cannot start a run fail here, before any output
     failed = 0
     print(f"{'lever':34} {'to':>7}  {'outcome':34} {'expected':8} {'before':>9} {'after':>9}  result")
     for row in rows:
