@@ -38,14 +38,35 @@ def best_index(values: np.ndarray) -> int:
 
     Menus list ``hold`` first, so a tie with holding is resolved by holding.
     """
+    return int(best_indices(np.asarray(values, dtype=float)[None, :])[0])
+
+
+def best_indices(values: np.ndarray) -> np.ndarray:
+    """:func:`best_index` of each row of ``values`` (runs x moves), (runs,) int."""
     values = np.asarray(values, dtype=float)
-    return int(np.argmax(values >= values.max() - TIE_TOLERANCE_USD_BN))  # argmax of booleans: the first True
+    top = values.max(axis=1, keepdims=True)
+    return np.argmax(values >= top - TIE_TOLERANCE_USD_BN, axis=1)  # argmax of booleans: the first True
 
 
 def logit_probabilities(values: np.ndarray, rationality: float) -> np.ndarray:
-    """Quantal-response probabilities ``exp(rationality * v) / sum``, computed stably."""
-    z = np.exp(rationality * (values - values.max()))
-    return z / z.sum()
+    """Quantal-response probabilities ``exp(rationality * v) / sum``, computed stably.
+
+    ``values`` is one menu (n,) or one menu per row (runs x n); each row is computed alone.
+    """
+    z = np.exp(rationality * (values - values.max(axis=-1, keepdims=True)))
+    return z / z.sum(axis=-1, keepdims=True)
+
+
+def quantal_indices(probabilities: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+    """The move each row's draw picks: inverse CDF of ``probabilities`` (runs x n) at ``uniforms`` (runs,).
+
+    One uniform number per decision (faster than ``rng.choice`` with ``p``); a rounding
+    overshoot picks the last move.
+    """
+    cumulative = np.cumsum(probabilities, axis=1)
+    target = uniforms * probabilities.sum(axis=1)
+    index = (cumulative <= target[:, None]).sum(axis=1)   # searchsorted(side="right") per row
+    return np.minimum(index, probabilities.shape[1] - 1)
 
 
 @dataclass
@@ -101,9 +122,9 @@ class QuantalResponse(Rule):
 
     def choose(self, agent, moves, values):
         probs = self.probabilities(agent, values)
-        # Inverse-CDF draw: one uniform number per decision (faster than rng.choice with p).
-        index = int(np.searchsorted(np.cumsum(probs), agent.choice_rng.random() * probs.sum(), side="right"))
-        return min(index, len(moves) - 1), probs
+        # The same row-wise draw as a batch of runs (model.ensemble): one uniform number per decision.
+        index = int(quantal_indices(probs[None, :], np.array([agent.choice_rng.random()]))[0])
+        return index, probs
 
 
 class BestResponse(Rule):

@@ -22,11 +22,11 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from geogame.agents.country import CountryAgent, Decision, Human, HumanMoveMissing, best_index, make_rule
-from geogame.agents.moves import Move, available_moves, reply_moves
-from geogame.agents.utility import utility_terms
+from geogame.agents.country import CountryAgent, Decision, Human, HumanMoveMissing, make_rule
+from geogame.agents.moves import Move, available_moves, menu
 
 from . import calibration, economics, parameters
+from .ensemble import ROLLOUT_QUARTERS, add_tail, choice_streams, tail_worlds, value_moves
 from .alignment import Landscape, alignment_map, landscape
 from .calendar import quarter_label
 from .instruments import INSTRUMENTS, get_instrument, set_instrument
@@ -37,81 +37,8 @@ from .scenarios import Scenario, load_scenario
 DECISION_COLUMNS = ["quarter", "country", "move", "value", "runner_up", "reason",
                     "rule", "probability", "runner_up_value", "best_move", "expected_reply"]
 
-#: Quarters the batched look-ahead rolls the economy forward exactly; the rest of a country's
-#: horizon is added in closed form (:meth:`GeopoliticsModel.evaluate`). Four quarters let the
-#: crude market and an anticipated reply play out (crude shares close 35% of their gap a quarter);
-#: a 40-quarter run then costs about 68 ms against about 120 ms rolling all twelve (CPU, this
-#: machine); ``tests/test_decisions.py`` checks the tail against a full roll-forward.
-ROLLOUT_QUARTERS = 4
-#: Largest affinity magnitude the closed-form tail extrapolates to (keeps atanh finite).
-AFFINITY_BOUND = 0.999
-
-
-class _RowView:
-    """One row of a batched world, read like a one-world batch (for the moves' availability tests)."""
-
-    __slots__ = ("_world", "_row")
-
-    def __init__(self, world, row: int):
-        self._world, self._row = world, row
-
-    def __getattr__(self, name):
-        value = getattr(self._world, name)
-        return value[self._row:self._row + 1] if isinstance(value, np.ndarray) else value
-
-
-def _take_rows(world, rows: np.ndarray):
-    """A new batch made of the given rows of ``world`` (rows may repeat); arrays are copied."""
-    new = world.shallow_copy()
-    for name, value in vars(world).items():
-        if isinstance(value, np.ndarray):
-            setattr(new, name, value[rows])
-    return new
-
-
-def _accumulate(names: dict, sums: dict, country: str, terms: dict[str, np.ndarray], weight: float) -> None:
-    """Add ``weight`` times a country's utility terms to its running totals (a terms x rows array)."""
-    stacked = np.array(list(terms.values()))
-    if country in sums:
-        sums[country] += weight * stacked
-    else:
-        names[country] = list(terms)
-        sums[country] = weight * stacked
-
-
-def _drift(rate: float, quarters: np.ndarray) -> np.ndarray:
-    """Cumulative drift after each of ``quarters`` when a unit drift shrinks by ``rate`` a quarter:
-    ``(1-rate) + (1-rate)**2 + ... + (1-rate)**q`` (``q`` when ``rate`` is 0)."""
-    keep = 1.0 - rate
-    if abs(rate) < 1e-12:
-        return quarters.astype(float)
-    return keep * (1.0 - keep ** quarters) / rate
-
-
-def _drift_rows(rates: np.ndarray, quarters: np.ndarray) -> np.ndarray:
-    """:func:`_drift` for a rate per batch row: (B, len(quarters))."""
-    rates = np.maximum(np.asarray(rates, dtype=float), 1e-12)[:, None]
-    keep = 1.0 - rates
-    return keep * (1.0 - keep ** quarters[None, :]) / rates
-
-
-def _settle(now: np.ndarray, before: np.ndarray, rate: float, weights: np.ndarray, quarters: np.ndarray) -> np.ndarray:
-    """Discount-weighted average of a state over the quarters after the roll-forward, its last
-    drift ``now - before`` shrinking by ``rate`` a quarter; kept between ``now`` and where the
-    drift leads (so a state in a valid range stays in it)."""
-    drift = now - before
-    average = now + drift * float(weights @ _drift(rate, quarters))
-    limit = now + drift * float(_drift(rate, quarters[-1:])[0])
-    return np.clip(average, np.minimum(now, limit), np.maximum(now, limit))
-
-
-def _geometric_sum(ratio: float, n: int) -> float:
-    """``ratio + ratio**2 + ... + ratio**n`` (0 for ``n <= 0``)."""
-    if n <= 0:
-        return 0.0
-    if abs(1.0 - ratio) < 1e-12:
-        return float(n)
-    return ratio * (1.0 - ratio ** n) / (1.0 - ratio)
+# ROLLOUT_QUARTERS (quarters the look-ahead rolls forward exactly) lives with the batched
+# look-ahead in model/ensemble.py and is imported above.
 
 
 class GeopoliticsModel(mesa.Model):
@@ -168,15 +95,14 @@ class GeopoliticsModel(mesa.Model):
         # One random stream per country, spawned from the run's seed: a country's k-th choice uses
         # the same draw whatever the other countries' rules, so a run in which a person plays one
         # country changes no other country's luck (the class debrief compares like with like).
-        root = np.random.SeedSequence(int(seed) if seed is not None else int(self.rng.integers(2**63)))
-        streams = dict(zip(COUNTRIES, root.spawn(len(COUNTRIES))))
+        streams = choice_streams(seed, fallback=self.rng)
         self.countries: dict[str, CountryAgent] = {}
         for country in COUNTRIES:
             try:
                 rule = make_rule(rule_names[country])
             except ValueError as exc:
                 raise InputError(f"rules: {country}: {exc}") from None
-            self.countries[country] = CountryAgent(self, country, rule, np.random.default_rng(streams[country]))
+            self.countries[country] = CountryAgent(self, country, rule, streams[country])
         self._events = {}
         for event in self.scenario_def.events:
             self._events.setdefault(event.quarter, []).append(event)
@@ -274,187 +200,34 @@ class GeopoliticsModel(mesa.Model):
             making them up (name -> (n,) array), per move the name of the anticipated reply
             ("" where none was weighed) and the country answering ("" if none).
         """
-        base: list[tuple[CountryAgent, Move]] = [(agent, move) for agent, moves in candidates
-                                                 if agent.rule.needs_values for move in moves]
-        if not base:
-            return {}
-        s = self.structure
-        batch = self.world.repeat(len(base))
-        for i, (agent, move) in enumerate(base):
-            if move.kind != "hold":  # holding changes nothing
-                move.apply(batch, slice(i, i + 1))
-
-        # Anticipated replies: one more world per reply the counterpart could make.
-        source, reply_of, groups = [], [], []
-        repliers: dict[str, str] = {}
-        for i, (agent, move) in enumerate(base):
-            replier, replies = reply_moves(agent.country)
-            options = []
-            if replies and self.countries[replier].rule.needs_values:  # a scripted counterpart does not answer
-                view = _RowView(batch, i)
-                options = [r for r in replies if r.available(view)]
-                repliers[agent.country] = replier
-            group = [len(source)]
-            source.append(i)
-            reply_of.append(None)
-            for reply in options:
-                group.append(len(source))
-                source.append(i)
-                reply_of.append(reply)
-            groups.append(group)
-        reply_cost = np.zeros(len(source))
-        if len(source) > len(base):
-            batch = _take_rows(batch, np.asarray(source))
-            change = s.p("world.policy_change_cost_usd_bn")
-            for k, reply in enumerate(reply_of):
-                if reply is not None:
-                    backs = reply.backs_down(_RowView(batch, k))
-                    reply_cost[k] = -change - (s.p(f"{reply.country}.audience_cost_usd_bn") if backs else 0.0)
-                    reply.apply(batch, slice(k, k + 1))
-
-        valuers = {agent.country for agent, _ in base} | set(repliers.values())
-        horizons = {c: self.countries[c].lookahead for c in valuers}
-        steps = max(1, min(int(rollout), max(horizons.values())))
-        discount = s.p("world.decision_discount")
-        # Per country: the names of its utility terms and their present values, one row a term.
-        names: dict[str, list[str]] = {}
-        sums: dict[str, np.ndarray] = {}
-        before = batch
-        for h in range(steps):
-            before, batch = batch, economics.step(batch, s)
-            m = economics.utility_metrics(batch, s)
-            weight = discount ** h
-            for country in valuers:
-                if h < horizons[country]:
-                    _accumulate(names, sums, country, utility_terms(country, batch, m, s), weight)
-        self._add_tail(names, sums, batch, before, horizons, steps, discount)
-        totals = {c: dict(zip(names[c], sums[c])) for c in names}
-
-        result: dict[str, tuple] = {}
-        change = s.p("world.policy_change_cost_usd_bn")
-        worth_to = {c: sum(acc.values()) + reply_cost for c, acc in totals.items()}
+        offers = {}
         for agent, moves in candidates:
-            rows = [k for k, (a, _) in enumerate(base) if a is agent]
-            if not rows:
+            if agent.rule.needs_values and moves:
+                index = {m.name: i for i, m in enumerate(menu(agent.country))}
+                mask = np.zeros((1, len(index)), dtype=bool)
+                mask[0, [index[m.name] for m in moves]] = True
+                offers[agent.country] = mask
+        answers = {c: np.array([a.rule.needs_values]) for c, a in self.countries.items()}
+        valued = value_moves(self.world, self.structure, offers, answers, rollout)   # the ensemble of one
+        result: dict[str, tuple] = {}
+        for agent, moves in candidates:
+            valuation = valued.get(agent.country)
+            if valuation is None or not (agent.rule.needs_values and moves):
                 continue
-            country = agent.country
-            replier = repliers.get(country, "")
-            chosen, replies = [], []
-            for k in rows:
-                group = groups[k]
-                pick = best_index(worth_to[replier][group]) if len(group) > 1 else 0
-                chosen.append(group[pick])
-                replies.append("" if not replier else "hold" if pick == 0 else reply_of[group[pick]].name)
-            chosen = np.asarray(chosen)
-            terms = {name: np.asarray(value)[chosen] for name, value in totals[country].items()}
-            cost = s.p(f"{country}.audience_cost_usd_bn")
-            terms["audience_cost"] = np.array([-cost if m.backs_down(self.world) else 0.0 for m in moves])
-            terms["policy_change_cost"] = np.array([0.0 if m.kind == "hold" else -change for m in moves])
-            values = np.asarray(sum(terms.values()), dtype=float)
-            result[country] = (values, terms, replies, replier)
+            index = {m.name: i for i, m in enumerate(menu(agent.country))}
+            cols = [index[m.name] for m in moves]
+            terms = {name: value[0, cols] for name, value in valuation.terms.items()}
+            replier = valuation.replier if valuation.replier and valuation.answered[0] else ""
+            result[agent.country] = (valuation.values[0, cols], terms, valuation.reply_names(0, cols), replier)
         return result
 
     def _add_tail(self, names, sums, world, before, horizons, steps, discount) -> None:
-        """Add the quarters beyond the roll-forward in closed form (see :meth:`evaluate`, step 4).
-
-        ``world`` is the batch after the last quarter rolled, ``before`` the one a quarter earlier
-        (the last quarter's drift of the slow states). A country with ``n = N - K`` quarters of
-        its horizon left adds ``d**(K-1) * (d + ... + d**n) * u(tail world)``, where the tail
-        world (:meth:`_tail_worlds`) holds the discount-weighted average of the slow states over
-        those ``n`` quarters: exact for the terms that are linear in them. ``names`` and ``sums``
-        are the running totals of :meth:`evaluate` (see :func:`_accumulate`).
-        """
-        need = {c: horizons[c] - steps for c in names}
-        lengths = sorted({n for n in need.values() if n > 0})
-        if not lengths:
-            return
-        s = self.structure
-        worlds = dict(zip(lengths, self._tail_worlds(world, before, discount, lengths)))
-        metrics = {n: economics.utility_metrics(w, s) for n, w in worlds.items()}
-        for country in list(names):
-            n = need[country]
-            if n > 0:
-                scale = discount ** (steps - 1) * _geometric_sum(discount, n)
-                _accumulate(names, sums, country, utility_terms(country, worlds[n], metrics[n], s), scale)
+        """The quarters beyond the roll-forward in closed form: :func:`model.ensemble.add_tail`."""
+        add_tail(self.structure, names, sums, world, before, horizons, steps, discount)
 
     def _tail_worlds(self, world, before, discount: float, lengths: list[int]) -> list:
-        """The world at the end of the roll-forward with its slow states averaged over ``n`` more
-        quarters, for each ``n`` in ``lengths``.
-
-        Each slow state follows the closed form of its own geometric adjustment; quarter ``j =
-        1..n`` after the roll-forward is weighted by ``d**j``:
-
-        * goods trade moves to its long-run Armington target under the policies in force,
-          closing ``lam = world.trade_adjustment`` of the log gap a quarter (the trade block's own
-          rule): ``M_j = M**((1-lam)**j) * T**(1 - (1-lam)**j)``;
-        * affinity keeps drifting as in the last quarter rolled, the drift shrinking by the pull
-          to the anchor (``world.alignment_anchor_pull = p``): in atanh space
-          ``z_j = z + dz ((1-p) + ... + (1-p)**j)``; deals and summits are one-off bumps that have
-          passed by then, coercion in force goes on;
-        * India's arms orders likewise, at ``world.arms_adjustment`` a quarter, and Russia's idle
-          rupees at the rate they are spent (``world.rupee_drain``, more while it recycles them).
-
-        Everything else (the crude market and its slower rebalancing: relationships, refinery
-        capacity, replacement supply, shadow fleet) stays at its level at the end of the
-        roll-forward, which is why the roll-forward is long enough for most of that
-        rebalancing to show (:data:`ROLLOUT_QUARTERS`). Policies stay as they are.
-        """
-        s = self.structure
-        j = np.arange(1, max(lengths) + 1, dtype=float)
-        active = economics.penalty_active(world, s)
-        tariffs = economics.effective_tariff(world, s, active)
-        target = economics.target_goods_flows(world, s, economics.trade_cost(world, s, tariffs))
-        left = (1.0 - s.p("world.trade_adjustment")) ** j
-        shape = world.goods_flow_usd_bn.shape
-        log_now = np.log(np.maximum(world.goods_flow_usd_bn, 1e-300)).reshape(1, -1)
-        log_gap = np.log(np.maximum(target, 1e-300)).reshape(1, -1) - log_now
-        zero = (world.goods_flow_usd_bn <= 0) | (target <= 0)   # zero flows stay zero
-
-        off = ~np.eye(world.affinity.shape[1], dtype=bool)
-        bound = np.arctanh(AFFINITY_BOUND)
-        z, z_before = (np.arctanh(np.clip(np.where(off, a, 0.0), -AFFINITY_BOUND, AFFINITY_BOUND)).reshape(1, -1)
-                       for a in (world.affinity, before.affinity))
-        pull = s.p("world.alignment_anchor_pull")
-        a_path = np.tanh(np.clip(z + (z - z_before) * _drift(pull, j)[:, None], -bound, bound))
-        spend = s.p("world.rupee_drain") + economics.RECYCLING_DRAIN_PER_QUARTER * world.rupee_recycling
-        fade = self._brent_fade(world, j)
-
-        worlds = []
-        for n in lengths:
-            weights = discount ** j[:n]
-            weights = weights / weights.sum()
-            tail = world.shallow_copy()
-            tail.penalty_active = active
-            tail.goods_flow_usd_bn = np.where(
-                zero, 0.0, (weights @ np.exp(log_now + log_gap * (1.0 - left[:n])[:, None])).reshape(shape))
-            tail.affinity = np.where(off, (weights @ a_path[:n]).reshape(world.affinity.shape), 1.0)
-            orders = np.clip(_settle(world.arms_order_share, before.arms_order_share, s.p("world.arms_adjustment"),
-                                     weights, j[:n]), 0.0, 1.0)
-            tail.arms_order_share = orders / orders.sum(axis=1, keepdims=True)
-            tail.rupee_balance_usd_bn = np.maximum(
-                world.rupee_balance_usd_bn + (world.rupee_balance_usd_bn - before.rupee_balance_usd_bn)
-                * (_drift_rows(spend, j[:n]) @ weights), 0.0)
-            if fade is not None:
-                tail.brent_usd = world.brent_usd * (weights @ fade[:n])
-            worlds.append(tail)
-        return worlds
-
-    def _brent_fade(self, world, quarters: np.ndarray) -> np.ndarray | None:
-        """Brent in each tail quarter relative to the last quarter rolled, (len(quarters), B).
-
-        Other producers replace lost Russian barrels at ``world.oil_supply_response`` of the gap a
-        quarter (the economy's own rule), so the premium ``exp(k (lost - replaced) / supply)`` on
-        Brent fades with the replacement's geometric approach to the barrels lost at the end of
-        the roll-forward. ``None`` for a world without replacement supply.
-        """
-        s = self.structure
-        if not hasattr(world, "oil_replacement_mbd") or "world.oil_supply_response" not in s.params:
-            return None
-        lost = np.maximum(s.p("rus.crude_exports_mbd") - world.rus_crude_sold_mbd, 0.0)
-        gap = lost - world.oil_replacement_mbd                          # still to be replaced, (B,)
-        closed = 1.0 - (1.0 - s.p("world.oil_supply_response")) ** quarters  # share of it replaced by quarter j
-        k = s.p("world.brent_supply_multiplier") / s.p("world.world_oil_supply_mbd")
-        return np.exp(-k * closed[:, None] * gap[None, :])
+        """The tail worlds of the closed form: :func:`model.ensemble.tail_worlds`."""
+        return tail_worlds(self.structure, world, before, discount, lengths)
 
     def _decide(self) -> list[tuple[str, Move]]:
         candidates = self._candidates()

@@ -1,0 +1,944 @@
+"""Many runs stepped together: the engine behind :class:`~model.model.GeopoliticsModel` and sweeps.
+
+A quarter of an ensemble goes as a quarter of the Mesa model (:mod:`model.model`), for all its
+runs at once:
+
+1. each run's scenario events dated this quarter set its policies;
+2. every candidate move of every country in every run, and the replies its counterpart may
+   make, is valued in ONE batched look-ahead (:func:`value_moves`: the economy's own step rolls
+   the whole batch forward, the rest of each horizon is added in closed form);
+3. each run chooses, country by country, with that run's own random stream per country (so a
+   run's draws never depend on the batch it is in), and the chosen moves apply;
+4. one batched economics step;
+5. the quarter's metrics are recorded as arrays over runs.
+
+The Mesa model is the ensemble of one: :meth:`GeopoliticsModel.evaluate` calls
+:func:`value_moves` with one run, and the rules' choice (:mod:`agents.country`) is the same
+row-wise code for one run or many. A run's results do not depend on the batch: every
+operation of the look-ahead is row by row (no matrix product across rows, whose rounding
+depends on where a row sits in the batch).
+
+Runs are batched only when they share a :class:`~model.world.Structure` (same base, settings
+and Brent path): the compiled step reads its parameters as one scalar record, so runs with
+different settings form separate groups (:func:`run_ensemble` groups them). Seeds, rules
+(ai, best, scripted, human) and scenario events may differ within a group.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from geogame.agents.country import (RULES, CountryAgent, Decision, HumanMoveMissing, best_indices,
+                                    logit_probabilities, make_rule, quantal_indices)
+from geogame.agents.moves import ANTICIPATED_REPLIES, Move, find_move, menu
+from geogame.agents.utility import utility_terms
+
+from . import calibration, economics
+from .alignment import _configurations, landscape
+from .calendar import quarter_label
+from .instruments import set_instrument
+from .nodes import COUNTRIES
+from .parameters import InputError
+from .scenarios import Scenario, load_scenario
+
+#: Quarters the batched look-ahead rolls the economy forward exactly; the rest of a country's
+#: horizon is added in closed form (:func:`value_moves`). Four quarters let the crude market
+#: and an anticipated reply play out (crude shares close 35% of their gap a quarter);
+#: ``tests/test_decisions.py`` checks the tail against a full roll-forward.
+ROLLOUT_QUARTERS = 4
+#: Largest affinity magnitude the closed-form tail extrapolates to (keeps atanh finite).
+AFFINITY_BOUND = 0.999
+
+
+# ----------------------------------------------------------------------------- batch helpers
+class _RowView:
+    """One row of a batched world, read like a one-world batch (for predicates that read row 0)."""
+
+    __slots__ = ("_world", "_row")
+
+    def __init__(self, world, row: int):
+        self._world, self._row = world, row
+
+    def __getattr__(self, name):
+        value = getattr(self._world, name)
+        return value[self._row:self._row + 1] if isinstance(value, np.ndarray) else value
+
+
+def _take_rows(world, rows: np.ndarray):
+    """A new batch made of the given rows of ``world`` (rows may repeat); arrays are copied."""
+    new = world.shallow_copy()
+    for name, value in vars(world).items():
+        if isinstance(value, np.ndarray):
+            setattr(new, name, value[rows])
+    return new
+
+
+def rows_where(predicate, world) -> np.ndarray:
+    """``predicate`` (a move's ``available`` or ``backs_down``) for every row of ``world``, (B,) bool.
+
+    A vectorised predicate returns a (B,) array; one written for a single world (reading row 0)
+    is asked row by row.
+    """
+    out = predicate(world)
+    if np.ndim(out) == 1 and len(out) == world.batch:
+        return np.asarray(out, dtype=bool)
+    if world.batch == 1:
+        return np.array([bool(out)])
+    return np.array([bool(predicate(_RowView(world, i))) for i in range(world.batch)], dtype=bool)
+
+
+def _accumulate(names: dict, sums: dict, country: str, terms: dict[str, np.ndarray], weight: float) -> None:
+    """Add ``weight`` times a country's utility terms to its running totals (a terms x rows array)."""
+    stacked = np.array(list(terms.values()))
+    if country in sums:
+        sums[country] += weight * stacked
+    else:
+        names[country] = list(terms)
+        sums[country] = weight * stacked
+
+
+def _weighted_sum(weights: np.ndarray, stack: np.ndarray) -> np.ndarray:
+    """``sum_i weights[i] * stack[i]``, added in order element by element.
+
+    Used instead of ``weights @ stack``: a BLAS product rounds a column differently depending on
+    where it sits in the batch, and a run must not depend on its batch.
+    """
+    total = weights[0] * stack[0]
+    for i in range(1, len(weights)):
+        total = total + weights[i] * stack[i]
+    return total
+
+
+def _drift(rate: float, quarters: np.ndarray) -> np.ndarray:
+    """Cumulative drift after each of ``quarters`` when a unit drift shrinks by ``rate`` a quarter:
+    ``(1-rate) + (1-rate)**2 + ... + (1-rate)**q`` (``q`` when ``rate`` is 0)."""
+    keep = 1.0 - rate
+    if abs(rate) < 1e-12:
+        return quarters.astype(float)
+    return keep * (1.0 - keep ** quarters) / rate
+
+
+def _drift_rows(rates: np.ndarray, quarters: np.ndarray) -> np.ndarray:
+    """:func:`_drift` for a rate per batch row: (B, len(quarters))."""
+    rates = np.maximum(np.asarray(rates, dtype=float), 1e-12)[:, None]
+    keep = 1.0 - rates
+    return keep * (1.0 - keep ** quarters[None, :]) / rates
+
+
+def _settle(now: np.ndarray, before: np.ndarray, rate: float, weights: np.ndarray, quarters: np.ndarray) -> np.ndarray:
+    """Discount-weighted average of a state over the quarters after the roll-forward, its last
+    drift ``now - before`` shrinking by ``rate`` a quarter; kept between ``now`` and where the
+    drift leads (so a state in a valid range stays in it)."""
+    drift = now - before
+    average = now + drift * float(weights @ _drift(rate, quarters))
+    limit = now + drift * float(_drift(rate, quarters[-1:])[0])
+    return np.clip(average, np.minimum(now, limit), np.maximum(now, limit))
+
+
+def _geometric_sum(ratio: float, n: int) -> float:
+    """``ratio + ratio**2 + ... + ratio**n`` (0 for ``n <= 0``)."""
+    if n <= 0:
+        return 0.0
+    if abs(1.0 - ratio) < 1e-12:
+        return float(n)
+    return ratio * (1.0 - ratio ** n) / (1.0 - ratio)
+
+
+# ------------------------------------------------------------------------ the closed-form tail
+def add_tail(s, names, sums, world, before, horizons, steps, discount) -> None:
+    """Add the quarters beyond the roll-forward in closed form (see :func:`value_moves`).
+
+    ``world`` is the batch after the last quarter rolled, ``before`` the one a quarter earlier
+    (the last quarter's drift of the slow states). A country with ``n = N - K`` quarters of
+    its horizon left adds ``d**(K-1) * (d + ... + d**n) * u(tail world)``, where the tail
+    world (:func:`tail_worlds`) holds the discount-weighted average of the slow states over
+    those ``n`` quarters: exact for the terms that are linear in them. ``names`` and ``sums``
+    are the running totals of :func:`value_moves` (see :func:`_accumulate`).
+    """
+    need = {c: horizons[c] - steps for c in names}
+    lengths = sorted({n for n in need.values() if n > 0})
+    if not lengths:
+        return
+    worlds = dict(zip(lengths, tail_worlds(s, world, before, discount, lengths)))
+    metrics = {n: economics.utility_metrics(w, s) for n, w in worlds.items()}
+    for country in list(names):
+        n = need[country]
+        if n > 0:
+            scale = discount ** (steps - 1) * _geometric_sum(discount, n)
+            _accumulate(names, sums, country, utility_terms(country, worlds[n], metrics[n], s), scale)
+
+
+def tail_worlds(s, world, before, discount: float, lengths: list[int]) -> list:
+    """The world at the end of the roll-forward with its slow states averaged over ``n`` more
+    quarters, for each ``n`` in ``lengths``.
+
+    Each slow state follows the closed form of its own geometric adjustment; quarter ``j =
+    1..n`` after the roll-forward is weighted by ``d**j``:
+
+    * goods trade moves to its long-run Armington target under the policies in force,
+      closing ``lam = world.trade_adjustment`` of the log gap a quarter (the trade block's own
+      rule): ``M_j = M**((1-lam)**j) * T**(1 - (1-lam)**j)``;
+    * affinity keeps drifting as in the last quarter rolled, the drift shrinking by the pull
+      to the anchor (``world.alignment_anchor_pull = p``): in atanh space
+      ``z_j = z + dz ((1-p) + ... + (1-p)**j)``; deals and summits are one-off bumps that have
+      passed by then, coercion in force goes on;
+    * India's arms orders likewise, at ``world.arms_adjustment`` a quarter, and Russia's idle
+      rupees at the rate they are spent (``world.rupee_drain``, more while it recycles them).
+
+    Everything else (the crude market and its slower rebalancing: relationships, refinery
+    capacity, replacement supply, shadow fleet) stays at its level at the end of the
+    roll-forward, which is why the roll-forward is long enough for most of that
+    rebalancing to show (:data:`ROLLOUT_QUARTERS`). Policies stay as they are.
+    """
+    j = np.arange(1, max(lengths) + 1, dtype=float)
+    active = economics.penalty_active(world, s)
+    tariffs = economics.effective_tariff(world, s, active)
+    target = economics.target_goods_flows(world, s, economics.trade_cost(world, s, tariffs))
+    left = (1.0 - s.p("world.trade_adjustment")) ** j
+    shape = world.goods_flow_usd_bn.shape
+    log_now = np.log(np.maximum(world.goods_flow_usd_bn, 1e-300)).reshape(1, -1)
+    log_gap = np.log(np.maximum(target, 1e-300)).reshape(1, -1) - log_now
+    zero = (world.goods_flow_usd_bn <= 0) | (target <= 0)   # zero flows stay zero
+
+    off = ~np.eye(world.affinity.shape[1], dtype=bool)
+    bound = np.arctanh(AFFINITY_BOUND)
+    z, z_before = (np.arctanh(np.clip(np.where(off, a, 0.0), -AFFINITY_BOUND, AFFINITY_BOUND)).reshape(1, -1)
+                   for a in (world.affinity, before.affinity))
+    pull = s.p("world.alignment_anchor_pull")
+    a_path = np.tanh(np.clip(z + (z - z_before) * _drift(pull, j)[:, None], -bound, bound))
+    spend = s.p("world.rupee_drain") + economics.RECYCLING_DRAIN_PER_QUARTER * world.rupee_recycling
+    fade = _brent_fade(s, world, j)
+
+    worlds = []
+    for n in lengths:
+        weights = discount ** j[:n]
+        weights = weights / weights.sum()
+        tail = world.shallow_copy()
+        tail.penalty_active = active
+        flows = _weighted_sum(weights, np.exp(log_now + log_gap * (1.0 - left[:n])[:, None]))
+        tail.goods_flow_usd_bn = np.where(zero, 0.0, flows.reshape(shape))
+        tail.affinity = np.where(off, _weighted_sum(weights, a_path[:n]).reshape(world.affinity.shape), 1.0)
+        orders = np.clip(_settle(world.arms_order_share, before.arms_order_share, s.p("world.arms_adjustment"),
+                                 weights, j[:n]), 0.0, 1.0)
+        tail.arms_order_share = orders / orders.sum(axis=1, keepdims=True)
+        tail.rupee_balance_usd_bn = np.maximum(
+            world.rupee_balance_usd_bn + (world.rupee_balance_usd_bn - before.rupee_balance_usd_bn)
+            * _weighted_sum(weights, _drift_rows(spend, j[:n]).T), 0.0)
+        if fade is not None:
+            tail.brent_usd = world.brent_usd * _weighted_sum(weights, fade[:n])
+        worlds.append(tail)
+    return worlds
+
+
+def _brent_fade(s, world, quarters: np.ndarray) -> np.ndarray | None:
+    """Brent in each tail quarter relative to the last quarter rolled, (len(quarters), B).
+
+    Other producers replace lost Russian barrels at ``world.oil_supply_response`` of the gap a
+    quarter (the economy's own rule), so the premium ``exp(k (lost - replaced) / supply)`` on
+    Brent fades with the replacement's geometric approach to the barrels lost at the end of
+    the roll-forward. ``None`` for a world without replacement supply.
+    """
+    if not hasattr(world, "oil_replacement_mbd") or "world.oil_supply_response" not in s.params:
+        return None
+    lost = np.maximum(s.p("rus.crude_exports_mbd") - world.rus_crude_sold_mbd, 0.0)
+    gap = lost - world.oil_replacement_mbd                          # still to be replaced, (B,)
+    closed = 1.0 - (1.0 - s.p("world.oil_supply_response")) ** quarters  # share of it replaced by quarter j
+    k = s.p("world.brent_supply_multiplier") / s.p("world.world_oil_supply_mbd")
+    return np.exp(-k * closed[:, None] * gap[None, :])
+
+
+# ------------------------------------------------------------------------ the batched valuation
+@dataclass
+class Valuation:
+    """One country's candidate moves valued in every run of a batch (:func:`value_moves`).
+
+    Attributes
+    ----------
+    values : (R, M) present value of each move of the country's full menu over its horizon,
+        USD bn-equivalent (not yet relative to holding); NaN where the move was not valued.
+    terms : name -> (R, M) the utility terms making up ``values`` (same layout).
+    reply : (R, M) the counterpart's anticipated reply: -1 none weighed, 0 holding, ``k`` the
+        k-th answering move of :data:`agents.moves.ANTICIPATED_REPLIES`.
+    replier : the country whose reply is anticipated ("" if none).
+    answered : (R,) whether the replier answers in that run (its rule values moves).
+    """
+
+    values: np.ndarray
+    terms: dict
+    reply: np.ndarray
+    replier: str
+    answered: np.ndarray
+
+    def reply_names(self, run: int, cols) -> list[str]:
+        """The anticipated reply per move (menu columns ``cols``) of run ``run``, by name."""
+        if not self.replier or not self.answered[run]:
+            return [""] * len(cols)
+        names = ANTICIPATED_REPLIES[self.country_of][1]
+        return ["hold" if self.reply[run, c] == 0 else names[self.reply[run, c] - 1] for c in cols]
+
+    country_of: str = ""
+
+
+def _menu_index(country: str) -> dict[str, int]:
+    return {m.name: i for i, m in enumerate(menu(country))}
+
+
+def value_moves(world, s, offers: dict[str, np.ndarray], answers: dict[str, np.ndarray],
+                rollout: int = ROLLOUT_QUARTERS) -> dict[str, Valuation]:
+    """Value every offered move of every country in every run of ``world`` in one batched look-ahead.
+
+    A move's value is the present value, over the country's horizon ``N`` quarters
+    (``<country>.lookahead_quarters``) discounted by ``d = world.decision_discount`` a
+    quarter, of the country's utility terms (:func:`agents.utility.utility_terms`, USD bn a
+    quarter) in the world where it takes the move, less a one-off policy-change cost and, for
+    backing down under pressure, its audience cost. Everybody else holds, except the
+    counterpart whose best reply the country anticipates (:data:`agents.moves.ANTICIPATED_REPLIES`).
+
+    How it is computed:
+
+    1. one world per distinct candidate of every run (a batch), the move applied: holding is
+       the same world for every country of a run, so it is rolled once;
+    2. for a proposer that anticipates a reply, each of its worlds is copied once per reply
+       the counterpart could make there (holding is the first copy) and the reply applied
+       after the move (the counterpart is taken to answer at once); a reply to holding is the
+       counterpart's own candidate world;
+    3. the whole batch is rolled forward ``K = min(rollout, N)`` quarters with the economy's
+       own step, quarter ``h = 0..K-1`` weighted by ``d**h``;
+    4. the quarters ``K+1 .. N`` are added in closed form (:func:`add_tail`):
+       ``d**(K-1) * (d + ... + d**(N-K)) * u(tail world)``, the tail world holding the slow
+       states (goods trade, affinity, arms orders, idle rupees) at their discount-weighted
+       average along their own geometric adjustment;
+    5. in each group of copies the counterpart's reply is the one with the highest value *to
+       the counterpart* (its own utility over its own horizon, less its policy-change and
+       audience costs), ties to holding; the proposer's value of the move is its value in the
+       world of that reply.
+
+    Parameters
+    ----------
+    world : World
+        The current worlds, one row per run (R rows).
+    s : Structure
+        Shared by every run of the batch.
+    offers : country -> (R, M) bool over the country's full menu: the moves to value in each
+        run (available, and the country's rule needs values).
+    answers : country -> (R,) bool: whether the country, as a counterpart, answers in that run.
+    rollout : quarters rolled forward exactly before the closed-form tail.
+
+    Returns
+    -------
+    dict
+        country -> :class:`Valuation`, for each country with at least one move offered.
+    """
+    R = world.batch
+    offers = {c: np.asarray(o, dtype=bool) for c, o in offers.items() if np.any(o)}
+    if not offers:
+        return {}
+    horizons = {c: int(s.p(f"{c}.lookahead_quarters")) for c in COUNTRIES}
+
+    # 1. Distinct candidate worlds: one holding row per run, one row per (country, move) not holding.
+    needs_hold = np.zeros(R, dtype=bool)
+    for mask in offers.values():
+        needs_hold |= mask[:, 0]
+    hold_runs = np.flatnonzero(needs_hold)
+    hold_u = np.full(R, -1)
+    hold_u[hold_runs] = np.arange(len(hold_runs))
+    source = [hold_runs]
+    own_u: dict[str, np.ndarray] = {}          # country -> (R, M) unique row of each candidate (-1 none)
+    count = len(hold_runs)
+    to_apply: list[tuple[Move, np.ndarray]] = []
+    for c, mask in offers.items():
+        table = np.full(mask.shape, -1)
+        table[:, 0] = np.where(mask[:, 0], hold_u, -1)
+        moves = menu(c)
+        for col in range(1, mask.shape[1]):
+            runs = np.flatnonzero(mask[:, col])
+            if len(runs):
+                rows = np.arange(count, count + len(runs))
+                table[runs, col] = rows
+                source.append(runs)
+                to_apply.append((moves[col], rows))
+                count += len(runs)
+        own_u[c] = table
+    batch = _take_rows(world, np.concatenate(source))
+    for move, rows in to_apply:
+        move.apply(batch, rows)
+
+    # 2. Anticipated replies: one more world per reply the counterpart could make.
+    change = s.p("world.policy_change_cost_usd_bn")
+    groups: dict[str, tuple] = {}            # proposer -> (runs, cols, group matrix, reply costs, replier)
+    copy_source, copy_reply = [], []
+    extra = 0
+    valuers = set(offers)
+    for c, mask in offers.items():
+        runs, cols = np.nonzero(mask)
+        u = own_u[c][runs, cols]
+        replier, names = ANTICIPATED_REPLIES.get(c, ("", ()))
+        group = np.full((len(runs), 1 + len(names)), -1)
+        group[:, 0] = u
+        cost = np.zeros(group.shape)
+        if replier and len(runs):
+            answering = answers[replier][runs]
+            if answering.any():
+                valuers.add(replier)
+            reply_index = _menu_index(replier)
+            audience = s.p(f"{replier}.audience_cost_usd_bn")
+            for k, name in enumerate(names, start=1):
+                reply = find_move(replier, name)
+                col_q = reply_index[name]
+                ok = rows_where(reply.available, batch)[u] & answering
+                backs = rows_where(reply.backs_down, batch)[u]
+                cost[:, k] = np.where(ok, -change - np.where(backs, audience, 0.0), 0.0)
+                for i in np.flatnonzero(ok):
+                    r = runs[i]
+                    if cols[i] == 0:  # a reply to holding is the counterpart's own candidate world
+                        existing = own_u.get(replier)
+                        if existing is not None and existing[r, col_q] >= 0:
+                            group[i, k] = existing[r, col_q]
+                            continue
+                        if replier not in own_u:
+                            own_u[replier] = np.full((R, len(menu(replier))), -1)
+                        own_u[replier][r, col_q] = count + extra  # shared by every proposer's hold
+                    group[i, k] = count + extra
+                    copy_source.append(u[i])
+                    copy_reply.append(reply)
+                    extra += 1
+        groups[c] = (runs, cols, group, cost, replier)
+    if extra:
+        batch = _take_rows(batch, np.concatenate([np.arange(count), np.asarray(copy_source)]))
+        by_reply: dict[int, tuple[Move, list[int]]] = {}
+        for k, reply in enumerate(copy_reply):
+            by_reply.setdefault(id(reply), (reply, []))[1].append(count + k)
+        for reply, rows in by_reply.values():
+            reply.apply(batch, np.asarray(rows))
+
+    # 3. Roll the whole batch forward; 4. the closed-form tail.
+    steps = max(1, min(int(rollout), max(horizons[c] for c in valuers)))
+    discount = s.p("world.decision_discount")
+    names_of: dict[str, list[str]] = {}
+    sums: dict[str, np.ndarray] = {}
+    before = batch
+    for h in range(steps):
+        before, batch = batch, economics.step(batch, s)
+        m = economics.utility_metrics(batch, s)
+        weight = discount ** h
+        for country in valuers:
+            if h < horizons[country]:
+                _accumulate(names_of, sums, country, utility_terms(country, batch, m, s), weight)
+    add_tail(s, names_of, sums, batch, before, horizons, steps, discount)
+    totals = {c: dict(zip(names_of[c], sums[c])) for c in names_of}
+    worth = {c: sum(acc.values()) for c, acc in totals.items()}
+
+    # 5. Each proposer's value of a move: in the world of the counterpart's best reply.
+    result: dict[str, Valuation] = {}
+    for c, (runs, cols, group, cost, replier) in groups.items():
+        if replier and replier in worth and group.shape[1] > 1:
+            present = group >= 0
+            w = np.where(present, worth[replier][np.maximum(group, 0)] + cost, -np.inf)
+            pick = best_indices(w)
+        else:
+            pick = np.zeros(len(runs), dtype=int)
+        chosen = group[np.arange(len(runs)), pick]
+        moves = menu(c)
+        terms = {name: value[chosen] for name, value in totals[c].items()}
+        aud = s.p(f"{c}.audience_cost_usd_bn")
+        audience = np.zeros(len(runs))
+        for col in np.unique(cols):
+            at = cols == col
+            backs = rows_where(moves[col].backs_down, world)[runs[at]]
+            audience[at] = np.where(backs, -aud, 0.0)
+        terms["audience_cost"] = audience
+        terms["policy_change_cost"] = np.where(cols == 0, 0.0, -change)
+        values = np.asarray(sum(terms.values()), dtype=float)
+        shape = offers[c].shape
+        out_values = np.full(shape, np.nan)
+        out_values[runs, cols] = values
+        out_terms = {}
+        for name, value in terms.items():
+            full = np.full(shape, np.nan)
+            full[runs, cols] = value
+            out_terms[name] = full
+        reply = np.full(shape, -1)
+        answered = answers[replier] if replier else np.zeros(R, dtype=bool)
+        if replier:
+            reply[runs, cols] = np.where(answered[runs], pick, -1)
+        result[c] = Valuation(out_values, out_terms, reply, replier, np.asarray(answered, dtype=bool), c)
+    return result
+
+
+# ---------------------------------------------------------------------------------- blocs
+def blocs_together(affinity: np.ndarray, sizes: np.ndarray, pairs) -> dict:
+    """Whether each pair of players is in the same camp of the lowest-energy split, per world.
+
+    The vectorised form of :func:`model.alignment.landscape` for a batch of affinity matrices
+    (B,4,4); where the two lowest energies are too close for rounding to be ruled out, the
+    world is decided by :func:`~model.alignment.landscape` itself, so the answer is always its.
+    """
+    n = len(sizes)
+    configs, split = _configurations(n)
+    weighted = (np.outer(sizes, sizes)[None] * affinity).reshape(len(affinity), n * n)
+    energy = np.einsum("ck,bk->bc", split, weighted)
+    order = np.argsort(energy, axis=1, kind="stable")
+    best = order[:, 0]
+    first = np.take_along_axis(energy, order[:, :2], axis=1)
+    close = (first[:, 1] - first[:, 0]) <= 1e-9 * (1.0 + np.abs(first[:, 0]))
+    camp = configs[best]                                     # (B, n)
+    out = {}
+    for a, b in pairs:
+        ia, ib = COUNTRIES.index(a), COUNTRIES.index(b)
+        out[(a, b)] = camp[:, ia] == camp[:, ib]
+    for row in np.flatnonzero(close):
+        scape = landscape(affinity[row], sizes)
+        for a, b in pairs:
+            out[(a, b)][row] = scape.together(a, b)
+    return out
+
+
+# ------------------------------------------------------------------------------- the ensemble
+@dataclass(frozen=True)
+class EnsembleRun:
+    """One run of an ensemble: what :class:`~model.model.GeopoliticsModel` takes.
+
+    ``scenario`` a preset name, a path or a loaded :class:`~model.scenarios.Scenario`;
+    ``seed`` the run's seed; ``overrides`` settings on top of the scenario (dict or list of
+    ``"key=value"``); ``rules`` a rule per country on top of the scenario's.
+    """
+
+    scenario: object = "baseline"
+    seed: int | None = None
+    overrides: object = None
+    rules: dict | None = None
+
+
+def _as_run(spec) -> EnsembleRun:
+    if isinstance(spec, EnsembleRun):
+        return spec
+    if isinstance(spec, dict):
+        return EnsembleRun(**spec)
+    raise InputError(f"ensemble run {spec!r} is not allowed; allowed: an EnsembleRun or a dict with "
+                     "scenario, seed, overrides, rules")
+
+
+def choice_streams(seed, fallback: np.random.Generator | None = None) -> dict[str, np.random.Generator]:
+    """One random stream per country, spawned from the run's seed.
+
+    A country's k-th choice uses the same draw whatever the other countries' rules, so a run in
+    which a person plays one country changes no other country's luck. Without a seed, the root
+    is drawn from ``fallback`` (the Mesa model's own generator) or from fresh entropy.
+    """
+    if seed is not None:
+        root = np.random.SeedSequence(int(seed))
+    elif fallback is not None:
+        root = np.random.SeedSequence(int(fallback.integers(2**63)))
+    else:
+        root = np.random.SeedSequence()
+    return {c: np.random.default_rng(stream) for c, stream in zip(COUNTRIES, root.spawn(len(COUNTRIES)))}
+
+
+@dataclass
+class _Setup:
+    """A run's settings resolved (scenario loaded, overrides validated, rules checked)."""
+
+    scenario: Scenario
+    seed: int | None
+    overrides: dict
+    settings: dict
+    rules: dict
+
+    @property
+    def structure_key(self) -> tuple:
+        return (self.scenario.base, tuple(sorted(self.settings.items())),
+                tuple(sorted(self.scenario.brent_path.items())))
+
+
+def resolve(spec) -> _Setup:
+    """Load and check one run's scenario, overrides, seed and rules (raises :class:`InputError`)."""
+    from .model import normalise_overrides
+
+    run = _as_run(spec)
+    seed = run.seed
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise InputError(f"seed = {seed!r} is not allowed; allowed whole numbers >= 0")
+    scenario = run.scenario if isinstance(run.scenario, Scenario) else load_scenario(run.scenario)
+    overrides = normalise_overrides(run.overrides)
+    settings = {**calibration.base_settings(scenario.base), **scenario.settings, **overrides}
+    rules = {c: "ai" for c in COUNTRIES}
+    rules.update(scenario.rules)
+    for country, rule in (run.rules or {}).items():
+        if country not in COUNTRIES:
+            raise InputError(f"rules: country {country!r} is not known; allowed: {', '.join(COUNTRIES)}")
+        rules[country] = rule
+    for country, rule in rules.items():
+        try:
+            make_rule(rule)
+        except ValueError as exc:
+            raise InputError(f"rules: {country}: {exc}") from None
+    return _Setup(scenario, None if seed is None else int(seed), overrides, settings, rules)
+
+
+class _Speaker:
+    """What :meth:`CountryAgent._reason` reads of an agent: its name and how it words a reply."""
+
+    _reply_text = staticmethod(CountryAgent._reply_text)
+
+    def __init__(self, name: str):
+        self.name = name
+
+
+class _ContextView:
+    """What :meth:`GeopoliticsModel._context` reads of a model, for one run of an ensemble."""
+
+    def __init__(self, latest: dict, oil_penalty: float, structure):
+        self.latest = latest
+        self.structure = structure
+        self.world = _PenaltyWorld(oil_penalty)
+
+
+class _PenaltyWorld:
+    def __init__(self, oil_penalty: float):
+        self.oil_penalty = np.array([oil_penalty])
+
+
+@dataclass
+class _QuarterDecisions:
+    """One country's decisions in one quarter, for every run of an ensemble (arrays over runs)."""
+
+    country: str
+    quarter: int                 # the quarter decided for
+    rule: np.ndarray             # (R,) rule name per run
+    available: np.ndarray        # (R, M) bool
+    values: np.ndarray           # (R, M) relative to holding, NaN where not available
+    index: np.ndarray            # (R,) menu column chosen
+    runner: np.ndarray           # (R,) menu column of the runner-up
+    best: np.ndarray             # (R,) menu column the model values highest
+    probability: np.ndarray      # (R,)
+    term_names: list
+    terms_at: np.ndarray         # (T, R, 2): each term at the chosen move and the runner-up
+    reply: np.ndarray            # (R, M) anticipated reply code (see Valuation.reply)
+    replier: str
+    answered: np.ndarray         # (R,)
+    oil_penalty: np.ndarray      # (R,) US oil penalty when deciding (the context sentence reads it)
+    step: int                    # index of the quarterly row the countries saw when deciding
+
+
+class Ensemble:
+    """Runs that share a :class:`~model.world.Structure`, stepped together one quarter at a time.
+
+    Parameters
+    ----------
+    runs : list of EnsembleRun (or dicts)
+        All must share base, settings and Brent path (:func:`run_ensemble` groups them).
+
+    Examples
+    --------
+    >>> ens = Ensemble([EnsembleRun("baseline", seed=s) for s in range(100)])
+    >>> ens.run(20)
+    >>> ens.view(3).metrics_frame()   # run 3, exactly GeopoliticsModel("baseline", seed=3).run(20)
+    """
+
+    def __init__(self, runs, _setups: list[_Setup] | None = None, _start=None):
+        setups = _setups if _setups is not None else [resolve(r) for r in runs]
+        if not setups:
+            raise InputError("an ensemble needs at least one run")
+        keys = {st.structure_key for st in setups}
+        if len(keys) > 1:
+            raise InputError("ensemble runs must share base, settings and Brent path; "
+                             "use run_ensemble to group runs with different settings")
+        self.setups = setups
+        self.R = len(setups)
+        first = setups[0]
+        if _start is None:
+            _start = calibration.build(first.scenario.base, first.settings, first.scenario.brent_path)
+        world, self.structure = _start
+        self.world = world.repeat(self.R) if world.batch == 1 else world
+        self.rules = {c: np.array([st.rules[c] for st in setups]) for c in COUNTRIES}
+        self.needs = {c: np.array([RULES[name].needs_values for name in self.rules[c]], dtype=bool)
+                      for c in COUNTRIES}
+        self.rngs = [choice_streams(st.seed) for st in setups]
+        self.pending: dict[tuple[int, str], str] = {}   # (run, country) -> a person's move
+        scenarios: dict[int, tuple[Scenario, list[int]]] = {}
+        for r, st in enumerate(setups):
+            scenarios.setdefault(id(st.scenario), (st.scenario, []))[1].append(r)
+        self._scenario_groups = [(sc, np.asarray(rows)) for sc, rows in scenarios.values()]
+        self._labels: list[str] = []
+        self._metrics: list[dict[str, np.ndarray]] = []
+        self.decisions: list[_QuarterDecisions] = []
+        self.events_applied: dict[int, list] = {}      # id(scenario) -> [(quarter, event)]
+        self._record()
+
+    # ---------------------------------------------------------------------------- the quarter
+    def step(self) -> None:
+        """Advance every run one quarter (see the module docstring for the order)."""
+        quarter = self.world.quarter + 1
+        self._apply_events(quarter)
+        chosen = self._decide(quarter)
+        for country in COUNTRIES:
+            moves = menu(country)
+            for col in np.unique(chosen[country]):
+                moves[col].apply(self.world, np.flatnonzero(chosen[country] == col))
+        self.world = economics.step(self.world, self.structure)
+        self._record()
+
+    def run(self, quarters: int | None = None) -> "Ensemble":
+        """Run ``quarters`` steps (default: the first run's scenario length)."""
+        quarters = self.setups[0].scenario.quarters if quarters is None else quarters
+        for sc, _ in self._scenario_groups:
+            sc.check_run_length(quarters)
+        for _ in range(quarters):
+            self.step()
+        return self
+
+    def _apply_events(self, quarter: int) -> None:
+        for scenario, rows in self._scenario_groups:
+            for event in scenario.events:
+                if event.quarter == quarter:
+                    for key, value in event.settings.items():
+                        set_instrument(self.world, key, value, rows)
+                    self.events_applied.setdefault(id(scenario), []).append((quarter, event))
+
+    def _decide(self, quarter: int) -> dict[str, np.ndarray]:
+        s, world, R = self.structure, self.world, self.R
+        available = {c: np.stack([rows_where(m.available, world) for m in menu(c)], axis=1) for c in COUNTRIES}
+        needs = self.needs
+        offers = {c: available[c] & needs[c][:, None] for c in COUNTRIES}
+        valued = value_moves(world, s, offers, needs)
+        chosen = {}
+        for c in COUNTRIES:
+            chosen[c] = self._choose(c, quarter, available[c], valued.get(c))
+        return chosen
+
+    def _choose(self, c: str, quarter: int, available: np.ndarray, valuation: Valuation | None) -> np.ndarray:
+        R, M = available.shape
+        s = self.structure
+        if valuation is not None:
+            raw = np.where(available, valuation.values, np.nan)
+            raw = np.where(np.isnan(raw) & available, 0.0, raw)   # runs whose rule needs no values
+        else:
+            raw = np.where(available, 0.0, np.nan)
+        values = raw - raw[:, :1]
+        rules = self.rules[c]
+        index = np.zeros(R, dtype=int)
+        runner = np.zeros(R, dtype=int)
+        best = np.zeros(R, dtype=int)
+        probability = np.ones(R)
+        uniforms = np.zeros(R)
+        for r in np.flatnonzero(rules == "ai"):
+            uniforms[r] = self.rngs[r][c].random()
+        rationality = s.p(f"{c}.rationality")
+        masks, inverse = np.unique(available, axis=0, return_inverse=True)
+        for g, mask in enumerate(masks):
+            rows = np.flatnonzero(inverse.ravel() == g)
+            cols = np.flatnonzero(mask)
+            v = values[np.ix_(rows, cols)]
+            n = len(cols)
+            b = best_indices(v)
+            pick = np.zeros(len(rows), dtype=int)
+            prob = np.ones(len(rows))
+            rule = rules[rows]
+            ai = rule == "ai"
+            if ai.any():
+                probs = logit_probabilities(v[ai], rationality)
+                k = quantal_indices(probs, uniforms[rows[ai]])
+                pick[ai] = k
+                prob[ai] = probs[np.arange(len(k)), k]
+            br = rule == "best"
+            pick[br] = b[br]
+            for i in np.flatnonzero(rule == "human"):
+                name = self.pending.pop((int(rows[i]), c), None)
+                if name is None:
+                    raise HumanMoveMissing(c)
+                names = [menu(c)[col].name for col in cols]
+                pick[i] = names.index(name) if name in names else 0
+            order = np.argsort(-v, axis=1, kind="stable")
+            run_up = np.where(order[:, 0] == pick, order[:, 1] if n > 1 else pick, order[:, 0])
+            if n == 1:
+                run_up = pick
+            index[rows] = cols[pick]
+            runner[rows] = cols[run_up]
+            best[rows] = cols[b]
+            probability[rows] = prob
+        if valuation is not None:
+            names = list(valuation.terms)
+            at = np.stack([index, runner], axis=1)
+            terms_at = np.array([np.take_along_axis(valuation.terms[n], at, axis=1) for n in names]) \
+                if names else np.zeros((0, R, 2))
+            reply, replier, answered = valuation.reply, valuation.replier, valuation.answered
+        else:
+            names, terms_at = [], np.zeros((0, R, 2))
+            reply, replier, answered = np.full((R, M), -1), "", np.zeros(R, dtype=bool)
+        self.decisions.append(_QuarterDecisions(
+            c, quarter, rules.copy(), available, values, index, runner, best, probability, names, terms_at,
+            reply, replier, answered, self.world.oil_penalty.copy(), len(self._metrics) - 1))
+        return index
+
+    def _record(self) -> None:
+        m = economics.metrics(self.world, self.structure)
+        blocs = blocs_together(self.world.affinity, self.structure.absorption_ref_usd_bn[:len(COUNTRIES)],
+                               (("ind", "usa"), ("ind", "rus")))
+        m["bloc_ind_with_usa"] = blocs[("ind", "usa")].astype(float)
+        m["bloc_ind_with_rus"] = blocs[("ind", "rus")].astype(float)
+        self._labels.append(quarter_label(self.world.quarter))
+        self._metrics.append({k: np.array(v, dtype=float, copy=True) for k, v in m.items()})
+
+    # ------------------------------------------------------------------------------ human play
+    def submit_move(self, run: int, country: str, move: str) -> None:
+        """Queue a person's move for ``country`` in run ``run`` (its rule must be ``human``)."""
+        if self.rules[country][run] != "human":
+            raise InputError(f"{country} is not played by a person in run {run}")
+        find_move(country, move)
+        self.pending[(run, country)] = move
+
+    # ---------------------------------------------------------------------------------- output
+    def metric_arrays(self) -> dict[str, np.ndarray]:
+        """The quarterly metrics as arrays (quarters + 1, R), the starting state first."""
+        return {name: np.stack([row[name] for row in self._metrics]) for name in self._metrics[0]}
+
+    @property
+    def quarter_labels(self) -> list[str]:
+        return list(self._labels)
+
+    def view(self, run: int) -> "RunView":
+        """Run ``run`` of the ensemble, read like a :class:`~model.model.GeopoliticsModel`."""
+        return RunView(self, run)
+
+    def views(self) -> list["RunView"]:
+        return [RunView(self, r) for r in range(self.R)]
+
+
+class RunView:
+    """One run of an :class:`Ensemble` with the tables of a :class:`~model.model.GeopoliticsModel`."""
+
+    def __init__(self, ensemble: Ensemble, run: int):
+        self.ensemble, self.run = ensemble, run
+        setup = ensemble.setups[run]
+        self.scenario_def, self.seed, self.overrides = setup.scenario, setup.seed, setup.overrides
+        self.structure = ensemble.structure
+        self._decisions: list[Decision] | None = None
+
+    def metrics_columns(self) -> dict[str, list]:
+        """The quarterly table as columns (name -> list of values), as the Mesa model gives it."""
+        ens, r = self.ensemble, self.run
+        out = {"quarter": list(ens._labels)}
+        for name in ens._metrics[0]:
+            out[name] = [float(row[name][r]) for row in ens._metrics]
+        return out
+
+    def metrics_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.metrics_columns())
+
+    @property
+    def decisions(self) -> list[Decision]:
+        """Every decision of the run, in the Mesa model's order (quarter, then country)."""
+        if self._decisions is None:
+            self._decisions = [self._decision(q) for q in self.ensemble.decisions]
+        return self._decisions
+
+    def decisions_frame(self) -> pd.DataFrame:
+        from .model import DECISION_COLUMNS
+
+        return pd.DataFrame([d.row() for d in self.decisions], columns=DECISION_COLUMNS)
+
+    def events_frame(self) -> pd.DataFrame:
+        log = [{"quarter": quarter_label(q), "note": e.note, "settings": dict(e.settings), "source": e.source}
+               for q, e in self.ensemble.events_applied.get(id(self.scenario_def), [])]
+        return pd.DataFrame(log, columns=["quarter", "note", "settings", "source"])
+
+    def _decision(self, qd: _QuarterDecisions) -> Decision:
+        from geogame.model.nodes import COUNTRY_NAMES
+
+        r, c = self.run, qd.country
+        cols = np.flatnonzero(qd.available[r])
+        position = {col: i for i, col in enumerate(cols)}
+        moves = [menu(c)[col] for col in cols]
+        values = qd.values[r, cols]
+        index, runner, best = position[qd.index[r]], position[qd.runner[r]], position[qd.best[r]]
+        rule = str(qd.rule[r])
+        if qd.replier and qd.answered[r]:
+            names = ANTICIPATED_REPLIES[c][1]
+            replies = ["hold" if qd.reply[r, col] == 0 else names[qd.reply[r, col] - 1] if qd.reply[r, col] > 0
+                       else "" for col in cols]
+            replier = qd.replier
+        else:
+            replies, replier = [""] * len(cols), ""
+        terms = {}
+        for t, name in enumerate(qd.term_names):
+            arr = np.full(len(cols), np.nan)
+            arr[runner] = qd.terms_at[t, r, 1]
+            arr[index] = qd.terms_at[t, r, 0]
+            terms[name] = arr
+        probs = np.zeros(len(cols))
+        probs[index] = qd.probability[r]
+        ens = self.ensemble
+        latest_at = qd.step
+        latest = {"quarter": ens._labels[latest_at]}
+        latest.update({k: float(v[r]) for k, v in ens._metrics[latest_at].items()})
+        context_view = _ContextView(latest, float(qd.oil_penalty[r]), ens.structure)
+        horizon = int(ens.structure.p(f"{c}.lookahead_quarters"))
+        speaker = _Speaker(COUNTRY_NAMES[c])
+
+        def explain() -> str:
+            from .model import GeopoliticsModel
+
+            context = GeopoliticsModel._context(context_view, c)
+            return CountryAgent._reason(speaker, moves, values, terms, index, runner, probs, context, rule,
+                                        horizon, replies, replier)
+
+        return Decision(quarter=quarter_label(qd.quarter), country=c, move=moves[index].name,
+                        value=float(values[index]), runner_up=moves[runner].name,
+                        runner_up_value=float(values[runner]), rule=rule, probability=float(probs[index]),
+                        best_move=moves[best].name, values={m.name: float(v) for m, v in zip(moves, values)},
+                        expected_reply=replies[index], _explain=explain)
+
+
+# --------------------------------------------------------------------------------- the API
+def _chunks(indices: list[int], size: int):
+    for i in range(0, len(indices), size):
+        yield indices[i:i + size]
+
+
+def iter_ensemble(specs, quarters: int | None = None, chunk_size: int = 256):
+    """Run ``specs`` in batches and yield ``(position, RunView)`` as each chunk finishes.
+
+    Runs sharing base, settings and Brent path are batched together, ``chunk_size`` at a time
+    (memory is bounded by the chunk, not the number of runs); positions refer to ``specs``.
+    ``quarters`` defaults to each run's scenario length (runs of different lengths are not
+    batched together).
+    """
+    if not isinstance(chunk_size, (int, np.integer)) or isinstance(chunk_size, bool) or chunk_size < 1:
+        raise InputError(f"chunk_size = {chunk_size!r} is not allowed; allowed whole numbers >= 1")
+    setups = [resolve(spec) for spec in specs]
+    groups: dict[tuple, list[int]] = {}
+    for i, st in enumerate(setups):
+        length = st.scenario.quarters if quarters is None else quarters
+        st.scenario.check_run_length(length)
+        groups.setdefault((st.structure_key, length), []).append(i)
+    for (_, length), members in groups.items():
+        first = setups[members[0]]
+        start = calibration.build(first.scenario.base, first.settings, first.scenario.brent_path)
+        for chunk in _chunks(members, int(chunk_size)):
+            ens = Ensemble(None, _setups=[setups[i] for i in chunk], _start=start).run(length)
+            for k, i in enumerate(chunk):
+                yield i, ens.view(k)
+
+
+def run_ensemble(specs, quarters: int | None = None, chunk_size: int = 256) -> list[RunView]:
+    """Run many runs batched together; one :class:`RunView` per spec, in order.
+
+    Parameters
+    ----------
+    specs : list of EnsembleRun or dicts (``scenario``, ``seed``, ``overrides``, ``rules``)
+    quarters : quarters to run (default: each scenario's length)
+    chunk_size : most runs stepped together in one batch
+
+    Returns
+    -------
+    list of RunView
+        ``metrics_frame()``, ``metrics_columns()``, ``decisions_frame()`` and ``events_frame()``
+        of each run, identical to ``GeopoliticsModel(scenario, seed, overrides, rules).run(quarters)``.
+    """
+    out: list = [None] * len(specs)
+    for i, view in iter_ensemble(specs, quarters, chunk_size):
+        out[i] = view
+    return out
