@@ -292,7 +292,7 @@ class GeopoliticsModel(mesa.Model):
             options = []
             if replies and self.countries[replier].rule.needs_values:  # a scripted counterpart does not answer
                 view = _RowView(batch, i)
-                options = [r for r in replies if r.available(view)]
+                options = [r for r in replies if r.available(view)[0]]
                 repliers[agent.country] = replier
             group = [len(source)]
             source.append(i)
@@ -308,7 +308,7 @@ class GeopoliticsModel(mesa.Model):
             change = s.p("world.policy_change_cost_usd_bn")
             for k, reply in enumerate(reply_of):
                 if reply is not None:
-                    backs = reply.backs_down(_RowView(batch, k))
+                    backs = reply.backs_down(_RowView(batch, k))[0]
                     reply_cost[k] = -change - (s.p(f"{reply.country}.audience_cost_usd_bn") if backs else 0.0)
                     reply.apply(batch, slice(k, k + 1))
 
@@ -348,7 +348,7 @@ class GeopoliticsModel(mesa.Model):
             chosen = np.asarray(chosen)
             terms = {name: np.asarray(value)[chosen] for name, value in totals[country].items()}
             cost = s.p(f"{country}.audience_cost_usd_bn")
-            terms["audience_cost"] = np.array([-cost if m.backs_down(self.world) else 0.0 for m in moves])
+            terms["audience_cost"] = np.array([-cost if m.backs_down(self.world)[0] else 0.0 for m in moves])
             terms["policy_change_cost"] = np.array([0.0 if m.kind == "hold" else -change for m in moves])
             values = np.asarray(sum(terms.values()), dtype=float)
             result[country] = (values, terms, replies, replier)
