@@ -30,15 +30,20 @@ MAX_ENFORCEMENT = 0.8
 
 @dataclass(frozen=True)
 class Move:
-    """One entry of a country's menu."""
+    """One entry of a country's menu.
+
+    ``available`` and ``backs_down`` take a batched :class:`~geogame.model.world.World` and return
+    a ``(B,)`` boolean array, one answer per world of the batch (a caller with one world reads
+    ``[0]``).
+    """
 
     name: str
     country: str
     kind: str             # "hold", "tariff", "sanction" or "procurement"
     label: str            # plain words for the event log and the app
     apply: Callable[[World, Rows], None]
-    available: Callable[[World], bool] = lambda w: True
-    backs_down: Callable[[World], bool] = lambda w: False
+    available: Callable[[World], np.ndarray] = lambda w: np.ones(w.batch, dtype=bool)
+    backs_down: Callable[[World], np.ndarray] = lambda w: np.zeros(w.batch, dtype=bool)
     opposite: str = ""    # the move on the same menu that takes this one back ("" for hold and commitments)
     commitment: bool = False  # a concluded agreement (a deal accepted, an FTA): not undone within a run
 
@@ -58,11 +63,11 @@ def _set(**values: float):
 
 
 def _below(key: str, limit: float):
-    return lambda w: bool(get_instrument(w, key)[0] < limit - 1e-9)
+    return lambda w: get_instrument(w, key) < limit - 1e-9
 
 
 def _above(key: str, limit: float):
-    return lambda w: bool(get_instrument(w, key)[0] > limit + 1e-9)
+    return lambda w: get_instrument(w, key) > limit + 1e-9
 
 
 _HOLD_LABELS = {
@@ -77,7 +82,7 @@ def _hold(country: str) -> Move:
     return Move("hold", country, "hold", _HOLD_LABELS[country], lambda w, r: None)
 
 
-def _penalty_applies(world: World, rows: Rows = slice(0, 1)) -> np.ndarray:
+def _penalty_applies(world: World, rows: Rows = slice(None)) -> np.ndarray:
     """Where the US oil penalty is set and India buys more Russian crude than its threshold allows.
 
     Read from India's share now (the penalty is levied on that basis next quarter), not from the
@@ -86,8 +91,8 @@ def _penalty_applies(world: World, rows: Rows = slice(0, 1)) -> np.ndarray:
     return (world.oil_penalty[rows] > 0) & (world.crude_share[rows, B_IND] > world.oil_penalty_threshold[rows])
 
 
-def _penalty_bites(world: World) -> bool:
-    return bool(_penalty_applies(world)[0])
+def _penalty_bites(world: World) -> np.ndarray:
+    return _penalty_applies(world)
 
 
 def _bump(pair: tuple[str, str], amount: float = 1.0):
@@ -128,18 +133,18 @@ def _accept_deal(world: World, rows: Rows) -> None:
     _bump(("usa", "ind"))(world, rows)
 
 
-def _under_pressure(world: World) -> bool:
+def _under_pressure(world: World) -> np.ndarray:
     """India faces coercion over its Russian crude: the US penalty, EU secondary measures or a US offer."""
-    return bool(_penalty_bites(world) or world.eu_secondary_on_ind[0] > 0 or world.deal_offer[0] > 0)
+    return _penalty_bites(world) | (world.eu_secondary_on_ind > 0) | (world.deal_offer > 0)
 
 
-def _no_deal(world: World) -> bool:
+def _no_deal(world: World) -> np.ndarray:
     """No US-India deal in force (while one is, both sides keep its terms)."""
-    return bool(world.deal_accepted[0] == 0)
+    return world.deal_accepted == 0
 
 
-def _deal_open(world: World) -> bool:
-    return bool(world.deal_offer[0] > 0 and world.deal_accepted[0] == 0)
+def _deal_open(world: World) -> np.ndarray:
+    return (world.deal_offer > 0) & (world.deal_accepted == 0)
 
 
 MENUS: dict[str, tuple[Move, ...]] = {
@@ -147,38 +152,38 @@ MENUS: dict[str, tuple[Move, ...]] = {
         _hold("usa"),
         Move("raise_oil_penalty", "usa", "tariff", "raises the oil penalty on India by 10 points",
              _adjust("usa.oil_penalty_tariff_on_ind", 0.10, 0, 1),
-             lambda w: _no_deal(w) and _below("usa.oil_penalty_tariff_on_ind", 1.0)(w),
+             lambda w: _no_deal(w) & _below("usa.oil_penalty_tariff_on_ind", 1.0)(w),
              opposite="lower_oil_penalty"),
         Move("lower_oil_penalty", "usa", "tariff", "lowers the oil penalty on India by 10 points",
              _adjust("usa.oil_penalty_tariff_on_ind", -0.10, 0, 1),
-             lambda w: _no_deal(w) and _above("usa.oil_penalty_tariff_on_ind", 0.0)(w),
+             lambda w: _no_deal(w) & _above("usa.oil_penalty_tariff_on_ind", 0.0)(w),
              backs_down=_penalty_bites, opposite="raise_oil_penalty"),
         Move("drop_oil_penalty", "usa", "tariff", "drops the oil penalty on India altogether",
              _set(usa__oil_penalty_tariff_on_ind=0.0),
-             lambda w: _no_deal(w) and _above("usa.oil_penalty_tariff_on_ind", 0.10)(w),
+             lambda w: _no_deal(w) & _above("usa.oil_penalty_tariff_on_ind", 0.10)(w),
              backs_down=_penalty_bites, opposite="raise_oil_penalty"),
         Move("raise_tariff_on_ind", "usa", "tariff", "raises its base tariff on India by 10 points",
              _adjust("usa.base_tariff_on_ind", 0.10, 0, 2),
-             lambda w: _no_deal(w) and _below("usa.base_tariff_on_ind", 2.0)(w),
+             lambda w: _no_deal(w) & _below("usa.base_tariff_on_ind", 2.0)(w),
              opposite="cut_tariff_on_ind"),
         Move("cut_tariff_on_ind", "usa", "tariff", "cuts its base tariff on India by 10 points",
              _adjust("usa.base_tariff_on_ind", -0.10, 0, 2),
-             lambda w: _no_deal(w) and _above("usa.base_tariff_on_ind", 0.0)(w),
+             lambda w: _no_deal(w) & _above("usa.base_tariff_on_ind", 0.0)(w),
              opposite="raise_tariff_on_ind"),
         Move("offer_deal", "usa", "tariff", "offers India a lower tariff for a Russian-crude ceiling",
              _set(usa__deal_offer=1.0),
-             lambda w: bool(w.deal_offer[0] == 0 and w.deal_accepted[0] == 0), opposite="withdraw_offer"),
+             lambda w: (w.deal_offer == 0) & (w.deal_accepted == 0), opposite="withdraw_offer"),
         Move("withdraw_offer", "usa", "tariff", "withdraws its offer of a deal to India",
              _set(usa__deal_offer=0.0), _deal_open, opposite="offer_deal"),
         Move("tighten_listings", "usa", "sanction", "lists more Russian sellers, with harder enforcement",
              _both(_adjust("usa.listed_seller_share", 0.10, 0, 1),
                    _adjust("usa.secondary_enforcement", 0.10, 0, MAX_ENFORCEMENT)),
-             lambda w: bool(w.listed_seller_share[0] < 1 or w.secondary_enforcement[0] < MAX_ENFORCEMENT),
+             lambda w: (w.listed_seller_share < 1) | (w.secondary_enforcement < MAX_ENFORCEMENT),
              opposite="loosen_listings"),
         Move("loosen_listings", "usa", "sanction", "delists some Russian sellers, with lighter enforcement",
              _both(_adjust("usa.listed_seller_share", -0.10, 0, 1),
                    _adjust("usa.secondary_enforcement", -0.10, 0, MAX_ENFORCEMENT)),
-             lambda w: bool(w.listed_seller_share[0] > 0 or w.secondary_enforcement[0] > 0),
+             lambda w: (w.listed_seller_share > 0) | (w.secondary_enforcement > 0),
              opposite="tighten_listings"),
     ),
     "rus": (
@@ -204,10 +209,10 @@ MENUS: dict[str, tuple[Move, ...]] = {
         _hold("ind"),
         Move("cap_russian_crude", "ind", "procurement",
              "caps Russian crude (below the US penalty threshold if the penalty applies, else 10 points lower)",
-             _cap_russian_crude, lambda w: bool(w.crude_share[0, B_IND] > 0.02) and _under_pressure(w),
+             _cap_russian_crude, lambda w: (w.crude_share[:, B_IND] > 0.02) & _under_pressure(w),
              backs_down=_penalty_bites, opposite="lift_crude_ceiling"),
         Move("lift_crude_ceiling", "ind", "procurement", "lifts its ceiling on Russian crude",
-             _set(ind__crude_ceiling=1.0), lambda w: _no_deal(w) and _below("ind.crude_ceiling", 1.0)(w),
+             _set(ind__crude_ceiling=1.0), lambda w: _no_deal(w) & _below("ind.crude_ceiling", 1.0)(w),
              opposite="cap_russian_crude"),
         Move("accept_us_deal", "ind", "tariff", "accepts the US offer: lower tariff, crude ceiling",
              _accept_deal, _deal_open, commitment=True),
@@ -216,7 +221,7 @@ MENUS: dict[str, tuple[Move, ...]] = {
              _below("ind.rupee_settlement_push", 1.0), opposite="drop_trade_push"),
         Move("drop_trade_push", "ind", "procurement", "drops its trade push with Russia (rupees, INSTC)",
              _both(_set(ind__rupee_settlement_push=0.0, ind__instc=0.0), _bump(("rus", "ind"), -0.5)),
-             lambda w: bool(w.rupee_push[0] > 0 or w.instc[0] > 0), opposite="trade_push_russia"),
+             lambda w: (w.rupee_push > 0) | (w.instc > 0), opposite="trade_push_russia"),
         Move("arms_tilt_west", "ind", "procurement", "tilts arms orders towards the US and Europe",
              _adjust("ind.arms_tilt_west", 0.5, -2, 2), _below("ind.arms_tilt_west", 2.0),
              opposite="arms_tilt_russia"),
@@ -235,12 +240,12 @@ MENUS: dict[str, tuple[Move, ...]] = {
         Move("tighten_sanctions", "eu", "sanction", "adopts a new sanctions package (vessels, enforcement)",
              _both(_adjust("eu.cap_enforcement", 0.10, 0, MAX_ENFORCEMENT),
                    _adjust("eu.sanction_intensity_on_rus", 0.03, 0, 1)),
-             lambda w: bool(w.cap_enforcement[0] < MAX_ENFORCEMENT or w.sanction[0, 3, 1] < 1),
+             lambda w: (w.cap_enforcement < MAX_ENFORCEMENT) | (w.sanction[:, 3, 1] < 1),
              opposite="ease_sanctions"),
         Move("ease_sanctions", "eu", "sanction", "eases its sanctions (fewer vessels listed, lighter enforcement)",
              _both(_adjust("eu.cap_enforcement", -0.10, 0, MAX_ENFORCEMENT),
                    _adjust("eu.sanction_intensity_on_rus", -0.03, 0, 1)),
-             lambda w: bool(w.cap_enforcement[0] > 0 or w.sanction[0, 3, 1] > 0), opposite="tighten_sanctions"),
+             lambda w: (w.cap_enforcement > 0) | (w.sanction[:, 3, 1] > 0), opposite="tighten_sanctions"),
         Move("raise_price_cap", "eu", "sanction", "raises the price cap by $5/bbl",
              _adjust("eu.price_cap_usd", 5.0, 20, 200), _below("eu.price_cap_usd", 200.0),
              opposite="lower_price_cap"),
@@ -288,7 +293,7 @@ def reply_moves(country: str) -> tuple[str, list[Move]]:
 
 def available_moves(country: str, world: World) -> list[Move]:
     """Moves the country can take in this world (``hold`` is always first)."""
-    return [m for m in MENUS[country] if m.available(world)]
+    return [m for m in MENUS[country] if m.available(world)[0]]
 
 
 def find_move(country: str, name: str) -> Move:

@@ -8,7 +8,7 @@ import pytest
 
 from geogame.model import GeopoliticsModel
 from geogame.viz.classroom import (ClassError, ClassRegistry, ClassStore, GAME_CODE_LENGTH, SEAT_CODE_LENGTH,
-                                   replay, replay_file)
+                                   play_path, replay, replay_file)
 
 
 @pytest.fixture
@@ -285,3 +285,93 @@ def test_a_deal_between_players_is_enforced_and_shown_in_the_debrief(reg):
     assert (1, "Uma (United States)", "offers India a lower tariff for a Russian-crude ceiling") in rows
     assert (1, "Uma (United States)", "message: 15% if you stay under 10%") in rows
     assert (2, "Ian (India)", "accepts the US offer: lower tariff, crude ceiling") in rows
+
+
+def test_negotiated_deals_are_enforced_through_the_model_and_replay_after_a_restart(tmp_path):
+    """The US offers India its own terms (tariff 20%, ceiling 5%); India accepts in the round; the
+    terms are enforced (an event of the quarter, then India's formal acceptance next round). The
+    EU's FTA offer is rejected; Russia's discount for an arms order is accepted and enforced.
+    Refusals: a term out of range, an offer by the wrong country, an answer by the wrong team."""
+    path = tmp_path / "class.sqlite3"
+    reg = ClassRegistry(ClassStore(path))
+    game, key = reg.create("baseline", seed=5, countries=["usa", "ind", "rus", "eu"])
+    s = {c: game.join(f"team {c}", c) for c in ("usa", "ind", "rus", "eu")}
+    with pytest.raises(ClassError, match="not open"):
+        game.offer(s["usa"].code, "us_india_deal", {"tariff": 0.2, "ceiling": 0.05})
+    game.start(key)
+    with pytest.raises(ClassError, match="US tariff on Indian goods = '0.55' is not allowed; allowed 0% to 50%"):
+        game.offer(s["usa"].code, "us_india_deal", {"tariff": 0.55, "ceiling": 0.05})
+    with pytest.raises(ClassError, match="only United States can offer"):
+        game.offer(s["ind"].code, "us_india_deal", {"tariff": 0.2})
+    us = game.offer(s["usa"].code, "us_india_deal", {"tariff": 0.2, "ceiling": 0.05}, note="<script>x</script>")
+    fta = game.offer(s["eu"].code, "eu_india_fta")
+    with pytest.raises(ClassError, match="made to India, not to you"):
+        game.answer(s["rus"].code, us["id"], True)
+    game.answer(s["ind"].code, us["id"], True)
+    game.answer(s["ind"].code, fta["id"], False)
+    game.submit(s["ind"].code, "hold")
+    game.advance(key)
+    ins = game.shared_view()["instruments"]
+    assert ins["usa.deal_offer"] == 1.0 and ins["usa.deal_tariff_on_ind"] == 0.2
+    assert ins["usa.deal_crude_ceiling"] == 0.05
+    # round 2: India's move is fixed (it formally accepts); Russia offers a discount for arms
+    assert game.fixed_moves()["ind"][0] == "accept_us_deal"
+    with pytest.raises(ClassError, match="fixed by the deal"):
+        game.submit(s["ind"].code, "hold")
+    with pytest.raises(ClassError, match="India's move this round is already fixed by another deal"):
+        game.offer(s["rus"].code, "rus_discount_arms", {"discount": 3})
+    game.advance(key)
+    assert game.rounds[-1]["plays"]["ind"]["move"] == "accept_us_deal"
+    last = game.model.metrics_frame().iloc[-1]
+    assert abs(last["tariff_usa_on_ind"] - 0.2) < 1e-9   # the negotiated tariff, in force
+    # round 3: Russia's discount for an arms order, accepted and enforced
+    before = game.model.instruments()["rus.extra_discount_ind_usd"]
+    rus = game.offer(s["rus"].code, "rus_discount_arms", {"discount": 3})
+    game.answer(s["ind"].code, rus["id"], True)
+    game.advance(key)
+    assert game.model.instruments()["rus.extra_discount_ind_usd"] == before + 3
+    assert game.rounds[-1]["plays"]["ind"]["move"] == "arms_tilt_russia"
+    statuses = [o["status"] for o in game.offers_log()]
+    assert statuses == ["enforced", "rejected", "enforced"]
+    assert "US tariff on Indian goods 20%" in game.offers_log()[0]["what"]
+    live = game.model.metrics_frame()
+    # a restart replays the game with the deals' events; the export replays it exactly
+    code = game.code
+    reg.close()
+    reg.store.close()
+    again = ClassRegistry(ClassStore(path)).get(code)
+    pd.testing.assert_frame_equal(again.model.metrics_frame(), live)
+    file = tmp_path / "game.json"
+    file.write_text(again.export_json())
+    data = json.loads(file.read_text())
+    assert data["rounds"][0]["events"]["usa.deal_tariff_on_ind"] == 0.2
+    assert data["offers"][0]["note"] == "<script>x</script>"  # kept as typed; escaped wherever shown
+    pd.testing.assert_frame_equal(replay_file(file).metrics_frame(), live)
+    assert set(data["scores"]) == {"usa", "ind", "rus", "eu"}
+
+
+def test_a_team_that_plays_the_ais_moves_scores_the_same_as_the_ai(reg):
+    """Scores compare a team with the AI in its seat from the same start and the same draws: a
+    team that plays exactly what the AI would have played scores "same" on every objective; a
+    different move shows as better or worse."""
+    from geogame.viz.deals import OBJECTIVES
+    game, key = reg.create("baseline", seed=11, countries=["ind", "usa"])
+    ind, usa = game.join("Asha", "ind"), game.join("Ben", "usa")
+    game.start(key)
+    for r in range(3):
+        game.submit(usa.code, "raise_tariff_on_ind" if r == 0 else "hold")
+        # what the AI would choose for India now: replay the class's rounds with India on "ai"
+        rounds = [{"round": x["round"], "quarter": x["quarter"], "events": {},
+                   "plays": {c: ({"rule": "ai", "move": None} if c == "ind" else {"rule": p["rule"], "move": p["move"]})
+                             for c, p in x["plays"].items()}} for x in game.rounds]
+        cf = play_path(game.scenario_toml, 11, rounds + [{"round": r + 1, "quarter": "", "events": {}, "plays": {
+            "ind": {"rule": "ai", "move": None}, "usa": {"rule": "human", "move": game.pending["usa"][0]},
+            "rus": {"rule": "ai", "move": None}, "eu": {"rule": "ai", "move": None}}}])
+        ai_move = cf.decisions_frame().iloc[-4:].set_index("country").loc["ind", "move"]
+        game.submit(ind.code, ai_move)
+        game.advance(key)
+    better, worse, table = game.scores()["ind"]
+    assert (better, worse) == (0, 0) and set(table["verdict"]) == {"same"}
+    assert list(table["objective"]) == [o.words for o in OBJECTIVES["ind"]]
+    b_us, w_us, _ = game.scores()["usa"]
+    assert b_us + w_us > 0   # the US raised its tariff where the AI would not have

@@ -109,7 +109,7 @@ def _world_where_available(m: GeopoliticsModel, country: str, name: str):
         return start
     for other in MENUS[country]:
         world = start.copy()
-        if other.available(world):
+        if other.available(world)[0]:
             other.apply(world, slice(0, 1))
             if name in [x.name for x in available_moves(country, world)]:
                 return world
@@ -292,3 +292,32 @@ def test_decision_settings_say_where_they_come_from():
         spec = SETTINGS[key]
         assert spec.kind in ("data", "judgement", "literature", "calibrated") and len(spec.source) > 30
     assert math.isclose(SETTINGS["ind.lookahead_quarters"].default, 12)
+
+
+# --------------------------------------------------------------------------- batched menus
+def test_availability_and_backing_down_answer_row_by_row_on_a_batch():
+    """``Move.available`` and ``Move.backs_down`` take a batch and answer for each of its worlds:
+    on a batch made of different worlds, row ``k`` equals the answer for world ``k`` alone."""
+    worlds = []
+    for scenario in ("baseline", "us_deal", "eu_secondary"):
+        m = GeopoliticsModel(scenario, seed=1)
+        worlds.append(m.world)
+        for country, menu in MENUS.items():
+            for move in menu[1:]:
+                w = m.world.copy()
+                move.apply(w, slice(0, 1))
+                worlds.append(w)
+    batch = worlds[0].repeat(len(worlds))
+    for name, value in vars(batch).items():
+        if isinstance(value, np.ndarray):
+            setattr(batch, name, np.concatenate([getattr(w, name) for w in worlds]))
+    differ = 0
+    for country, menu in MENUS.items():
+        for move in menu:
+            for test in (move.available, move.backs_down):
+                rows = test(batch)
+                assert isinstance(rows, np.ndarray) and rows.shape == (len(worlds),) and rows.dtype == bool
+                alone = np.array([test(w)[0] for w in worlds])
+                assert (rows == alone).all(), f"{country}.{move.name}: {test} differs on a batch"
+                differ += int(rows.any() and not rows.all())
+    assert differ >= 5   # the batch really mixes worlds where moves are and are not available

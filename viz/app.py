@@ -15,7 +15,7 @@ import solara
 from ipyvuetify.extra import FileInput
 
 from geogame.model import COUNTRIES, COUNTRY_NAMES, InputError, check_value, load_scenario
-from geogame.viz import charts, class_app, report, security, svg
+from geogame.viz import briefs, charts, class_app, report, security, svg
 from geogame.viz.widgets import Figure, PageLanguage, html_table, md
 from geogame.viz.session import (LEVERS, MAX_UPLOAD_BYTES, GameSession, check_lever, check_upload_size,
                                  load_uploaded_scenario, one_line, parse_seed, presets, scenario_value,
@@ -602,4 +602,6 @@ def SoloPage():
 
 #: The solo game at ``/``, the class game at ``/class`` (students open the join address there).
 routes = [solara.Route(path="/", component=SoloPage, label="Play alone", layout=Layout),
-          solara.Route(path="class", component=ClassGamePage, label="Class game")]
+          solara.Route(path="class", component=ClassGamePage, label="Class game"),
+          solara.Route(path="brief", component=briefs.BriefPage, label="Role brief"),
+          solara.Route(path="teaching", component=briefs.TeachingPage, label="Teaching material")]

@@ -19,7 +19,8 @@ import pandas as pd
 import solara
 
 from geogame.model import COUNTRIES, COUNTRY_NAMES, InputError, preset_names
-from geogame.viz import svg
+from geogame.viz import deals, svg
+from geogame.viz.briefs import TEACHING_PATH, brief_url
 from geogame.viz.classroom import POLICIES, ClassError, ClassGame, normalise_code, registry
 from geogame.viz.session import HEADLINES, fmt, fmt_change, one_line
 from geogame.viz.widgets import Figure, html_table, md
@@ -285,19 +286,6 @@ def Messages(shared: dict):
     solara.HTML(tag="div", classes=["geo-class-messages", "geo-log"], unsafe_innerHTML=html_table(frame, max_rows=30))
 
 
-#: Each country's objectives in plain words: the terms of its utility in the model (agents/utility.py),
-#: which the advisor adds up (USD bn-equivalent) to value each move. Longer briefs: docs/teaching/role_briefs.md.
-OBJECTIVES = {
-    "usa": ["India's exports to the US (at a tariff that raises revenue without destroying too much trade)",
-            "less oil revenue for Russia", "India on the US side (affinity)", "a low oil price"],
-    "rus": ["crude-oil revenue", "India's arms orders", "India on Russia's side (affinity)",
-            "no pile of idle rupees it cannot spend"],
-    "ind": ["a low crude bill", "exports (to the US above all)", "autonomy: not depending on one side",
-            "good relations with both the US and Russia", "no EU measures on its refiners"],
-    "eu": ["less oil revenue for Russia", "a low crude bill", "India on the EU's side (affinity)"],
-}
-
-
 def deal_terms(shared: dict) -> str:
     """The US-India deal's terms in words (the settings ``usa.deal_tariff_on_ind`` and
     ``usa.deal_crude_ceiling``)."""
@@ -329,6 +317,93 @@ def DealPanel(shared: dict, country: str | None):
         solara.Warning(text, classes=["geo-class-deal"])
 
 
+STATUS_WORDS = {"open": "waiting for an answer", "accepted": "accepted: enforced when the round resolves",
+                "rejected": "rejected", "withdrawn": "withdrawn", "expired": "not answered in time",
+                "enforced": "accepted and enforced"}
+
+
+def round_offers(shared: dict, country: str | None = None) -> list[dict]:
+    """The offers of the open round (to or from ``country``; all with None)."""
+    return [o for o in shared["offers"] if o["round"] == shared["round"]
+            and (country is None or country in (o["from"], o["to"]))]
+
+
+def offers_table(shared: dict) -> pd.DataFrame:
+    """The open round's offers for the projector: who offered what, and the answer (escaped when shown)."""
+    return pd.DataFrame([{"from": f"{o['by']} ({COUNTRY_NAMES[o['from']]})", "offer": o["what"],
+                          "note": o["note"], "answer": STATUS_WORDS[o["status"]]} for o in round_offers(shared)],
+                        columns=["from", "offer", "note", "answer"])
+
+
+@solara.component
+def OffersPanel(game: ClassGame, shared: dict, seat_code: str, country: str):
+    """A team's deals in the open round: make an offer (terms within their ranges), answer the
+    offers made to it, withdraw its own; every action goes through the game, which checks the seat."""
+    error = solara.use_reactive("")
+    kinds = deals.deals_from(country)
+    kind = solara.use_reactive(kinds[0].title if kinds else "")
+    chosen_terms = solara.use_reactive({})
+    note = solara.use_reactive("")
+    if shared["status"] != "open" or shared["finished"]:
+        return
+    mine = round_offers(shared, country)
+    fixed = shared["fixed"].get(country)
+
+    def act(fn):
+        def run(*args):
+            try:
+                fn(*args)
+                error.set("")
+            except InputError as exc:
+                error.set(one_line(exc))
+        return run
+
+    with solara.Card("Deals with other teams", classes=["geo-class-offers"]):
+        if fixed:
+            solara.Info(f"Your move this round is fixed by a deal: {COUNTRY_NAMES[country]} "
+                        f"{shared['labels'].get(country, {}).get(fixed[0], fixed[0])}.", classes=["geo-class-fixed"])
+        for o in mine:
+            with solara.Row(gap="8px", style={"flex-wrap": "wrap", "align-items": "center"},
+                            classes=["geo-class-offer", f"geo-class-offer-{o['status']}"]):
+                solara.Text(f"Round {o['round']}, from {o['by']}: {o['what']}"
+                            + (f' (note: "{o["note"]}")' if o["note"] else "") + f" - {STATUS_WORDS[o['status']]}",
+                            style={"flex": "1 1 300px"})
+                if o["to"] == country and o["status"] == "open":
+                    solara.Button("Accept", on_click=act(lambda i=o["id"]: game.answer(seat_code, i, True)),
+                                  color="primary", classes=["geo-class-accept"])
+                    solara.Button("Reject", on_click=act(lambda i=o["id"]: game.answer(seat_code, i, False)),
+                                  classes=["geo-class-reject"])
+                if o["from"] == country and o["status"] == "open":
+                    solara.Button("Withdraw", on_click=act(lambda i=o["id"]: game.withdraw(seat_code, i)),
+                                  classes=["geo-class-withdraw"])
+        if kinds:
+            by_title = {d.title: d for d in kinds}
+            deal = by_title.get(kind.value, kinds[0])
+            solara.Select("Offer", values=list(by_title), value=kind, classes=["geo-class-offer-kind"])
+            terms = {}
+            for term in deal.terms:
+                options = [term.low + i * term.step for i in range(int(round((term.high - term.low) / term.step)) + 1)]
+                shown = {term.show(v): v for v in options}
+                current = chosen_terms.value.get((deal.kind, term.key), term.default)
+                terms[term.key] = current
+
+                def pick(text, term=term, shown=shown, deal=deal):
+                    chosen_terms.set({**chosen_terms.value, (deal.kind, term.key): shown[text]})
+                solara.Select(term.label, values=list(shown), value=term.show(current), on_value=pick,
+                              classes=[f"geo-class-term-{term.key}"])
+            solara.InputText("A short note with the offer (optional)", value=note, classes=["geo-class-offer-note"])
+
+            def send():
+                game.offer(seat_code, deal.kind, terms, note.value)
+                note.set("")
+            solara.Button(f"Send the offer to {COUNTRY_NAMES[deal.receiver]}", on_click=act(send), color="primary",
+                          outlined=True, classes=["geo-class-send-offer"])
+        elif not mine:
+            solara.Text("No offers to you this round yet.")
+        if error.value:
+            solara.Error(error.value, classes=["geo-class-error", "geo-class-offer-error"])
+
+
 def debrief_tables(game: ClassGame, shared: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(end comparison, move by move, offers and messages) of the class's path against the AI's."""
     ai = game.ai_path()
@@ -339,7 +414,7 @@ def debrief_tables(game: ClassGame, shared: dict) -> tuple[pd.DataFrame, pd.Data
     ai_dec = ai.decisions_frame()
     ai_moves = {(r.quarter, r.country): r.move for r in ai_dec.itertuples()}
     labels = shared["labels"]
-    rows, deals = [], []
+    rows, offers = [], []
     for rnd in shared["rounds"]:
         for c in COUNTRIES:
             play = rnd["plays"][c]
@@ -349,12 +424,18 @@ def debrief_tables(game: ClassGame, shared: dict) -> tuple[pd.DataFrame, pd.Data
                          "AI path": labels[c].get(ai_move, ai_move),
                          "same": "yes" if ai_move == play["move"] else ""})
             if play["move"] in ("offer_deal", "withdraw_offer", "accept_us_deal", "fta_with_india"):
-                deals.append({"round": rnd["round"], "from": f"{play.get('by', '')} ({COUNTRY_NAMES[c]})",
+                offers.append({"round": rnd["round"], "from": f"{play.get('by', '')} ({COUNTRY_NAMES[c]})",
                               "what": labels[c].get(play["move"], play["move"])})
+    for o in shared["offers"]:
+        answer = {"enforced": f"accepted by {o['answered_by']}, enforced",
+                  "accepted": f"accepted by {o['answered_by']}", "rejected": f"rejected by {o['answered_by']}",
+                  "withdrawn": "withdrawn", "expired": "not answered", "open": "open"}[o["status"]]
+        what = f"offer: {o['what']} ({answer})" + (f"; note: {o['note']}" if o["note"] else "")
+        offers.append({"round": o["round"], "from": f"{o['by']} ({COUNTRY_NAMES[o['from']]})", "what": what})
     for m in shared["messages"]:
-        deals.append({"round": m["round"], "from": f"{m['name']} ({COUNTRY_NAMES.get(m['country'], '?')})",
-                      "what": f"message: {m['text']}"})
-    log = pd.DataFrame(deals, columns=["round", "from", "what"]).sort_values("round", kind="stable")
+        offers.append({"round": m["round"], "from": f"{m['name']} ({COUNTRY_NAMES.get(m['country'], '?')})",
+                       "what": f"message: {m['text']}"})
+    log = pd.DataFrame(offers, columns=["round", "from", "what"]).sort_values("round", kind="stable")
     return end, pd.DataFrame(rows), log
 
 
@@ -365,8 +446,9 @@ def ClassDebrief(game: ClassGame, shared: dict):
     if not shared["rounds"]:
         return
     md("Debrief: the class's path beside the AI's", tag="h3")
-    md("The AI path starts from the same scenario and seed, every country played by the model. "
-       "Where the class chose differently, the AI's random draws for the other countries differ too.")
+    md("The AI path starts from the same scenario and seed, every country played by the model. Each "
+       "country draws its random choices from its own stream, so where the AI plays a country on both "
+       "paths it has the same luck.")
     end, moves, log = game.memo((shared["version"], "debrief"), lambda: debrief_tables(game, shared))
     ai_metrics = game.ai_path().metrics_frame()
     solara.HTML(tag="div", classes=["geo-class-debrief-end"], unsafe_innerHTML=html_table(end))
@@ -374,6 +456,7 @@ def ClassDebrief(game: ClassGame, shared: dict):
                              lambda: svg.timeseries_svg([("class", shared["metrics"]), ("AI", ai_metrics)],
                                                         title="class solid, AI dashed")),
            (shared["code"], shared["version"]), "The class (solid) and the AI path (dashed)", "class-debrief")
+    Scores(game, shared)
     md("Move by move", tag="h4")
     solara.HTML(tag="div", classes=["geo-class-debrief-moves", "geo-log"], unsafe_innerHTML=html_table(moves))
     md("Offers, deals and messages", tag="h4")
@@ -381,6 +464,30 @@ def ClassDebrief(game: ClassGame, shared: dict):
         solara.Text("None.")
     else:
         solara.HTML(tag="div", classes=["geo-class-debrief-log"], unsafe_innerHTML=html_table(log))
+
+
+def scores_html(game: ClassGame) -> str:
+    """Each team's score against the AI in its seat, as HTML (names and numbers escaped)."""
+    parts = []
+    for country, (better, worse, table) in game.scores().items():
+        same = len(table) - better - worse
+        parts.append(f"<h5 class='geo-class-score-head'>{html.escape(COUNTRY_NAMES[country])}: better than the AI on "
+                     f"{better}, worse on {worse}, the same on {same} of {len(table)} objectives</h5>"
+                     + html_table(table, cls="geo-table geo-class-score-table"))
+    return "".join(parts)
+
+
+@solara.component
+def Scores(game: ClassGame, shared: dict):
+    """The debrief's scores: each team against the AI in its seat from the same start and draws."""
+    if not game.teams_played():
+        return
+    md("Scores: each team against the AI in its seat", tag="h4")
+    md("For each team, the same game is played again with the AI in that team's seat: same start, same "
+       "random draws, the other teams' moves as they made them, the deals it was not party to kept. "
+       "Each objective is averaged over the quarters played.")
+    solara.HTML(tag="div", classes=["geo-class-scores"],
+                unsafe_innerHTML=game.memo((len(shared["rounds"]), "scores"), lambda: scores_html(game)))
 
 
 def teams_table(shared: dict) -> pd.DataFrame:
@@ -428,6 +535,9 @@ def Projector(game: ClassGame, version: int, debrief: bool = False):
         with solara.Column(gap="4px", style={"flex": "1 1 480px"}):
             solara.HTML(tag="div", classes=["geo-class-teams"], unsafe_innerHTML=html_table(teams_table(shared)))
             DealPanel(shared, None)
+            if round_offers(shared):
+                solara.HTML(tag="div", classes=["geo-class-offers-projector"],
+                            unsafe_innerHTML=html_table(offers_table(shared)))
             headline_cards(metrics)
         with solara.Column(gap="0px", style={"flex": "0 1 720px", "min-width": "300px"}):
             Figure(lambda: game.memo((shared["version"], "projector-alignment"),
@@ -492,6 +602,10 @@ def Console(game: ClassGame, key: str, version: int):
                           on_value=act(lambda v: game.set_locked(key, v)), classes=["geo-class-lock"])
         submitted = ", ".join(COUNTRY_NAMES[c] for c in shared["submitted"]) or "none yet"
         solara.Text(f"Moved this round: {submitted}", classes=["geo-class-moved"])
+        solara.HTML(tag="div", classes=["geo-class-brief-links"], unsafe_innerHTML=(
+            "Role briefs to print: " + ", ".join(
+                f"<a href='{html.escape(brief_url(c))}' target='_blank' rel='noopener'>{html.escape(COUNTRY_NAMES[c])}</a>"
+                for c in COUNTRIES) + f" · <a href='{TEACHING_PATH}' target='_blank' rel='noopener'>teaching material</a>"))
         solara.FileDownload(lambda: game.export_json().encode(), filename=f"geogame_class_{game.code}.json",
                             label="Export the game (JSON: replays it exactly with geogame class replay)")
         solara.HTML(tag="div", unsafe_innerHTML=(
@@ -558,10 +672,16 @@ def SeatScreen(game: ClassGame, seat_code: str, leave):
     solara.Text(f"Your team: {', '.join(mine['team'])}. Your seat code (to come back on another device): "
                 f"{seat.code} · game {game.code}", classes=["geo-class-seatinfo"])
     solara.Text(status_text(shared), classes=["geo-class-status"])
-    md(f"**What {name} wants:** " + "; ".join(OBJECTIVES[seat.country]) + ".", classes=["geo-class-objectives"])
+    md(f"**What {name} wants:** " + "; ".join(deals.objectives_in_words(seat.country)) + ".",
+       classes=["geo-class-objectives"])
+    solara.HTML(tag="div", classes=["geo-class-brief-link"], unsafe_innerHTML=(
+        f"<a href='{html.escape(brief_url(seat.country))}' target='_blank' rel='noopener'>"
+        f"{html.escape(name)}'s role brief (to print)</a> · <a href='{TEACHING_PATH}' target='_blank' "
+        "rel='noopener'>Teaching material</a>"))
     if error.value:
         solara.Error(error.value, classes=["geo-class-error"])
     DealPanel(shared, seat.country)
+    OffersPanel(game, shared, seat_code, seat.country)
     if shared["status"] == "open" and not shared["finished"]:
         with solara.Card(f"Your move as {name} for {shared['next_quarter']}", classes=["geo-class-moves"]):
             if mine["chosen"]:
@@ -664,9 +784,10 @@ def Lobby(who, code_from_url: str):
 
     md("Class game", tag="h2")
     md("One game for the whole class: the teacher projects the world, each student (or team) plays a "
-       "country from their own device, and the AI plays every country nobody holds. For teachers: a "
-       "50-minute lesson plan, role briefs, a glossary and discussion questions are in the folder "
-       "*docs/teaching* of geogame.")
+       "country from their own device, and the AI plays every country nobody holds.")
+    solara.HTML(tag="div", classes=["geo-class-teaching-link"], unsafe_innerHTML=(
+        f"For teachers: <a href='{TEACHING_PATH}' target='_blank' rel='noopener'>a 50-minute lesson plan, role "
+        "briefs to print, a glossary and discussion questions</a> (the folder docs/teaching of geogame)."))
     if error.value:
         solara.Error(error.value, classes=["geo-class-error"])
     with solara.Div(classes=["geo-class-wrap"]):

@@ -41,13 +41,14 @@ from typing import Callable
 import pandas as pd
 
 from geogame.model import COUNTRIES, COUNTRY_NAMES, GeopoliticsModel, InputError, load_scenario, parse_scenario
+from geogame.viz import deals
 
 #: Game and seat codes use letters and digits that cannot be misread (no 0/O, 1/I/L).
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 GAME_CODE_LENGTH = 6   # 31**6 = 887 million codes
 SEAT_CODE_LENGTH = 8   # 31**8 = 852 billion codes
 EXPORT_FORMAT = "geogame-class-game"
-EXPORT_VERSION = 1
+EXPORT_VERSION = 2   # 2: rounds may carry the events of the deals enforced in them
 POLICIES = {"hold": "hold (the country keeps its policies)", "ai": "the AI's move"}
 MAX_NAME_CHARS = 40
 MAX_MESSAGE_CHARS = 280
@@ -110,6 +111,10 @@ CREATE TABLE IF NOT EXISTS rounds (
 CREATE TABLE IF NOT EXISTS messages (
     id INTEGER PRIMARY KEY AUTOINCREMENT, game TEXT NOT NULL, round INTEGER NOT NULL, seat_code TEXT NOT NULL,
     text TEXT NOT NULL, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS offers (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, game TEXT NOT NULL, round INTEGER NOT NULL, kind TEXT NOT NULL,
+    from_country TEXT NOT NULL, to_country TEXT NOT NULL, terms TEXT NOT NULL, note TEXT NOT NULL,
+    seat_code TEXT NOT NULL, status TEXT NOT NULL, answered_by TEXT, events TEXT, at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions (
     session_hash TEXT PRIMARY KEY, game TEXT NOT NULL, role TEXT NOT NULL, seat_code TEXT, at REAL NOT NULL);
 """
@@ -209,6 +214,36 @@ class ClassStore:
         return [dict(zip(("round", "seat_code", "text", "at"), r)) for r in self._exec(
             "SELECT round, seat_code, text, at FROM messages WHERE game = ? ORDER BY id", (game,))]
 
+    # offers between players
+    def add_offer(self, game: str, offer: dict) -> int:
+        """Store a new offer; returns its id."""
+        with self.lock:
+            cur = self.db.execute(
+                "INSERT INTO offers (game, round, kind, from_country, to_country, terms, note, seat_code, status, "
+                "answered_by, events, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (game, offer["round"], offer["kind"], offer["from"], offer["to"], json.dumps(offer["terms"]),
+                 offer["note"], offer["seat_code"], offer["status"], offer.get("answered_by"),
+                 json.dumps(offer.get("events") or {}), offer["at"]))
+            return int(cur.lastrowid)
+
+    def update_offer(self, offer: dict) -> None:
+        """Store an offer's new status (accepted, rejected, withdrawn, expired, enforced)."""
+        self._exec("UPDATE offers SET status = ?, answered_by = ?, events = ? WHERE id = ?",
+                   (offer["status"], offer.get("answered_by"), json.dumps(offer.get("events") or {}), offer["id"]))
+
+    def offers(self, game: str) -> list[dict]:
+        """Every offer of a game, oldest first."""
+        keys = ("id", "round", "kind", "from", "to", "terms", "note", "seat_code", "status", "answered_by",
+                "events", "at")
+        out = []
+        for r in self._exec("SELECT id, round, kind, from_country, to_country, terms, note, seat_code, status, "
+                            "answered_by, events, at FROM offers WHERE game = ? ORDER BY id", (game,)):
+            offer = dict(zip(keys, r))
+            offer["terms"] = json.loads(offer["terms"])
+            offer["events"] = json.loads(offer["events"] or "{}")
+            out.append(offer)
+        return out
+
     # browser sessions (a reload rejoins the same seat)
     def remember_session(self, session_id: str, game: str, role: str, seat_code: str | None) -> None:
         """Remember which game and seat a browser session holds (its id is stored hashed)."""
@@ -231,17 +266,23 @@ def scenario_rules(scenario) -> dict[str, str]:
     return {c: scenario.rules.get(c, "ai") for c in COUNTRIES}
 
 
-def apply_round(model: GeopoliticsModel, plays: dict) -> None:
+def apply_round(model: GeopoliticsModel, plays: dict, lenient: bool = False) -> None:
     """Play one round on ``model``: set every country's rule, submit the people's moves, step.
 
     ``plays`` maps country -> ``{"rule": ..., "move": ...}``; for ``human`` the move is
     submitted; for any other rule the move is what that rule chose (checked by :func:`replay`).
+    A person's move is checked against the menu before the quarter's events (a deal's terms
+    among them) apply; the model plays it if it is still on the menu then, else holds.
+    ``lenient``: a person's move not on the menu now is submitted as a hold.
     """
     for country in COUNTRIES:
         model.set_rule(country, plays[country]["rule"])
     for country in COUNTRIES:
         if plays[country]["rule"] == "human":
-            model.submit_move(country, plays[country]["move"])
+            move = plays[country]["move"]
+            if lenient and move not in {m.name for m in model.menu(country)}:
+                move = "hold"
+            model.submit_move(country, move)
     model.step()
 
 
@@ -252,8 +293,35 @@ def played_moves(model: GeopoliticsModel, quarter: str) -> dict[str, str]:
     return dict(zip(dec["country"], dec["move"]))
 
 
+def with_events(scenario_toml: str, rounds: list[dict]) -> str:
+    """The scenario text with the events of the deals enforced in ``rounds`` appended: each
+    round's ``events`` (instrument -> value) set at the start of the round's quarter, after the
+    scenario's own events of that quarter. The values come from :mod:`geogame.viz.deals` (never
+    from what a person typed), so no text of theirs enters the file."""
+    blocks = []
+    for rnd in rounds:
+        events = rnd.get("events") or {}
+        if events:
+            sets = ", ".join(f"{json.dumps(k)} = {float(v)!r}" for k, v in sorted(events.items()))
+            blocks.append(f'\n[[events]]\nquarter = {json.dumps(rnd["quarter"])}\n'
+                          f'note = "a deal between players in the class game (round {int(rnd["round"])})"\n'
+                          f"set = {{ {sets} }}\n")
+    return scenario_toml + "".join(blocks) if blocks else scenario_toml
+
+
+def play_path(scenario_toml: str, seed: int, rounds: list[dict], name: str = "class") -> GeopoliticsModel:
+    """Play ``rounds`` without checking that every move comes out as recorded: a person's move
+    that is not on the menu on this path is a hold (the model's rule for a person's move that
+    is not available). For counterfactual paths (a team's seat given to the AI)."""
+    model = GeopoliticsModel(scenario=parse_scenario(with_events(scenario_toml, rounds), name=name), seed=int(seed))
+    for rnd in rounds:
+        apply_round(model, rnd["plays"], lenient=True)
+    return model
+
+
 def replay(scenario_toml: str, seed: int, rounds: list[dict], name: str = "class",
-           before_round: Callable[[GeopoliticsModel], None] | None = None) -> GeopoliticsModel:
+           before_round: Callable[[GeopoliticsModel], None] | None = None,
+           upcoming: dict | None = None) -> GeopoliticsModel:
     """Rebuild a game's model from its scenario, seed and resolved rounds.
 
     Parameters
@@ -268,6 +336,9 @@ def replay(scenario_toml: str, seed: int, rounds: list[dict], name: str = "class
         The scenario's name (shown in the tables).
     before_round : callable, optional
         Called with the model before each round is played (e.g. to read the menus).
+    upcoming : dict, optional
+        The round about to be played (``round``, ``quarter``, ``events``): its events are put in
+        the scenario too, so that it can be played on the returned model.
 
     Returns
     -------
@@ -280,7 +351,8 @@ def replay(scenario_toml: str, seed: int, rounds: list[dict], name: str = "class
         If a round is out of order or a country's move does not come out as recorded (the model
         changed since the game was played, or the file was edited).
     """
-    model = GeopoliticsModel(scenario=parse_scenario(scenario_toml, name=name), seed=int(seed))
+    scenario = parse_scenario(with_events(scenario_toml, rounds + ([upcoming] if upcoming else [])), name=name)
+    model = GeopoliticsModel(scenario=scenario, seed=int(seed))
     for i, rnd in enumerate(rounds, start=1):
         if int(rnd["round"]) != i:
             raise ClassError(f"round {rnd['round']!r} out of order; expected round {i}")
@@ -305,7 +377,9 @@ def replay_file(path: str | os.PathLike) -> GeopoliticsModel:
     if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
         raise ClassError(f"{path}: not a geogame class game file (format {EXPORT_FORMAT!r} expected)")
     try:
-        return replay(data["scenario_toml"], int(data["seed"]), data["rounds"], data.get("scenario_name", "class"))
+        rounds = [{"round": r["round"], "quarter": r["quarter"], "plays": r["plays"], "events": r.get("events") or {}}
+                  for r in data["rounds"]]
+        return replay(data["scenario_toml"], int(data["seed"]), rounds, data.get("scenario_name", "class"))
     except ClassError as exc:
         raise ClassError(f"{path}: {exc}") from None
     except (KeyError, TypeError, ValueError) as exc:
@@ -321,7 +395,7 @@ class ClassGame:
     """
 
     def __init__(self, store: ClassStore, row: dict, seats: list[Seat], rounds: list[dict], moves: list[dict],
-                 messages: list[dict]):
+                 messages: list[dict], offers: list[dict] | None = None):
         self.lock = threading.RLock()
         self.store = store
         self.code = row["code"]
@@ -342,6 +416,9 @@ class ClassGame:
         self.rounds = rounds
         self.moves_log = moves
         self.messages = messages
+        self.offers: list[dict] = list(offers or [])
+        for rnd in self.rounds:   # the events of the deals enforced in each round
+            rnd["events"] = self._deal_events(rnd["round"])
         self._labels: dict[str, dict[str, str]] = {c: {} for c in COUNTRIES}
         self.model = replay(self.scenario_toml, self.seed, rounds, self.scenario_name, self._read_labels)
         self._read_labels(self.model)
@@ -357,7 +434,8 @@ class ClassGame:
         self._notifying: set = set()   # listeners being called now
         self._dirty: set = set()       # ... that changed again meanwhile
         self._timer: threading.Timer | None = None
-        self._cache: dict = {}
+        self._cache: dict = {}   # views of the current version (emptied on every change)
+        self._paths: dict = {}   # counterfactual paths and scores, by rounds played (kept)
         if self.status == "open" and self.deadline is not None:
             self._arm_timer()
 
@@ -498,6 +576,10 @@ class ClassGame:
                 raise ClassError("the game is over")
             if self.status != "open":
                 raise ClassError("the round is not open: wait for the teacher to start it")
+            fixed = self.fixed_moves().get(seat.country)
+            if fixed is not None:
+                raise ClassError(f"{COUNTRY_NAMES[seat.country]}'s move this round is fixed by the deal it made: "
+                                 f"{self._labels[seat.country].get(fixed[0], fixed[0])}")
             names = [m.name for m in self.model.menu(seat.country)]
             if move not in names:
                 raise ClassError(f"{clean_text(move, 40)!r} is not a move {COUNTRY_NAMES[seat.country]} can make now")
@@ -517,6 +599,129 @@ class ClassGame:
             self.store.add_message(self.code, self.round, seat.code, text)
             self.messages.append({"round": self.round, "seat_code": seat.code, "text": text, "at": time.time()})
             self._changed()
+
+    # ------------------------------------------------------------------------------- deals
+    def _deal_events(self, round_no: int) -> dict[str, float]:
+        events = {}
+        for offer in self.offers:
+            if offer["round"] == round_no and offer["status"] == "enforced":
+                events.update(offer["events"])
+        return events
+
+    def open_offers(self) -> list[dict]:
+        """The offers of the open round still on the table or accepted (not yet enforced)."""
+        return [o for o in self.offers if o["round"] == self.round and o["status"] in ("open", "accepted")]
+
+    def fixed_moves(self) -> dict[str, tuple[str, int]]:
+        """country -> (move, offer id): the moves deals fix for the open round (a deal accepted
+        this round, or a US deal accepted last round that India formally accepts now)."""
+        fixed = {}
+        for offer in self.offers:
+            for country, move, later in deals.DEALS[offer["kind"]].commits:
+                if (offer["round"] == self.round and offer["status"] == "accepted" and not later) or \
+                        (offer["round"] == self.round - 1 and offer["status"] == "enforced" and later):
+                    fixed[country] = (move, offer["id"])
+        return fixed
+
+    def _why_not(self, kind: str, terms: dict, ignore: int | None = None) -> str:
+        menus = {c: [m.name for m in self.model.menu(c)] for c in COUNTRIES}
+        concluded = any(o["kind"] == "us_india_deal" and o["status"] in ("accepted", "enforced") and o["id"] != ignore
+                        for o in self.offers) or \
+            any(r["plays"].get("ind", {}).get("move") == "accept_us_deal" for r in self.rounds)
+        why = deals.unavailable(kind, terms, menus, self.model.instruments(), concluded)
+        if why:
+            return why
+        fixed = self.fixed_moves()
+        for country, move, later in deals.DEALS[kind].commits:
+            if not later and country in fixed and fixed[country][1] != ignore:
+                return f"{COUNTRY_NAMES[country]}'s move this round is already fixed by another deal"
+        return ""
+
+    def offer(self, seat_code, kind: str, terms: dict | None = None, note: str = "") -> dict:
+        """Offer another team a deal (:data:`geogame.viz.deals.DEALS`) for the open round.
+
+        The seat's country must be the deal's proposer and the other country must be played by
+        students; the terms must be in their allowed ranges. ``note``: a short message that goes
+        with it (logged, shown escaped). Returns the offer.
+        """
+        with self.lock:
+            seat = self.seat(seat_code)
+            if self.finished:
+                raise ClassError("the game is over")
+            if self.status != "open":
+                raise ClassError("the round is not open: offers are made during a round")
+            deal = deals.DEALS.get(kind)
+            if deal is None:
+                raise ClassError(f"deal {clean_text(kind, 30)!r} is not known; allowed: {', '.join(deals.DEALS)}")
+            if deal.proposer != seat.country:
+                raise ClassError(f"only {COUNTRY_NAMES[deal.proposer]} can offer {deal.title}")
+            if deal.receiver not in self.held():
+                raise ClassError(f"nobody plays {COUNTRY_NAMES[deal.receiver]}: deals are between teams of students")
+            try:
+                clean = deals.check_terms(kind, terms)
+            except ValueError as exc:
+                raise ClassError(str(exc)) from None
+            why = self._why_not(kind, clean)
+            if why:
+                raise ClassError(f"that deal cannot be made now: {why}")
+            offer = {"round": self.round, "kind": kind, "from": deal.proposer, "to": deal.receiver, "terms": clean,
+                     "note": clean_text(note, MAX_MESSAGE_CHARS), "seat_code": seat.code, "status": "open",
+                     "answered_by": None, "events": {}, "at": time.time()}
+            offer["id"] = self.store.add_offer(self.code, offer)
+            self.offers.append(offer)
+            self._changed()
+            return offer
+
+    def _offer(self, offer_id) -> dict:
+        for offer in self.offers:
+            if offer["id"] == offer_id and offer["round"] == self.round:
+                return offer
+        raise ClassError("no such offer in this round")
+
+    def answer(self, seat_code, offer_id: int, accept: bool) -> dict:
+        """Accept or reject an open offer made to the seat's country. An accepted offer is
+        enforced when the round resolves (its terms and the moves it commits the parties to)."""
+        with self.lock:
+            seat = self.seat(seat_code)
+            if self.status != "open" or self.finished:
+                raise ClassError("the round is not open")
+            offer = self._offer(offer_id)
+            if offer["to"] != seat.country:
+                raise ClassError(f"that offer was made to {COUNTRY_NAMES[offer['to']]}, not to you")
+            if offer["status"] != "open":
+                raise ClassError(f"that offer is no longer open (it was {offer['status']})")
+            if accept:
+                why = self._why_not(offer["kind"], offer["terms"], ignore=offer["id"])
+                if why:
+                    raise ClassError(f"that deal cannot be made now: {why}")
+            offer["status"] = "accepted" if accept else "rejected"
+            offer["answered_by"] = seat.code
+            self.store.update_offer(offer)
+            self._changed()
+            return offer
+
+    def withdraw(self, seat_code, offer_id: int) -> dict:
+        """Withdraw an offer the seat's country made that has not been accepted yet."""
+        with self.lock:
+            seat = self.seat(seat_code)
+            offer = self._offer(offer_id)
+            if offer["from"] != seat.country:
+                raise ClassError("only the team that made an offer can withdraw it")
+            if offer["status"] != "open":
+                raise ClassError(f"that offer is no longer open (it was {offer['status']})")
+            offer["status"] = "withdrawn"
+            self.store.update_offer(offer)
+            self._changed()
+            return offer
+
+    def offers_log(self) -> list[dict]:
+        """Every offer in words: round, from, to, what (with the terms), status, who answered."""
+        names = {s.code: s.name for s in self.seats.values()}
+        return [{"id": o["id"], "round": o["round"], "kind": o["kind"], "from": o["from"], "to": o["to"],
+                 "by": names.get(o["seat_code"], "?"), "what": deals.describe(o["kind"], o["terms"]),
+                 "terms": dict(o["terms"]), "note": o["note"], "status": o["status"],
+                 "answered_by": names.get(o["answered_by"], "") if o["answered_by"] else "",
+                 "events": dict(o["events"])} for o in self.offers]
 
     # ------------------------------------------------------------------------------ console
     def start(self, key) -> None:
@@ -592,8 +797,12 @@ class ClassGame:
     def _plays(self) -> dict:
         held = self.held()
         plays = {}
+        fixed = self.fixed_moves()
         for country in COUNTRIES:
-            if country in self.pending:
+            if country in fixed:
+                move, offer_id = fixed[country]
+                plays[country] = {"rule": "human", "move": move, "by": f"the deal (offer {offer_id})", "deal": offer_id}
+            elif country in self.pending:
                 plays[country] = {"rule": "human", "move": self.pending[country][0],
                                   "by": self.seats[self.pending[country][1]].name
                                   if self.pending[country][1] in self.seats else ""}
@@ -608,11 +817,25 @@ class ClassGame:
         if self.finished:
             raise ClassError("the game is over")
         plays = self._plays()
+        instruments = self.model.instruments()
+        events = {}
+        for offer in self.open_offers():
+            offer["status"] = "enforced" if offer["status"] == "accepted" else "expired"
+            if offer["status"] == "enforced":
+                offer["events"] = deals.enforcement(offer["kind"], offer["terms"], instruments)
+                events.update(offer["events"])
+            self.store.update_offer(offer)
+        upcoming = {"round": self.round, "quarter": self.model.quarter_label_next, "events": events}
+        if events:  # the deal's terms are an event of this quarter: rebuild the model with it
+            self.model = replay(self.scenario_toml, self.seed, self.rounds, self.scenario_name, upcoming=upcoming)
+        for country, play in plays.items():   # a move the deal's event took off the menu: a hold
+            if play["rule"] == "human" and play["move"] not in {m.name for m in self.model.menu(country)}:
+                play["move"] = "hold"
         apply_round(self.model, plays)
         quarter = self.model.quarter_label
         for country, move in played_moves(self.model, quarter).items():
             plays[country]["move"] = move
-        record = {"round": self.round, "quarter": quarter, "plays": plays}
+        record = {"round": self.round, "quarter": quarter, "plays": plays, "events": events}
         self.store.add_round(self.code, record["round"], quarter, plays)
         self.rounds.append(record)
         self._read_labels(self.model)
@@ -696,6 +919,7 @@ class ClassGame:
                 "scenario_title": self.scenario.title, "scenario_name": self.scenario_name,
                 "quarters": self.scenario.quarters, "seats": len(self.seats),
                 "labels": {c: dict(v) for c, v in self._labels.items()},
+                "offers": self.offers_log(), "fixed": self.fixed_moves(),
             }
             self._cache["shared"] = view
             return view
@@ -704,19 +928,73 @@ class ClassGame:
         """The path the AI would have taken from the same start and seed: every country by the
         scenario's own rules, as many quarters as the class has played (for the debrief).
 
-        Note: the model draws the AI's random choices from one stream, so where the class moved
-        instead of the AI the other countries' draws differ too (see the report to the lead).
+        Each country draws its random choices from its own stream spawned from the seed, so the
+        countries the AI plays on both paths draw the same numbers.
         """
         with self.lock:
             n = len(self.rounds)
-            hit = self._cache.get(("ai_path", n))
+            hit = self._paths.get(("ai_path", n))
             if hit is None:
                 model = GeopoliticsModel(scenario=parse_scenario(self.scenario_toml, name=self.scenario_name),
                                          seed=self.seed)
                 for _ in range(n):
                     model.step()
-                hit = self._cache[("ai_path", n)] = model
+                hit = self._paths[("ai_path", n)] = model
             return hit
+
+    def team_path(self, country: str) -> GeopoliticsModel:
+        """The path with the AI in ``country``'s seat from the same start with the same random
+        draws, everything else as the class played it: the other teams' moves as submitted
+        (a hold where a move is not on the menu on this path), the AI's countries by their rule
+        (each country draws from its own random stream, so their luck is the class's), the deals
+        ``country`` was not party to enforced; the moves its own deals committed others to are
+        holds."""
+        with self.lock:
+            n = len(self.rounds)
+            hit = self._paths.get(("team_path", country, n))
+            if hit is not None:
+                return hit
+            mine = {o["id"] for o in self.offers if country in (o["from"], o["to"])}
+            rounds = []
+            for rnd in self.rounds:
+                plays = {}
+                for c, play in rnd["plays"].items():
+                    if c == country:
+                        plays[c] = {"rule": self.default_rules[c], "move": None}
+                    elif play.get("deal") in mine:
+                        plays[c] = {"rule": "human", "move": "hold"}
+                    else:
+                        plays[c] = {"rule": play["rule"], "move": play["move"]}
+                events = {}
+                for o in self.offers:
+                    if o["round"] == rnd["round"] and o["status"] == "enforced" and o["id"] not in mine:
+                        events.update(o["events"])
+                rounds.append({"round": rnd["round"], "quarter": rnd["quarter"], "plays": plays, "events": events})
+            hit = self._paths[("team_path", country, n)] = play_path(self.scenario_toml, self.seed, rounds,
+                                                                     self.scenario_name)
+            return hit
+
+    def teams_played(self) -> list[str]:
+        """Countries students played in at least one resolved round, in COUNTRIES order."""
+        played = {c for r in self.rounds for c, p in r["plays"].items() if p["rule"] == "human"}
+        return [c for c in COUNTRIES if c in played]
+
+    def scores(self) -> dict[str, tuple[int, int, pd.DataFrame]]:
+        """country -> (better, worse, table): each team against the AI in its seat
+        (:meth:`team_path`, :func:`geogame.viz.deals.score`)."""
+        with self.lock:
+            n = len(self.rounds)
+            hit = self._paths.get(("scores", n))
+            if hit is None:
+                metrics = self.model.metrics_frame()
+                hit = self._paths[("scores", n)] = {
+                    c: deals.score(c, metrics, self.team_path(c).metrics_frame()) for c in self.teams_played()}
+            return hit
+
+    def scores_export(self) -> dict:
+        """:meth:`scores` as plain data for the export."""
+        return {c: {"better": b, "worse": w, "objectives": t.to_dict(orient="records")}
+                for c, (b, w, t) in self.scores().items()}
 
     def memo(self, key, make: Callable[[], object]):
         """``make()`` computed once and shared by every page (an SVG chart, an HTML table): 30
@@ -769,8 +1047,11 @@ class ClassGame:
                 "countries": list(self.countries), "policy": self.policy,
                 "seats": [{"name": s.name, "country": s.country} for s in self.seats.values()],
                 "rounds": [{"round": r["round"], "quarter": r["quarter"],
-                            "plays": {c: {k: v for k, v in p.items()} for c, p in r["plays"].items()}}
+                            "plays": {c: {k: v for k, v in p.items()} for c, p in r["plays"].items()},
+                            "events": dict(r.get("events") or {})}
                            for r in self.rounds],
+                "offers": [{k: v for k, v in o.items() if k != "id"} | {"offer": o["id"]} for o in self.offers_log()],
+                "scores": self.scores_export(),
                 "moves": [{"round": m["round"], "country": m["country"], "move": m["move"],
                            "by": names.get(m["seat_code"], "?")} for m in self.moves_log],
                 "messages": [{"round": m["round"], "by": names.get(m["seat_code"], "?"), "text": m["text"]}
@@ -853,7 +1134,7 @@ class ClassRegistry:
             if row is None:
                 raise ClassError("no class game with that code")
             game = ClassGame(self.store, row, self.store.seats(code), self.store.rounds(code),
-                             self.store.moves(code), self.store.messages(code))
+                             self.store.moves(code), self.store.messages(code), self.store.offers(code))
             self.games[code] = game
             return game
 

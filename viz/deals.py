@@ -1,0 +1,270 @@
+"""Deals between players and each country's objectives, for the class game (no Solara).
+
+**Deals.** A team can offer another team a deal the game can enforce; the other team accepts or
+rejects it in the same round. An accepted deal is enforced when the round resolves, through the
+model's public API only:
+
+* the terms become a scenario event of the round's quarter (policy instruments set at the start
+  of the quarter, before anyone decides), so the game's model is rebuilt by replaying its rounds
+  with that event in its scenario (:func:`with_events`); the export keeps the events, so the game
+  still replays exactly;
+* the moves the deal commits the parties to are submitted as their moves of the round
+  (``GeopoliticsModel.submit_move``). India's formal acceptance of a US deal is its move of the
+  *next* round: ``submit_move`` checks a move against the menu before the quarter's events apply,
+  and the US offer is only on the table once its event has applied (a model method that sets
+  instruments at once would let both happen in one round; see docs/app.md).
+
+=====================  =======  ====  ==========================================  =============================
+deal                   from     to    terms (allowed range)                       enforced as
+=====================  =======  ====  ==========================================  =============================
+``us_india_deal``      US       India US tariff 0-50%, Russian-crude ceiling      event: the US offer with these
+                                      0-40% of India's crude imports              terms this quarter; India's move
+                                                                                  next round: accepts it
+``eu_india_fta``       EU       India none (tariffs to zero)                      the EU's move: concludes the FTA
+``rus_discount_arms``  Russia   India extra discount $1-6/bbl (total up to $10)   event: the discount; India's
+                                                                                  move: tilts arms to Russia
+``rus_coproduction``   Russia   India none                                        Russia's move: co-production;
+                                                                                  India's: tilts arms to Russia
+=====================  =======  ====  ==========================================  =============================
+
+A country's move can be committed by one accepted deal a round (the second acceptance that
+would commit it again is refused).
+
+**Objectives.** :data:`OBJECTIVES` says in plain words what each country's utility in the model
+adds up (``agents/utility.py``: its utility terms), each tied to a column of the model's
+quarterly table and the direction the country wants it to move. :func:`score` compares a team's
+path with the path the AI would have taken in its seat from the same start with the same random
+draws (the model draws each country's choices from its own stream spawned from the seed).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from geogame.model import COUNTRY_NAMES
+
+
+@dataclass(frozen=True)
+class Term:
+    """One negotiable term of a deal: its key, words, unit and allowed values."""
+    key: str
+    label: str
+    low: float
+    high: float
+    step: float
+    default: float
+    unit: str           # "pct" (a fraction shown in %) or "usd_bbl"
+
+    def show(self, value: float) -> str:
+        """The value in words (``15%``, ``$2/bbl``)."""
+        return f"{100 * value:.0f}%" if self.unit == "pct" else f"${value:g}/bbl"
+
+    def check(self, value) -> float:
+        """The value as a float, or ValueError naming the term, the value and what is allowed."""
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            x = math.nan
+        ok = math.isfinite(x) and self.low - 1e-9 <= x <= self.high + 1e-9
+        if ok:
+            k = (x - self.low) / self.step
+            ok = abs(k - round(k)) < 1e-6
+        if not ok:
+            raise ValueError(f"{self.label} = {str(value)[:20]!r} is not allowed; allowed {self.show(self.low)} to "
+                             f"{self.show(self.high)} in steps of {self.show(self.step)}")
+        return round(x, 6)
+
+
+@dataclass(frozen=True)
+class Deal:
+    """A kind of deal one country can offer another."""
+    kind: str
+    proposer: str
+    receiver: str
+    title: str
+    terms: tuple[Term, ...] = ()
+    #: moves the deal commits the parties to: (country, move, 0 for this round or 1 for the next)
+    commits: tuple[tuple[str, str, int], ...] = ()
+
+
+DEALS: dict[str, Deal] = {d.kind: d for d in (
+    Deal("us_india_deal", "usa", "ind", "a lower US tariff for a ceiling on Russian crude",
+         (Term("tariff", "US tariff on Indian goods", 0.0, 0.5, 0.05, 0.15, "pct"),
+          Term("ceiling", "India's ceiling on Russian crude", 0.0, 0.4, 0.05, 0.10, "pct")),
+         (("ind", "accept_us_deal", 1),)),
+    Deal("eu_india_fta", "eu", "ind", "an EU-India free-trade agreement (EU tariffs on Indian goods to zero)",
+         (), (("eu", "fta_with_india", 0),)),
+    Deal("rus_discount_arms", "rus", "ind", "an extra Russian crude discount for an arms order",
+         (Term("discount", "extra discount on Russian crude", 1.0, 6.0, 1.0, 2.0, "usd_bbl"),),
+         (("ind", "arms_tilt_russia", 0),)),
+    Deal("rus_coproduction", "rus", "ind", "Russian arms co-production for an arms order", (),
+         (("rus", "coproduction_offer", 0), ("ind", "arms_tilt_russia", 0))),
+)}
+COMMIT_WORDS = {"accept_us_deal": "formally accepts the US offer with these terms",
+                "fta_with_india": "concludes the FTA",
+                "arms_tilt_russia": "tilts its arms orders towards Russia",
+                "coproduction_offer": "offers more arms co-production"}
+#: Largest extra discount Russia's own moves reach (agents/moves.py); a deal stays inside it.
+MAX_EXTRA_DISCOUNT_USD = 10.0
+
+
+def deals_from(country: str) -> list[Deal]:
+    """The deals ``country`` can offer."""
+    return [d for d in DEALS.values() if d.proposer == country]
+
+
+def check_terms(kind: str, terms: dict | None) -> dict[str, float]:
+    """The terms of a deal of ``kind`` as floats (defaults for any left out); ValueError if a
+    term is unknown or out of its range."""
+    deal = DEALS.get(kind)
+    if deal is None:
+        raise ValueError(f"deal {str(kind)[:30]!r} is not known; allowed: {', '.join(DEALS)}")
+    terms = dict(terms or {})
+    known = {t.key for t in deal.terms}
+    extra = [k for k in terms if k not in known]
+    if extra:
+        raise ValueError(f"term {str(extra[0])[:30]!r} is not a term of {deal.title}; "
+                         f"allowed: {', '.join(known) or 'none'}")
+    return {t.key: t.check(terms.get(t.key, t.default)) for t in deal.terms}
+
+
+def describe(kind: str, terms: dict) -> str:
+    """An offer in plain words: ``United States offers India a lower US tariff ... (US tariff 15%, ...)``."""
+    deal = DEALS[kind]
+    words = f"{COUNTRY_NAMES[deal.proposer]} offers {COUNTRY_NAMES[deal.receiver]} {deal.title}"
+    if deal.terms:
+        words += " (" + ", ".join(f"{t.label} {t.show(terms[t.key])}" for t in deal.terms) + ")"
+    commits = [f"{COUNTRY_NAMES[c]} {COMMIT_WORDS[m]} as its move {'next round' if later else 'this round'}"
+               for c, m, later in deal.commits]
+    return words + "; if accepted, " + " and ".join(commits)
+
+
+def enforcement(kind: str, terms: dict, instruments: dict[str, float]) -> dict[str, float]:
+    """The instruments an accepted deal sets at the start of the round's quarter (a scenario
+    event), given the instruments in force now."""
+    if kind == "us_india_deal":
+        return {"usa.deal_offer": 1.0, "usa.deal_tariff_on_ind": terms["tariff"],
+                "usa.deal_crude_ceiling": terms["ceiling"]}
+    if kind == "rus_discount_arms":
+        return {"rus.extra_discount_ind_usd": min(MAX_EXTRA_DISCOUNT_USD,
+                                                  instruments["rus.extra_discount_ind_usd"] + terms["discount"])}
+    return {}
+
+
+def unavailable(kind: str, terms: dict, menus: dict[str, list[str]], instruments: dict[str, float],
+                deal_concluded: bool) -> str:
+    """Why a deal of ``kind`` cannot be made now ("" if it can). ``menus``: country -> the moves
+    on its menu now; ``deal_concluded``: India has accepted a US deal earlier in the game."""
+    deal = DEALS[kind]
+    if kind == "us_india_deal":
+        if deal_concluded:
+            return "a US-India deal is already in force"
+        return ""
+    if kind == "rus_discount_arms":
+        total = instruments["rus.extra_discount_ind_usd"] + terms["discount"]
+        if total > MAX_EXTRA_DISCOUNT_USD + 1e-9:
+            return (f"Russia's extra discount would reach ${total:g}/bbl; allowed up to "
+                    f"${MAX_EXTRA_DISCOUNT_USD:g}/bbl in all")
+    for country, move, later in deal.commits:
+        if not later and move not in menus.get(country, []):
+            return f"{COUNTRY_NAMES[country]} cannot make that move this quarter"
+    return ""
+
+
+# ------------------------------------------------------------------------------- objectives
+@dataclass(frozen=True)
+class Objective:
+    """One thing a country wants, tied to the model's quarterly table."""
+    words: str
+    column: str         # a column of metrics_frame, or "tariff_revenue" (computed)
+    sign: int           # +1: more is better for the country; -1: less
+    kind: str           # "bn", "pct", "usd_bbl" or "index"
+
+
+#: Each country's objectives: the terms of its utility in the model (agents/utility.py), in words.
+OBJECTIVES: dict[str, tuple[Objective, ...]] = {
+    "usa": (Objective("US exports to India", "exports_usa_to_ind_usd_bn", 1, "bn"),
+            Objective("revenue from its tariff on Indian goods", "tariff_revenue", 1, "bn"),
+            Objective("less oil revenue for Russia", "russia_crude_revenue_usd_bn", -1, "bn"),
+            Objective("India on the US side (affinity)", "alignment_usa_ind", 1, "index"),
+            Objective("a low oil price", "brent_usd", -1, "usd_bbl")),
+    "rus": (Objective("crude-oil revenue", "russia_crude_revenue_usd_bn", 1, "bn"),
+            Objective("India's arms orders", "arms_share_ind_from_rus", 1, "pct"),
+            Objective("India on Russia's side (affinity)", "alignment_rus_ind", 1, "index"),
+            Objective("no pile of idle rupees it cannot spend", "rupee_balance_usd_bn", -1, "bn"),
+            Objective("exports to India", "exports_rus_to_ind_usd_bn", 1, "bn")),
+    "ind": (Objective("a low crude bill: the discount on Russian crude saves money", "india_oil_savings_usd_bn", 1, "bn"),
+            Objective("a low oil price", "brent_usd", -1, "usd_bbl"),
+            Objective("exports to the US", "exports_ind_to_usa_usd_bn", 1, "bn"),
+            Objective("exports to the EU", "exports_ind_to_eu_usd_bn", 1, "bn"),
+            Objective("autonomy: not depending on one side", "india_autonomy", 1, "index"),
+            Objective("good relations with the US", "alignment_usa_ind", 1, "index"),
+            Objective("good relations with Russia", "alignment_rus_ind", 1, "index")),
+    "eu": (Objective("less oil revenue for Russia", "russia_crude_revenue_usd_bn", -1, "bn"),
+           Objective("a low oil price (the EU pays Brent for its crude)", "brent_usd", -1, "usd_bbl"),
+           Objective("India on the EU's side (affinity)", "alignment_ind_eu", 1, "index")),
+}
+
+
+def objectives_in_words(country: str) -> list[str]:
+    """What ``country`` wants, in plain words."""
+    return [o.words for o in OBJECTIVES[country]]
+
+
+def _series(metrics: pd.DataFrame, column: str) -> pd.Series:
+    if column == "tariff_revenue":
+        return metrics["tariff_usa_on_ind"] * metrics["exports_ind_to_usa_usd_bn"]
+    return metrics[column]
+
+
+def _show(kind: str, value: float, change: bool = False) -> str:
+    if kind == "pct":
+        return f"{100 * value:+.1f} pts" if change else f"{100 * value:.1f}%"
+    if kind == "usd_bbl":
+        return f"{value:+.2f} $/bbl" if change else f"${value:.2f}/bbl"
+    if kind == "bn":
+        return f"{value:+.2f} $bn/yr" if change else f"${value:.2f}bn/yr"
+    return f"{value:+.3f}" if change else f"{value:.3f}"
+
+
+#: A difference smaller than this share of the level counts as "the same".
+SAME_TOLERANCE = 1e-6
+
+
+def score(country: str, team: pd.DataFrame, ai: pd.DataFrame) -> tuple[int, int, pd.DataFrame]:
+    """Score a team against the AI in its seat, objective by objective.
+
+    Each objective is averaged over the quarters played (the rows after the start), the
+    quarters the country's utility adds up.
+
+    Parameters
+    ----------
+    country : str
+        The team's country.
+    team, ai : DataFrame
+        The model's quarterly tables (``metrics_frame``) of the class's path and of the path with
+        the AI in the team's seat, everything else as the class played it, same seed.
+
+    Returns
+    -------
+    (better, worse, table)
+        How many objectives the team did better and worse on than the AI, and one row an
+        objective: ``objective``, ``team``, ``AI in its seat``, ``difference``, ``verdict``.
+    """
+    rows, better, worse = [], 0, 0
+    n = min(len(team), len(ai))
+    for o in OBJECTIVES[country]:
+        a = float(_series(team, o.column).iloc[1:n].mean()) if n > 1 else float(_series(team, o.column).iloc[0])
+        b = float(_series(ai, o.column).iloc[1:n].mean()) if n > 1 else float(_series(ai, o.column).iloc[0])
+        gain = o.sign * (a - b)
+        if abs(a - b) <= SAME_TOLERANCE * max(1.0, abs(a), abs(b)):
+            verdict = "same"
+        elif gain > 0:
+            verdict, better = "better", better + 1
+        else:
+            verdict, worse = "worse", worse + 1
+        rows.append({"objective": o.words, "team": _show(o.kind, a), "AI in its seat": _show(o.kind, b),
+                     "difference": _show(o.kind, a - b, change=True), "verdict": verdict})
+    return better, worse, pd.DataFrame(rows, columns=["objective", "team", "AI in its seat", "difference", "verdict"])
