@@ -281,6 +281,24 @@ class Valuation:
 
     country_of: str = ""
 
+    def expand(self, rows: np.ndarray) -> "Valuation":
+        """The valuation of the runs ``rows`` (a run may repeat): valued once, shared by identical runs."""
+        return Valuation(self.values[rows], {k: v[rows] for k, v in self.terms.items()}, self.reply[rows],
+                         self.replier, self.answered[rows], self.country_of)
+
+
+def _distinct_runs(world, needs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Runs whose worlds and valuing countries are identical bit for bit: ``(first, inverse)``,
+    the first run of each distinct state and, per run, which distinct state it is in."""
+    R = world.batch
+    parts = [value.reshape(R, -1).astype(float, copy=False) for value in vars(world).values()
+             if isinstance(value, np.ndarray)]
+    parts.append(np.stack([needs[c] for c in COUNTRIES], axis=1).astype(float))
+    state = np.ascontiguousarray(np.concatenate(parts, axis=1))
+    keys = state.view(np.dtype((np.void, state.shape[1] * state.itemsize))).ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    return first, inverse.ravel()
+
 
 def _menu_index(country: str) -> dict[str, int]:
     return {m.name: i for i, m in enumerate(menu(country))}
@@ -703,7 +721,16 @@ class Ensemble:
         available = {c: np.stack([rows_where(m.available, world) for m in menu(c)], axis=1) for c in COUNTRIES}
         needs = self.needs
         offers = {c: available[c] & needs[c][:, None] for c in COUNTRIES}
-        valued = value_moves(world, s, offers, needs)
+        # Runs in the same state with the same rules value the same candidates (often in the
+        # first quarters of runs that differ only by seed): value each such state once.
+        first, inverse = _distinct_runs(world, needs)
+        if len(first) < R:
+            sub = _take_rows(world, first)
+            valued = value_moves(sub, s, {c: o[first] for c, o in offers.items()},
+                                 {c: n[first] for c, n in needs.items()})
+            valued = {c: v.expand(inverse) for c, v in valued.items()}
+        else:
+            valued = value_moves(world, s, offers, needs)
         chosen = {}
         for c in COUNTRIES:
             chosen[c] = self._choose(c, quarter, available[c], valued.get(c))
