@@ -25,11 +25,12 @@ from geogame.model import (COUNTRIES, COUNTRY_NAMES, OUTCOMES, SETTINGS, InputEr
                            preset_names)
 
 #: Public names loaded on first access (they import Mesa and the players).
-_LAZY = {"GeopoliticsModel": "geogame.model.model", "check_settings": "geogame.model.model"}
+_LAZY = {"GeopoliticsModel": "geogame.model.model", "check_settings": "geogame.model.model",
+         "run_ensemble": "geogame.model.ensemble", "EnsembleRun": "geogame.model.ensemble"}
 
 __all__ = ["COUNTRIES", "COUNTRY_NAMES", "OUTCOMES", "SETTINGS", "GeopoliticsModel", "InputError", "Outcome",
            "Scenario", "ScenarioError", "SettingError", "check_settings", "list_scenarios", "load_scenario",
-           "outcome_names", "preset_names"]
+           "outcome_names", "preset_names", "run_ensemble", "EnsembleRun"]
 
 
 def __getattr__(name: str):

@@ -37,6 +37,10 @@ _LAZY = {
     "check_settings": "geogame.model.model",
     "normalise_overrides": "geogame.model.model",
     "HumanMoveMissing": "geogame.agents.country",
+    "run_ensemble": "geogame.model.ensemble",
+    "iter_ensemble": "geogame.model.ensemble",
+    "Ensemble": "geogame.model.ensemble",
+    "EnsembleRun": "geogame.model.ensemble",
 }
 
 __all__ = [
@@ -46,7 +50,7 @@ __all__ = [
     "Landscape", "alignment_map", "landscape", "HumanMoveMissing", "check_settings",
     "OUTCOMES", "Outcome", "outcome", "outcome_names", "parse_scenario", "fiscal_year_quarters",
     "parse_quarter", "quarter_label", "show_value", "is_file_name", "LEVER_RESPONSES", "LeverResponse",
-    "measure_lever_response", "base_settings",
+    "measure_lever_response", "base_settings", "run_ensemble", "iter_ensemble", "Ensemble", "EnsembleRun",
 ]
 
 

@@ -1,0 +1,120 @@
+"""The ensemble engine (model/ensemble.py): a run's tables do not depend on its batch.
+
+Same scenario, settings, rules and seed give the same quarterly and decisions tables (reasons
+included) whether the run is stepped alone by the Mesa model, or in an ensemble of 1, 7 or
+256 runs that mixes seeds, settings, rules (scripted, best response) and scenarios.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from geogame.model import EnsembleRun, GeopoliticsModel, InputError, run_ensemble
+from geogame.model.ensemble import Ensemble, iter_ensemble
+
+QUARTERS = 10
+
+
+def _mesa(spec: EnsembleRun, quarters: int = QUARTERS) -> GeopoliticsModel:
+    return GeopoliticsModel(spec.scenario, seed=spec.seed, overrides=spec.overrides, rules=spec.rules).run(quarters)
+
+
+def _same_tables(view, model) -> None:
+    pd.testing.assert_frame_equal(view.metrics_frame(), model.metrics_frame(), check_exact=True)
+    pd.testing.assert_frame_equal(view.decisions_frame(), model.decisions_frame(), check_exact=True)
+    assert view.metrics_columns() == model.metrics_columns()
+
+
+#: Runs that differ by seed, settings, rules and scenario; some share a state for a while.
+MIXED = [
+    EnsembleRun("baseline", seed=11),
+    EnsembleRun("baseline", seed=12, rules={"usa": "scripted"}),
+    EnsembleRun("baseline", seed=13, rules={"eu": "best", "rus": "scripted"}),
+    EnsembleRun("baseline", seed=11, overrides={"eu.price_cap_usd": 40}),
+    EnsembleRun("us_deal", seed=14),
+    EnsembleRun("hindcast", seed=15),
+    EnsembleRun("baseline", seed=11, rules={"ind": "scripted"}),
+]
+
+
+def test_a_mixed_batch_gives_each_run_its_mesa_tables():
+    views = run_ensemble(MIXED, 16)   # the hindcast's last event is 13 quarters in
+    for spec, view in zip(MIXED, views):
+        _same_tables(view, _mesa(spec, 16))
+
+
+@pytest.mark.parametrize("size", [1, 7, 256])
+def test_a_run_does_not_depend_on_its_batch_size(size):
+    """Run 3 of a batch of ``size`` seeds (plus a scripted US and other settings mixed in) is the Mesa run."""
+    seeds = list(range(size))
+    specs = [EnsembleRun("baseline", seed=s, rules={"usa": "scripted"} if s % 5 == 4 else None) for s in seeds]
+    views = run_ensemble(specs, QUARTERS, chunk_size=256)
+    probe = [0, min(3, size - 1), size - 1]
+    for r in sorted(set(probe)):
+        _same_tables(views[r], _mesa(specs[r]))
+    # and every run of the batch equals the same run in another batch (sizes 1 and 7)
+    alone = run_ensemble([specs[-1]], QUARTERS)[0]
+    _same_tables(views[-1], alone)
+
+
+def test_chunks_do_not_change_results():
+    specs = [EnsembleRun("baseline", seed=s) for s in range(9)]
+    whole = run_ensemble(specs, 6, chunk_size=9)
+    chunked = run_ensemble(specs, 6, chunk_size=2)
+    for a, b in zip(whole, chunked):
+        pd.testing.assert_frame_equal(a.metrics_frame(), b.metrics_frame(), check_exact=True)
+        pd.testing.assert_frame_equal(a.decisions_frame(), b.decisions_frame(), check_exact=True)
+
+
+def test_runs_in_the_same_state_share_a_valuation_but_not_their_luck():
+    """Seeds differ, so runs part ways; a best-response run is the same for every seed."""
+    views = run_ensemble([EnsembleRun("baseline", seed=s, rules={c: "best" for c in ("usa", "rus", "ind", "eu")})
+                          for s in (1, 2)] + [EnsembleRun("baseline", seed=s) for s in (1, 2)], 8)
+    pd.testing.assert_frame_equal(views[0].metrics_frame(), views[1].metrics_frame(), check_exact=True)
+    assert not views[2].decisions_frame()["move"].equals(views[3].decisions_frame()["move"])
+
+
+def test_reasons_are_written_on_request_and_match_the_mesa_model():
+    spec = EnsembleRun("baseline", seed=5)
+    view = run_ensemble([spec, EnsembleRun("baseline", seed=6)], 4)[0]
+    decision = view.decisions[-1]
+    assert "reason" not in decision.__dict__          # not written until asked for
+    model = _mesa(spec, 4)
+    assert decision.reason == model.decisions[-1].reason
+    assert decision.reason.startswith("European Union") and "Context:" in decision.reason
+
+
+def test_human_seats_play_inside_an_ensemble():
+    ens = Ensemble([EnsembleRun("baseline", seed=1, rules={"ind": "human"}), EnsembleRun("baseline", seed=1)])
+    from geogame.model import HumanMoveMissing
+
+    with pytest.raises(HumanMoveMissing):
+        ens.step()
+    ens = Ensemble([EnsembleRun("baseline", seed=1, rules={"ind": "human"}), EnsembleRun("baseline", seed=1)])
+    ens.submit_move(0, "ind", "arms_tilt_west")
+    ens.step()
+    model = GeopoliticsModel("baseline", seed=1, rules={"ind": "human"})
+    model.submit_move("ind", "arms_tilt_west")
+    model.step()
+    _same_tables(ens.view(0), model)
+    assert ens.view(0).decisions_frame().query("country == 'ind'")["move"].item() == "arms_tilt_west"
+
+
+def test_metric_arrays_are_runs_side_by_side():
+    ens = Ensemble([EnsembleRun("baseline", seed=s) for s in range(3)]).run(5)
+    arrays = ens.metric_arrays()
+    assert arrays["brent_usd"].shape == (6, 3)
+    assert np.all(np.isfinite(arrays["brent_usd"]))
+    assert ens.view(2).metrics_columns()["brent_usd"] == arrays["brent_usd"][:, 2].tolist()
+
+
+def test_bad_input_is_one_clear_line():
+    with pytest.raises(InputError, match="chunk_size"):
+        list(iter_ensemble([EnsembleRun("baseline", seed=1)], 2, chunk_size=0))
+    with pytest.raises(InputError, match="seed"):
+        run_ensemble([EnsembleRun("baseline", seed=-1)], 2)
+    with pytest.raises(InputError, match="rules"):
+        run_ensemble([EnsembleRun("baseline", seed=1, rules={"xx": "ai"})], 2)
+    with pytest.raises(InputError, match="share"):
+        Ensemble([EnsembleRun("baseline", seed=1), EnsembleRun("baseline", seed=1, overrides={"eu.price_cap_usd": 40})])
