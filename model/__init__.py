@@ -41,6 +41,8 @@ _LAZY = {
     "iter_ensemble": "geogame.model.ensemble",
     "Ensemble": "geogame.model.ensemble",
     "EnsembleRun": "geogame.model.ensemble",
+    "fan": "geogame.model.ensemble",
+    "FAN_METRICS": "geogame.model.ensemble",
 }
 
 __all__ = [
@@ -51,6 +53,7 @@ __all__ = [
     "OUTCOMES", "Outcome", "outcome", "outcome_names", "parse_scenario", "fiscal_year_quarters",
     "parse_quarter", "quarter_label", "show_value", "is_file_name", "LEVER_RESPONSES", "LeverResponse",
     "measure_lever_response", "base_settings", "run_ensemble", "iter_ensemble", "Ensemble", "EnsembleRun",
+    "fan", "FAN_METRICS",
 ]
 
 

@@ -684,6 +684,7 @@ class Ensemble:
         self._metrics: list[dict[str, np.ndarray]] = []
         self.decisions: list[_QuarterDecisions] = []
         self.events_applied: dict[int, list] = {}      # id(scenario) -> [(quarter, event)]
+        self._stacked = None                           # (quarters recorded, metric arrays) cache
         self._record()
 
     # ---------------------------------------------------------------------------- the quarter
@@ -820,7 +821,10 @@ class Ensemble:
     # ---------------------------------------------------------------------------------- output
     def metric_arrays(self) -> dict[str, np.ndarray]:
         """The quarterly metrics as arrays (quarters + 1, R), the starting state first."""
-        return {name: np.stack([row[name] for row in self._metrics]) for name in self._metrics[0]}
+        if self._stacked is None or self._stacked[0] != len(self._metrics):
+            self._stacked = (len(self._metrics),
+                             {name: np.stack([row[name] for row in self._metrics]) for name in self._metrics[0]})
+        return self._stacked[1]
 
     @property
     def quarter_labels(self) -> list[str]:
@@ -848,8 +852,8 @@ class RunView:
         """The quarterly table as columns (name -> list of values), as the Mesa model gives it."""
         ens, r = self.ensemble, self.run
         out = {"quarter": list(ens._labels)}
-        for name in ens._metrics[0]:
-            out[name] = [float(row[name][r]) for row in ens._metrics]
+        for name, values in ens.metric_arrays().items():
+            out[name] = values[:, r].tolist()
         return out
 
     def metrics_frame(self) -> pd.DataFrame:
@@ -969,3 +973,51 @@ def run_ensemble(specs, quarters: int | None = None, chunk_size: int = 256) -> l
     for i, view in iter_ensemble(specs, quarters, chunk_size):
         out[i] = view
     return out
+
+
+# ------------------------------------------------------------------------------------ the fan
+#: The headline metrics a fan shows by default (the app's headline numbers).
+FAN_METRICS = ("crude_share_ind_from_rus", "tariff_usa_on_ind", "urals_discount_delivered_ind_usd",
+               "russia_crude_revenue_usd_bn", "trade_ind_rus_usd_bn", "exports_ind_to_usa_usd_bn")
+
+
+def fan(scenario="baseline", overrides=None, rules=None, seeds: int = 64, quarters: int | None = None,
+        metrics=FAN_METRICS, band: tuple[float, float] = (0.1, 0.9), first_seed: int = 0) -> pd.DataFrame:
+    """What else could have happened: the same scenario and settings over many seeds, per quarter.
+
+    Runs seeds ``first_seed .. first_seed + seeds - 1`` as one ensemble and summarises each
+    metric per quarter by its median and the band between the ``band`` quantiles (default the
+    10th and 90th percentiles), so that one seed's noise is not read as an effect.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per quarter and metric: ``quarter``, ``quarter_index`` (0 = the start),
+        ``metric``, ``median``, ``low``, ``high`` (same units as the metric), ``runs``.
+    """
+    if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or not 1 <= seeds <= 10_000:
+        raise InputError(f"seeds = {seeds!r} is not allowed; allowed whole numbers 1 to 10000")
+    low_q, high_q = band
+    if not 0.0 <= low_q <= 0.5 <= high_q <= 1.0:
+        raise InputError(f"band = {band!r} is not allowed; allowed two quantiles low <= 0.5 <= high in [0, 1]")
+    setups = [resolve(EnsembleRun(scenario, seed=first_seed + k, overrides=overrides, rules=rules))
+              for k in range(int(seeds))]
+    scenario_def = setups[0].scenario
+    length = scenario_def.quarters if quarters is None else quarters
+    scenario_def.check_run_length(length)
+    if "human" in setups[0].rules.values():   # a person's seat is played by the AI in the fan
+        for st in setups:
+            st.rules = {c: ("ai" if r == "human" else r) for c, r in st.rules.items()}
+    ens = Ensemble(None, _setups=setups).run(length)
+    arrays = ens.metric_arrays()
+    unknown = [m for m in metrics if m not in arrays]
+    if unknown:
+        raise InputError(f"fan metric {unknown[0]!r} is not known; allowed: {', '.join(arrays)}")
+    frames = []
+    labels = ens.quarter_labels
+    for name in metrics:
+        values = arrays[name]
+        low, median, high = np.quantile(values, [low_q, 0.5, high_q], axis=1)
+        frames.append(pd.DataFrame({"quarter": labels, "quarter_index": np.arange(len(labels)), "metric": name,
+                                    "median": median, "low": low, "high": high, "runs": values.shape[1]}))
+    return pd.concat(frames, ignore_index=True)
