@@ -118,3 +118,31 @@ def test_bad_input_is_one_clear_line():
         run_ensemble([EnsembleRun("baseline", seed=1, rules={"xx": "ai"})], 2)
     with pytest.raises(InputError, match="share"):
         Ensemble([EnsembleRun("baseline", seed=1), EnsembleRun("baseline", seed=1, overrides={"eu.price_cap_usd": 40})])
+
+
+def test_the_fan_is_the_quantiles_of_the_seeds_runs():
+    from geogame.model import fan
+
+    frame = fan("baseline", seeds=5, quarters=3, metrics=("brent_usd",), band=(0.0, 1.0), first_seed=20)
+    runs = [GeopoliticsModel("baseline", seed=s).run(3).metrics_frame()["brent_usd"] for s in range(20, 25)]
+    stacked = np.array(runs)
+    assert frame["quarter"].tolist() == GeopoliticsModel("baseline", seed=1).run(3).metrics_frame()["quarter"].tolist()
+    np.testing.assert_array_equal(frame["median"], np.median(stacked, axis=0))
+    np.testing.assert_array_equal(frame["low"], stacked.min(axis=0))
+    np.testing.assert_array_equal(frame["high"], stacked.max(axis=0))
+    assert (frame["runs"] == 5).all()
+    with pytest.raises(InputError, match="seeds"):
+        fan("baseline", seeds=0)
+    with pytest.raises(InputError, match="not known"):
+        fan("baseline", seeds=2, quarters=1, metrics=("nope",))
+
+
+def test_the_fan_panels_draw_a_band_a_median_and_the_run():
+    from geogame.model import fan
+    from geogame.viz.fan import fan_svgs
+
+    frame = fan("baseline", seeds=4, quarters=3)
+    run = GeopoliticsModel("baseline", seed=1).run(2).metrics_frame()
+    svgs = fan_svgs(frame, run)
+    assert len(svgs) == frame["metric"].nunique() == 6
+    assert all("<polygon" in s and s.count("<polyline") == 2 for s in svgs)
