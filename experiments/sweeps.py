@@ -415,7 +415,7 @@ def sweep(scenario="baseline", quarters: int | None = None, grid: dict | None = 
           backend: str = DEFAULT_BACKEND, workers: int | None = None, scheduler: str | None = None,
           out=None, resume: bool = False, decisions: bool = False, progress: bool = False,
           dask_processes: bool = True, chunk_size: int = 1, compact_every: int = COMPACT_EVERY,
-          run_function=None, chunk_function=None) -> pd.DataFrame:
+          run_function=None, chunk_function=None, connect_timeout: float = 10.0) -> pd.DataFrame:
     """Run a sweep and return its tidy quarterly table (one row per run and quarter).
 
     Parameters
@@ -463,6 +463,9 @@ def sweep(scenario="baseline", quarters: int | None = None, grid: dict | None = 
         Finished runs per compacted Parquet part in ``out`` (see :mod:`experiments.store`).
     run_function, chunk_function : callable, optional
         The runner's extension points (:class:`experiments.runner.RunJob`), picklable.
+    connect_timeout : float
+        Seconds to wait for a Dask scheduler and its first worker (and, during the sweep, for a
+        cluster that has lost every worker) before giving up.
 
     Returns
     -------
@@ -476,7 +479,7 @@ def sweep(scenario="baseline", quarters: int | None = None, grid: dict | None = 
                               overrides, rules, backend, workers, scheduler, out, resume, decisions,
                               progress, dask_processes, on_result=None if out is not None else kept.append,
                               chunk_size=chunk_size, compact_every=compact_every, run_function=run_function,
-                              chunk_function=chunk_function)
+                              chunk_function=chunk_function, connect_timeout=connect_timeout)
     if out is not None:
         table = read_results(out)
         failures = ResultStore(out).failures_list()
