@@ -24,15 +24,20 @@ import pandas as pd
 
 from geogame.agents.country import CountryAgent, Decision, Human, HumanMoveMissing, best_index, make_rule
 from geogame.agents.moves import Move, available_moves, reply_moves
+from geogame.agents.players import PLAYERS
 from geogame.agents.utility import utility_terms
 
 from . import calibration, economics, parameters
 from .alignment import Landscape, alignment_map, landscape
 from .calendar import quarter_label
 from .instruments import INSTRUMENTS, get_instrument, set_instrument
-from .nodes import COUNTRIES
 from .parameters import InputError
 from .scenarios import Scenario, load_scenario
+
+#: The players' codes, in array order (from the player registry).
+COUNTRIES: tuple[str, ...] = tuple(p.CODE for p in PLAYERS)
+#: What each player saw last quarter, in a sentence (each player file's ``context``).
+_CONTEXT = {p.CODE: p.context for p in PLAYERS}
 
 DECISION_COLUMNS = ["quarter", "country", "move", "value", "runner_up", "reason",
                     "rule", "probability", "runner_up_value", "best_move", "expected_reply"]
@@ -469,28 +474,11 @@ class GeopoliticsModel(mesa.Model):
         return chosen
 
     def _context(self, country: str) -> str:
-        """What the country saw last quarter, in a sentence a student can check on the charts."""
-        m = self.latest
-        if country == "ind":
-            text = (f"Context: Russia supplies {m['crude_share_ind_from_rus']:.0%} of India's crude; the delivered "
-                    f"discount of ${m['urals_discount_delivered_ind_usd']:.1f}/bbl is worth "
-                    f"${m['india_oil_savings_usd_bn']:.1f}bn a year; the US tariff on Indian goods is "
-                    f"{m['tariff_usa_on_ind']:.0%}")
-            if m["oil_penalty_in_force"] > 0:
-                exposed = m["exports_ind_to_usa_usd_bn"] * (1 - self.structure.p("usa.tariff_exempt_share_ind"))
-                text += (f", of which the {self.world.oil_penalty[0]:.0%} oil penalty applies to about "
-                         f"${exposed:.0f}bn of exports a year")
-            return text + "."
-        if country == "usa":
-            return (f"Context: Russia supplies {m['crude_share_ind_from_rus']:.0%} of India's crude; Russia's crude "
-                    f"revenue runs at ${m['russia_crude_revenue_usd_bn']:.0f}bn a year; India exports "
-                    f"${m['exports_ind_to_usa_usd_bn']:.0f}bn a year to the US at a {m['tariff_usa_on_ind']:.0%} tariff.")
-        if country == "rus":
-            return (f"Context: India takes {m['crude_imports_ind_from_rus_mbd']:.2f} mb/d of Russian crude; the "
-                    f"discount is ${m['urals_discount_fob_usd']:.1f}/bbl at the port; crude revenue runs at "
-                    f"${m['russia_crude_revenue_usd_bn']:.0f}bn a year; idle rupees ${m['rupee_balance_usd_bn']:.1f}bn.")
-        return (f"Context: the price cap is ${m['price_cap_usd']:.2f}; Urals sells at ${m['urals_price_fob_usd']:.1f} "
-                f"at the port; Russia's crude revenue runs at ${m['russia_crude_revenue_usd_bn']:.0f}bn a year.")
+        """What the country saw last quarter, in a sentence a student can check on the charts
+        (its player file's ``context``); raises ``ValueError`` for a country no player declares."""
+        if country not in _CONTEXT:
+            raise ValueError(f"unknown country {country!r}; allowed: {', '.join(_CONTEXT)}")
+        return _CONTEXT[country](self.latest, self.world, self.structure)
 
     # ---------------------------------------------------------------------------- human play
     def set_rule(self, country: str, rule: str) -> None:
@@ -573,8 +561,9 @@ class GeopoliticsModel(mesa.Model):
         row = {"quarter": self.quarter_label}
         row.update({k: float(v[0]) for k, v in m.items()})
         blocs = self.blocs()
-        row["bloc_ind_with_usa"] = float(blocs.together("ind", "usa"))
-        row["bloc_ind_with_rus"] = float(blocs.together("ind", "rus"))
+        lay = self.structure.layout
+        row["bloc_ind_with_usa"] = float(blocs.together(lay.arms_buyer, lay.penaliser))
+        row["bloc_ind_with_rus"] = float(blocs.together(lay.arms_buyer, lay.crude_seller))
         self.latest = row
         self._metric_rows.append(row)
 
