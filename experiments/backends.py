@@ -4,14 +4,23 @@ Every backend is a context manager with ``map_unordered(fn, items)``, a generato
 ``fn(item)`` as each call finishes (in any order) while keeping only a bounded number of calls
 in flight, so memory stays flat however long the sweep, and ``stop()``, called when a sweep is
 interrupted, which lets the runs in hand finish. Opening a backend connects to it, so an
-unreachable scheduler fails before any run starts.
+unreachable scheduler (or one without workers) fails before any run starts. ``describe()`` says
+where the runs execute, for the manifest.
+
+No process is left behind: local pool workers watch the sweep process and exit when it dies
+(even by ``kill -9``, which no handler sees; see :func:`_watch_parent`), and the fork server
+exits by itself when the sweep process is gone. A Dask backend adapts the runs it keeps in
+flight to the cluster's threads as workers come and go, and stops with :class:`NoWorkers` when
+the cluster has had none for ``timeout`` seconds.
 """
 from __future__ import annotations
 
 import multiprocessing
 import os
+import select
 import signal
 import threading
+import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
@@ -20,6 +29,14 @@ from geogame.model import InputError
 BACKENDS = ("serial", "processes", "dask")
 #: Calls in flight per worker: enough to keep workers busy, few enough to keep memory flat.
 IN_FLIGHT_PER_WORKER = 4
+
+
+#: Seconds between looks at a Dask cluster's workers while waiting for results.
+DASK_POLL = 0.5
+
+
+class NoWorkers(RuntimeError):
+    """The Dask cluster has had no worker for longer than the backend's timeout, during a sweep."""
 
 
 def default_workers() -> int:
@@ -58,6 +75,9 @@ class SerialBackend:
     def stop(self) -> None:
         """Nothing runs in the background here."""
 
+    def describe(self) -> dict:
+        return {"backend": self.name, "workers": 1}
+
 
 class ProcessBackend:
     """A pool of local worker processes (``forkserver``, with the model preloaded).
@@ -85,7 +105,8 @@ class ProcessBackend:
         if method == "forkserver":
             context.set_forkserver_preload(["geogame.experiments.runner", "geogame.experiments.worker_preload"])
             _start_forkserver_ignoring_ctrl_c()
-        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
+                                        initializer=_watch_parent, initargs=(os.getpid(),))
         self._boot_thread = threading.Thread(target=self._boot, name="geogame-pool-boot", daemon=True)
         self._boot_thread.start()
         return self
@@ -98,6 +119,9 @@ class ProcessBackend:
             pass
         finally:
             self._booted.set()
+
+    def describe(self) -> dict:
+        return {"backend": self.name, "workers": self.workers}
 
     def stop(self) -> None:
         """Hand out no more runs and wait for the runs in hand (a fraction of a second each, and
@@ -147,6 +171,39 @@ def _start_forkserver_ignoring_ctrl_c() -> None:
         signal.signal(signal.SIGINT, previous)
 
 
+def _watch_parent(pid: int) -> None:
+    """Worker initializer: exit this worker as soon as the sweep process ``pid`` has died.
+
+    A pool worker's parent is the fork server, not the sweep process, so the watch is on ``pid``
+    itself: a Linux pidfd (readable once that process exits; no polling), else a look every
+    half second. Nothing is lost by exiting: finished runs are on disk, and a run cut short
+    left at most a temporary file, which ``--resume`` removes.
+    """
+    def watch() -> None:
+        try:
+            fd = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            fd = None
+        if fd is not None:
+            select.select([fd], [], [])
+        else:  # pragma: no cover - not Linux >= 5.3
+            while True:
+                time.sleep(0.5)
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                except PermissionError:
+                    pass
+        os._exit(1)
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:  # already gone
+        os._exit(1)
+    threading.Thread(target=watch, name="geogame-parent-watch", daemon=True).start()
+
+
 def _ready() -> bool:
     """A no-op a worker answers once it is up (see :meth:`ProcessBackend._boot`)."""
     return True
@@ -165,7 +222,8 @@ class DaskBackend:
     processes : bool
         Local cluster workers as processes (default) or threads in this process.
     timeout : float
-        Seconds to wait when connecting to a scheduler.
+        Seconds to wait when connecting to a scheduler, for its first worker, and, during a
+        sweep, before giving up on a cluster that has lost every worker.
     """
 
     name = "dask"
@@ -177,6 +235,10 @@ class DaskBackend:
         self.processes = processes
         self.timeout = timeout
         self.client = self.cluster = None
+        self.limit = 0
+        #: In-flight limits used, in order (a new entry each time the cluster's size changed).
+        self.limits: list[int] = []
+        self.most_threads = 0
 
     def __enter__(self):
         try:
@@ -190,12 +252,20 @@ class DaskBackend:
                 raise InputError(f"--scheduler {self.scheduler!r} is not reachable ({type(exc).__name__}: "
                                  f"{exc}); allowed: the address of a running dask scheduler, "
                                  f"e.g. tcp://host:8786") from None
+            try:
+                self.client.wait_for_workers(1, timeout=self.timeout)
+            except (TimeoutError, OSError):
+                self.client.close()
+                raise InputError(f"--scheduler {self.scheduler!r} has no workers (none joined within "
+                                 f"{self.timeout:g} s, --connect-timeout); start some with: dask worker "
+                                 f"{self.scheduler}") from None
         else:
             # Worker processes talk over TCP on 127.0.0.1 only; thread workers use in-process comms.
             network = {"host": "127.0.0.1"} if self.processes else {}
             self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
                                         processes=self.processes, dashboard_address=None, **network)
             self.client = Client(self.cluster, set_as_default=False)
+        self.most_threads = self._threads()[1]
         return self
 
     def __exit__(self, *exc):
@@ -205,24 +275,63 @@ class DaskBackend:
             self.cluster.close()
         return False
 
+    def _threads(self) -> tuple[int, int]:
+        """(workers, threads) of the cluster now, as the scheduler last reported them."""
+        info = self.client.scheduler_info() or {}
+        workers = info.get("workers") or {}
+        return len(workers), sum(int(w.get("nthreads", 1)) for w in workers.values())
+
+    def describe(self) -> dict:
+        """The cluster's own worker and thread counts (not this machine's cores)."""
+        n, threads = self._threads() if self.client is not None else (0, 0)
+        return {"backend": self.name, "workers": n, "threads": threads, "most_threads": self.most_threads,
+                "scheduler": self.scheduler or "local cluster"}
+
     def stop(self) -> None:
         """Runs already sent to the cluster finish there; only results written here are counted."""
 
     def map_unordered(self, fn, items):
-        from dask.distributed import as_completed
+        """Submit calls keeping ``threads x 4`` in flight, the threads counted again every
+        :data:`DASK_POLL` seconds (workers that join get work; a cluster that shrinks gets less)."""
+        from dask.distributed import wait as dask_wait
 
-        limit = max(1, sum(self.client.nthreads().values())) * IN_FLIGHT_PER_WORKER
         items = iter(items)
-        first = [self.client.submit(fn, *item, pure=False) for item in _take(items, limit)]
-        if not first:
-            return
-        finished = as_completed(first, loop=self.client.loop)
-        for future in finished:
-            result = future.result()
-            future.release()
-            for item in _take(items, 1):
-                finished.add(self.client.submit(fn, *item, pure=False))
-            yield result
+        pending: set = set()
+        exhausted = False
+        alone_since = None
+        while True:
+            _, threads = self._threads()
+            self.most_threads = max(self.most_threads, threads)
+            limit = max(1, threads) * IN_FLIGHT_PER_WORKER
+            if limit != self.limit:
+                self.limit = limit
+                self.limits.append(limit)
+            if threads == 0:
+                alone_since = alone_since if alone_since is not None else time.monotonic()
+                if time.monotonic() - alone_since > self.timeout:
+                    raise NoWorkers(f"the Dask cluster ({self.scheduler or 'local'}) has had no workers for "
+                                    f"{self.timeout:g} s (--connect-timeout); start workers and run the same "
+                                    "command with --resume")
+            else:
+                alone_since = None
+            while not exhausted and len(pending) < limit:
+                item = next(items, None)
+                if item is None:
+                    exhausted = True
+                    break
+                pending.add(self.client.submit(fn, *item, pure=False))
+            if not pending:
+                return
+            try:
+                with self.client.as_current():  # dask's wait() uses the current client
+                    done, _ = dask_wait(list(pending), timeout=DASK_POLL, return_when="FIRST_COMPLETED")
+            except TimeoutError:
+                continue
+            for future in done:
+                pending.discard(future)
+                result = future.result()
+                future.release()
+                yield result
 
 
 def _take(items, n: int) -> list:

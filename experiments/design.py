@@ -21,6 +21,8 @@ import numpy as np
 from geogame.model import InputError, check_value, setting
 
 SAMPLE_METHODS = ("lhs", "random")
+#: Identifying columns put in front of every result row (the fields of :class:`RunSpec` but its params).
+ID_COLUMNS = ["run_id", "point_id", "replicate", "seed"]
 #: Largest design accepted (runs = design points x replicates). Checked from the options' sizes
 #: before any point is built, so an enormous grid or sample is refused before memory grows.
 MAX_RUNS = 1_000_000

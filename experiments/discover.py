@@ -160,14 +160,19 @@ def open_sweep(folder) -> SweepView:
             raise ValueError("not a JSON object")
     except (OSError, ValueError, RecursionError) as exc:
         raise InputError(f"DIR {shown}: manifest.json cannot be read ({str(exc).splitlines()[0][:80]})") from None
-    files = sorted(str(p) for p in (root / "metrics").glob("run-*.parquet")) if (root / "metrics").is_dir() else []
+    from .store import ResultStore
+
+    files = [str(p) for p in ResultStore(root).dataset_files()]
     if not files:
         raise InputError(f"DIR {shown} holds no finished runs ({root / 'metrics'}/run-NNNNNN.parquet)")
     keys = list((manifest.get("design") or {}).get("keys") or [])
     if not keys:
         raise InputError(f"DIR {shown}: the sweep varies no setting (its design has no keys); "
                          "scenario discovery needs swept settings")
-    first = pq.read_table(files[0], columns=["quarter"]).column("quarter").to_pylist()
+    first_ids = pq.read_table(files[0], columns=["run_id", "quarter"])
+    first_run = first_ids.column("run_id")[0]
+    first = [q for r, q in zip(first_ids.column("run_id").to_pylist(), first_ids.column("quarter").to_pylist())
+             if r == first_run.as_py()]
     schema = pq.read_schema(files[0])
     import pyarrow as pa
     metrics = [f.name for f in schema if f.name not in ID_COLUMNS and f.name not in keys

@@ -407,13 +407,14 @@ def read_metric_values(folder: Path, specs: list[MetricSpec], n_points: int, rep
     IncompleteRuns
         Some runs failed or are missing.
     """
-    import pyarrow.parquet as pq
+    import pyarrow.dataset as ds
 
     from .store import ResultStore
 
-    files = [str(p) for _, p in sorted(ResultStore(folder).result_files().items())]
+    files = [str(p) for p in ResultStore(folder).dataset_files()]
     columns = ["run_id", "point_id", "replicate", "quarter"] + sorted({s.metric for s in specs})
-    runs = pq.ParquetDataset(files).read(columns=columns).to_pandas() if files else pd.DataFrame(columns=columns)
+    runs = ds.dataset(files, format="parquet").to_table(columns=columns).to_pandas() if files \
+        else pd.DataFrame(columns=columns)
     out = {}
     expected = n_points * replicates
     for spec in specs:

@@ -1,18 +1,32 @@
-"""A sweep's folder on disk: results written as runs finish, a manifest, failures.
+"""A sweep's folder on disk: results written as runs finish, compacted into large files, a manifest.
 
 Layout::
 
-    OUT/manifest.json                     design, scenario text, version, times, failures
-    OUT/metrics/run-000123.parquet        one file per finished run (tidy quarterly rows)
-    OUT/decisions/run-000123.parquet      with --decisions
+    OUT/manifest.json                     design, scenario text, version, sessions, status, failures
+    OUT/metrics/run-000123.parquet        a finished run not yet compacted (tidy quarterly rows)
+    OUT/metrics/part-000004.parquet       many finished runs compacted into one file
+    OUT/decisions/...                     the same for the decisions, with --decisions
     OUT/failures/run-000007.json          a run that raised: parameters, seed, error
 
-Every file is written to a temporary name and renamed, so a killed sweep never leaves a half
-file; a run is *done* when its metrics file exists. On ``--resume`` each metrics file is opened
-(its Parquet footer read and its row count checked): a file that cannot be read, such as a
-zero-byte or truncated one, is removed and its run made again; temporary files left by dead
-workers are removed; files in ``metrics/`` not named ``run-NNNNNN.parquet`` are ignored.
-``read_results(OUT)`` reads the whole dataset.
+**As runs finish** each is written to its own ``run-NNNNNN.parquet`` (temporary name, then
+rename: a killed sweep never leaves a half file). **Compaction**: every ``compact_every`` finished
+runs, and when the sweep ends (complete or interrupted), the sweep process gathers the run files
+into one ``part-NNNNNN.parquet`` (rows sorted by run and quarter; row groups of about 64,000 rows;
+the run ids it holds listed in its footer's key-value metadata ``geogame.run_ids``), renames it
+into place, and only then removes the run files. The dataset is thus *partitioned* into part
+files by batch of finished runs, each of a few to tens of MB, whose footers carry min/max
+statistics of the id columns and swept settings (readers skip parts by run or setting).
+
+**Which runs are done** is read from the files, never from the manifest (which is written
+after them): a run is done when its id is in a part's footer or its run file exists. A crash
+between a part's rename and the removal of its run files leaves runs in both: readers use the
+part and ignore those run files, and ``--resume`` removes them. On ``--resume`` each run file and
+part is opened (its Parquet footer read and its row count checked): an unreadable file (zero
+bytes, truncated) is removed and its runs made again; temporary files left by dead workers are
+removed; other names in the folders are ignored.
+
+``read_results(OUT)`` reads the table (optionally only some columns and rows, through a
+``pyarrow.dataset``); ``result_dataset_files(OUT)`` lists the files to hand to DuckDB or pyarrow.
 """
 from __future__ import annotations
 
@@ -27,11 +41,19 @@ import pandas as pd
 from geogame.model import InputError
 from geogame.model import show_value
 
-from .runner import ID_COLUMNS, RunResult
+from .design import ID_COLUMNS
 
 MANIFEST = "manifest.json"
 #: A run's result file name; anything else in the result folders is not a result.
 RUN_FILE = re.compile(r"^run-(\d{6,})\.parquet$")
+#: A compacted file of many runs.
+PART_FILE = re.compile(r"^part-(\d{6,})\.parquet$")
+#: Footer key listing the run ids a part holds (JSON list of [first, last] ranges, both included).
+RUN_IDS_KEY = b"geogame.run_ids"
+#: Finished runs gathered into one part (a 40-quarter run is about 27 KB: parts of about 27 MB).
+COMPACT_EVERY = 1000
+#: Rows per row group in a part.
+PART_ROW_GROUP = 65_536
 _TEMP = re.compile(r"^\..*\.tmp$")
 
 
@@ -118,6 +140,10 @@ class ResultStore:
             raise InputError(f"--out {shown}: folder {show_value(str(parent))} does not exist")
         if self.root.exists() and not self.root.is_dir():
             raise InputError(f"--out {shown} is a file; allowed: a folder")
+        for above in Path(real).parents:
+            if (above / MANIFEST).is_file():
+                raise InputError(f"--out {shown} is inside the sweep folder {show_value(str(above))}; allowed: "
+                                 "a folder outside any sweep (results there would mix with that sweep's)")
         if resume and not self.manifest_path.is_file():
             raise InputError(f"--resume: {shown} holds no sweep ({MANIFEST} missing); run without --resume "
                              "into a new folder")
@@ -150,28 +176,84 @@ class ResultStore:
                 out[int(match.group(1))] = path
         return out
 
+    def part_files(self, table: str = "metrics") -> list[Path]:
+        """The compacted parts of ``metrics`` (or ``decisions``), in order."""
+        folder = self.root / table
+        if not folder.is_dir():
+            return []
+        return sorted(p for p in folder.iterdir() if PART_FILE.match(p.name) and p.is_file())
+
+    def part_ids(self, table: str = "metrics") -> dict[Path, list[int]]:
+        """Part file -> the run ids it holds (read from its footer; a part that cannot be read is left out)."""
+        out = {}
+        for path in self.part_files(table):
+            try:
+                out[path] = part_run_ids(path)
+            except Exception:  # noqa: BLE001 - a damaged part: verify() removes it
+                continue
+        return out
+
     def done_ids(self) -> set[int]:
-        """Run ids whose results are on disk (by name; see :meth:`verify` for their content)."""
-        return set(self.result_files())
+        """Run ids whose results are on disk: in a part or in a run file (see :meth:`verify` for their content)."""
+        done = set(self.result_files())
+        for ids in self.part_ids().values():
+            done.update(ids)
+        return done
+
+    def dataset_files(self, table: str = "metrics") -> list[Path]:
+        """Every file of ``table`` to read, each run once: the parts, then the run files no part holds."""
+        parts = self.part_ids(table)
+        covered = set().union(*parts.values()) if parts else set()
+        runs = [path for run_id, path in sorted(self.result_files(table).items()) if run_id not in covered]
+        return [*parts, *runs]
 
     def verify(self, rows: int | None = None) -> tuple[set[int], list[str]]:
-        """Check every result file can be read; remove those that cannot, so their runs are made again.
+        """Check every part and run file can be read; remove those that cannot, so their runs are made again.
+
+        Run files whose runs a part already holds (left by a crash during compaction) are removed too.
 
         Parameters
         ----------
         rows : int, optional
-            Rows a complete metrics file holds (quarters + 1); a file with another count is damaged.
+            Rows a complete run holds in ``metrics`` (quarters + 1); a file with another count is damaged.
 
         Returns
         -------
         (set of int, list of str)
-            The run ids whose results are sound, and the names of the files removed.
+            The run ids whose results are sound, and the names of the damaged files removed.
         """
         import pyarrow.parquet as pq
 
         done, removed = set(), []
+        decisions_covered = set()
+        for path in self.part_files("decisions"):
+            try:
+                pq.read_metadata(path)
+                decisions_covered.update(part_run_ids(path))
+            except Exception:  # noqa: BLE001 - unreadable: its metrics part is removed below too
+                path.unlink(missing_ok=True)
+                removed.append(f"decisions/{path.name}")
+        for path in self.part_files():
+            try:
+                ids = part_run_ids(path)
+                meta = pq.read_metadata(path)
+                sound = meta.num_rows > 0 and (rows is None or meta.num_rows == rows * len(ids))
+            except Exception:  # noqa: BLE001 - any unreadable file (pyarrow raises several kinds)
+                sound, ids = False, []
+            if sound:
+                done.update(ids)
+            else:
+                path.unlink(missing_ok=True)
+                removed.append(path.name)
         decisions = self.result_files("decisions")
+        for run_id, path in list(decisions.items()):
+            if run_id in decisions_covered:
+                path.unlink(missing_ok=True)  # already in a part (a crash during compaction)
+                del decisions[run_id]
         for run_id, path in sorted(self.result_files().items()):
+            if run_id in done:
+                path.unlink(missing_ok=True)  # already in a part (a crash during compaction)
+                continue
             try:
                 meta = pq.read_metadata(path)
                 sound = meta.num_rows > 0 and (rows is None or meta.num_rows == rows)
@@ -187,6 +269,42 @@ class ResultStore:
                     damaged.unlink(missing_ok=True)
             removed.append(path.name)
         return done, removed
+
+    def compact(self, min_runs: int = 1) -> int:
+        """Gather the run files into one new part per table, if there are at least ``min_runs``.
+
+        The decisions part is written first, then the metrics part (each to a temporary name,
+        then renamed), and only then are the run files removed: a crash at any point loses
+        nothing (see the module's docstring). Returns the number of runs compacted.
+
+        Raises
+        ------
+        OSError
+            Writing a part failed (a full disk): the part's temporary file is removed and every
+            run file is kept, so nothing is lost; the error names the part.
+        """
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        files = self.result_files()
+        if not files or len(files) < min_runs:
+            return 0
+        ids = sorted(files)
+        decisions = self.result_files("decisions")
+        number = 1 + max((int(PART_FILE.match(p.name).group(1))
+                          for table in ("metrics", "decisions") for p in self.part_files(table)), default=-1)
+        name = f"part-{number:06d}.parquet"
+        with_decisions = [i for i in ids if i in decisions]
+        if with_decisions:
+            tables = [pq.read_table(decisions[i]) for i in with_decisions]
+            write_part(pa.concat_tables(tables, promote_options="default"), self.decisions / name, with_decisions)
+        write_part(pa.concat_tables([pq.read_table(files[i]) for i in ids], promote_options="default"),
+                   self.metrics / name, ids)
+        for run_id in ids:
+            files[run_id].unlink(missing_ok=True)
+            if run_id in decisions:
+                decisions[run_id].unlink(missing_ok=True)
+        return len(ids)
 
     def remove_temp_files(self) -> list[str]:
         """Remove temporary files (``.NAME.tmp``) left by killed workers; return their names."""
@@ -229,8 +347,9 @@ class ResultStore:
     def write_manifest(self, manifest: dict) -> None:
         write_json(self.manifest_path, manifest)
 
-    def save(self, result: RunResult) -> None:
-        """Write one finished run: decisions first, then metrics (the run's 'done' mark)."""
+    def save(self, result) -> None:
+        """Write one finished run (a :class:`~experiments.runner.RunResult`): decisions first, then
+        metrics (the run's 'done' mark); a failed run's record goes to ``failures/``."""
         name = run_file(result.spec.run_id, ".parquet")
         failure = self.failures / run_file(result.spec.run_id, ".json")
         if not result.ok:
@@ -259,27 +378,91 @@ class ResultStore:
         return out
 
 
-def read_results(out: str | os.PathLike, table: str = "metrics") -> pd.DataFrame:
-    """Read a sweep's ``metrics`` (or ``decisions``) table, sorted by run and quarter.
+def part_run_ids(path) -> list[int]:
+    """The run ids a compacted part holds, from its footer (``geogame.run_ids``)."""
+    import pyarrow.parquet as pq
+
+    ranges = json.loads(pq.read_schema(path).metadata[RUN_IDS_KEY])
+    return [i for first, last in ranges for i in range(first, last + 1)]
+
+
+def _id_ranges(ids: list[int]) -> list[list[int]]:
+    """Sorted ids as ``[first, last]`` ranges: ``[0, 1, 2, 5] -> [[0, 2], [5, 5]]``."""
+    out: list[list[int]] = []
+    for i in ids:
+        if out and i == out[-1][1] + 1:
+            out[-1][1] = i
+        else:
+            out.append([i, i])
+    return out
+
+
+def write_part(table, path: Path, ids: list[int]) -> None:
+    """Write a compacted part atomically: rows sorted by run (and quarter), the run ids in the footer."""
+    import pyarrow.parquet as pq
+
+    order = [("run_id", "ascending")] + ([("quarter_index", "ascending")] if "quarter_index" in table.column_names
+                                         else [])
+    table = table.sort_by(order)
+    metadata = {**(table.schema.metadata or {}), RUN_IDS_KEY: json.dumps(_id_ranges(sorted(ids))).encode()}
+    table = table.replace_schema_metadata(metadata)
+    filters = [f.name for f in table.schema if f.name in STATISTICS_COLUMNS or "." in f.name]
+    _atomic_write(path, lambda p: pq.write_table(table, p, row_group_size=PART_ROW_GROUP,
+                                                 write_statistics=filters or False))
+
+
+def result_dataset_files(out: str | os.PathLike, table: str = "metrics") -> list[str]:
+    """The files holding a sweep's ``metrics`` (or ``decisions``), each run once (for DuckDB or pyarrow).
 
     Raises
     ------
     InputError
-        If ``out`` holds no sweep results.
+        If ``out`` is not a folder or holds no results.
     """
-    import pyarrow.parquet as pq
-
     root = Path(out)
     if root.exists() and not root.is_dir():
         raise InputError(f"{show_value(str(out))} is not a folder; allowed: a sweep's folder (geogame sweep --out)")
-    folder = root / table
-    files = [path for _, path in sorted(ResultStore(out).result_files(table).items())]
+    files = ResultStore(out).dataset_files(table)
     if not files:
-        raise InputError(f"{show_value(str(out))} holds no {table} results (no {folder}/run-NNNNNN.parquet)")
+        raise InputError(f"{show_value(str(out))} holds no {table} results (no {root / table}/part-NNNNNN.parquet "
+                         "or run-NNNNNN.parquet)")
+    return [str(f) for f in files]
+
+
+def read_results(out: str | os.PathLike, table: str = "metrics", columns: list[str] | None = None,
+                 filter=None) -> pd.DataFrame:
+    """Read a sweep's ``metrics`` (or ``decisions``) table, sorted by run and quarter.
+
+    Parameters
+    ----------
+    out : path
+        The sweep's folder.
+    table : {"metrics", "decisions"}
+    columns : list of str, optional
+        Only these columns (default all): memory is then bounded by what is read.
+    filter : pyarrow.compute.Expression, optional
+        Only the rows it selects, e.g. ``pyarrow.dataset.field("quarter") == "2027Q4"``.
+
+    Raises
+    ------
+    InputError
+        If ``out`` holds no sweep results, or a file cannot be read.
+    """
+    import pyarrow.dataset as ds
+
+    files = result_dataset_files(out, table)
     try:
-        frame = pq.ParquetDataset([str(f) for f in files]).read().to_pandas()
+        data = ds.dataset(files, format="parquet")
+        if columns is not None:
+            unknown = [c for c in columns if c not in data.schema.names]
+            if unknown:
+                raise InputError(f"column {show_value(unknown[0])} is not in the {table} of {show_value(str(out))}; "
+                                 f"allowed: {', '.join(data.schema.names)}")
+        frame = data.to_table(columns=columns, filter=filter).to_pandas()
+    except InputError:
+        raise
     except Exception as exc:  # noqa: BLE001 - a damaged file: say which way to repair
         raise InputError(f"{show_value(str(out))}: a {table} file cannot be read ({str(exc).splitlines()[0][:100]}); "
                          "run the same sweep with --resume to re-make damaged runs") from None
-    order = ["run_id", "quarter_index"] if "quarter_index" in frame else ["run_id"]
-    return frame.sort_values(order, kind="stable").reset_index(drop=True)
+    order = [c for c in ("run_id", "quarter_index") if c in frame]
+    return frame.sort_values(order, kind="stable").reset_index(drop=True) if order else frame

@@ -12,25 +12,30 @@ economics, scenarios, the Mesa model), :mod:`geogame.agents` (the players and ho
 :mod:`geogame.experiments` (sweeps, sensitivity, validation, the ``geogame`` command) and
 :mod:`geogame.viz` (the Solara app). ``docs/architecture.md`` says who may import whom.
 
-Importing ``geogame`` does not load Mesa or the players: :class:`GeopoliticsModel` and
-:func:`check_settings` are loaded on first use (PEP 562), so that ``import geogame.agents.moves``
-or ``import geogame.model.economics`` loads only what it needs.
+Importing ``geogame`` first *installs the declared players* (:mod:`geogame.agents.players`: one
+file per player, their settings, instruments and roles; no Mesa), so that every entry point sees
+the same players, then exports the public names. It does not load Mesa: :class:`GeopoliticsModel`
+and :func:`check_settings` are loaded on first use (PEP 562). ``PLAYERS`` is the registry of
+players (each a module with ``CODE``, ``LABEL``, ``SHORT_LABEL``, ``COLOUR``, ...), ``LABELS``,
+``SHORT_LABELS`` and ``COLOURS`` their labels and colours by code.
 """
 from __future__ import annotations
 
 import importlib
 
+from geogame.agents.players import COLOURS, LABELS, PLAYERS, SHORT_LABELS  # installs the players first
 from geogame.model import (COUNTRIES, COUNTRY_NAMES, OUTCOMES, SETTINGS, InputError, Outcome, Scenario,
                            ScenarioError, SettingError, list_scenarios, load_scenario, outcome_names,
                            preset_names)
 
-#: Public names loaded on first access (they import Mesa and the players).
+#: Public names loaded on first access (they import Mesa).
 _LAZY = {"GeopoliticsModel": "geogame.model.model", "check_settings": "geogame.model.model",
          "run_ensemble": "geogame.model.ensemble", "EnsembleRun": "geogame.model.ensemble"}
 
-__all__ = ["COUNTRIES", "COUNTRY_NAMES", "OUTCOMES", "SETTINGS", "GeopoliticsModel", "InputError", "Outcome",
-           "Scenario", "ScenarioError", "SettingError", "check_settings", "list_scenarios", "load_scenario",
-           "outcome_names", "preset_names", "run_ensemble", "EnsembleRun"]
+__all__ = ["COLOURS", "COUNTRIES", "COUNTRY_NAMES", "LABELS", "OUTCOMES", "PLAYERS", "SETTINGS", "SHORT_LABELS",
+           "GeopoliticsModel", "InputError", "Outcome", "Scenario", "ScenarioError", "SettingError",
+           "check_settings", "list_scenarios", "load_scenario", "outcome_names", "preset_names", "run_ensemble",
+           "EnsembleRun"]
 
 
 def __getattr__(name: str):

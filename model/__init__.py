@@ -7,35 +7,36 @@ Public API::
     m.run(quarters=20)
     m.metrics_frame(), m.decisions_frame()
 
-Importing this package loads only the economics side (nodes, settings, scenarios, the world's
-state, alignment, the declared outcomes), which imports neither the players nor Mesa. The Mesa
-wiring (:mod:`geogame.model.model`, which imports the players in :mod:`geogame.agents`) is loaded
-on first use of one of its names (PEP 562 module ``__getattr__``), so that
-``import geogame.agents.moves`` works on its own and the dependencies point one way:
-``model.model -> agents -> economics``. ``tests/test_architecture.py`` keeps it so.
+Every public name is loaded on first use (PEP 562 module ``__getattr__``): the economics side
+(settings, scenarios, the world's state, alignment, the declared outcomes) imports neither the
+players nor Mesa; the Mesa wiring (:mod:`geogame.model.model`, which imports the players in
+:mod:`geogame.agents`) loads Mesa. So ``import geogame.agents.moves`` works on its own and the
+dependencies point one way: ``model.model -> agents -> economics``. ``tests/test_architecture.py``
+keeps it so. The players themselves are installed by ``import geogame`` (see
+:mod:`geogame.agents.players`).
 """
 from __future__ import annotations
 
 import importlib
 
-from .alignment import Landscape, alignment_map, landscape
-from .calendar import fiscal_year_quarters, parse_quarter, quarter_label
-from .calibration import base_settings
-from .levers import LEVER_RESPONSES, LeverResponse
-from .levers import measure as measure_lever_response
-from .nodes import COUNTRIES, COUNTRY_NAMES, NODES
-from .outcomes import OUTCOMES, Outcome, outcome, outcome_names
-from .parameters import SETTINGS, InputError, SettingError, check_value, parse_assignment, setting, show_value
-from .scenarios import (Scenario, ScenarioError, is_file_name, list_scenarios, load_scenario, parse_scenario,
-                        preset_names)
-from .world import Structure, World
-
-#: Public names that live in the Mesa wiring or the players, loaded on first access.
+#: Every public name and the module it lives in, loaded on first access (PEP 562): importing
+#: ``geogame.model.parameters`` (as the player files do) then loads nothing else of the package.
 _LAZY = {
-    "GeopoliticsModel": "geogame.model.model",
-    "DECISION_COLUMNS": "geogame.model.model",
-    "check_settings": "geogame.model.model",
-    "normalise_overrides": "geogame.model.model",
+    **dict.fromkeys(("Landscape", "alignment_map", "landscape"), "geogame.model.alignment"),
+    **dict.fromkeys(("fiscal_year_quarters", "parse_quarter", "quarter_label"), "geogame.model.calendar"),
+    "base_settings": "geogame.model.calibration",
+    **dict.fromkeys(("LEVER_RESPONSES", "LeverResponse"), "geogame.model.levers"),
+    **dict.fromkeys(("COUNTRIES", "COUNTRY_NAMES", "NODES"), "geogame.model.nodes"),
+    **dict.fromkeys(("OUTCOMES", "Outcome", "outcome", "outcome_names"), "geogame.model.outcomes"),
+    **dict.fromkeys(("SETTINGS", "InputError", "SettingError", "check_value", "parse_assignment", "setting",
+                     "show_value"), "geogame.model.parameters"),
+    **dict.fromkeys(("Scenario", "ScenarioError", "is_file_name", "list_scenarios", "load_scenario",
+                     "parse_scenario", "preset_names"), "geogame.model.scenarios"),
+    **dict.fromkeys(("Structure", "World"), "geogame.model.world"),
+    "Layout": "geogame.model.layout",
+    # The Mesa wiring and the players:
+    **dict.fromkeys(("GeopoliticsModel", "DECISION_COLUMNS", "check_settings", "normalise_overrides"),
+                    "geogame.model.model"),
     "HumanMoveMissing": "geogame.agents.country",
     "run_ensemble": "geogame.model.ensemble",
     "iter_ensemble": "geogame.model.ensemble",
@@ -44,6 +45,8 @@ _LAZY = {
     "fan": "geogame.model.ensemble",
     "FAN_METRICS": "geogame.model.ensemble",
 }
+#: Public names whose attribute in their module has another name.
+_RENAMED = {"measure_lever_response": ("geogame.model.levers", "measure")}
 
 __all__ = [
     "COUNTRIES", "COUNTRY_NAMES", "NODES", "SETTINGS", "InputError", "SettingError", "check_value",
@@ -52,20 +55,23 @@ __all__ = [
     "Landscape", "alignment_map", "landscape", "HumanMoveMissing", "check_settings",
     "OUTCOMES", "Outcome", "outcome", "outcome_names", "parse_scenario", "fiscal_year_quarters",
     "parse_quarter", "quarter_label", "show_value", "is_file_name", "LEVER_RESPONSES", "LeverResponse",
-    "measure_lever_response", "base_settings", "run_ensemble", "iter_ensemble", "Ensemble", "EnsembleRun",
-    "fan", "FAN_METRICS",
+    "measure_lever_response", "base_settings", "Layout", "run_ensemble", "iter_ensemble",
+    "Ensemble", "EnsembleRun", "fan", "FAN_METRICS",
 ]
 
 
 def __getattr__(name: str):
     """Load a name of the Mesa wiring on first use (PEP 562); see the module docstring."""
-    module = _LAZY.get(name)
+    if name in _RENAMED:
+        module, attribute = _RENAMED[name]
+    else:
+        module, attribute = _LAZY.get(name), name
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    value = getattr(importlib.import_module(module), attribute)
     globals()[name] = value  # later look-ups skip this function
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | set(_RENAMED))

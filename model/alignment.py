@@ -18,7 +18,8 @@ from itertools import product
 
 import numpy as np
 
-from .nodes import COUNTRIES
+from .calibration import base_data
+from .layout import current as current_layout
 
 
 @dataclass(frozen=True)
@@ -65,11 +66,15 @@ def _configurations(n: int) -> tuple[np.ndarray, np.ndarray]:
     return configs, split.reshape(len(configs), n * n).astype(float)
 
 
-#: Players' sizes for landscape theory: nominal GDP 2024, USD trn (calibration_targets.csv GDP_NOMINAL).
-GDP_2024_USD_TRN = np.array([29.2, 2.15, 3.9, 19.35])
+def gdp_2024_usd_trn() -> np.ndarray:
+    """Players' sizes for landscape theory: nominal GDP 2024, USD trn (``base_nodes.csv``, base
+    ``dec2025``; calibration_targets.csv GDP_NOMINAL), in the installed players' order."""
+    lay = current_layout()
+    rows = base_data("dec2025")["base_nodes"]
+    return np.array([float(rows[code]["absorption_usd_bn"]) / 1000.0 for code in lay.players])
 
 
-def landscape(affinity: np.ndarray, sizes: np.ndarray | None = None, names=COUNTRIES) -> Landscape:
+def landscape(affinity: np.ndarray, sizes: np.ndarray | None = None, names=None) -> Landscape:
     """Lowest-energy split of the players into two camps.
 
     Parameters
@@ -77,9 +82,9 @@ def landscape(affinity: np.ndarray, sizes: np.ndarray | None = None, names=COUNT
     affinity : numpy.ndarray
         (n, n) propensities in [-1, 1] (the diagonal is ignored).
     sizes : numpy.ndarray, optional
-        (n,) sizes, e.g. GDP; only their ratios matter (default: :data:`GDP_2024_USD_TRN`).
+        (n,) sizes, e.g. GDP; only their ratios matter (default: :func:`gdp_2024_usd_trn`).
     names : sequence of str
-        The players' codes, in the order of the rows of ``affinity`` (default: ``COUNTRIES``).
+        The players' codes, in the order of the rows of ``affinity`` (default: the installed players).
 
     Returns
     -------
@@ -87,7 +92,8 @@ def landscape(affinity: np.ndarray, sizes: np.ndarray | None = None, names=COUNT
         The split of lowest energy and the energy of the runner-up.
     """
     a = np.asarray(affinity, dtype=float)
-    s = GDP_2024_USD_TRN if sizes is None else np.asarray(sizes, dtype=float)
+    s = gdp_2024_usd_trn() if sizes is None else np.asarray(sizes, dtype=float)
+    names = current_layout().players if names is None else names
     n = len(s)
     configs, split = _configurations(n)                               # (C, n), (C, n*n)
     energy = split @ (np.outer(s, s) * a).ravel()

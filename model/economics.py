@@ -16,8 +16,6 @@ import os
 import numpy as np
 from scipy.special import expit
 
-from .nodes import (A_DOM, A_EU, A_RUS, A_USA, B_IND, CRUDE_BUYERS, EU, IND, RUS, USA, COUNTRIES,
-                    COUNTRY_PAIRS)
 from . import step_kernel
 from .crude_kernel import clear_rows
 from .world import Structure, World
@@ -47,22 +45,41 @@ AFFINITY_LIMIT = 0.999
 _sigmoid = expit  # logistic function as one ufunc (faster than 1 / (1 + exp(-x)) on small arrays)
 
 
+def role_key(s: Structure, role: str, name: str) -> str:
+    """The key of the setting ``name`` owned by the player holding ``role`` (``"crude_seller"``,
+    ``"crude_exports_mbd"`` -> the seller's ``<code>.crude_exports_mbd``)."""
+    return f"{s.layout.role(role)}.{name}"
+
+
+def western_sanction(world: World, s: Structure) -> np.ndarray:
+    """Mean goods sanction of the sanctioners on the crude seller, (B,), 0-1."""
+    ix = s.layout.index
+    total = world.sanction[:, ix.sanctioners[0], ix.seller]
+    for i in ix.sanctioners[1:]:
+        total = total + world.sanction[:, i, ix.seller]
+    return total / len(ix.sanctioners)
+
+
 # ------------------------------------------------------------------------------------- tariffs
 def penalty_active(world: World, s: Structure) -> np.ndarray:
-    """1 where the US oil penalty applies: India's Russian share last quarter exceeds the threshold."""
-    return (world.crude_share[:, B_IND] > world.oil_penalty_threshold).astype(float)
+    """1 where the penaliser's oil penalty applies: the arms buyer's share of the seller's crude
+    last quarter exceeds the threshold, (B,)."""
+    return (world.crude_share[:, s.layout.index.b_buyer] > world.oil_penalty_threshold).astype(float)
 
 
 def statutory_tariff_usa_on_ind(world: World, active: np.ndarray) -> np.ndarray:
-    """US tariff on Indian goods as the law states it (base + penalty where it applies), fraction."""
-    return world.tariff[:, USA, IND] + active * world.oil_penalty
+    """The penaliser's tariff on the arms buyer's goods as the law states it (base + penalty
+    where it applies), fraction, (B,)."""
+    ix = world.layout.index
+    return world.tariff[:, ix.penaliser, ix.buyer] + active * world.oil_penalty
 
 
 def effective_tariff(world: World, s: Structure, active: np.ndarray) -> np.ndarray:
-    """Tariff each importer levies on each exporter's goods, allowing for exempt goods, (B,5,5)."""
+    """Tariff each importer levies on each exporter's goods, allowing for exempt goods, (B,N,N)."""
+    ix = s.layout.index
     t = world.tariff.copy()
-    exempt = s.p("usa.tariff_exempt_share_ind")
-    t[:, USA, IND] = statutory_tariff_usa_on_ind(world, active) * (1.0 - exempt)
+    exempt = s.p(role_key(s, "penaliser", "tariff_exempt_share_ind"))
+    t[:, ix.penaliser, ix.buyer] = statutory_tariff_usa_on_ind(world, active) * (1.0 - exempt)
     return t
 
 
@@ -86,33 +103,34 @@ class CrudeDemand:
     def __init__(self, world: World, s: Structure):
         brent = s.reference_brent(world.quarter + 1) * (1.0 + world.oil_supply_shock)
         listing = world.listed_seller_share * world.secondary_enforcement * s.p("world.listing_wedge_usd")
-        western = 0.5 * (world.sanction[:, USA, RUS] + world.sanction[:, EU, RUS])
-        services = western * s.p("world.services_wedge_usd")
+        b_buyer = s.layout.index.b_buyer
+        services = western_sanction(world, s) * s.p("world.services_wedge_usd")
         self.risk = _buyer_risk(world, s)
         fixed = s.freight_usd[None, :] + (listing + services)[:, None] + self.risk
-        fixed[:, B_IND] -= world.extra_discount_ind_usd
+        fixed[:, b_buyer] -= world.extra_discount_ind_usd
         self.beta = s.p("world.crude_discount_sensitivity")
         self.mu = s.p("world.crude_share_adjustment")
         self.urals_less_cap = (brent - world.price_cap_usd)[:, None]        # (B,1): add -fob
         self.cap_cost = (world.cap_enforcement * (1.0 - world.shadow_fleet_share)
                          * s.p("world.cap_wedge_usd"))[:, None]
-        self.fixed_wedge = fixed                                            # (B,4) incl. risk
+        self.fixed_wedge = fixed                                            # (B,K) incl. risk
         self.base_logit = s.crude_intercept[None, :] + world.relationship - self.beta * fixed
         # 2-D, C-contiguous arrays for the compiled loop; the NumPy methods add the grid axis.
-        self.keep = (1.0 - self.mu) * world.crude_share                       # (B,4)
-        capacity = world.crude_capacity                                      # (B,4)
+        self.keep = (1.0 - self.mu) * world.crude_share                       # (B,K)
+        capacity = world.crude_capacity                                      # (B,K)
         limit = capacity * (1.0 - world.crude_embargo) * listing_access(world, s)
-        limit[:, B_IND] = np.maximum(limit[:, B_IND], np.minimum(
-            s.p("ind.listed_floor_share"), capacity[:, B_IND] * (1.0 - world.crude_embargo[:, B_IND])))
-        limit[:, B_IND] = np.minimum(limit[:, B_IND], world.crude_ceiling_ind)
-        self.limit = limit                                                   # (B,4)
-        self.capacity = capacity                                             # (B,4)
+        limit[:, b_buyer] = np.maximum(limit[:, b_buyer], np.minimum(
+            s.p(role_key(s, "arms_buyer", "listed_floor_share")),
+            capacity[:, b_buyer] * (1.0 - world.crude_embargo[:, b_buyer])))
+        limit[:, b_buyer] = np.minimum(limit[:, b_buyer], world.crude_ceiling_ind)
+        self.limit = limit                                                   # (B,K)
+        self.capacity = capacity                                             # (B,K)
         # Refiners aim no higher than an announced (or standing) embargo will allow.
         self.target_limit = capacity * (1.0 - np.maximum(world.crude_embargo, world.crude_embargo_announced))
-        self.demand_mbd = s.crude_imports_mbd                                # (4,)
+        self.demand_mbd = s.crude_imports_mbd                                # (K,)
         self.brent = brent[:, None]
-        self.supply_elasticity = s.p("rus.crude_supply_elasticity")
-        self.floor = s.p("rus.crude_supply_floor_usd")
+        self.supply_elasticity = s.p(role_key(s, "crude_seller", "crude_supply_elasticity"))
+        self.floor = s.p(role_key(s, "crude_seller", "crude_supply_floor_usd"))
         self.supply_scale = crude_supply_scale(s)
 
     def supply(self, fob: np.ndarray) -> np.ndarray:
@@ -135,7 +153,7 @@ class CrudeDemand:
         return self.cap_cost * _sigmoid((self.urals_less_cap - fob) / CAP_SOFTNESS_USD)
 
     def shares(self, fob: np.ndarray) -> np.ndarray:
-        """Russian share of each buyer's crude at FOB discount ``fob`` (B,G) -> (B,4,G)."""
+        """Russian share of each buyer's crude at FOB discount ``fob`` (B,G) -> (B,K,G)."""
         logit = self.base_logit[:, :, None] + self.beta * (fob - self.cap_wedge(fob))[:, None, :]
         target = np.minimum(self.capacity[:, :, None] * _sigmoid(logit), self.target_limit[:, :, None])
         return np.minimum(self.keep[:, :, None] + self.mu * target, self.limit[:, :, None])
@@ -148,8 +166,10 @@ class CrudeDemand:
 def crude_supply_scale(s: Structure) -> float:
     """Scale of Russia's supply curve, set so that it offers ``rus.crude_exports_mbd`` at the
     starting netback (see :meth:`CrudeDemand.supply`)."""
-    floor_ref = _sigmoid((s.netback_ref_usd - s.p("rus.crude_supply_floor_usd")) / SUPPLY_FLOOR_WIDTH_USD)
-    return s.p("rus.crude_exports_mbd") / (s.netback_ref_usd ** s.p("rus.crude_supply_elasticity") * floor_ref)
+    floor_ref = _sigmoid((s.netback_ref_usd - s.p(role_key(s, "crude_seller", "crude_supply_floor_usd")))
+                         / SUPPLY_FLOOR_WIDTH_USD)
+    return s.p(role_key(s, "crude_seller", "crude_exports_mbd")) / (
+        s.netback_ref_usd ** s.p(role_key(s, "crude_seller", "crude_supply_elasticity")) * floor_ref)
 
 
 def listing_intensity(world: World) -> np.ndarray:
@@ -158,7 +178,7 @@ def listing_intensity(world: World) -> np.ndarray:
 
 
 def listing_access(world: World, s: Structure) -> np.ndarray:
-    """Share of Russian barrels each buyer can take while sellers are listed, (B,4), 0-1.
+    """Share of Russian barrels each buyer can take while sellers are listed, (B,K), 0-1.
 
     Banks, insurers and refiners refuse cargoes from listed sellers (``Structure.listing_refusal``
     of them at full enforcement) until unlisted intermediaries carry them
@@ -169,9 +189,9 @@ def listing_access(world: World, s: Structure) -> np.ndarray:
 
 
 def _buyer_risk(world: World, s: Structure) -> np.ndarray:
-    """Per-barrel risk cost each buyer's refiners weigh against the discount, (B,4), USD/bbl."""
-    risk = np.zeros((world.batch, len(CRUDE_BUYERS)))
-    risk[:, B_IND] = (world.product_ban * s.p("world.product_ban_cost_usd")
+    """Per-barrel risk cost each buyer's refiners weigh against the discount, (B,K), USD/bbl."""
+    risk = np.zeros((world.batch, len(s.crude_imports_mbd)))
+    risk[:, s.layout.index.b_buyer] = (world.product_ban * s.p("world.product_ban_cost_usd")
                       + world.eu_secondary_on_ind * s.p("world.eu_secondary_cost_usd"))
     return risk
 
@@ -189,9 +209,9 @@ def clear_crude_market(world: World, s: Structure):
     Returns
     -------
     fob : (B,) FOB discount, USD/bbl
-    shares : (B,4) Russian share of each buyer's crude
+    shares : (B,K) Russian share of each buyer's crude
     sold_mbd : (B,) Russian crude sold, mb/d
-    delivered : (B,4) discount each buyer sees delivered (risk excluded), USD/bbl
+    delivered : (B,K) discount each buyer sees delivered (risk excluded), USD/bbl
     """
     curve = CrudeDemand(world, s)
     c = np.ascontiguousarray  # one compiled specialisation: C-contiguous float arrays (no copy if already)
@@ -212,7 +232,7 @@ def clear_crude_market(world: World, s: Structure):
 
 # ------------------------------------------------------------------------------- goods trade
 def trade_cost(world: World, s: Structure, t_eff: np.ndarray) -> np.ndarray:
-    """Iceberg trade-cost index ``(1+t)(1+f) exp(delta s) p_exporter``, (B,5,5).
+    """Iceberg trade-cost index ``(1+t)(1+f) exp(delta s) p_exporter``, (B,N,N).
 
     India-Russia trade carries a friction ``f`` (payments, insurance, logistics) that the
     corridor and the rupee push each cut by a fraction of the cost, so the factor
@@ -221,29 +241,30 @@ def trade_cost(world: World, s: Structure, t_eff: np.ndarray) -> np.ndarray:
     ind_rus = ((1.0 + s.p("world.ind_rus_friction")) * (1.0 - world.instc * s.p("world.instc_cost_cut"))
                * (1.0 - world.rupee_push * s.p("world.rupee_push_cost_cut")))
     # A sanctioned exporter cuts prices to place its goods elsewhere (diversion).
-    blocked = (world.sanction * s.export_weights).sum(axis=1)  # (B,5) by exporter
+    blocked = (world.sanction * s.export_weights).sum(axis=1)  # (B,N) by exporter
     cost = (1.0 + t_eff) * np.exp(s.p("world.sanction_cost") * world.sanction
                                   - s.p("world.sanction_diversion") * blocked[:, None, :])
-    cost[:, IND, RUS] *= ind_rus
-    cost[:, RUS, IND] *= ind_rus
+    ix = s.layout.index
+    cost[:, ix.buyer, ix.seller] *= ind_rus
+    cost[:, ix.seller, ix.buyer] *= ind_rus
     return cost
 
 
 def target_goods_flows(world: World, s: Structure, cost: np.ndarray) -> np.ndarray:
-    """Armington target flows, (B,5,5), USD bn/yr: importers' spending split by CES shares.
+    """Armington target flows, (B,N,N), USD bn/yr: importers' spending split by CES shares.
 
     Weights are calibrated so the reference costs reproduce the reference flows; the domestic
     good (cost 1) absorbs what imports lose, so a tariff both diverts and destroys trade.
     """
     import_terms = s.armington_weights * cost ** (-s.p("world.trade_elasticity"))  # zero diagonal
-    denominator = s.domestic_absorption_usd_bn + import_terms.sum(axis=2)           # (B,5)
+    denominator = s.domestic_absorption_usd_bn + import_terms.sum(axis=2)           # (B,N)
     years = (world.quarter + 1 - s.start_quarter) / 4.0
     spending = s.absorption_ref_usd_bn * (1.0 + s.nominal_growth) ** years
     return import_terms * (spending / denominator)[:, :, None]
 
 
 def adjust_goods_flows(world: World, s: Structure, target: np.ndarray) -> np.ndarray:
-    """Partial adjustment in logs toward the target (Boehm et al. 2023), (B,5,5).
+    """Partial adjustment in logs toward the target (Boehm et al. 2023), (B,N,N).
 
     ``ln M' = ln M + lam (ln T - ln M)``, i.e. ``M' = M^(1-lam) T^lam``; zero flows stay zero.
     """
@@ -253,17 +274,22 @@ def adjust_goods_flows(world: World, s: Structure, target: np.ndarray) -> np.nda
 
 # -------------------------------------------------------------------------------------- arms
 def arms_target_shares(world: World, s: Structure) -> np.ndarray:
-    """India's target split of new arms orders by supplier (logit), (B,4)."""
+    """The arms buyer's target split of new arms orders by supplier (logit), (B,A).
+
+    The seller's utility gains from affinity and co-production and loses from the penaliser's
+    listings (sanctions risk); each other foreign supplier's gains from affinity and the buyer's
+    tilt to the West; the domestic industry's is its base utility and installed base only.
+    """
     a = world.affinity
+    ix = s.layout.index
     utility = s.arms_base_utility[None, :] + s.p("world.arms_lockin") * world.arms_installed
     utility = utility.copy()
-    ind = COUNTRIES.index("ind")
     w_align = s.p("world.arms_alignment_weight")
-    utility[:, A_RUS] += (w_align * a[:, ind, COUNTRIES.index("rus")]
-                          + s.p("world.arms_coproduction_weight") * world.coproduction_offer
-                          - s.p("world.arms_caatsa_weight") * world.listed_seller_share * world.secondary_enforcement)
-    utility[:, A_USA] += w_align * a[:, ind, COUNTRIES.index("usa")] + world.arms_tilt_west
-    utility[:, A_EU] += w_align * a[:, ind, COUNTRIES.index("eu")] + world.arms_tilt_west
+    utility[:, ix.a_seller] += (w_align * a[:, ix.p_buyer, ix.p_seller]
+                                + s.p("world.arms_coproduction_weight") * world.coproduction_offer
+                                - s.p("world.arms_caatsa_weight") * world.listed_seller_share * world.secondary_enforcement)
+    for k, p in zip(ix.a_western, ix.p_western):
+        utility[:, k] += w_align * a[:, ix.p_buyer, p] + world.arms_tilt_west
     utility -= utility.max(axis=1, keepdims=True)
     expu = np.exp(utility)
     return expu / expu.sum(axis=1, keepdims=True)
@@ -289,38 +315,40 @@ LISTING_COERCION = 0.5
 def settlement_target(world: World, s: Structure) -> np.ndarray:
     """Target share of India-Russia payments in rupees/roubles, (B,)."""
     base = s.settlement_base_logit
-    balance_excess = (world.rupee_balance_usd_bn - s.p("rus.rupee_balance_usd_bn")) / IDLE_RUPEES_PER_LOGIT_USD_BN
+    balance_excess = (world.rupee_balance_usd_bn - s.p(role_key(s, "crude_seller", "rupee_balance_usd_bn"))
+                      ) / IDLE_RUPEES_PER_LOGIT_USD_BN
     # Western sanctions (SWIFT exclusions, dollar clearing) push payments into national currencies.
-    west = 0.5 * (world.sanction[:, USA, RUS] + world.sanction[:, EU, RUS]) - s.western_sanction_ref
+    west = western_sanction(world, s) - s.western_sanction_ref
     return _sigmoid(base + SETTLEMENT_PUSH_LOGIT * world.rupee_push + SETTLEMENT_RECYCLING_LOGIT * world.rupee_recycling
                     + s.p("world.settlement_sanction_push") * west - balance_excess)
 
 
 # --------------------------------------------------------------------------------- alignment
 def coercion(world: World, s: Structure, t_eff: np.ndarray, flows: np.ndarray) -> np.ndarray:
-    """Coercion between each pair of players this quarter, (B,4,4), symmetric.
+    """Coercion between each pair of players this quarter, (B,P,P), symmetric.
 
     A tariff or sanction raised above the scenario's starting level, weighted by the share of
     the target's exports it hits; EU secondary measures on Indian refiners weighted the same way;
     US listings with secondary reach, weighted by India's Russian intake.
     """
-    exports = flows.sum(axis=1)  # (B,5) by exporter
+    ix = s.layout.index
+    n = len(s.layout.players)
+    exports = flows.sum(axis=1)  # (B,N) by exporter
     extra = np.maximum(t_eff - s.tariff_eff_ref, 0.0) + np.maximum(world.sanction - s.sanction_ref, 0.0)
-    hit = (extra * flows / np.maximum(exports[:, None, :], 1e-9))[:, :4, :4]  # importer coerces exporter
-    hit[:, EU, IND] += world.eu_secondary_on_ind * EU_SECONDARY_COERCION
+    hit = (extra * flows / np.maximum(exports[:, None, :], 1e-9))[:, :n, :n]  # importer coerces exporter
+    hit[:, ix.cap_setter, ix.buyer] += world.eu_secondary_on_ind * EU_SECONDARY_COERCION
     listing = world.listed_seller_share * world.secondary_enforcement - s.listing_ref
-    hit[:, USA, IND] += np.maximum(listing, 0.0) * world.crude_share[:, B_IND] * LISTING_COERCION
+    hit[:, ix.penaliser, ix.buyer] += np.maximum(listing, 0.0) * world.crude_share[:, ix.b_buyer] * LISTING_COERCION
     return hit + np.transpose(hit, (0, 2, 1))
 
 
-def bilateral_trade(flows: np.ndarray) -> np.ndarray:
-    """Goods trade between players both ways, (B,4,4)."""
-    t = flows[:, :4, :4]
+def bilateral_trade(flows: np.ndarray, players: int) -> np.ndarray:
+    """Goods trade between the first ``players`` nodes (the players) both ways, (B,P,P)."""
+    t = flows[:, :players, :players]
     return t + np.transpose(t, (0, 2, 1))
 
 
 # ------------------------------------------------------------------------------------- step
-_OFF_DIAGONAL = ~np.eye(4, dtype=bool)
 
 
 #: Set to 1 to run every step on :func:`step_reference` (NumPy) instead of the compiled kernel:
@@ -348,9 +376,9 @@ def step(world: World, s: Structure, compiled: bool | None = None) -> World:
     q = world.quarter + 1
     c = np.ascontiguousarray  # one compiled specialisation: C-contiguous arrays (no copy if already)
     spending = s.absorption_ref_usd_bn * (1.0 + s.nominal_growth) ** ((q - s.start_quarter) / 4.0)
-    new_state = step_kernel.allocate_outputs(world.batch)
+    new_state = step_kernel.allocate_outputs(world)
     step_kernel.step_rows(
-        s.step_constants, float(s.reference_brent(q)), spending, DISCOUNT_GRID_USD,
+        kernel_constants(s), float(s.reference_brent(q)), spending, DISCOUNT_GRID_USD,
         *(c(getattr(s, name)) for name in step_kernel.STRUCTURE_INPUTS),
         *(c(getattr(w, name)) for name in step_kernel.WORLD_INPUTS),
         *new_state.values())
@@ -359,6 +387,17 @@ def step(world: World, s: Structure, compiled: bool | None = None) -> World:
     new.quarter = q
     new.deal_bump = np.zeros_like(world.deal_bump)
     return new
+
+
+def kernel_constants(s: Structure) -> step_kernel.KernelConstants:
+    """The settings and constants the compiled step reads, as one named record, computed once per
+    structure (:func:`geogame.model.step_kernel.constants`)."""
+    k = s.__dict__.get("_kernel_constants")
+    if k is None:
+        k = step_kernel.constants(s, {name: globals()[name] for name in step_kernel.KERNEL_ECONOMICS_CONSTANTS},
+                                  crude_supply_scale(s))
+        s.__dict__["_kernel_constants"] = k   # a frozen dataclass's __dict__ may hold a cache
+    return k
 
 
 def intermediated_now(world: World) -> np.ndarray:
@@ -386,7 +425,7 @@ def step_reference(world: World, s: Structure) -> World:
     # Crude: clear the market, then Brent reacts to barrels Russia could not sell, less what
     # other producers have added since (spare capacity and other supply respond within quarters).
     fob, shares, sold, delivered = clear_crude_market(current, s)
-    lost = np.maximum(s.p("rus.crude_exports_mbd") - sold, 0.0)  # barrels the world no longer gets
+    lost = np.maximum(s.p(role_key(s, "crude_seller", "crude_exports_mbd")) - sold, 0.0)  # barrels the world no longer gets
     replaced = world.oil_replacement_mbd + s.p("world.oil_supply_response") * (lost - world.oil_replacement_mbd)
     brent = (s.reference_brent(new.quarter) * (1.0 + world.oil_supply_shock)
              * np.exp(s.p("world.brent_supply_multiplier") * (lost - replaced) / s.p("world.world_oil_supply_mbd")))
@@ -408,7 +447,7 @@ def step_reference(world: World, s: Structure) -> World:
     # services are withdrawn and shrinks with vessel listings (cap enforcement).
     new.intermediated = current.intermediated + s.p("world.intermediary_rate") * (1.0 - current.intermediated)
     new.listing_last = listing_intensity(world)
-    western = 0.5 * (world.sanction[:, USA, RUS] + world.sanction[:, EU, RUS])
+    western = western_sanction(world, s)
     shadow_target = s.p("world.shadow_fleet_max") * western * (1.0 - VESSEL_LISTING_BITE * world.cap_enforcement)
     new.shadow_fleet_share = world.shadow_fleet_share + s.p("world.shadow_fleet_growth") * (
         shadow_target - world.shadow_fleet_share)
@@ -428,20 +467,23 @@ def step_reference(world: World, s: Structure) -> World:
     # Settlement: the local-currency share moves toward its target; idle rupees pile up.
     new.settlement_local_share = world.settlement_local_share + s.p("world.settlement_adjustment") * (
         settlement_target(world, s) - world.settlement_local_share)
-    crude_value_to_ind = (s.crude_imports_mbd[B_IND] * shares[:, B_IND] * BN_PER_MBD_USD
-                          * (brent - new.delivered_discount_usd[:, B_IND]))
-    surplus = crude_value_to_ind + new.goods_flow_usd_bn[:, IND, RUS] - new.goods_flow_usd_bn[:, RUS, IND]
+    ix = s.layout.index
+    crude_value_to_ind = (s.crude_imports_mbd[ix.b_buyer] * shares[:, ix.b_buyer] * BN_PER_MBD_USD
+                          * (brent - new.delivered_discount_usd[:, ix.b_buyer]))
+    surplus = (crude_value_to_ind + new.goods_flow_usd_bn[:, ix.buyer, ix.seller]
+               - new.goods_flow_usd_bn[:, ix.seller, ix.buyer])
     inflow = new.settlement_local_share * s.p("world.rupee_unspent_fraction") * surplus / 4.0
     drain = s.p("world.rupee_drain") + RECYCLING_DRAIN_PER_QUARTER * world.rupee_recycling
     # A deficit is paid from the pile only as far as the pile goes (the rest in other currencies).
     new.rupee_balance_usd_bn = np.maximum(world.rupee_balance_usd_bn * (1.0 - drain) + inflow, 0.0)
 
     # Alignment: drift in atanh space toward the anchor, pushed by coercion, trade and deals.
-    off = _OFF_DIAGONAL
+    players = len(s.layout.players)
+    off = ~np.eye(players, dtype=bool)
     z = np.where(off, np.arctanh(np.where(off, world.affinity, 0.0)), 0.0)
     z_anchor = s.affinity_anchor_atanh
-    trade_change = np.log(np.maximum(bilateral_trade(new.goods_flow_usd_bn), 1e-9)) - np.log(
-        np.maximum(bilateral_trade(world.goods_flow_usd_bn), 1e-9))
+    trade_change = np.log(np.maximum(bilateral_trade(new.goods_flow_usd_bn, players), 1e-9)) - np.log(
+        np.maximum(bilateral_trade(world.goods_flow_usd_bn, players), 1e-9))
     # Coercion: a new measure costs affinity at once (and lifting one wins it back); measures
     # that last lower the level affinity drifts back to, so a lasting measure sours relations to
     # a new, finite level instead of draining them quarter after quarter.
@@ -459,22 +501,29 @@ def step_reference(world: World, s: Structure) -> World:
 
 # ----------------------------------------------------------------------------------- metrics
 def metrics(world: World, s: Structure) -> dict[str, np.ndarray]:
-    """The quarterly table's columns for each world in the batch (arrays of shape (B,))."""
+    """The quarterly table's columns for each world in the batch (arrays of shape (B,)).
+
+    Columns are named after today's roles (``ind`` the arms buyer, ``rus`` the crude seller,
+    ``usa`` the penaliser, ``eu`` the cap setter): the names are the declared outcomes of
+    :mod:`geogame.model.outcomes`, a contract with scenario files and validation targets.
+    """
     m: dict[str, np.ndarray] = {}
+    lay = s.layout
+    ix = lay.index
     u = utility_metrics(world, s)  # the formulas the agents read are written once, there
     flows = world.goods_flow_usd_bn
-    ind_crude = s.crude_imports_mbd[B_IND]
-    rus_to_ind_mbd = ind_crude * world.crude_share[:, B_IND]
-    delivered_ind = world.delivered_discount_usd[:, B_IND]
+    ind_crude = s.crude_imports_mbd[ix.b_buyer]
+    rus_to_ind_mbd = ind_crude * world.crude_share[:, ix.b_buyer]
+    delivered_ind = world.delivered_discount_usd[:, ix.b_buyer]
     m["tariff_usa_on_ind"] = u["tariff_usa_on_ind"]
     m["oil_penalty_in_force"] = world.penalty_active * (world.oil_penalty > 0)
-    m["crude_share_ind_from_rus"] = world.crude_share[:, B_IND]
+    m["crude_share_ind_from_rus"] = world.crude_share[:, ix.b_buyer]
     m["crude_imports_ind_mbd"] = np.full(world.batch, ind_crude)
     m["crude_imports_ind_from_rus_mbd"] = rus_to_ind_mbd
-    m["crude_share_row_from_rus"] = world.crude_share[:, CRUDE_BUYERS.index("row")]
-    m["crude_share_eu_from_rus"] = world.crude_share[:, CRUDE_BUYERS.index("eu")]
-    m["crude_capacity_row_for_rus"] = world.crude_capacity[:, CRUDE_BUYERS.index("row")]
-    m["listing_access_ind"] = listing_access(world, s)[:, B_IND]
+    m["crude_share_row_from_rus"] = world.crude_share[:, ix.b_rest]
+    m["crude_share_eu_from_rus"] = world.crude_share[:, ix.b_cap_setter]
+    m["crude_capacity_row_for_rus"] = world.crude_capacity[:, ix.b_rest]
+    m["listing_access_ind"] = listing_access(world, s)[:, ix.b_buyer]
     m["shadow_fleet_share"] = world.shadow_fleet_share
     m["oil_supply_replaced_mbd"] = world.oil_replacement_mbd
     m["brent_usd"] = world.brent_usd
@@ -486,21 +535,23 @@ def metrics(world: World, s: Structure) -> dict[str, np.ndarray]:
     m["russia_crude_revenue_usd_bn"] = u["russia_crude_revenue_usd_bn"]
     m["india_oil_savings_usd_bn"] = u["india_oil_savings_usd_bn"]
     crude_value = rus_to_ind_mbd * BN_PER_MBD_USD * (world.brent_usd - delivered_ind)
-    m["exports_ind_to_rus_usd_bn"] = flows[:, RUS, IND]
-    m["exports_rus_to_ind_usd_bn"] = flows[:, IND, RUS] + crude_value
+    m["exports_ind_to_rus_usd_bn"] = flows[:, ix.seller, ix.buyer]
+    m["exports_rus_to_ind_usd_bn"] = flows[:, ix.buyer, ix.seller] + crude_value
     m["trade_ind_rus_usd_bn"] = m["exports_ind_to_rus_usd_bn"] + m["exports_rus_to_ind_usd_bn"]
-    m["exports_ind_to_usa_usd_bn"] = flows[:, USA, IND]
-    m["exports_ind_to_eu_usd_bn"] = flows[:, EU, IND]
-    m["exports_usa_to_ind_usd_bn"] = flows[:, IND, USA]
+    m["exports_ind_to_usa_usd_bn"] = flows[:, ix.penaliser, ix.buyer]
+    m["exports_ind_to_eu_usd_bn"] = flows[:, ix.cap_setter, ix.buyer]
+    m["exports_usa_to_ind_usd_bn"] = flows[:, ix.buyer, ix.penaliser]
     m["arms_share_ind_from_rus"] = u["arms_share_ind_from_rus"]
-    pipe_imports = world.arms_pipeline[:, A_RUS] + world.arms_pipeline[:, A_USA] + world.arms_pipeline[:, A_EU]
-    m["arms_delivery_share_ind_from_rus"] = world.arms_pipeline[:, A_RUS] / pipe_imports
+    pipe_imports = world.arms_pipeline[:, ix.a_seller]
+    for k in ix.a_western:
+        pipe_imports = pipe_imports + world.arms_pipeline[:, k]
+    m["arms_delivery_share_ind_from_rus"] = world.arms_pipeline[:, ix.a_seller] / pipe_imports
     m["arms_share_ind_domestic"] = u["arms_share_ind_domestic"]
-    m["arms_sales_rus_to_ind_usd_bn"] = world.arms_pipeline[:, A_RUS] * s.p("world.arms_orders_usd_bn")
+    m["arms_sales_rus_to_ind_usd_bn"] = world.arms_pipeline[:, ix.a_seller] * s.p("world.arms_orders_usd_bn")
     m["settlement_local_share_ind_rus"] = world.settlement_local_share
     m["rupee_balance_usd_bn"] = world.rupee_balance_usd_bn
-    for i, j in COUNTRY_PAIRS:
-        m[f"alignment_{COUNTRIES[i]}_{COUNTRIES[j]}"] = world.affinity[:, i, j]
+    for i, j in lay.pairs:
+        m[f"alignment_{lay.players[i]}_{lay.players[j]}"] = world.affinity[:, i, j]
     m["india_autonomy"] = u["india_autonomy"]
     return m
 
@@ -512,17 +563,21 @@ UTILITY_METRICS = ("tariff_usa_on_ind", "russia_crude_revenue_usd_bn", "india_oi
 
 def utility_metrics(world: World, s: Structure) -> dict[str, np.ndarray]:
     """Just the :data:`UTILITY_METRICS` (cheap enough for the look-ahead; :func:`metrics` uses them too)."""
-    rus_to_ind_mbd = s.crude_imports_mbd[B_IND] * world.crude_share[:, B_IND]
+    ix = s.layout.index
+    rus_to_ind_mbd = s.crude_imports_mbd[ix.b_buyer] * world.crude_share[:, ix.b_buyer]
     orders = world.arms_order_share
+    foreign = orders[:, ix.a_seller]
+    for k in ix.a_western:
+        foreign = foreign + orders[:, k]
     return {
         "tariff_usa_on_ind": statutory_tariff_usa_on_ind(world, world.penalty_active),
         # Russia's netback: all barrels at the FOB price, less the extra discount it grants India.
         "russia_crude_revenue_usd_bn": BN_PER_MBD_USD * (
             world.rus_crude_sold_mbd * (world.brent_usd - world.fob_discount_usd)
             - rus_to_ind_mbd * world.extra_discount_ind_usd),
-        "india_oil_savings_usd_bn": rus_to_ind_mbd * BN_PER_MBD_USD * world.delivered_discount_usd[:, B_IND],
-        "arms_share_ind_from_rus": orders[:, A_RUS] / (orders[:, A_RUS] + orders[:, A_USA] + orders[:, A_EU]),
-        "arms_share_ind_domestic": orders[:, A_DOM],
+        "india_oil_savings_usd_bn": rus_to_ind_mbd * BN_PER_MBD_USD * world.delivered_discount_usd[:, ix.b_buyer],
+        "arms_share_ind_from_rus": orders[:, ix.a_seller] / foreign,
+        "arms_share_ind_domestic": orders[:, ix.a_domestic],
         "india_autonomy": india_autonomy(world, s),
     }
 
@@ -538,16 +593,23 @@ def india_autonomy(world: World, s: Structure) -> np.ndarray:
       non-Russian suppliers): ``HHI = s**2 + (1 - s)**2 c``, rescaled by its largest value
       ``1 / (1 + c)`` (reached at ``s = c / (1 + c)``, about 12%). Cutting a dominant supplier
       raises it; cutting Russia to nothing lowers it a little (the Gulf suppliers then weigh more);
-    * arms: ``1 - HHI`` over four suppliers (Russia, US, EU, domestic), rescaled by ``3/4``;
-    * exports: ``1 - HHI`` over five markets, rescaled by ``4/5``.
+    * arms: ``1 - HHI`` over its ``A`` suppliers (the seller, the others, domestic), rescaled by
+      its largest value ``(A-1)/A``;
+    * exports: ``1 - HHI`` over the ``N`` nodes' markets, rescaled by ``(N-1)/N``.
+
+    The balance is between its affinity to the penaliser and to the seller.
     """
-    share = world.crude_share[:, B_IND]
-    others = s.p("ind.crude_other_suppliers_hhi")
+    ix = s.layout.index
+    share = world.crude_share[:, ix.b_buyer]
+    others = s.p(role_key(s, "arms_buyer", "crude_other_suppliers_hhi"))
     crude = (1.0 + others) * (1.0 - share * share - (1.0 - share) ** 2 * others)
     orders = world.arms_order_share
-    arms = (1.0 - (orders * orders).sum(axis=1)) / 0.75          # 4 suppliers
-    markets = world.goods_flow_usd_bn[:, :, IND]
+    n_arms = orders.shape[1]
+    arms = (1.0 - (orders * orders).sum(axis=1)) / ((n_arms - 1) / n_arms)
+    markets = world.goods_flow_usd_bn[:, :, ix.buyer]
+    n_markets = markets.shape[1]
     total = np.maximum(markets.sum(axis=1), 1e-9)
-    exports = (1.0 - (markets * markets).sum(axis=1) / (total * total)) / 0.8   # 5 markets
-    balance = 1.0 - np.abs(world.affinity[:, IND, USA] - world.affinity[:, IND, RUS]) / 2.0
+    exports = (1.0 - (markets * markets).sum(axis=1) / (total * total)) / ((n_markets - 1) / n_markets)
+    balance = 1.0 - np.abs(world.affinity[:, ix.p_buyer, ix.penaliser]
+                           - world.affinity[:, ix.p_buyer, ix.p_seller]) / 2.0
     return (crude + arms + exports) / 3.0 * balance

@@ -34,13 +34,13 @@ import pandas as pd
 from geogame.agents.country import (RULES, CountryAgent, Decision, HumanMoveMissing, best_indices,
                                     logit_probabilities, make_rule, quantal_indices)
 from geogame.agents.moves import ANTICIPATED_REPLIES, Move, find_move, menu
+from geogame.agents.players import PLAYERS
 from geogame.agents.utility import utility_terms
 
-from . import calibration, economics
+from . import calibration, economics, parameters
 from .alignment import _configurations, landscape
 from .calendar import quarter_label
 from .instruments import set_instrument
-from .nodes import COUNTRIES
 from .parameters import InputError
 from .scenarios import Scenario, load_scenario
 
@@ -51,6 +51,31 @@ from .scenarios import Scenario, load_scenario
 ROLLOUT_QUARTERS = 4
 #: Largest affinity magnitude the closed-form tail extrapolates to (keeps atanh finite).
 AFFINITY_BOUND = 0.999
+
+
+#: The players' codes, in array order (from the player registry).
+COUNTRIES: tuple[str, ...] = tuple(p.CODE for p in PLAYERS)
+#: What each player saw last quarter, in a sentence (each player file's ``context``).
+_CONTEXT = {p.CODE: p.context for p in PLAYERS}
+
+#: Columns of the decisions table (:meth:`GeopoliticsModel.decisions_frame`, :meth:`RunView.decisions_frame`).
+DECISION_COLUMNS = ["quarter", "country", "move", "value", "runner_up", "reason",
+                    "rule", "probability", "runner_up_value", "best_move", "expected_reply"]
+
+
+def normalise_overrides(overrides: dict | list | None) -> dict[str, float]:
+    """Validate overrides given as a dict or a list of ``"key=value"`` strings."""
+    if overrides is None:
+        return {}
+    if isinstance(overrides, dict):
+        return {k: parameters.check_value(k, v) for k, v in overrides.items()}
+    out = {}
+    for text in overrides:
+        key, value = parameters.parse_assignment(text)
+        if key in out:
+            raise InputError(f"override {key} is given twice ({out[key]:g} and {value:g}); allowed: each setting once")
+        out[key] = value
+    return out
 
 
 # ----------------------------------------------------------------------------- batch helpers
@@ -573,8 +598,6 @@ class _Setup:
 
 def resolve(spec) -> _Setup:
     """Load and check one run's scenario, overrides, seed and rules (raises :class:`InputError`)."""
-    from .model import normalise_overrides
-
     run = _as_run(spec)
     seed = run.seed
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
@@ -605,16 +628,9 @@ class _Speaker:
         self.name = name
 
 
-class _ContextView:
-    """What :meth:`GeopoliticsModel._context` reads of a model, for one run of an ensemble."""
-
-    def __init__(self, latest: dict, oil_penalty: float, structure):
-        self.latest = latest
-        self.structure = structure
-        self.world = _PenaltyWorld(oil_penalty)
-
-
 class _PenaltyWorld:
+    """What a player's context sentence reads of the world: the US oil penalty when deciding."""
+
     def __init__(self, oil_penalty: float):
         self.oil_penalty = np.array([oil_penalty])
 
@@ -803,10 +819,12 @@ class Ensemble:
 
     def _record(self) -> None:
         m = economics.metrics(self.world, self.structure)
+        lay = self.structure.layout
+        with_penaliser, with_seller = (lay.arms_buyer, lay.penaliser), (lay.arms_buyer, lay.crude_seller)
         blocs = blocs_together(self.world.affinity, self.structure.absorption_ref_usd_bn[:len(COUNTRIES)],
-                               (("ind", "usa"), ("ind", "rus")))
-        m["bloc_ind_with_usa"] = blocs[("ind", "usa")].astype(float)
-        m["bloc_ind_with_rus"] = blocs[("ind", "rus")].astype(float)
+                               (with_penaliser, with_seller))
+        m["bloc_ind_with_usa"] = blocs[with_penaliser].astype(float)
+        m["bloc_ind_with_rus"] = blocs[with_seller].astype(float)
         self._labels.append(quarter_label(self.world.quarter))
         self._metrics.append({k: np.array(v, dtype=float, copy=True) for k, v in m.items()})
 
@@ -867,8 +885,7 @@ class RunView:
         return self._decisions
 
     def decisions_frame(self) -> pd.DataFrame:
-        from .model import DECISION_COLUMNS
-
+        """Every decision of the run with its reason (written now), as the Mesa model's table."""
         return pd.DataFrame([d.row() for d in self.decisions], columns=DECISION_COLUMNS)
 
     def events_frame(self) -> pd.DataFrame:
@@ -905,14 +922,11 @@ class RunView:
         latest_at = qd.step
         latest = {"quarter": ens._labels[latest_at]}
         latest.update({k: float(v[r]) for k, v in ens._metrics[latest_at].items()})
-        context_view = _ContextView(latest, float(qd.oil_penalty[r]), ens.structure)
         horizon = int(ens.structure.p(f"{c}.lookahead_quarters"))
         speaker = _Speaker(COUNTRY_NAMES[c])
 
         def explain() -> str:
-            from .model import GeopoliticsModel
-
-            context = GeopoliticsModel._context(context_view, c)
+            context = _CONTEXT[c](latest, _PenaltyWorld(float(qd.oil_penalty[r])), ens.structure)
             return CountryAgent._reason(speaker, moves, values, terms, index, runner, probs, context, rule,
                                         horizon, replies, replier)
 

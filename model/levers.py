@@ -36,7 +36,8 @@ class LeverResponse:
     context : dict
         Settings applied to both arms (the situation in which the lever acts).
     rules : dict
-        Decision rules per country (default: everyone ``scripted``).
+        Decision rules by country code or by role (``{"arms_buyer": "best"}``); everyone else
+        is ``scripted``.
     quarters : int
         Quarters after which the two runs are compared.
     """
@@ -73,13 +74,13 @@ LEVER_RESPONSES: tuple[LeverResponse, ...] = (
                   "Western services return: the freight and insurance wedge on Russian crude shrinks"),
     LeverResponse("usa.deal_offer", 1.0, "crude_share_ind_from_rus", -1,
                   "India accepts a 15% tariff for a 10% Russian-crude ceiling when the export gain outweighs "
-                  "the discount", rules={"ind": "best"}),
+                  "the discount", rules={"arms_buyer": "best"}),
     LeverResponse("usa.deal_tariff_on_ind", 0.0, "exports_ind_to_usa_usd_bn", +1,
                   "a deal at a 0% tariff is accepted and opens the US market",
-                  context={"usa.deal_offer": 1.0}, rules={"ind": "best"}),
+                  context={"usa.deal_offer": 1.0}, rules={"arms_buyer": "best"}),
     LeverResponse("usa.deal_crude_ceiling", 0.0, "crude_share_ind_from_rus", -1,
                   "an accepted deal with a lower ceiling leaves India less Russian crude",
-                  context={"usa.deal_offer": 1.0, "usa.deal_tariff_on_ind": 0.0}, rules={"ind": "best"}),
+                  context={"usa.deal_offer": 1.0, "usa.deal_tariff_on_ind": 0.0}, rules={"arms_buyer": "best"}),
     # ---------------------------------------------------------------- European Union
     LeverResponse("eu.price_cap_usd", 30.0, "russia_crude_revenue_usd_bn", -1,
                   "a binding cap adds shipping costs on cargoes outside the shadow fleet: Urals sells lower"),
@@ -141,12 +142,13 @@ def measure(row: LeverResponse, seed: int = 0, overrides: dict | None = None) ->
     from dataclasses import replace
 
     from .model import GeopoliticsModel
-    from .nodes import COUNTRIES
+    from .layout import ROLES, current
     from .scenarios import load_scenario
 
+    lay = current()
     scenario = replace(load_scenario("baseline"), events=(), name="lever_response")
-    rules = {country: "scripted" for country in COUNTRIES}
-    rules.update(row.rules)
+    rules = {country: "scripted" for country in lay.players}
+    rules.update({lay.role(who) if who in ROLES else who: rule for who, rule in row.rules.items()})
     results = []
     common = {**(overrides or {}), **row.context}
     for arm in (common, {**common, row.setting: row.value}):

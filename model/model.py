@@ -24,18 +24,22 @@ import pandas as pd
 
 from geogame.agents.country import CountryAgent, Decision, Human, HumanMoveMissing, make_rule
 from geogame.agents.moves import Move, available_moves, menu
+from geogame.agents.players import PLAYERS
 
 from . import calibration, economics, parameters
-from .ensemble import ROLLOUT_QUARTERS, add_tail, choice_streams, tail_worlds, value_moves
+from .ensemble import (DECISION_COLUMNS, ROLLOUT_QUARTERS, add_tail, choice_streams, normalise_overrides,  # noqa: F401
+                       tail_worlds, value_moves)
 from .alignment import Landscape, alignment_map, landscape
 from .calendar import quarter_label
 from .instruments import INSTRUMENTS, get_instrument, set_instrument
-from .nodes import COUNTRIES
 from .parameters import InputError
 from .scenarios import Scenario, load_scenario
 
-DECISION_COLUMNS = ["quarter", "country", "move", "value", "runner_up", "reason",
-                    "rule", "probability", "runner_up_value", "best_move", "expected_reply"]
+#: The players' codes, in array order (from the player registry).
+COUNTRIES: tuple[str, ...] = tuple(p.CODE for p in PLAYERS)
+#: What each player saw last quarter, in a sentence (each player file's ``context``).
+_CONTEXT = {p.CODE: p.context for p in PLAYERS}
+
 
 # ROLLOUT_QUARTERS (quarters the look-ahead rolls forward exactly) lives with the batched
 # look-ahead in model/ensemble.py and is imported above.
@@ -242,28 +246,11 @@ class GeopoliticsModel(mesa.Model):
         return chosen
 
     def _context(self, country: str) -> str:
-        """What the country saw last quarter, in a sentence a student can check on the charts."""
-        m = self.latest
-        if country == "ind":
-            text = (f"Context: Russia supplies {m['crude_share_ind_from_rus']:.0%} of India's crude; the delivered "
-                    f"discount of ${m['urals_discount_delivered_ind_usd']:.1f}/bbl is worth "
-                    f"${m['india_oil_savings_usd_bn']:.1f}bn a year; the US tariff on Indian goods is "
-                    f"{m['tariff_usa_on_ind']:.0%}")
-            if m["oil_penalty_in_force"] > 0:
-                exposed = m["exports_ind_to_usa_usd_bn"] * (1 - self.structure.p("usa.tariff_exempt_share_ind"))
-                text += (f", of which the {self.world.oil_penalty[0]:.0%} oil penalty applies to about "
-                         f"${exposed:.0f}bn of exports a year")
-            return text + "."
-        if country == "usa":
-            return (f"Context: Russia supplies {m['crude_share_ind_from_rus']:.0%} of India's crude; Russia's crude "
-                    f"revenue runs at ${m['russia_crude_revenue_usd_bn']:.0f}bn a year; India exports "
-                    f"${m['exports_ind_to_usa_usd_bn']:.0f}bn a year to the US at a {m['tariff_usa_on_ind']:.0%} tariff.")
-        if country == "rus":
-            return (f"Context: India takes {m['crude_imports_ind_from_rus_mbd']:.2f} mb/d of Russian crude; the "
-                    f"discount is ${m['urals_discount_fob_usd']:.1f}/bbl at the port; crude revenue runs at "
-                    f"${m['russia_crude_revenue_usd_bn']:.0f}bn a year; idle rupees ${m['rupee_balance_usd_bn']:.1f}bn.")
-        return (f"Context: the price cap is ${m['price_cap_usd']:.2f}; Urals sells at ${m['urals_price_fob_usd']:.1f} "
-                f"at the port; Russia's crude revenue runs at ${m['russia_crude_revenue_usd_bn']:.0f}bn a year.")
+        """What the country saw last quarter, in a sentence a student can check on the charts
+        (its player file's ``context``); raises ``ValueError`` for a country no player declares."""
+        if country not in _CONTEXT:
+            raise ValueError(f"unknown country {country!r}; allowed: {', '.join(_CONTEXT)}")
+        return _CONTEXT[country](self.latest, self.world, self.structure)
 
     # ---------------------------------------------------------------------------- human play
     def set_rule(self, country: str, rule: str) -> None:
@@ -346,8 +333,9 @@ class GeopoliticsModel(mesa.Model):
         row = {"quarter": self.quarter_label}
         row.update({k: float(v[0]) for k, v in m.items()})
         blocs = self.blocs()
-        row["bloc_ind_with_usa"] = float(blocs.together("ind", "usa"))
-        row["bloc_ind_with_rus"] = float(blocs.together("ind", "rus"))
+        lay = self.structure.layout
+        row["bloc_ind_with_usa"] = float(blocs.together(lay.arms_buyer, lay.penaliser))
+        row["bloc_ind_with_rus"] = float(blocs.together(lay.arms_buyer, lay.crude_seller))
         self.latest = row
         self._metric_rows.append(row)
 
@@ -386,18 +374,3 @@ def check_settings(scenario: str | Path | Scenario = "baseline", overrides: dict
     scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     values = {**calibration.base_settings(scenario.base), **scenario.settings, **normalise_overrides(overrides)}
     calibration.build(scenario.base, values, scenario.brent_path)
-
-
-def normalise_overrides(overrides: dict | list | None) -> dict[str, float]:
-    """Validate overrides given as a dict or a list of ``"key=value"`` strings."""
-    if overrides is None:
-        return {}
-    if isinstance(overrides, dict):
-        return {k: parameters.check_value(k, v) for k, v in overrides.items()}
-    out = {}
-    for text in overrides:
-        key, value = parameters.parse_assignment(text)
-        if key in out:
-            raise InputError(f"override {key} is given twice ({out[key]:g} and {value:g}); allowed: each setting once")
-        out[key] = value
-    return out

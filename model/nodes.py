@@ -1,39 +1,38 @@
-"""The five nodes of the world: four players and a passive rest of the world.
+"""The nodes of the installed world, by name: the players and a passive rest of the world.
 
-Arrays indexed by node use the order of :data:`NODES`. Matrices are
-``[importer, exporter]`` unless a docstring says otherwise.
+A facade over the installed :class:`~geogame.model.layout.Layout` (built from the declared
+players), for code that wants the lists rather than a layout: every name is looked up when it is
+read (PEP 562), so it always describes the players installed. Arrays indexed by node use the
+order of :data:`NODES`; matrices are ``[importer, exporter]`` unless a docstring says otherwise.
+
+* ``COUNTRIES``: the player codes, in the order of the alignment columns;
+* ``NODES``: the players and the rest of the world; ``N_NODES`` their number;
+* ``COUNTRY_NAMES``: display names by code;
+* ``CRUDE_BUYERS``: buyers of the seller's crude, in the order of the crude arrays;
+* ``ARMS_SUPPLIERS``: the arms buyer's suppliers, in the order of the arms arrays;
+* ``COUNTRY_PAIRS``: pairs of player indices, in the order of the alignment columns.
 """
 from __future__ import annotations
 
-#: Player codes, in the order used for alignment columns (``alignment_usa_ind`` ...).
-COUNTRIES: tuple[str, ...] = ("usa", "rus", "ind", "eu")
-#: All nodes: the four players plus the rest of the world (China, Turkey, the Gulf, others).
-NODES: tuple[str, ...] = COUNTRIES + ("row",)
-#: Indices of the nodes in arrays over :data:`NODES`.
-USA, RUS, IND, EU, ROW = range(5)
-#: Number of nodes (players and the rest of the world).
-N_NODES = len(NODES)
+from .layout import current
 
-#: Display names of the nodes, by code.
-COUNTRY_NAMES = {
-    "usa": "United States",
-    "rus": "Russia",
-    "ind": "India",
-    "eu": "European Union",
-    "row": "Rest of world",
+_NAMES = {
+    "COUNTRIES": lambda lay: lay.players,
+    "NODES": lambda lay: lay.nodes,
+    "N_NODES": lambda lay: len(lay.nodes),
+    "COUNTRY_NAMES": lambda lay: dict(lay.names),
+    "CRUDE_BUYERS": lambda lay: lay.crude_buyers,
+    "ARMS_SUPPLIERS": lambda lay: lay.arms_suppliers,
+    "COUNTRY_PAIRS": lambda lay: lay.pairs,
 }
 
-#: Buyers of Russian crude, in the order of the crude arrays (Russia does not buy its own).
-CRUDE_BUYERS: tuple[str, ...] = ("usa", "ind", "eu", "row")
-#: Indices of the buyers in arrays over :data:`CRUDE_BUYERS` (not the node indices: ``B_IND != IND``).
-B_USA, B_IND, B_EU, B_ROW = range(4)
 
-#: India's arms suppliers, in the order of the arms arrays.
-ARMS_SUPPLIERS: tuple[str, ...] = ("rus", "usa", "eu", "domestic")
-#: Indices of the suppliers in arrays over :data:`ARMS_SUPPLIERS`.
-A_RUS, A_USA, A_EU, A_DOM = range(4)
+def __getattr__(name: str):
+    """Read a list of the installed layout (see the module docstring)."""
+    if name not in _NAMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return _NAMES[name](current())
 
-#: Pairs of players for alignment columns, in the order of COUNTRIES.
-COUNTRY_PAIRS: tuple[tuple[int, int], ...] = tuple(
-    (i, j) for i in range(len(COUNTRIES)) for j in range(i + 1, len(COUNTRIES))
-)
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_NAMES))

@@ -59,122 +59,39 @@ class SettingError(InputError):
     """A setting's key or value is not allowed. The message names key, value and what is allowed."""
 
 
-def _s(key, default, low, high, unit, kind, source, description, integer=False) -> Setting:
+def make_setting(key, default, low, high, unit, kind, source, description, integer=False) -> Setting:
+    """A :class:`Setting` with its numbers as floats; ``kind`` must be one of :data:`KINDS`.
+
+    Player files declare their settings with it (``agents/players/<code>.py``), the world's are
+    declared below.
+    """
     assert kind in KINDS, kind
     return Setting(key, float(default), float(low), float(high), unit, kind, source, description, integer)
 
 
+_s = make_setting
+
+
+def behaviour_settings(code: str, name: str, the_name: str) -> list[Setting]:
+    """How a player decides, the same for every player: its rationality and its horizon.
+
+    ``name`` is how a sentence names the player as a subject (``US``), ``the_name`` as an
+    object (``the US``). Each player file adds these to its settings, with its audience cost.
+    """
+    return [
+        _s(f"{code}.rationality", 15.0, 0, 50, "1/(USD bn)", "judgement",
+           "quantal response (McKelvey & Palfrey 1995); not identified by the few 2022-25 moves. Set against the "
+           "stakes: a move worth the policy-change cost (0.4 $bn) less than holding is exp(-6), about 400 times, "
+           "less likely, so noise seldom moves a policy for nothing (docs/decisions.md)",
+           f"{name}'s rationality: 0 picks moves at random, large values pick the best move"),
+        _s(f"{code}.lookahead_quarters", 12, 1, 40, "quarters", "judgement",
+           "three years, about a government's term: trade closes 11% of its gap a quarter (Boehm et al. 2023), "
+           "so 12 quarters see 75% of a tariff's long-run effect (docs/decisions.md)",
+           f"Horizon over which {the_name} values a move (present value of its utility, quarters)", integer=True),
+    ]
+
+
 _SETTINGS: list[Setting] = [
-    # ---------------------------------------------------------------- United States: instruments
-    _s("usa.base_tariff_on_ind", 0.25, 0, 2, "fraction", "data",
-       "EO 'Further Modifying the Reciprocal Tariff Rates', 31 Jul 2025 (dtnext, mondaq 2025-07-31)",
-       "US 'reciprocal' tariff on Indian goods, in force from 7 Aug 2025"),
-    _s("usa.oil_penalty_tariff_on_ind", 0.25, 0, 2, "fraction", "data",
-       "EO 14329, 6 Aug 2025, effective 27 Aug 2025 (ABP Live, NDTV Profit 2025-08-06)",
-       "Additional US tariff on Indian goods while India buys Russian crude"),
-    _s("usa.oil_penalty_threshold", 0.05, 0, 1, "share of India's crude imports", "judgement",
-       "EO 14329 penalises any purchase; 5% reads 'keeps buying' as more than token cargoes",
-       "India's Russian crude share above which the US oil penalty applies"),
-    _s("usa.tariff_exempt_share_ind", 0.30, 0, 1, "share of India's exports to the US", "data",
-       "GTRI 2025 (about 30% exempt: pharmaceuticals, electronics); UBS put $24bn of $87bn outside",
-       "Share of Indian exports to the US exempt from the 2025 tariffs (Annex II, s.232 goods)"),
-    _s("usa.tariff_on_eu", 0.15, 0, 2, "fraction", "data",
-       "US-EU framework agreement, 27 Jul 2025: 15% ceiling on most EU goods",
-       "US tariff on EU goods"),
-    _s("usa.tariff_on_row", 0.17, 0, 2, "fraction", "judgement",
-       "trade-weighted average of 2025 reciprocal rates on other partners (judgement, Yale Budget Lab range 15-18%)",
-       "US average tariff on the rest of the world"),
-    _s("usa.crude_embargo", 1.0, 0, 1, "share of Russian crude barred", "data",
-       "EO 14066, 8 Mar 2022", "US ban on imports of Russian crude"),
-    _s("usa.listed_seller_share", 0.70, 0, 1, "share of Russian crude exports", "data",
-       "OFAC: Gazprom Neft and Surgutneftegas (10 Jan 2025), Rosneft and Lukoil (22 Oct 2025) (policy_timeline.csv)",
-       "Share of Russian crude sold by sellers on the US sanctions list"),
-    _s("usa.secondary_enforcement", 0.50, 0, 1, "0-1 intensity", "judgement",
-       "wind-down GL 126 to 21 Nov 2025; banks' secondary-sanctions risk (policy_timeline.csv)",
-       "How hard the US enforces its listings against foreign buyers and banks"),
-    _s("usa.sanction_intensity_on_rus", 0.90, 0, 1, "0-1 intensity", "judgement",
-       "US goods trade with Russia fell about 90% 2021-2024 (US Census: $36bn to $3.5bn)",
-       "US sanctions on Russian goods (trade-cost wedge exp(delta * s))"),
-    _s("usa.deal_offer", 0.0, 0, 1, "0/1", "judgement",
-       "what-if: a lower tariff in exchange for a Russian-crude ceiling (reported US-India talks, autumn 2025)",
-       "1 if the US offers India the tariff-for-ceiling deal at the start", integer=True),
-    _s("usa.deal_tariff_on_ind", 0.15, 0, 2, "fraction", "judgement",
-       "what-if: roughly the rate of comparable Asian partners' 2025 deals (15-20%)",
-       "Total US tariff on India under the deal"),
-    _s("usa.deal_crude_ceiling", 0.10, 0, 1, "share of crude imports", "judgement",
-       "what-if: back to about the FY2022-23 share (RBI 19%) or lower",
-       "Russian crude share India must stay under to keep the deal"),
-    # ---------------------------------------------------------------- European Union: instruments
-    _s("eu.price_cap_usd", 47.60, 0, 200, "USD/bbl", "data",
-       "EU 18th package, dynamic cap in force 3 Sep 2025 (Kyiv Independent 2025-08-06)",
-       "Price cap on Russian seaborne crude"),
-    _s("eu.cap_enforcement", 0.60, 0, 1, "0-1 intensity", "judgement",
-       "partial: shadow fleet carries most cargoes (Spiro et al. 2025); vessel listings 557 by Oct 2025",
-       "How effectively the cap denies Western shipping and insurance"),
-    _s("eu.crude_embargo", 0.90, 0, 1, "share of pre-war Russian crude barred", "data",
-       "EU seaborne embargo from 5 Dec 2022, pipeline exemption (about 10% of pre-war volume)",
-       "EU embargo on Russian crude"),
-    _s("eu.crude_embargo_announced", 0.0, 0, 1, "share of pre-war Russian crude barred", "data",
-       "none announced beyond the embargo in force in Dec 2025; precedent: the 6th package of 3 Jun 2022 "
-       "announced the seaborne embargo six months before it applied (5 Dec 2022)",
-       "EU embargo on Russian crude announced for later (beyond the one in force): refiners wind down before it lands"),
-    _s("eu.sanction_intensity_on_rus", 0.90, 0, 1, "0-1 intensity", "calibrated",
-       "EU imports from Russia fell about 85% after 2022 (Eurostat)",
-       "EU sanctions on Russian goods"),
-    _s("eu.product_ban", 0.0, 0, 1, "0-1 (in force = 1)", "data",
-       "EU ban on products refined from Russian crude in third countries from 21 Jan 2026 (18th package)",
-       "EU ban on fuels refined from Russian crude in third countries"),
-    _s("eu.secondary_on_ind", 0.0, 0, 1, "0-1 intensity", "judgement",
-       "what-if: 3 Indian entities listed in the 19th package (Oct 2025); broader measures not taken",
-       "EU secondary measures on Indian refiners that buy Russian crude"),
-    _s("eu.tariff_on_ind", 0.04, 0, 2, "fraction", "judgement",
-       "EU average applied tariff on Indian goods (MFN/GSP mix, WTO tariff profiles)",
-       "EU tariff on Indian goods"),
-    # ---------------------------------------------------------------- India: instruments and state
-    _s("ind.crude_share_from_rus", 0.351, 0, 1, "share of crude imports", "data",
-       "CPR India from DGCIS, FY2024-25 (35.1% by value, 35.8% by volume), 2025-09-19",
-       "Russia's share of India's crude imports at the start"),
-    _s("ind.crude_ceiling", 1.0, 0, 1, "share of crude imports", "judgement",
-       "no government ceiling in 2025", "Government ceiling on the Russian share of India's crude"),
-    _s("ind.tariff_on_usa", 0.12, 0, 2, "fraction", "judgement",
-       "India's trade-weighted applied tariff, about 12% (WTO tariff profiles 2024)",
-       "Indian tariff on US goods"),
-    _s("ind.rupee_settlement_push", 0.0, 0, 1, "0-1 intensity", "judgement",
-       "policy lever for the $100bn-by-2030 programme (summit 2025-12-05)",
-       "India-Russia trade push: rupee settlement, credit lines, export promotion"),
-    _s("ind.instc", 0.0, 0, 1, "0-1 (corridor fully working = 1)", "judgement",
-       "INSTC volumes small and uncertain (Trend.az 2023, low confidence)",
-       "North-South transport corridor in use"),
-    _s("ind.arms_tilt_west", 0.0, -2, 2, "logit units", "judgement",
-       "policy bias of arms orders towards Western suppliers (negative: towards Russia)",
-       "India's arms-procurement tilt"),
-    _s("ind.crude_imports_mbd", 4.9, 0.5, 10, "mb/d", "data",
-       "PPAC (Petroleum Planning & Analysis Cell), crude imports FY2024-25: about 4.9 mb/d", "India's crude imports"),
-    # ---------------------------------------------------------------- Russia: instruments and state
-    _s("rus.extra_discount_ind_usd", 0.0, 0, 30, "USD/bbl", "judgement",
-       "Rosneft-Reliance contract at Dubai minus $3 (Reuters 2024-12-12) shows such terms exist",
-       "Extra discount Russia offers Indian buyers"),
-    _s("rus.coproduction_offer", 0.5, 0, 1, "0-1 intensity", "judgement",
-       "BrahMos, Su-30MKI at HAL, AK-203: existing joint production; intensity judged",
-       "Russian technology transfer and co-production offered to India"),
-    _s("rus.rupee_recycling", 0.0, 0, 1, "0-1 intensity", "judgement",
-       "Russian reinvestment of rupee balances (bonds, projects) is discussed, little done",
-       "Russia reinvests its rupee balance in India"),
-    _s("rus.crude_supply_elasticity", 0.08, 0, 1, "-", "literature",
-       "short-run oil supply elasticity about 0.1 or less (Caldara, Cavallo & Iacoviello 2019; Baumeister & Hamilton 2019)",
-       "Elasticity of Russia's crude exports to its netback price (Urals at the port)"),
-    _s("rus.crude_supply_floor_usd", 20.0, 0, 80, "USD/bbl", "judgement",
-       "Russia kept exporting with Urals near $35 at the port (Dec 2025, Reuters); upstream cash costs ~$10-20",
-       "Urals price at the port below which Russia shuts in or refines at home rather than export"),
-    _s("rus.crude_exports_mbd", 4.7, 1, 8, "mb/d", "data",
-       "IEA/Kpler: about 4.7 mb/d of crude exports in 2025 (IEA OMR Dec 2025)",
-       "Russia's crude exports (short-run inelastic)"),
-    _s("rus.rupee_balance_usd_bn", 8.0, 0, 500, "USD bn", "judgement",
-       "press estimates of unspent rupee balances vary widely (Reuters 2023-05: Moscow wary of surplus)",
-       "Russia's unspendable rupee balance at the start"),
-    _s("rus.settlement_local_share", 0.90, 0, 1, "share of payments", "data",
-       "Manturov via Interfax 2025-08-20: >90% in national currencies (Russian claim, medium confidence)",
-       "Share of India-Russia payments settled in rupees and roubles"),
     # ---------------------------------------------------------------- world
     _s("world.brent_usd", 62.85, 30, 300, "USD/bbl", "data",
        "EIA Dec-2025 STEO, 2025Q4 derived (calibration_targets.csv BRENT_Q, low confidence)",
@@ -300,78 +217,37 @@ _SETTINGS: list[Setting] = [
     _s("world.shadow_fleet_growth", 0.15, 0, 1, "per quarter", "judgement",
        "the shadow fleet grew from little in 2022 to most seaborne cargoes by 2024 (KSE Institute; Spiro et al. 2025)",
        "Share of the gap to its target that the shadow fleet closes each quarter"),
-    _s("ind.listed_floor_share", 0.08, 0, 0.45, "share of India's crude imports", "data",
-       "Nayara Energy's Vadinar refinery (20 Mt/yr, about 0.4 mb/d; 49% Rosneft) kept running Russian crude "
-       "after its EU listing (Reuters 2025-07); 0.4 / 4.9 mb/d",
-       "Russian crude India keeps taking from listed sellers whatever the listings (Nayara)"),
-    # ---------------------------------------------------------------- agents' behaviour
-    *[
-        _s(f"{c}.rationality", 15.0, 0, 50, "1/(USD bn)", "judgement",
-           "quantal response (McKelvey & Palfrey 1995); not identified by the few 2022-25 moves. Set against the "
-           "stakes: a move worth the policy-change cost (0.4 $bn) less than holding is exp(-6), about 400 times, "
-           "less likely, so noise seldom moves a policy for nothing (docs/decisions.md)",
-           f"{name}'s rationality: 0 picks moves at random, large values pick the best move")
-        for c, name in (("usa", "US"), ("rus", "Russia"), ("ind", "India"), ("eu", "EU"))
-    ],
-    *[
-        _s(f"{c}.lookahead_quarters", 12, 1, 40, "quarters", "judgement",
-           "three years, about a government's term: trade closes 11% of its gap a quarter (Boehm et al. 2023), "
-           "so 12 quarters see 75% of a tariff's long-run effect (docs/decisions.md)",
-           f"Horizon over which {name} values a move (present value of its utility, quarters)", integer=True)
-        for c, name in (("usa", "the US"), ("rus", "Russia"), ("ind", "India"), ("eu", "the EU"))
-    ],
     _s("world.decision_discount", 0.97, 0.5, 1, "per quarter", "judgement",
        "about 12% a year: above 2025 long-term rates (US 10-year about 4.3%, India about 6.5%) for the "
        "electoral myopia of governments (docs/decisions.md)",
        "Weight a government puts on a quarter's utility relative to the quarter before, in valuing a move"),
-    *[
-        _s(f"{c}.audience_cost_usd_bn", 1.5, 0, 20, "USD bn", "judgement",
-           "Fearon 1994: backing down under public pressure is costly",
-           f"{name}'s one-off cost of backing down")
-        for c, name in (("usa", "US"), ("rus", "Russia"), ("eu", "EU"))
-    ],
-    _s("ind.audience_cost_usd_bn", 12.0, 0, 20, "USD bn", "calibrated",
-       "lower bound: India kept about a third Russian crude through 2025Q4 under the US penalty of 27 Aug 2025 "
-       "(quarterly target Q_SHARE_2025Q4) and called it 'unfair, unjustified and unreasonable' (MEA, 6 Aug 2025); "
-       "in the hindcast capping is worth about 9-11 $bn to India by 2025Q4, so yielding must cost more (Fearon 1994; "
-       "Tomz 2007, International Organization 61(4): leaders who back down after a threat lose approval)",
-       "India's one-off cost of visibly yielding to coercion (capping Russian crude while the US penalty applies)"),
     _s("world.policy_change_cost_usd_bn", 0.4, 0, 10, "USD bn", "judgement",
        "status-quo bias of governments: changing policy has political and administrative costs",
        "One-off cost to any country of a move other than holding"),
-    _s("usa.weight_tariff_revenue", 0.5, 0, 2, "USD bn per USD bn", "judgement",
-       "the 2025 administration counts tariff revenue as a gain (half weight: it is paid by US buyers)",
-       "Value to the US of a dollar of tariff revenue from Indian goods"),
-    _s("usa.weight_oil_price", 0.3, 0, 2, "USD bn per USD bn", "judgement",
-       "US motorists and politics dislike a higher oil price, though the US is a net exporter",
-       "Weight the US puts on the cost of its crude imports at Brent"),
-    _s("usa.weight_rus_revenue", 0.15, 0, 2, "USD bn per USD bn", "judgement",
-       "the stated aim of the G7/EU price cap is lower Russian oil revenue with oil still flowing; loosely identified",
-       "Value to the US of a dollar less of Russian oil revenue"),
-    _s("eu.weight_rus_revenue", 0.25, 0, 2, "USD bn per USD bn", "judgement",
-       "as above; the EU's exposure to the war is larger", "Value to the EU of a dollar less of Russian oil revenue"),
-    _s("usa.weight_alignment_ind", 8.0, 0, 100, "USD bn per unit affinity", "judgement",
-       "India as a partner against China (Quad); loosely identified", "US value of affinity with India"),
-    _s("eu.weight_alignment_ind", 4.0, 0, 100, "USD bn per unit affinity", "judgement",
-       "FTA talks relaunched 2022, target end-2025 (policy_timeline.csv); loosely identified",
-       "EU value of affinity with India"),
-    _s("rus.weight_alignment_ind", 8.0, 0, 100, "USD bn per unit affinity", "judgement",
-       "Russia's need for a large buyer and partner", "Russia's value of affinity with India"),
-    _s("ind.weight_autonomy", 10.0, 0, 100, "USD bn per unit", "judgement",
-       "strategic autonomy as diversification (1 - Herfindahl) of crude, arms and export markets",
-       "India's value of strategic autonomy"),
-    _s("ind.crude_other_suppliers_hhi", 0.135, 0, 1, "Herfindahl index", "data",
-       "Kpler via Construction World, 2025-04 (March 2025, the last month of FY2024-25): Iraq 0.90, Saudi Arabia "
-       "0.56, UAE 0.43, US 0.29 mb/d of 3.42 mb/d non-Russian; the other 1.24 mb/d taken as 8 equal suppliers (judgement)",
-       "Concentration of India's non-Russian crude suppliers in their observed proportions (sum of squared shares)"),
-    _s("ind.weight_alignment", 4.0, 0, 100, "USD bn per unit affinity", "judgement",
-       "India values good relations with both the US and Russia", "India's value of affinity with the US and Russia"),
-    _s("rus.weight_rupee_balance", 0.05, 0, 1, "USD bn per USD bn per quarter", "judgement",
-       "opportunity cost of unspendable rupees (Reuters 2023-05-04)", "Russia's cost of holding rupees"),
 ]
 
-SETTINGS: dict[str, Setting] = {s.key: s for s in _SETTINGS}
-OWNERS = ("usa", "rus", "ind", "eu", "world")
+#: The world's own settings (no player owns them), in the order of the registry's tail.
+WORLD_SETTINGS: tuple[Setting, ...] = tuple(_SETTINGS)
+#: Every setting by key: each installed player's (declared in its player file, in player order),
+#: then the world's. The player registry fills it when it installs the players (:func:`declare`).
+SETTINGS: dict[str, Setting] = {s.key: s for s in WORLD_SETTINGS}
+
+
+def declare(player_settings) -> None:
+    """Make ``player_settings`` (the installed players' settings, in player order) and the world's
+    the registry's settings. Called by the player registry; refuses a key declared twice."""
+    entries = list(player_settings) + list(WORLD_SETTINGS)
+    keys = [s.key for s in entries]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    if twice:
+        raise ValueError(f"setting {twice[0]!r} is declared twice")
+    SETTINGS.clear()
+    SETTINGS.update({s.key: s for s in entries})
+
+
+def owners() -> tuple[str, ...]:
+    """The owners of the settings, in registry order: the installed players, then ``world``."""
+    return tuple(dict.fromkeys(s.owner for s in SETTINGS.values() if s.owner != "world")) + ("world",)
 
 
 def setting(key: str) -> Setting:

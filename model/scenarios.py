@@ -42,6 +42,7 @@ from . import parameters
 from .calendar import parse_quarter, quarter_label
 from .calibration import BASES
 from .instruments import INSTRUMENTS
+from .layout import current as current_layout
 from .parameters import InputError, show_value
 
 RULES = ("ai", "best", "scripted")
@@ -271,9 +272,10 @@ def parse_scenario(text: str, name: str = "scenario", path: str | None = None) -
     if not isinstance(rules_table, dict):
         raise ScenarioError(f"{where}: rules = {show_value(rules_table)} is not allowed; "
                             "allowed: a [rules] table such as usa = \"scripted\"")
+    players = current_layout().players
     for country, rule in rules_table.items():
-        if country not in ("usa", "rus", "ind", "eu"):
-            raise ScenarioError(f"{where} [rules]: {_unknown('country', country, ('usa', 'rus', 'ind', 'eu')).args[0]}")
+        if country not in players:
+            raise ScenarioError(f"{where} [rules]: {_unknown('country', country, players).args[0]}")
         if not isinstance(rule, str) or rule not in RULES:
             raise ScenarioError(f"{where} [rules]: {country} = {show_value(rule)} is not allowed; "
                                 f"allowed: {', '.join(RULES)}")

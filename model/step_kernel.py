@@ -28,11 +28,12 @@ import numpy as np
 from numba import njit
 
 from .crude_kernel import _expit, clear_rows
-from .nodes import A_EU, A_RUS, A_USA, B_IND, EU, IND, RUS, USA
 
 #: Settings the kernel reads; in :func:`step_rows` each is ``k.<name>`` (the key without its owner).
+#: A player's setting is named by the role of its owner (``{crude_seller}``: the seller's code),
+#: resolved with the run's :class:`~geogame.model.layout.Layout`.
 KERNEL_SETTINGS = (
-    "usa.tariff_exempt_share_ind",
+    "{penaliser}.tariff_exempt_share_ind",
     "world.listing_wedge_usd",
     "world.services_wedge_usd",
     "world.product_ban_cost_usd",
@@ -40,7 +41,7 @@ KERNEL_SETTINGS = (
     "world.crude_discount_sensitivity",
     "world.crude_share_adjustment",
     "world.cap_wedge_usd",
-    "rus.crude_exports_mbd",
+    "{crude_seller}.crude_exports_mbd",
     "world.brent_supply_multiplier",
     "world.world_oil_supply_mbd",
     "world.relationship_build",
@@ -63,20 +64,20 @@ KERNEL_SETTINGS = (
     "world.settlement_sanction_push",
     "world.rupee_unspent_fraction",
     "world.rupee_drain",
-    "rus.rupee_balance_usd_bn",
+    "{crude_seller}.rupee_balance_usd_bn",
     "world.alignment_anchor_pull",
     "world.alignment_coercion_lasting",
     "world.alignment_coercion",
     "world.alignment_trade",
     "world.alignment_deal",
-    "rus.crude_supply_elasticity",
-    "rus.crude_supply_floor_usd",
+    "{crude_seller}.crude_supply_elasticity",
+    "{crude_seller}.crude_supply_floor_usd",
     "world.oil_supply_response",
     "world.capacity_adjustment",
     "world.intermediary_rate",
     "world.shadow_fleet_max",
     "world.shadow_fleet_growth",
-    "ind.listed_floor_share",
+    "{arms_buyer}.listed_floor_share",
 )
 #: Run constants of the :class:`~model.world.Structure` the kernel reads (``k.<name>``).
 KERNEL_RUN_CONSTANTS = ("settlement_base_logit", "western_sanction_ref", "listing_ref")
@@ -97,21 +98,42 @@ KERNEL_ECONOMICS_CONSTANTS = (
     "AFFINITY_LIMIT",
 )
 
+#: Indices of the roles the kernel reads (``k.<name>``, attributes of
+#: :class:`~geogame.model.layout.RoleIndex`): over nodes, crude buyers and arms suppliers.
+KERNEL_ROLE_INDICES = ("seller", "buyer", "penaliser", "cap_setter", "b_buyer", "a_seller")
+#: Tuples of indices the kernel loops over (``k.<name>``): the sanctioners (nodes) and the arms
+#: suppliers other than the seller and the domestic industry (with their node indices).
+KERNEL_ROLE_TUPLES = ("sanctioners", "a_western", "p_western")
+
 #: The kernel's constants as one record with named fields (numba compiles a field access to an
-#: index): the fields are derived from the three declarations above, never listed by hand.
+#: index): the fields are derived from the declarations above, never listed by hand.
 KernelConstants = namedtuple("KernelConstants", [key.split(".", 1)[1] for key in KERNEL_SETTINGS]
                              + ["supply_scale"] + list(KERNEL_RUN_CONSTANTS)
-                             + [name.lower() for name in KERNEL_ECONOMICS_CONSTANTS])
+                             + [name.lower() for name in KERNEL_ECONOMICS_CONSTANTS]
+                             + list(KERNEL_ROLE_INDICES) + list(KERNEL_ROLE_TUPLES))
 
 
-def constants(s) -> KernelConstants:
-    """The settings and derived constants the kernel reads, for structure ``s``."""
-    from . import economics
+def kernel_setting_keys(layout) -> list[str]:
+    """The keys of :data:`KERNEL_SETTINGS` with each owner's role replaced by its player's code."""
+    roles = {role: holders[0] for role, holders in layout.roles.items() if holders}
+    return [key.format(**roles) for key in KERNEL_SETTINGS]
 
-    return KernelConstants(*([float(s.p(key)) for key in KERNEL_SETTINGS]
-                             + [float(economics.crude_supply_scale(s))]
+
+def constants(s, economics_constants: dict, supply_scale: float) -> KernelConstants:
+    """The settings and derived constants the kernel reads, for structure ``s``.
+
+    ``economics_constants`` maps each name of :data:`KERNEL_ECONOMICS_CONSTANTS` to its value
+    and ``supply_scale`` is the seller's supply scale
+    (:func:`geogame.model.economics.crude_supply_scale`): the economics passes them in, so this
+    module imports nothing of the economics (no import cycle).
+    """
+    ix = s.layout.index
+    return KernelConstants(*([float(s.p(key)) for key in kernel_setting_keys(s.layout)]
+                             + [float(supply_scale)]
                              + [float(getattr(s, name)) for name in KERNEL_RUN_CONSTANTS]
-                             + [float(getattr(economics, name)) for name in KERNEL_ECONOMICS_CONSTANTS]))
+                             + [float(economics_constants[name]) for name in KERNEL_ECONOMICS_CONSTANTS]
+                             + [int(getattr(ix, name)) for name in KERNEL_ROLE_INDICES]
+                             + [tuple(int(i) for i in getattr(ix, name)) for name in KERNEL_ROLE_TUPLES]))
 
 
 #: Run constants of the :class:`~model.world.Structure` that :func:`step_rows` reads, in its argument order.
@@ -128,24 +150,23 @@ WORLD_INPUTS = ("tariff", "oil_penalty", "oil_penalty_threshold", "sanction", "c
                 "arms_pipeline", "settlement_local_share", "rupee_balance_usd_bn", "affinity", "deal_bump",
                 "crude_capacity", "oil_replacement_mbd", "intermediated", "listing_last", "shadow_fleet_share",
                 "coercion_last")
-#: The arrays :func:`step_rows` fills, in its argument order: name and shape after the batch axis.
-OUTPUTS = (("penalty_active", ()), ("fob_discount_usd", ()), ("crude_share", (4,)),
-           ("delivered_discount_usd", (4,)), ("brent_usd", ()), ("rus_crude_sold_mbd", ()),
-           ("relationship", (4,)), ("goods_flow_usd_bn", (5, 5)), ("arms_order_share", (4,)),
-           ("arms_pipeline", (4,)), ("arms_installed", (4,)), ("settlement_local_share", ()),
-           ("rupee_balance_usd_bn", ()), ("affinity", (4, 4)), ("crude_capacity", (4,)),
-           ("oil_replacement_mbd", ()), ("intermediated", ()), ("listing_last", ()),
-           ("shadow_fleet_share", ()), ("coercion_last", (4, 4)))
+#: The :class:`~model.world.World` arrays :func:`step_rows` fills, in its argument order (each
+#: has the shape of the same field of the world it steps).
+OUTPUTS = ("penalty_active", "fob_discount_usd", "crude_share", "delivered_discount_usd", "brent_usd",
+           "rus_crude_sold_mbd", "relationship", "goods_flow_usd_bn", "arms_order_share", "arms_pipeline",
+           "arms_installed", "settlement_local_share", "rupee_balance_usd_bn", "affinity", "crude_capacity",
+           "oil_replacement_mbd", "intermediated", "listing_last", "shadow_fleet_share", "coercion_last")
 
 
-def allocate_outputs(batch: int) -> dict[str, np.ndarray]:
-    """Empty arrays for :func:`step_rows` to fill, by World field name (in :data:`OUTPUTS` order).
+def allocate_outputs(world) -> dict[str, np.ndarray]:
+    """Empty arrays for :func:`step_rows` to fill, by World field name (in :data:`OUTPUTS` order),
+    each shaped like the same field of ``world``.
 
     The kernel fills arrays it is given rather than returning new ones: numba converting returned
     arrays calls back into Python, and a Ctrl-C arriving during such a call-back is lost or turned
     into a SystemError. Filling in place keeps the compiled call free of Python.
     """
-    return {name: np.empty((batch,) + shape) for name, shape in OUTPUTS}
+    return {name: np.empty(getattr(world, name).shape) for name in OUTPUTS}
 
 
 @njit(cache=True)
@@ -163,36 +184,45 @@ def step_rows(k, brent_ref, spending, grid,
     """Every world of the batch one quarter on. Shapes and units as in :class:`model.world.World`.
 
     ``k`` is :func:`constants` (a :data:`KernelConstants` record); ``brent_ref`` the reference Brent of the new quarter (USD/bbl);
-    ``spending`` each node's absorption in the new quarter (5,), USD bn/yr; ``grid`` the FOB
+    ``spending`` each node's absorption in the new quarter (N,), USD bn/yr; ``grid`` the FOB
     discounts on which the crude market is bracketed, USD/bbl. The new state is written into the
     arrays named in :data:`OUTPUTS` (see :func:`allocate_outputs`); nothing is returned.
     """
     n = oil_penalty.shape[0]
+    nb = crude_share.shape[1]       # crude buyers
+    nn = flows.shape[1]             # nodes
+    na = orders.shape[1]            # arms suppliers
+    npl = affinity.shape[1]         # players
+    b_buyer, buyer, seller, pen, cap_setter = k.b_buyer, k.buyer, k.seller, k.penaliser, k.cap_setter
+    n_sanctioners = len(k.sanctioners)
     cap_softness, floor_width = k.cap_softness_usd, k.supply_floor_width_usd
     beta, mu = k.crude_discount_sensitivity, k.crude_share_adjustment
 
     # ---- crude demand terms fixed within the quarter (CrudeDemand.__init__) --------------
-    base_logit = np.empty((n, 4))
-    keep = np.empty((n, 4))
-    limit = np.empty((n, 4))
-    target_limit = np.empty((n, 4))
+    base_logit = np.empty((n, nb))
+    keep = np.empty((n, nb))
+    limit = np.empty((n, nb))
+    target_limit = np.empty((n, nb))
     inter = np.empty(n)
-    fixed = np.empty((n, 4))
-    risk = np.zeros((n, 4))
+    fixed = np.empty((n, nb))
+    risk = np.zeros((n, nb))
     urals_less_cap = np.empty(n)
     cap_cost = np.empty(n)
     brent0 = np.empty(n)
     for b in range(n):
-        penalty[b] = 1.0 if crude_share[b, B_IND] > threshold[b] else 0.0
+        penalty[b] = 1.0 if crude_share[b, b_buyer] > threshold[b] else 0.0
         brent0[b] = brent_ref * (1.0 + supply_shock[b])
         listing = listed[b] * secondary[b] * k.listing_wedge_usd
-        western = 0.5 * (sanction[b, USA, RUS] + sanction[b, EU, RUS])
+        western = 0.0
+        for i in k.sanctioners:
+            western += sanction[b, i, seller]
+        western = western / n_sanctioners
         services = western * k.services_wedge_usd
-        risk[b, B_IND] = product_ban[b] * k.product_ban_cost_usd + eu_secondary[b] * k.eu_secondary_cost_usd
-        for j in range(4):
+        risk[b, b_buyer] = product_ban[b] * k.product_ban_cost_usd + eu_secondary[b] * k.eu_secondary_cost_usd
+        for j in range(nb):
             fixed[b, j] = freight[j] + (listing + services) + risk[b, j]
-        fixed[b, B_IND] -= extra_discount_ind[b]
-        for j in range(4):
+        fixed[b, b_buyer] -= extra_discount_ind[b]
+        for j in range(nb):
             base_logit[b, j] = intercept[j] + relationship[b, j] - beta * fixed[b, j]
             keep[b, j] = (1.0 - mu) * crude_share[b, j]
         urals_less_cap[b] = brent0[b] - price_cap[b]
@@ -201,21 +231,21 @@ def step_rows(k, brent_ref, spending, grid,
         listing_now = listed[b] * secondary[b]
         inter[b] = intermediated[b] * min(listing_last[b] / max(listing_now, 1e-12), 1.0)
         blocked = listing_now * (1.0 - inter[b])
-        for j in range(4):
+        for j in range(nb):
             limit[b, j] = capacity[b, j] * (1.0 - embargo[b, j]) * (1.0 - blocked * listing_refusal[j])
             target_limit[b, j] = capacity[b, j] * (1.0 - max(embargo[b, j], announced[b, j]))
-        limit[b, B_IND] = max(limit[b, B_IND], min(k.listed_floor_share, capacity[b, B_IND] * (1.0 - embargo[b, B_IND])))
-        limit[b, B_IND] = min(limit[b, B_IND], ceiling_ind[b])
+        limit[b, b_buyer] = max(limit[b, b_buyer], min(k.listed_floor_share, capacity[b, b_buyer] * (1.0 - embargo[b, b_buyer])))
+        limit[b, b_buyer] = min(limit[b, b_buyer], ceiling_ind[b])
 
     clear_rows(grid, base_logit, beta, mu, keep, limit, capacity, target_limit, crude_imports, urals_less_cap,
                cap_cost, cap_softness, brent0, k.supply_scale, k.crude_supply_elasticity, k.crude_supply_floor_usd,
                floor_width, k.clearing_tolerance_mbd, 50, fob)
 
-    t_eff = np.empty((5, 5))
-    cost = np.empty((5, 5))
-    target = np.empty((5, 5))
-    utility = np.empty(4)
-    hit = np.zeros((4, 4))
+    t_eff = np.empty((nn, nn))
+    cost = np.empty((nn, nn))
+    target = np.empty((nn, nn))
+    utility = np.empty(na)
+    hit = np.zeros((npl, npl))
     eps = k.trade_elasticity
     lam = k.trade_adjustment
     for b in range(n):
@@ -223,7 +253,7 @@ def step_rows(k, brent_ref, spending, grid,
         # ---- crude: shares at the clearing discount, rationing, Brent, relationships -------
         cap = cap_cost[b] * _expit((urals_less_cap[b] - f) / cap_softness)
         wanted = 0.0
-        for j in range(4):
+        for j in range(nb):
             target_share = min(capacity[b, j] * _expit(base_logit[b, j] + beta * (f - cap)), target_limit[b, j])
             new_share[b, j] = min(keep[b, j] + mu * target_share, limit[b, j])
             wanted += new_share[b, j] * crude_imports[j]
@@ -232,13 +262,13 @@ def step_rows(k, brent_ref, spending, grid,
         supply = k.supply_scale * netback ** k.crude_supply_elasticity * _expit(
             (netback - k.crude_supply_floor_usd) * (1.0 / floor_width))
         rationed = supply / max(wanted, 1e-12) if wanted > supply else 1.0
-        for j in range(4):
+        for j in range(nb):
             new_share[b, j] *= rationed
         sold[b] = min(wanted, supply)
         lost = max(k.crude_exports_mbd - sold[b], 0.0)
         new_replacement[b] = replacement[b] + k.oil_supply_response * (lost - replacement[b])
         brent[b] = brent0[b] * math.exp(k.brent_supply_multiplier * (lost - new_replacement[b]) / k.world_oil_supply_mbd)
-        for j in range(4):
+        for j in range(nb):
             new_relationship[b, j] = relationship[b, j] + k.relationship_build * (
                 k.relationship_max * (new_share[b, j] / capacity[b, j]) - relationship[b, j])
             cheap = max(delivered[b, j], 0.0)
@@ -246,79 +276,84 @@ def step_rows(k, brent_ref, spending, grid,
             new_capacity[b, j] = capacity[b, j] + k.capacity_adjustment * (capacity_target - capacity[b, j])
         new_intermediated[b] = inter[b] + k.intermediary_rate * (1.0 - inter[b])
         new_listing_last[b] = listed[b] * secondary[b]
-        western_services = 0.5 * (sanction[b, USA, RUS] + sanction[b, EU, RUS])
+        western_services = 0.0
+        for i in k.sanctioners:
+            western_services += sanction[b, i, seller]
+        western_services = western_services / n_sanctioners
         shadow_target = k.shadow_fleet_max * western_services * (1.0 - k.vessel_listing_bite * cap_enforcement[b])
         new_shadow[b] = shadow[b] + k.shadow_fleet_growth * (shadow_target - shadow[b])
 
         # ---- goods trade: effective tariffs, trade costs, Armington target, adjustment -----
-        for i in range(5):
-            for e in range(5):
+        for i in range(nn):
+            for e in range(nn):
                 t_eff[i, e] = tariff[b, i, e]
-        t_eff[USA, IND] = (tariff[b, USA, IND] + penalty[b] * oil_penalty[b]) * (1.0 - k.tariff_exempt_share_ind)
+        t_eff[pen, buyer] = (tariff[b, pen, buyer] + penalty[b] * oil_penalty[b]) * (1.0 - k.tariff_exempt_share_ind)
         ind_rus = (1.0 + k.ind_rus_friction) * (1.0 - instc[b] * k.instc_cost_cut) * (1.0 - rupee_push[b] * k.rupee_push_cost_cut)
-        for e in range(5):
+        for e in range(nn):
             blocked = 0.0
-            for i in range(5):
+            for i in range(nn):
                 blocked += sanction[b, i, e] * export_weights[i, e]
-            for i in range(5):
+            for i in range(nn):
                 cost[i, e] = (1.0 + t_eff[i, e]) * math.exp(k.sanction_cost * sanction[b, i, e]
                                                             - k.sanction_diversion * blocked)
-        cost[IND, RUS] *= ind_rus
-        cost[RUS, IND] *= ind_rus
-        for i in range(5):
+        cost[buyer, seller] *= ind_rus
+        cost[seller, buyer] *= ind_rus
+        for i in range(nn):
             denominator = domestic[i]
-            for e in range(5):
+            for e in range(nn):
                 target[i, e] = armington[i, e] * cost[i, e] ** (-eps)
                 denominator += target[i, e]
             scale = spending[i] / denominator
-            for e in range(5):
+            for e in range(nn):
                 new_flows[b, i, e] = flows[b, i, e] ** (1.0 - lam) * (target[i, e] * scale) ** lam
 
         # ---- arms: logit target over suppliers, orders -> pipeline -> installed ------------
-        for a in range(4):
+        for a in range(na):
             utility[a] = arms_base[a] + k.arms_lockin * installed[b, a]
-        utility[A_RUS] += (k.arms_alignment_weight * affinity[b, IND, RUS] + k.arms_coproduction_weight * coproduction[b]
-                           - k.arms_caatsa_weight * listed[b] * secondary[b])
-        utility[A_USA] += k.arms_alignment_weight * affinity[b, IND, USA] + arms_tilt_west[b]
-        utility[A_EU] += k.arms_alignment_weight * affinity[b, IND, EU] + arms_tilt_west[b]
-        top = max(max(utility[0], utility[1]), max(utility[2], utility[3]))
+        utility[k.a_seller] += (k.arms_alignment_weight * affinity[b, buyer, seller] + k.arms_coproduction_weight * coproduction[b]
+                                - k.arms_caatsa_weight * listed[b] * secondary[b])
+        for w in range(len(k.a_western)):
+            utility[k.a_western[w]] += k.arms_alignment_weight * affinity[b, buyer, k.p_western[w]] + arms_tilt_west[b]
+        top = utility[0]
+        for a in range(1, na):
+            top = max(top, utility[a])
         total = 0.0
-        for a in range(4):
+        for a in range(na):
             utility[a] = math.exp(utility[a] - top)
             total += utility[a]
         turnover = 1.0 / (4.0 * k.arms_fleet_life_years)
-        for a in range(4):
+        for a in range(na):
             new_orders[b, a] = orders[b, a] + k.arms_adjustment * (utility[a] / total - orders[b, a])
             new_pipeline[b, a] = pipeline[b, a] + (new_orders[b, a] - pipeline[b, a]) / k.arms_delivery_lag_quarters
             new_installed[b, a] = installed[b, a] + turnover * (new_pipeline[b, a] - installed[b, a])
 
         # ---- settlement and idle rupees ----------------------------------------------------
-        western = 0.5 * (sanction[b, USA, RUS] + sanction[b, EU, RUS]) - k.western_sanction_ref
+        western = western_services - k.western_sanction_ref
         balance_excess = (rupees[b] - k.rupee_balance_usd_bn) / k.idle_rupees_per_logit_usd_bn
         settle_target = _expit(k.settlement_base_logit + k.settlement_push_logit * rupee_push[b] + k.settlement_recycling_logit * rupee_recycling[b]
                                + k.settlement_sanction_push * western - balance_excess)
         new_settlement[b] = settlement[b] + k.settlement_adjustment * (settle_target - settlement[b])
-        crude_value = (crude_imports[B_IND] * new_share[b, B_IND] * k.bn_per_mbd_usd * (brent[b] - delivered[b, B_IND]))
-        surplus = crude_value + new_flows[b, IND, RUS] - new_flows[b, RUS, IND]
+        crude_value = (crude_imports[b_buyer] * new_share[b, b_buyer] * k.bn_per_mbd_usd * (brent[b] - delivered[b, b_buyer]))
+        surplus = crude_value + new_flows[b, buyer, seller] - new_flows[b, seller, buyer]
         inflow = new_settlement[b] * k.rupee_unspent_fraction * surplus / 4.0
         drain = k.rupee_drain + k.recycling_drain_per_quarter * rupee_recycling[b]
         new_rupees[b] = max(rupees[b] * (1.0 - drain) + inflow, 0.0)
 
         # ---- alignment: coercion, trade change and deals move affinity in atanh space ------
-        for e in range(4):
+        for e in range(npl):
             exports_e = 0.0
-            for m in range(5):
+            for m in range(nn):
                 exports_e += new_flows[b, m, e]
-            for i in range(4):
+            for i in range(npl):
                 extra = max(t_eff[i, e] - tariff_eff_ref[i, e], 0.0) + max(sanction[b, i, e] - sanction_ref[i, e], 0.0)
                 hit[i, e] = extra * new_flows[b, i, e] / max(exports_e, 1e-9)
-        hit[EU, IND] += eu_secondary[b] * k.eu_secondary_coercion
-        hit[USA, IND] += max(listed[b] * secondary[b] - k.listing_ref, 0.0) * crude_share[b, B_IND] * k.listing_coercion
+        hit[cap_setter, buyer] += eu_secondary[b] * k.eu_secondary_coercion
+        hit[pen, buyer] += max(listed[b] * secondary[b] - k.listing_ref, 0.0) * crude_share[b, b_buyer] * k.listing_coercion
         z_limit = math.atanh(k.affinity_limit)
-        for i in range(4):
+        for i in range(npl):
             new_affinity[b, i, i] = 1.0
             new_coercion[b, i, i] = 0.0
-            for j in range(4):
+            for j in range(npl):
                 if i == j:
                     continue
                 z = math.atanh(affinity[b, i, j])

@@ -5,6 +5,10 @@ an agent valuing its candidate moves copies the world ``B = n_moves`` times, app
 each copy and rolls all copies forward together (:func:`geogame.model.economics.step` is vectorised
 over the batch). Matrices over nodes are ``[importer, exporter]``; see :mod:`geogame.model.nodes`.
 
+Shapes: ``B`` worlds in the batch, ``N`` nodes (the players and the rest of the world), ``P``
+players, ``K`` crude buyers, ``A`` arms suppliers, all from the run's
+:class:`~geogame.model.layout.Layout` (``world.layout``, ``structure.layout``).
+
 :class:`Structure` holds what does not change during a run: reference flows and costs the trade
 block is calibrated to, buyers' crude demand, intercepts, the Brent path and the parameters.
 """
@@ -15,6 +19,8 @@ from functools import cached_property
 
 import numpy as np
 
+from .layout import Layout
+
 
 @dataclass
 class World:
@@ -22,12 +28,12 @@ class World:
 
     quarter: int
     # --- instruments (policies in force) -------------------------------------------------
-    tariff: np.ndarray                  # (B,5,5) statutory base tariff, importer on exporter, fraction
+    tariff: np.ndarray                  # (B,N,N) statutory base tariff, importer on exporter, fraction
     oil_penalty: np.ndarray             # (B,) US penalty tariff on India while it buys Russian crude
     oil_penalty_threshold: np.ndarray   # (B,) India's Russian share above which the penalty applies
-    sanction: np.ndarray                # (B,5,5) goods sanctions, importer on exporter, 0-1
-    crude_embargo: np.ndarray           # (B,4) share of Russian crude each buyer bars (CRUDE_BUYERS)
-    crude_embargo_announced: np.ndarray  # (B,4) embargo each buyer has announced for later (refiners wind down early)
+    sanction: np.ndarray                # (B,N,N) goods sanctions, importer on exporter, 0-1
+    crude_embargo: np.ndarray           # (B,K) share of Russian crude each buyer bars (CRUDE_BUYERS)
+    crude_embargo_announced: np.ndarray  # (B,K) embargo each buyer has announced for later (refiners wind down early)
     price_cap_usd: np.ndarray           # (B,) USD/bbl
     cap_enforcement: np.ndarray         # (B,) 0-1
     listed_seller_share: np.ndarray     # (B,) share of Russian crude sold by listed sellers
@@ -47,27 +53,28 @@ class World:
     deal_accepted: np.ndarray           # (B,) 1 once India accepted the US offer
     oil_supply_shock: np.ndarray        # (B,) shock to reference Brent, fraction
     # --- economy -------------------------------------------------------------------------
-    goods_flow_usd_bn: np.ndarray       # (B,5,5) other goods, importer from exporter, USD bn/yr
-    crude_share: np.ndarray             # (B,4) Russian share of each buyer's crude imports
-    relationship: np.ndarray            # (B,4) buyers' relationship capital with Russian sellers, logit units
+    goods_flow_usd_bn: np.ndarray       # (B,N,N) other goods, importer from exporter, USD bn/yr
+    crude_share: np.ndarray             # (B,K) Russian share of each buyer's crude imports
+    relationship: np.ndarray            # (B,K) buyers' relationship capital with Russian sellers, logit units
     fob_discount_usd: np.ndarray        # (B,) Urals discount to Brent at Russian ports
-    delivered_discount_usd: np.ndarray  # (B,4) discount each buyer sees delivered
+    delivered_discount_usd: np.ndarray  # (B,K) discount each buyer sees delivered
     brent_usd: np.ndarray               # (B,)
     rus_crude_sold_mbd: np.ndarray      # (B,)
-    arms_order_share: np.ndarray        # (B,4) India's new arms orders by supplier (ARMS_SUPPLIERS)
-    arms_installed: np.ndarray          # (B,4) origin of India's inventory
-    arms_pipeline: np.ndarray           # (B,4) orders in the delivery pipeline (shares, lagged)
+    arms_order_share: np.ndarray        # (B,A) India's new arms orders by supplier (ARMS_SUPPLIERS)
+    arms_installed: np.ndarray          # (B,A) origin of India's inventory
+    arms_pipeline: np.ndarray           # (B,A) orders in the delivery pipeline (shares, lagged)
     settlement_local_share: np.ndarray  # (B,)
     rupee_balance_usd_bn: np.ndarray    # (B,)
-    affinity: np.ndarray                # (B,4,4) in (-1, 1), symmetric
+    affinity: np.ndarray                # (B,P,P) in (-1, 1), symmetric
     penalty_active: np.ndarray          # (B,) 1 where the US oil penalty is being applied
-    crude_capacity: np.ndarray          # (B,4) highest Russian share each buyer's refineries can run now
+    crude_capacity: np.ndarray          # (B,K) highest Russian share each buyer's refineries can run now
     oil_replacement_mbd: np.ndarray     # (B,) supply others have added to replace lost Russian barrels, mb/d
     intermediated: np.ndarray           # (B,) share of listed sellers' barrels moving through unlisted intermediaries
     listing_last: np.ndarray            # (B,) listing intensity (listed share x enforcement) last quarter
     shadow_fleet_share: np.ndarray      # (B,) share of Russian crude exports carried by the shadow fleet
-    coercion_last: np.ndarray           # (B,4,4) coercion felt between each pair of players last quarter
-    deal_bump: np.ndarray = field(default=None)  # (B,4,4) affinity gained from deals this quarter
+    coercion_last: np.ndarray           # (B,P,P) coercion felt between each pair of players last quarter
+    deal_bump: np.ndarray = field(default=None)  # (B,P,P) affinity gained from deals this quarter
+    layout: Layout = field(default=None)  # nodes, buyers, suppliers and roles (geogame.model.layout)
 
     @property
     def batch(self) -> int:
@@ -109,23 +116,23 @@ class Structure:
     ----------
     params : dict[str, float]
         All settings (see :mod:`geogame.model.parameters`), validated.
-    goods_flow_ref_usd_bn : (5,5) reference flows of other goods the Armington weights reproduce.
-    cost_ref : (5,5) trade-cost index at which the reference flows were observed.
-    absorption_ref_usd_bn : (5,) GDP of each node in the reference year (domestic good's weight).
-    nominal_growth : (5,) annual nominal growth of absorption.
-    crude_imports_mbd : (4,) crude imports of each buyer (CRUDE_BUYERS).
-    crude_suitability : (4,) highest Russian share each buyer's refineries ran at the start
+    goods_flow_ref_usd_bn : (N,N) reference flows of other goods the Armington weights reproduce.
+    cost_ref : (N,N) trade-cost index at which the reference flows were observed.
+    absorption_ref_usd_bn : (N,) GDP of each node in the reference year (domestic good's weight).
+    nominal_growth : (N,) annual nominal growth of absorption.
+    crude_imports_mbd : (K,) crude imports of each buyer (CRUDE_BUYERS).
+    crude_suitability : (K,) highest Russian share each buyer's refineries ran at the start
         (the starting value of the state ``World.crude_capacity``).
-    capacity_floor : (4,) capacity for Russian crude each buyer keeps whatever the discount.
-    capacity_extra : (4,) capacity a buyer adds over time when Russian crude is cheap (the rest
+    capacity_floor : (K,) capacity for Russian crude each buyer keeps whatever the discount.
+    capacity_extra : (K,) capacity a buyer adds over time when Russian crude is cheap (the rest
         of the world: Chinese independents, Turkey); reached at a delivered discount far above
         ``CAPACITY_HALF_DISCOUNT_USD``.
-    listing_refusal : (4,) share of a listed seller's barrels each buyer's banks and refiners
+    listing_refusal : (K,) share of a listed seller's barrels each buyer's banks and refiners
         refuse at full enforcement until intermediaries take them over.
-    crude_intercept : (4,) logit intercept of buyers' Russian share (calibrated at the start).
-    freight_usd : (4,) extra freight to each buyer relative to alternative crudes, USD/bbl.
-    arms_base_utility : (4,) base attractiveness of each arms supplier, logit units.
-    affinity_anchor : (4,4) slow anchor of affinity.
+    crude_intercept : (K,) logit intercept of buyers' Russian share (calibrated at the start).
+    freight_usd : (K,) extra freight to each buyer relative to alternative crudes, USD/bbl.
+    arms_base_utility : (A,) base attractiveness of each arms supplier, logit units.
+    affinity_anchor : (P,P) slow anchor of affinity.
     brent_path_usd : dict quarter -> reference Brent; quarters after the last use the last value,
         quarters without a path use ``world.brent_usd``.
     start_quarter : first quarter of the run (the state at its end is the initial state).
@@ -147,31 +154,32 @@ class Structure:
     affinity_anchor: np.ndarray
     brent_path_usd: dict
     start_quarter: int
-    tariff_eff_ref: np.ndarray   # (5,5) effective tariffs at the start (coercion is measured from here)
-    sanction_ref: np.ndarray     # (5,5) sanctions at the start
+    tariff_eff_ref: np.ndarray   # (N,N) effective tariffs at the start (coercion is measured from here)
+    sanction_ref: np.ndarray     # (N,N) sanctions at the start
     listing_ref: float = 0.0       # listed share x secondary enforcement at the start
     netback_ref_usd: float = 40.0  # Urals price at the port at the start, USD/bbl (supply reference)
+    layout: Layout = None          # nodes, buyers, suppliers and roles (geogame.model.layout)
 
     # Run constants derived from the fields above, computed once (the economics reads them
     # every quarter). cached_property writes to the instance __dict__, which a frozen dataclass allows.
     @cached_property
     def armington_weights(self) -> np.ndarray:
-        """CES weights ``a_ij = M_ij C_ij^eps`` that reproduce the reference flows, (5,5)."""
+        """CES weights ``a_ij = M_ij C_ij^eps`` that reproduce the reference flows, (N,N)."""
         return self.goods_flow_ref_usd_bn * self.cost_ref ** self.params["world.trade_elasticity"]
 
     @cached_property
     def domestic_absorption_usd_bn(self) -> np.ndarray:
-        """Each node's spending on its own goods in the reference year, (5,)."""
+        """Each node's spending on its own goods in the reference year, (N,)."""
         return self.absorption_ref_usd_bn - self.goods_flow_ref_usd_bn.sum(axis=1)
 
     @cached_property
     def export_weights(self) -> np.ndarray:
-        """Share of each exporter's reference exports going to each importer, (5,5)."""
+        """Share of each exporter's reference exports going to each importer, (N,N)."""
         return self.goods_flow_ref_usd_bn / self.goods_flow_ref_usd_bn.sum(axis=0, keepdims=True)
 
     @cached_property
     def affinity_anchor_atanh(self) -> np.ndarray:
-        """The anchor in the atanh space alignment drifts in (diagonal 0), (4,4)."""
+        """The anchor in the atanh space alignment drifts in (diagonal 0), (P,P)."""
         off = ~np.eye(len(self.affinity_anchor), dtype=bool)
         return np.where(off, np.arctanh(np.where(off, self.affinity_anchor, 0.0)), 0.0)
 
@@ -183,16 +191,12 @@ class Structure:
 
     @cached_property
     def western_sanction_ref(self) -> float:
-        """Mean US and EU sanction intensity on Russia at the start."""
-        from .nodes import EU, RUS, USA
-        return 0.5 * (self.sanction_ref[USA, RUS] + self.sanction_ref[EU, RUS])
-
-    @cached_property
-    def step_constants(self):
-        """The settings and constants the compiled step reads, as one named record (:mod:`geogame.model.step_kernel`)."""
-        from .step_kernel import constants
-
-        return constants(self)
+        """Mean goods sanction of the sanctioners (the US and the EU) on the crude seller at the start."""
+        ix = self.layout.index
+        total = 0.0
+        for i in ix.sanctioners:
+            total += self.sanction_ref[i, ix.seller]
+        return total / len(ix.sanctioners)
 
     def p(self, key: str) -> float:
         """The value of setting ``key`` for this run (``s.p("world.trade_elasticity")``).

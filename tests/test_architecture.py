@@ -1,9 +1,12 @@
 """Dependencies point one way, and this test keeps them so (docs/architecture.md).
 
 The layers, bottom up: the economics (the world's state and its quarter, with no players and no
-Mesa), the players (``geogame.agents``: Mesa agents deciding on top of the economics), the Mesa
-wiring (``geogame.model.model``, the only bridge between the two), and the users of the public
-API: the experiments and the app (``geogame.experiments``, ``geogame.viz``).
+Mesa), the players (``geogame.agents``: one declaration file per player, and Mesa agents deciding
+on top of the economics), the Mesa wiring (``geogame.model.model``, and the ensemble engine
+``geogame.model.ensemble``: the only bridges between the two), and the users of the public API:
+the experiments and the app (``geogame.experiments``, ``geogame.viz``). The package root
+``geogame`` installs the declared players (their settings, instruments and roles) before anything
+else, so it may import the player registry ``geogame.agents.players``.
 
 Every import statement of the package is read from the source (``ast``), including imports hidden
 inside functions, so an import moved into a function to dodge a cycle still counts. Where today's
@@ -28,15 +31,20 @@ ROOT = Path(__file__).resolve().parents[1]
 #: The economics: the world, its quarter, its settings and calibration (no players, no Mesa).
 ECONOMICS = tuple(f"geogame.model.{m}" for m in (
     "economics", "step_kernel", "crude_kernel", "world", "nodes", "parameters", "calibration",
-    "instruments", "alignment", "calendar", "outcomes"))
+    "instruments", "alignment", "calendar", "outcomes", "layout"))
 #: The Mesa wiring: the only module that joins the players to the economics.
 WIRING = "geogame.model.model"
-#: The wiring's modules: the Mesa model and the ensemble engine it delegates to (many runs in one batch).
-WIRING_MODULES = (WIRING, "geogame.model.ensemble")
+#: Modules that may wire the players to the economics: the Mesa model and the ensemble engine.
+WIRINGS = (WIRING, "geogame.model.ensemble")
+#: The player registry: the package root imports it to install the declared players.
+REGISTRY = "geogame.agents.players"
+#: What importing the economics may load of the players: the registry and the declarations it
+#: installs (the package root imports them first), never the Mesa agents, menus or utilities.
+DECLARATIONS = (REGISTRY, "geogame.agents.menu")
 #: The public API that viz/ and experiments/ may import (package-level names only).
 PUBLIC = ("geogame", "geogame.model", "geogame.experiments")
 #: Only the players (Mesa agents) and the wiring (the Mesa model) may import Mesa.
-MESA_USERS_PREFIX = ("geogame.agents", WIRING)
+MESA_USERS_PREFIX = ("geogame.agents", *WIRINGS)
 
 #: Known breaks of the rules, (rule, importer, imported) -> why it is there and how it goes away.
 #: Shrink this list; never grow it without saying why in the reason.
@@ -60,11 +68,15 @@ def package_dirs() -> dict[str, Path]:
 
 
 def modules() -> dict[str, Path]:
-    """Every module of the package: dotted name -> file."""
+    """Every module of the package, subpackages included: dotted name -> file."""
     found = {}
     for package, folder in package_dirs().items():
-        for path in sorted(folder.glob("*.py")):
-            found[package if path.stem == "__init__" else f"{package}.{path.stem}"] = path
+        for path in sorted(folder.rglob("*.py")):
+            parts = path.relative_to(folder).with_suffix("").parts
+            if any(not (folder.joinpath(*parts[:k]) / "__init__.py").is_file() for k in range(1, len(parts))):
+                continue  # a folder that is not a subpackage
+            dotted = ".".join((package, *parts))
+            found[dotted.removesuffix(".__init__")] = path
     return found
 
 
@@ -122,16 +134,18 @@ def violations(imports: list[Import]) -> dict[tuple[str, str, str], Import]:
 
     for imp in imports:
         src, dst = imp.importer, imp.imported
+        if src == "geogame" and dst == REGISTRY:
+            continue  # the package root installs the declared players (module docstring)
         # 1. The economics imports neither the players, nor the Mesa wiring, nor Mesa, nor Solara.
         if src in ECONOMICS and any(_within(dst, p) for p in ("geogame.agents", WIRING, "mesa", "solara",
                                                                "geogame.viz", "geogame.experiments")):
             flag("economics", imp)
         # 2. The players import no app, no experiments, no Solara and not the wiring that drives them.
         if _within(src, "geogame.agents") and any(_within(dst, p) for p in ("geogame.viz", "geogame.experiments",
-                                                                            "solara", WIRING)):
+                                                                            "solara", *WIRINGS)):
             flag("agents", imp)
-        # 3. Outside the players themselves, only the Mesa wiring imports them.
-        if _within(dst, "geogame.agents") and not _within(src, "geogame.agents") and src not in WIRING_MODULES:
+        # 3. Outside the players themselves, only the Mesa wiring (or the ensemble engine) imports them.
+        if _within(dst, "geogame.agents") and not _within(src, "geogame.agents") and src not in WIRINGS:
             flag("wiring", imp)
         # 4. Only the players and the wiring use Mesa; nothing in model/ or agents/ uses Solara.
         if _within(dst, "mesa") and not any(_within(src, p) for p in MESA_USERS_PREFIX) \
@@ -155,8 +169,10 @@ def test_the_source_is_read_whole():
     found = {(i.importer, i.imported): i for i in all_imports()}
     assert (WIRING, "geogame.agents.country") in found
     assert (WIRING, "mesa") in found
-    # calibration.build imports the economics inside the function (a cycle dodge): still counted.
-    hidden = found[("geogame.model.calibration", "geogame.model.economics")]
+    assert ("geogame", REGISTRY) in found
+    assert "geogame.agents.players.ind" in mods, "the player files (a subpackage) are read too"
+    # levers.measure imports the Mesa model inside the function: still counted.
+    hidden = found[("geogame.model.levers", WIRING)]
     assert hidden.in_function
 
 
@@ -255,11 +271,14 @@ def test_every_module_imports_on_its_own(fresh_imports):
 
 
 def test_the_economics_loads_no_players_and_no_mesa(fresh_imports):
-    """Importing an economics module (or the package ``geogame``) loads neither players nor Mesa."""
+    """Importing an economics module (or the package ``geogame``) loads no Mesa, no Mesa agents,
+    no menus gathered for play and no utilities: only the player declarations that the package
+    root installs (their settings, instruments and roles)."""
     for name in (*ECONOMICS, "geogame", "geogame.model"):
         loaded = fresh_imports[name]["loaded"]
-        bad = [m for m in loaded if _within(m, "geogame.agents") or _within(m, WIRING)
-               or m.split(".")[0] in ("mesa", "solara")]
+        bad = [m for m in loaded if (_within(m, "geogame.agents") and m != "geogame.agents"  # the package itself
+                                     and not any(_within(m, d) for d in DECLARATIONS))
+               or any(_within(m, w) for w in WIRINGS) or m.split(".")[0] in ("mesa", "solara")]
         assert not bad, f"import {name} loads {bad}"
 
 
@@ -283,23 +302,7 @@ def test_the_public_api_still_offers_the_model():
 # ------------------------------------------------------------------ cycles
 #: Import cycles of today's code (imports inside functions count: they are how these cycles are
 #: dodged at import time). Each is a set of modules that import one another -> why, and the way out.
-ALLOWED_CYCLES: dict[frozenset, str] = {
-    frozenset({"geogame.model.ensemble", "geogame.model.model"}):
-        "the Mesa model delegates its look-ahead to the ensemble engine; the engine's per-run view "
-        "imports, inside functions, the Mesa model's context sentence (GeopoliticsModel._context), "
-        "overrides check and decision columns so that an ensemble run's tables are the Mesa model's. "
-        "Way out: the context sentence in the player files (agents/players/, issue 11 merge) and "
-        "normalise_overrides/DECISION_COLUMNS moved into model/ensemble.py",
-    frozenset({"geogame.model.economics", "geogame.model.step_kernel", "geogame.model.world"}):
-        "economics imports step_kernel (the compiled step); step_kernel.constants imports economics "
-        "inside the function for the reference's constants, and Structure.step_constants (world.py) "
-        "imports step_kernel inside the property. Way out (issue 9 item 4): the constants declared in "
-        "one module both the reference and the kernel import",
-    frozenset({"geogame.experiments.runner", "geogame.experiments.store"}):
-        "store imports runner's RunResult and ID_COLUMNS; execute_run imports ResultStore inside the "
-        "function to let a worker write its own result. Way out: the result type and id columns in "
-        "a module of their own that both import",
-}
+ALLOWED_CYCLES: dict[frozenset, str] = {}
 
 
 def import_cycles(imports: list[Import]) -> list[frozenset]:

@@ -13,7 +13,10 @@ from geogame.agents.utility import utility_terms
 from geogame.model import COUNTRIES, GeopoliticsModel, list_scenarios
 from geogame.model import economics
 from geogame.model.instruments import INSTRUMENTS, get_instrument
-from geogame.model.nodes import B_IND
+from geogame.model.layout import current as _current_layout
+
+#: Index of the arms buyer (India) among the crude buyers.
+B_BUYER = _current_layout().index.b_buyer
 
 ALL_BEST = {c: "best" for c in COUNTRIES}
 
@@ -262,7 +265,7 @@ def test_no_decision_value_is_nan_even_at_the_edges_of_the_settings():
 def test_cutting_a_dominant_crude_supplier_raises_india_s_autonomy():
     m = GeopoliticsModel("baseline", seed=1)
     world = m.world.repeat(4)
-    world.crude_share[:, B_IND] = [0.60, 0.35, 0.10, 0.0]
+    world.crude_share[:, B_BUYER] = [0.60, 0.35, 0.10, 0.0]
     autonomy = economics.india_autonomy(world, m.structure)
     assert autonomy[0] < autonomy[1] < autonomy[2]       # less Russian crude, more diversified
     assert autonomy[3] < autonomy[2]                     # but none at all concentrates on the Gulf again
@@ -275,12 +278,12 @@ def test_eu_product_ban_and_secondary_measures_cost_india_per_russian_barrel():
     world.eu_secondary_on_ind[:] = [0.0, 0.0, 1.0]
     terms = utility_terms("ind", world, economics.utility_metrics(world, m.structure), m.structure)
     cost = terms["eu_measures_cost"]
-    barrels = m.structure.crude_imports_mbd[B_IND] * world.crude_share[0, B_IND]
+    barrels = m.structure.crude_imports_mbd[B_BUYER] * world.crude_share[0, B_BUYER]
     per_bbl = m.structure.p("world.product_ban_cost_usd")
     assert cost[0] == 0.0
     assert cost[1] == pytest.approx(-per_bbl * barrels * 0.365 / 4.0)
     assert cost[2] < cost[1] < 0.0
-    world.crude_share[:, B_IND] = 0.0
+    world.crude_share[:, B_BUYER] = 0.0
     terms = utility_terms("ind", world, economics.utility_metrics(world, m.structure), m.structure)
     assert (terms["eu_measures_cost"] == 0.0).all()
 

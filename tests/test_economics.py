@@ -8,7 +8,11 @@ from geogame.model import parameters
 from geogame.model.calibration import build
 from geogame.model.economics import clear_crude_market, metrics, step
 from geogame.model.instruments import set_instrument
-from geogame.model.nodes import B_IND, IND, USA
+from geogame.model.layout import current
+
+#: Indices of the roles in the installed layout (the arms buyer India, the penaliser the US).
+_IX = current().index
+B_BUYER, BUYER, PENALISER = _IX.b_buyer, _IX.buyer, _IX.penaliser
 
 
 @pytest.fixture()
@@ -22,7 +26,7 @@ def test_higher_us_tariff_lowers_indian_exports_to_the_us(baseline):
     set_instrument(batch, "usa.base_tariff_on_ind", np.array([0.0, 0.25, 0.75]))
     for _ in range(4):
         batch = step(batch, s)
-    flows = batch.goods_flow_usd_bn[:, USA, IND]
+    flows = batch.goods_flow_usd_bn[:, PENALISER, BUYER]
     assert flows[0] > flows[1] > flows[2]
 
 
@@ -32,8 +36,8 @@ def test_tariff_diverts_us_imports_to_other_suppliers(baseline):
     set_instrument(batch, "usa.base_tariff_on_ind", np.array([0.25, 1.0]))
     for _ in range(4):
         batch = step(batch, s)
-    from geogame.model.nodes import ROW
-    assert batch.goods_flow_usd_bn[1, USA, ROW] > batch.goods_flow_usd_bn[0, USA, ROW]
+    REST = _IX.rest
+    assert batch.goods_flow_usd_bn[1, PENALISER, REST] > batch.goods_flow_usd_bn[0, PENALISER, REST]
 
 
 def test_crude_market_clears_at_russian_supply(baseline):
@@ -51,7 +55,7 @@ def test_india_ceiling_widens_the_discount_and_moves_barrels_elsewhere(baseline)
     batch = world.repeat(2)
     set_instrument(batch, "ind.crude_ceiling", np.array([1.0, 0.15]))
     nxt = step(batch, s)
-    assert nxt.crude_share[1, B_IND] <= 0.15 + 1e-12
+    assert nxt.crude_share[1, B_BUYER] <= 0.15 + 1e-12
     assert nxt.fob_discount_usd[1] > nxt.fob_discount_usd[0]
     row = 3
     assert nxt.crude_share[1, row] > nxt.crude_share[0, row]
@@ -148,8 +152,7 @@ def test_compiled_clearing_zeroes_the_numpy_excess_demand(baseline):
     assert np.abs(excess).max() < 1e-6
 
 
-STATE = tuple(name for name, _shape in __import__("geogame.model.step_kernel", fromlist=["OUTPUTS"]).OUTPUTS) + (
-    "deal_bump",)
+STATE = tuple(__import__("geogame.model.step_kernel", fromlist=["OUTPUTS"]).OUTPUTS) + ("deal_bump",)
 
 #: Settings that describe the starting state: the calibration refuses some combinations of them,
 #: so the equality test keeps them at their defaults (they reach the kernel only through the start).
@@ -185,12 +188,12 @@ def test_compiled_step_equals_the_reference(base):
         spec = SETTINGS[key]
         high = min(spec.high, spec.low + 200.0)
         set_instrument(batch, key, rng.uniform(spec.low, high, n))
-    batch.deal_bump[:] = rng.uniform(0, 0.3, (n, 4, 4))
+    batch.deal_bump[:] = rng.uniform(0, 0.3, batch.deal_bump.shape)
     batch.intermediated[:] = rng.uniform(0, 1, n)
     batch.listing_last[:] = rng.uniform(0, 1, n)
     batch.shadow_fleet_share[:] = rng.uniform(0, 0.9, n)
     batch.oil_replacement_mbd[:] = rng.uniform(0, 2, n)
-    batch.crude_capacity[:] = batch.crude_capacity * rng.uniform(0.8, 1.2, (n, 4))
+    batch.crude_capacity[:] = batch.crude_capacity * rng.uniform(0.8, 1.2, batch.crude_capacity.shape)
     fast, slow = batch, batch
     for quarter in range(6):
         fast, slow = step(fast, s, compiled=True), step_reference(slow, s)

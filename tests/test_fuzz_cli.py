@@ -619,7 +619,7 @@ def test_resume_remakes_damaged_results_and_removes_dead_workers_temp_files(tmp_
     from geogame.experiments.store import read_results
 
     out = tmp_path / "sw"
-    code, err = _small_sweep(out, capsys, "--quiet")
+    code, err = _small_sweep(out, capsys, "--quiet", "--compact-every", "0")  # one file per run, to damage
     assert code == 0, err
     reference = read_results(out)
     metrics = out / "metrics"
@@ -630,7 +630,7 @@ def test_resume_remakes_damaged_results_and_removes_dead_workers_temp_files(tmp_
     (out / "decisions" / ".run-000003.parquet.4242.tmp").write_bytes(b"x")
     (metrics / "notes.txt").write_text("mine")                                     # stray names
     (metrics / "run-abc.parquet").write_text("not a run")
-    code, err = _small_sweep(out, capsys, "--resume")
+    code, err = _small_sweep(out, capsys, "--resume", "--compact-every", "0")
     assert code == 0, err
     assert "sweep: 2 runs" in err and "2 already done" in err and "2 damaged result files made again" in err
     assert not list(out.rglob("*.tmp"))

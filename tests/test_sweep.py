@@ -18,7 +18,7 @@ from geogame.experiments.backends import ProcessBackend
 from geogame.experiments.cli import main
 from geogame.experiments.design import build_design, parse_grid, parse_range, parse_sample, replicate_seeds
 from geogame.experiments.runner import run_model
-from geogame.experiments.store import read_results
+from geogame.experiments.store import ResultStore, part_run_ids, read_results
 from geogame.model import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -134,7 +134,7 @@ def test_a_scheduler_address_sends_results_back_to_be_written_here(tmp_path):
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
         table = sweep(backend="dask", scheduler=cluster.scheduler_address, out=tmp_path / "s",
                       decisions=True, **args)
-    assert len(list((tmp_path / "s" / "metrics").glob("run-*.parquet"))) == 4
+    assert ResultStore(tmp_path / "s").done_ids() == {0, 1, 2, 3}
     pd.testing.assert_frame_equal(table, sweep(backend="serial", **args))
     assert set(table.attrs["decisions"]["run_id"]) == {0, 1, 2, 3}
 
@@ -143,8 +143,10 @@ def test_results_stream_to_parquet_with_manifest_and_decisions(tmp_path):
     out = tmp_path / "s"
     table = sweep(quarters=2, grid={"eu.price_cap_usd": [40, 60]}, replicates=2, seed=1,
                   out=out, decisions=True, scenario="baseline")
-    files = sorted((out / "metrics").glob("*.parquet"))
-    assert len(files) == 4 and len(list((out / "decisions").glob("*.parquet"))) == 4
+    # Compacted at the end: one part per table, holding the four runs (no run files left).
+    assert [p.name for p in (out / "metrics").iterdir()] == ["part-000000.parquet"]
+    assert [p.name for p in (out / "decisions").iterdir()] == ["part-000000.parquet"]
+    assert part_run_ids(out / "metrics" / "part-000000.parquet") == [0, 1, 2, 3]
     pd.testing.assert_frame_equal(table, read_results(out))
     assert set(table.attrs["decisions"]["run_id"]) == {0, 1, 2, 3}
     manifest = json.loads((out / "manifest.json").read_text())
@@ -246,7 +248,7 @@ def test_ctrl_c_stops_cleanly_and_counts_every_finished_run(tmp_path):
     assert proc.returncode == 130 and "interrupted" in err
     assert "Traceback" not in err  # neither the workers nor the fork server print one
     manifest = json.loads((out / "manifest.json").read_text())
-    finished = len(list((out / "metrics").glob("run-*.parquet")))
+    finished = len(ResultStore(out).done_ids())
     assert manifest["status"] == "interrupted" and manifest["failures"] == []
     assert manifest["runs_done"] == finished < 41 * 3
     resumed = subprocess.run(args + ["--resume"], cwd=ROOT, capture_output=True, text=True, timeout=300)
