@@ -43,6 +43,7 @@ _LAZY = {
     "Ensemble": "geogame.model.ensemble",
     "EnsembleRun": "geogame.model.ensemble",
     "fan": "geogame.model.ensemble",
+    "ensemble_chunk": "geogame.model.ensemble",
     "FAN_METRICS": "geogame.model.ensemble",
 }
 #: Public names whose attribute in their module has another name.
@@ -56,7 +57,7 @@ __all__ = [
     "OUTCOMES", "Outcome", "outcome", "outcome_names", "parse_scenario", "fiscal_year_quarters",
     "parse_quarter", "quarter_label", "show_value", "is_file_name", "LEVER_RESPONSES", "LeverResponse",
     "measure_lever_response", "base_settings", "Layout", "run_ensemble", "iter_ensemble",
-    "Ensemble", "EnsembleRun", "fan", "FAN_METRICS",
+    "Ensemble", "EnsembleRun", "fan", "FAN_METRICS", "ensemble_chunk",
 ]
 
 

@@ -1035,3 +1035,45 @@ def fan(scenario="baseline", overrides=None, rules=None, seeds: int = 64, quarte
         frames.append(pd.DataFrame({"quarter": labels, "quarter_index": np.arange(len(labels)), "metric": name,
                                     "median": median, "low": low, "high": high, "runs": values.shape[1]}))
     return pd.concat(frames, ignore_index=True)
+
+
+# ------------------------------------------------------------------------- the sweep's chunks
+def ensemble_chunk(specs, job):
+    """A sweep's chunk of runs stepped as ensembles: the runner's ``chunk_function`` (issue 11).
+
+    ``specs`` are the chunk's run specs (``seed``, ``params``), ``job`` what they share
+    (``scenario``, ``quarters``, ``overrides`` under each spec's ``params``, ``rules``); see the
+    contract in :mod:`experiments.runner`. Runs with the same settings are batched together;
+    each yields ``(spec, run view)`` as its group finishes (a view has ``metrics_columns()`` and
+    ``decisions_frame()``, identical to the Mesa model's). A spec that cannot start yields its
+    error alone; if a group fails part way, its runs are redone one at a time (each an
+    ensemble of one), so that only the failing run fails.
+
+    Use: ``geogame.experiments.sweep(..., chunk_size=256, chunk_function=ensemble_chunk)``.
+    """
+    setups: dict[int, _Setup] = {}
+    for k, spec in enumerate(specs):
+        try:
+            setups[k] = resolve(EnsembleRun(job.scenario, seed=spec.seed,
+                                            overrides={**(job.overrides or {}), **spec.params},
+                                            rules=dict(job.rules or {})))
+            setups[k].scenario.check_run_length(job.quarters)
+        except Exception as exc:  # a run that cannot start is a failed run, not a failed chunk
+            setups.pop(k, None)
+            yield spec, exc
+    groups: dict[tuple, list[int]] = {}
+    for k, st in setups.items():
+        groups.setdefault(st.structure_key, []).append(k)
+    for members in groups.values():
+        try:
+            ens = Ensemble(None, _setups=[setups[k] for k in members]).run(job.quarters)
+        except Exception:  # one at a time (each an ensemble of one), to isolate the failing run
+            for k in members:
+                try:
+                    outcome = Ensemble(None, _setups=[setups[k]]).run(job.quarters).view(0)
+                except Exception as exc:
+                    outcome = exc
+                yield specs[k], outcome
+            continue
+        for i, k in enumerate(members):
+            yield specs[k], ens.view(i)

@@ -146,3 +146,33 @@ def test_the_fan_panels_draw_a_band_a_median_and_the_run():
     svgs = fan_svgs(frame, run)
     assert len(svgs) == frame["metric"].nunique() == 6
     assert all("<polygon" in s and s.count("<polyline") == 2 for s in svgs)
+
+
+def test_a_sweep_with_the_ensemble_as_chunk_function_gives_the_same_table(tmp_path):
+    """The sweep runner's chunk_function contract: same tables as run by run, written per run."""
+    from geogame.experiments import sweep
+    from geogame.model import ensemble_chunk
+
+    kwargs = dict(scenario="baseline", quarters=4, grid={"eu.price_cap_usd": [40, 60]}, replicates=3, seed=7,
+                  rules={"rus": "scripted"}, backend="serial", decisions=True)
+    plain = sweep(**kwargs)
+    batched = sweep(**kwargs, chunk_size=4, chunk_function=ensemble_chunk, out=tmp_path / "s")
+    key = ["run_id", "quarter_index"]
+    pd.testing.assert_frame_equal(plain.sort_values(key).reset_index(drop=True),
+                                  batched.sort_values(key).reset_index(drop=True), check_exact=True)
+
+
+def test_a_run_that_cannot_start_fails_alone_in_a_chunk():
+    from types import SimpleNamespace
+
+    from geogame.model import ensemble_chunk, load_scenario
+
+    job = SimpleNamespace(scenario=load_scenario("baseline"), quarters=2, overrides={}, rules={})
+    specs = [SimpleNamespace(seed=1, params={}), SimpleNamespace(seed=2, params={"eu.price_cap_usd": -5.0}),
+             SimpleNamespace(seed=3, params={})]
+    out = list(ensemble_chunk(specs, job))
+    assert len(out) == 3
+    failed = [spec.seed for spec, outcome in out if isinstance(outcome, Exception)]
+    assert failed == [2]
+    ok = {spec.seed: outcome for spec, outcome in out if not isinstance(outcome, Exception)}
+    assert ok[3].metrics_columns() == GeopoliticsModel("baseline", seed=3).run(2).metrics_columns()
