@@ -62,11 +62,18 @@ def batch_run(runs: int, quarters: int) -> dict:
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from bench_sweep import BatchModel
 
+    class FullLengthModel(BatchModel):
+        """Keeps running to ``max_steps`` (the scenario's own end would stop batch_run at 20 quarters)."""
+
+        def step(self):
+            super().step()
+            self.running = True
+
     wall, cpu = time.perf_counter(), time.process_time()
-    rows = mesa.batch_run(BatchModel, {"scenario": "baseline"}, number_processes=1, rng=_seeds(runs),
+    rows = mesa.batch_run(FullLengthModel, {"scenario": "baseline"}, number_processes=1, rng=_seeds(runs),
                           data_collection_period=1, max_steps=quarters, display_progress=False)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    assert len({r["RunId"] for r in rows}) == runs
+    assert len({r["RunId"] for r in rows}) == runs and max(r["Step"] for r in rows) == quarters
     return {"runner": "mesa.batch_run (1 process)", "runs": runs, "cpu_s": round(cpu, 2),
             "wall_s": round(wall, 2), "runs_per_cpu_s": round(runs / cpu, 2)}
 

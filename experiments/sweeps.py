@@ -534,6 +534,10 @@ def plan_sweep(scenario="baseline", quarters=None, grid=None, ranges=None, sampl
     check_chunk_size(chunk_size)
     check_compact_every(compact_every)
     job = prepare_job(scenario, quarters, overrides, rules, decisions)
+    if chunk_function is None and run_function is None and chunk_size > 1:
+        from geogame.model import ensemble_chunk  # a chunk's runs step together in one batch (issue 11)
+
+        chunk_function = ensemble_chunk
     if run_function is not None or chunk_function is not None:
         job = replace(job, run_function=run_function or job.run_function,
                       chunk_function=chunk_function or job.chunk_function)

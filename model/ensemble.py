@@ -25,8 +25,7 @@ different settings form separate groups (:func:`run_ensemble` groups them). Seed
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -805,9 +804,9 @@ class Ensemble:
             probability[rows] = prob
         if valuation is not None:
             names = list(valuation.terms)
+            rows = np.arange(R)[:, None]
             at = np.stack([index, runner], axis=1)
-            terms_at = np.array([np.take_along_axis(valuation.terms[n], at, axis=1) for n in names]) \
-                if names else np.zeros((0, R, 2))
+            terms_at = np.array([valuation.terms[n][rows, at] for n in names]) if names else np.zeros((0, R, 2))
             reply, replier, answered = valuation.reply, valuation.replier, valuation.answered
         else:
             names, terms_at = [], np.zeros((0, R, 2))
