@@ -6,6 +6,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from geogame.model import COUNTRIES
+
 from .output import check_output_paths, write_tables
 
 
@@ -17,7 +19,7 @@ def add_parser(sub) -> None:
 
     p = sub.add_parser("params", help="list every setting: value, range, unit, kind and source",
                        description="List the settings a scenario, --set, a slider or a sweep can change.")
-    p.add_argument("--owner", choices=["usa", "rus", "ind", "eu", "world"], help="only this owner's settings")
+    p.add_argument("--owner", choices=[*COUNTRIES, "world"], help="only this owner's settings")
     p.add_argument("--out", help="write the table to a .csv or .parquet file instead of printing it")
     p.set_defaults(func=cmd_params)
 

@@ -17,6 +17,7 @@ Chinese tariff on US goods lowers US exports to China and US-China affinity.
 """
 from __future__ import annotations
 
+import ast
 import csv
 import difflib
 import filecmp
@@ -208,3 +209,73 @@ def test_the_fifth_player_s_lever_moves_the_world_in_its_documented_direction(ch
     low, high = china_run["low"], china_run["high"]
     assert high["exports_usa_to_chn"] < 0.8 * low["exports_usa_to_chn"]
     assert high["alignment_usa_chn"] < low["alignment_usa_chn"]
+
+
+# ------------------------------------------------------------------------- country literals
+#: Country codes that may appear as string constants only in the player files and the data.
+CODES = ("usa", "rus", "ind", "eu")
+#: Index constants of the old layout (node, crude-buyer and arms-supplier indices): a reader
+#: cannot tell ``IND`` (a node) from ``B_IND`` (a buyer); roles and the layout replace them.
+INDEX_NAMES = ("USA", "RUS", "IND", "EU", "ROW", "B_USA", "B_RUS", "B_IND", "B_EU", "B_ROW",
+               "A_RUS", "A_USA", "A_EU", "A_DOM")
+#: Files outside the player files that still hold country literals -> why, and who removes them.
+#: Shrink it; an entry that no longer has a literal fails the test.
+ALLOWED_LITERALS: dict[str, str] = {
+    "viz/class_app.py": "class game pages (owned by the class-game engineer): seat and deal texts per "
+                        "country; to read the player registry (geogame.PLAYERS, roles) at integration",
+    "viz/classroom.py": "class game engine (owned by the class-game engineer): per-country objectives and "
+                        "deal terms; to read the player registry at integration",
+    "viz/deals.py": "class game deals (owned by the class-game engineer): the negotiable deals name their "
+                    "parties; to be declared with the players (or by role) at integration",
+    "scripts/preset_lessons.py": "preset lessons script (not owned by the player refactor): reads columns "
+                                 "and moves per country; to use the registry at integration",
+}
+
+
+def country_literals(path: Path) -> list[str]:
+    """``line: text`` of every country-code string constant and old index name in ``path``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in CODES:
+            found.append(f"{node.lineno}: {node.value!r}")
+        elif isinstance(node, ast.Name) and node.id in INDEX_NAMES:
+            found.append(f"{node.lineno}: {node.id}")
+        elif isinstance(node, ast.alias) and (node.asname or node.name.rsplit(".", 1)[-1]) in INDEX_NAMES:
+            found.append(f"{node.lineno}: import {node.name}")
+        elif isinstance(node, (ast.Attribute)) and node.attr in INDEX_NAMES:
+            found.append(f"{node.lineno}: .{node.attr}")
+    return found
+
+
+def _source_files() -> dict[str, Path]:
+    """Every module of the package, and the scripts and benchmarks, by path relative to the root."""
+    from test_architecture import modules
+
+    files = list(modules().values()) + sorted((ROOT / "scripts").glob("*.py")) + sorted((ROOT / "benchmarks").glob("*.py"))
+    return {str(p.relative_to(ROOT)): p for p in files}
+
+
+def test_no_country_literal_outside_the_player_files():
+    """Codes like "ind" and index constants like IND or B_IND live only in agents/players/ (and the
+    data and scenario files, which are not code); everything else reads the layout or the registry."""
+    found = {name: hits for name, path in _source_files().items()
+             if not name.startswith("agents/players/") and (hits := country_literals(path))}
+    new = {name: hits[:5] for name, hits in found.items() if name not in ALLOWED_LITERALS}
+    gone = [name for name in ALLOWED_LITERALS if name not in found]
+    assert not new, f"country literals outside the player files (read the layout or the registry): {new}"
+    assert not gone, f"these files have no country literal any more: remove them from ALLOWED_LITERALS: {gone}"
+
+
+@pytest.mark.parametrize("source", ['x = "ind"\n', "from geogame.model.nodes import B_IND\n", "y = w[:, IND]\n",
+                                    "z = nodes.USA\n", 'f = {"eu": 1}\n'])
+def test_a_country_literal_is_caught(source, tmp_path):
+    path = tmp_path / "m.py"
+    path.write_text(source)
+    assert country_literals(path)
+
+
+def test_a_setting_key_or_outcome_name_is_not_a_literal(tmp_path):
+    path = tmp_path / "m.py"
+    path.write_text('k = "usa.base_tariff_on_ind"\nc = "crude_share_ind_from_rus"\n"""Docs about ind."""\n')
+    assert not country_literals(path)
