@@ -284,8 +284,6 @@ def dry_run_text(plan, args) -> str:
     import io
     from dataclasses import replace
 
-    import pyarrow.parquet as pq
-
     from .backends import check_workers
     from .runner import execute_run
     from .store import write_parquet
@@ -316,14 +314,12 @@ def dry_run_text(plan, args) -> str:
         lines.append(f"  time: about {_duration(design.n_runs * per_run)} divided by the cluster's threads "
                      f"({per_run:.3f} s a run, timed here)")
     if result is not None and result.ok:
-        part, single = io.BytesIO(), io.BytesIO()
-        pq.write_table(result.metrics, part)
+        # In a part a run takes about its Arrow size (floats barely compress; the footer is shared).
+        single = io.BytesIO()
         write_parquet(result.metrics, single)
-        per_part, per_file = part.tell(), single.tell()
+        per_part, per_file = result.metrics.nbytes, single.tell()
         if job.decisions and result.decisions is not None:
-            extra = io.BytesIO()
-            pq.write_table(result.decisions, extra)
-            per_part += extra.tell()
+            per_part += result.decisions.nbytes
         pending = min(design.n_runs, args.compact_every or design.n_runs) * per_file
         lines.append(f"  disk: about {_size(design.n_runs * per_part)} once compacted ({_size(per_part)} a run), "
                      f"plus up to {_size(pending)} of per-run files between compactions")
@@ -336,6 +332,8 @@ def dry_run_text(plan, args) -> str:
 
 
 def _duration(seconds: float) -> str:
+    if seconds < 10:
+        return f"{seconds:.1f} s"
     if seconds < 120:
         return f"{seconds:.0f} s"
     if seconds < 7200:
