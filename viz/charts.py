@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import geogame
-from geogame.model import NODES, alignment_map, current_layout, landscape
+from geogame.model import NODES, alignment_map, current_layout, landscape, outcome
 
 #: The installed players' roles (``geogame.model.current_layout()``): the crude seller (Russia),
 #: the arms buyer at the centre of the game (India) and the penaliser (the US).
@@ -58,6 +58,11 @@ def crude_value_usd_bn(mbd: float, price_usd: float) -> float:
     return float(mbd) * 365.0 * float(price_usd) / 1000.0
 
 
+#: The declared outcomes the crude edge reads: Brent, the buyer's delivered discount, its volume.
+_CRUDE_EDGE_OUTCOMES = tuple(outcome(name).name for name in (
+    "brent_usd", "urals_discount_delivered_ind_usd", "crude_imports_ind_from_rus_mbd"))
+
+
 def trade_edges(goods: np.ndarray, latest: dict) -> list[dict]:
     """Edges of the trade network: goods flows from the [importer, exporter] matrix over the nodes
     (USD bn/yr) and the arms buyer's crude imports from the seller (India's from Russia, valued at
@@ -69,8 +74,9 @@ def trade_edges(goods: np.ndarray, latest: dict) -> list[dict]:
             value = float(goods[i, j])
             if i != j and value > 0:
                 edges.append({"from": exporter, "to": importer, "sector": "goods", "value": value})
-    price = latest.get("brent_usd", 0.0) - latest.get("urals_discount_delivered_ind_usd", 0.0)
-    crude = crude_value_usd_bn(latest.get("crude_imports_ind_from_rus_mbd", 0.0), price)
+    brent, discount, volume = _CRUDE_EDGE_OUTCOMES
+    price = latest.get(brent, 0.0) - latest.get(discount, 0.0)
+    crude = crude_value_usd_bn(latest.get(volume, 0.0), price)
     if crude > 0:
         edges.append({"from": CRUDE_SELLER, "to": ARMS_BUYER, "sector": "crude", "value": crude})
     return edges
@@ -93,11 +99,23 @@ def bloc_text(groups: list[list[str]]) -> str:
 
 
 # -------------------------------------------------------------------------------- time series
-SERIES_TITLES = [
-    "India's crude imports by source (mb/d)",
-    "Urals discount to Brent (USD/bbl)",
-    "US tariff on Indian goods (%)",
-    "India-Russia trade vs the $100bn target",
-    "Indian exports to the US (USD bn/yr)",
-    "Russia's crude revenue (USD bn/yr)",
+#: The six time-series panels: a title and the declared outcomes each plots (``geogame.outcome``:
+#: a renamed column fails here, at import). The unit in a title is the outcome's declared unit
+#: (a fraction is shown in %).
+SERIES = [
+    ("India's crude imports by source", ("crude_imports_ind_from_rus_mbd", "crude_imports_ind_mbd")),
+    ("Urals discount to Brent", ("urals_discount_fob_usd", "urals_discount_delivered_ind_usd")),
+    ("US tariff on Indian goods", ("tariff_usa_on_ind",)),
+    ("India-Russia trade vs the $100bn target", ("trade_ind_rus_usd_bn",)),
+    ("Indian exports to the US", ("exports_ind_to_usa_usd_bn",)),
+    ("Russia's crude revenue", ("russia_crude_revenue_usd_bn",)),
 ]
+
+
+def _series_title(title: str, names: tuple[str, ...]) -> str:
+    """A panel's title with the declared unit of its outcomes (the trade panel names its target instead)."""
+    unit = outcome(names[0]).unit
+    return title if "target" in title else f"{title} ({'%' if unit == 'fraction' else unit})"
+
+
+SERIES_TITLES = [_series_title(title, names) for title, names in SERIES]

@@ -12,7 +12,7 @@ import pandas as pd
 
 from geogame.model import COUNTRIES
 from .charts import (ARMS_BUYER, COLOURS, CRUDE_COLOUR, CRUDE_SELLER, GOODS_COLOUR, NODE_POS, PENALISER, REST,
-                     SERIES_TITLES, SHORT, TARGET_TRADE_USD_BN,
+                     SERIES, SERIES_TITLES, SHORT, TARGET_TRADE_USD_BN,
                      alignment_coords, bloc_text, blocs)
 
 DASHES = ["", "6,4", "2,3", "8,3,2,3"]
@@ -242,20 +242,22 @@ def timeseries_svg(runs: list[tuple[str, pd.DataFrame]], w=900, h=430, title: st
     for k, (name, f) in enumerate(runs):
         d = DASHES[k % len(DASHES)]
         sfx = "" if single else f" ({name})"
-        rus = aligned(f, "crude_imports_ind_from_rus_mbd")
-        tot = aligned(f, "crude_imports_ind_mbd")
+        (seller_col, total_col), (fob_col, delivered_col), (tariff_col,), (trade_col,), (exports_col,), \
+            (revenue_col,) = (names for _, names in SERIES)
+        rus = aligned(f, seller_col)
+        tot = aligned(f, total_col)
         if single:
             stacked = [(rus, COLOURS[CRUDE_SELLER], "from Russia"),
                        ([t - r for t, r in zip(tot, rus)], "#b0bec5", "from others")]
         else:
             panels[0].append((rus, COLOURS[CRUDE_SELLER], d, "from Russia" + sfx, False))
             panels[0].append((tot, "#607d8b", d, "total" + sfx, False))
-        panels[1].append((aligned(f, "urals_discount_fob_usd"), "#8e44ad", d, "FOB (port)" + sfx, False))
-        panels[1].append((aligned(f, "urals_discount_delivered_ind_usd"), "#16a085", d, "delivered" + sfx, False))
-        panels[2].append((aligned(f, "tariff_usa_on_ind", 100), COLOURS[PENALISER], d, "" if single else name, True))
-        panels[3].append((aligned(f, "trade_ind_rus_usd_bn"), COLOURS[ARMS_BUYER], d, "" if single else name, False))
-        panels[4].append((aligned(f, "exports_ind_to_usa_usd_bn"), COLOURS[PENALISER], d, "" if single else name, False))
-        panels[5].append((aligned(f, "russia_crude_revenue_usd_bn"), COLOURS[CRUDE_SELLER], d, "" if single else name, False))
+        panels[1].append((aligned(f, fob_col), "#8e44ad", d, "FOB (port)" + sfx, False))
+        panels[1].append((aligned(f, delivered_col), "#16a085", d, "delivered" + sfx, False))
+        panels[2].append((aligned(f, tariff_col, 100), COLOURS[PENALISER], d, "" if single else name, True))
+        panels[3].append((aligned(f, trade_col), COLOURS[ARMS_BUYER], d, "" if single else name, False))
+        panels[4].append((aligned(f, exports_col), COLOURS[PENALISER], d, "" if single else name, False))
+        panels[5].append((aligned(f, revenue_col), COLOURS[CRUDE_SELLER], d, "" if single else name, False))
     top = 22 if title else 0
     pw, ph = w / 3, (h - top) / 2
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="100%" class="geo-svg">']
