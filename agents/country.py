@@ -71,9 +71,12 @@ class Decision:
 
     @cached_property
     def reason(self) -> str:
+        """The decision in plain words (what, against what, which terms decided it, the context);
+        written on first use and kept."""
         return self._explain()
 
     def row(self) -> dict:
+        """The decision as a row of the decisions table (the columns of ``DECISION_COLUMNS``)."""
         return {"quarter": self.quarter, "country": self.country, "move": self.move,
                 "value": round(self.value, 4), "runner_up": self.runner_up, "reason": self.reason,
                 "rule": self.rule, "probability": round(self.probability, 4),
@@ -82,6 +85,17 @@ class Decision:
 
 
 class Rule:
+    """How a country picks a move from its valued menu (subclasses: ``ai``, ``best``, ``scripted``,
+    ``human``).
+
+    Attributes
+    ----------
+    name : str
+        The rule's name in scenario files, ``--rule`` and the decisions table.
+    needs_values : bool
+        False if the rule picks without the moves' values (then the look-ahead skips the country).
+    """
+
     name = "rule"
     needs_values = True
 
@@ -100,6 +114,8 @@ class QuantalResponse(Rule):
     name = "ai"
 
     def choose(self, agent, moves, values):
+        """Draw a move with logit probabilities from the agent's own random stream; returns
+        ``(index, probabilities)``."""
         probs = self.probabilities(agent, values)
         # Inverse-CDF draw: one uniform number per decision (faster than rng.choice with p).
         index = int(np.searchsorted(np.cumsum(probs), agent.choice_rng.random() * probs.sum(), side="right"))
@@ -115,10 +131,12 @@ class BestResponse(Rule):
     name = "best"
 
     def choose(self, agent, moves, values):
+        """The highest-valued move (ties to the first listed); returns ``(index, probabilities)``."""
         probs = self.probabilities(agent, values)
         return int(np.argmax(probs)), probs
 
     def probabilities(self, agent, values):
+        """Probability 1 on the best move (:func:`best_index`), 0 elsewhere."""
         probs = np.zeros(len(values))
         probs[best_index(values)] = 1.0
         return probs
@@ -131,6 +149,7 @@ class Scripted(Rule):
     needs_values = False
 
     def choose(self, agent, moves, values):
+        """Hold (the first move of the menu); returns ``(0, probabilities)``."""
         probs = np.zeros(len(moves))
         probs[0] = 1.0
         return 0, probs
@@ -145,6 +164,8 @@ class Human(Rule):
         self.pending: str | None = None
 
     def choose(self, agent, moves, values):
+        """The move the person submitted (hold if an event took it off the menu); raises
+        :class:`HumanMoveMissing` if none was submitted. Returns ``(index, probabilities)``."""
         if self.pending is None:
             raise HumanMoveMissing(agent.country)
         names = [m.name for m in moves]
@@ -172,6 +193,8 @@ def _infinitive(label: str) -> str:
 
 
 class HumanMoveMissing(RuntimeError):
+    """A country played by a person has no move submitted for this quarter (``.country`` names it)."""
+
     def __init__(self, country: str):
         super().__init__(f"{country} is played by a person: submit a move before stepping")
         self.country = country
@@ -181,6 +204,8 @@ RULES = {"ai": QuantalResponse, "best": BestResponse, "scripted": Scripted, "hum
 
 
 def make_rule(name: str) -> Rule:
+    """A new rule by name (``ai``, ``best``, ``scripted`` or ``human``); raises ``ValueError``
+    listing the allowed names."""
     if name not in RULES:
         raise ValueError(f"rule {name!r} is not known; allowed: {', '.join(RULES)}")
     return RULES[name]()

@@ -12,6 +12,7 @@ from .output import check_output_paths, write_tables
 
 
 def add_parser(sub) -> None:
+    """Add the ``scenarios``, ``params`` and ``run`` commands to the ``geogame`` sub-parsers ``sub``."""
     p = sub.add_parser("scenarios", help="list the preset scenarios with one line of story each",
                        description="List the preset scenarios. Use --show NAME for the whole story.")
     p.add_argument("--show", metavar="NAME", help="print one scenario's title, story and events")
@@ -49,6 +50,7 @@ def add_parser(sub) -> None:
 
 
 def cmd_scenarios(args) -> int:
+    """``geogame scenarios``: list the presets (or ``--show`` one's story and events); exit code 0."""
     from geogame.model import list_scenarios, load_scenario
     from geogame.model import quarter_label
 
@@ -64,6 +66,8 @@ def cmd_scenarios(args) -> int:
 
 
 def cmd_params(args) -> int:
+    """``geogame params``: the settings (value, range, unit, kind, source), printed or written to
+    ``--out``; exit code."""
     import pandas as pd
     from geogame.model import SETTINGS
 
@@ -144,6 +148,8 @@ def decisions_path_for(out: str) -> str:
 
 
 def cmd_run(args) -> int:
+    """``geogame run``: validate the scenario, settings, rules and output paths, run, and write the
+    quarterly and decisions tables; exit code."""
     from geogame.model import GeopoliticsModel, InputError, load_scenario
 
     # Validate everything before any work starts.
