@@ -279,3 +279,35 @@ def test_a_setting_key_or_outcome_name_is_not_a_literal(tmp_path):
     path = tmp_path / "m.py"
     path.write_text('k = "usa.base_tariff_on_ind"\nc = "crude_share_ind_from_rus"\n"""Docs about ind."""\n')
     assert not country_literals(path)
+
+
+# ------------------------------------------------------------------------------- the registry
+def test_each_player_declares_everything_its_file_should():
+    """Every installed player file declares the attributes the recipe lists, its settings are its
+    own, its instruments are settings, and its menu starts with ``hold``."""
+    import geogame
+    from geogame.model import SETTINGS
+
+    for player in geogame.PLAYERS:
+        for name in ("CODE", "LABEL", "SHORT_LABEL", "COLOUR", "ROLES", "HOLD_LABEL", "SETTINGS", "INSTRUMENTS",
+                     "MENU", "ANTICIPATES", "utility_terms", "context"):
+            assert hasattr(player, name), f"{player.__name__} declares no {name}"
+        assert all(s.owner == player.CODE and s.key in SETTINGS for s in player.SETTINGS)
+        assert all(i.key in SETTINGS and i.key.startswith(player.CODE + ".") for i in player.INSTRUMENTS)
+        assert player.MENU[0].name == "hold" and player.MENU[0].label == player.HOLD_LABEL
+        assert all(m.country == player.CODE for m in player.MENU)
+        assert player.COLOUR.upper() in {"#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00",
+                                         "#CC79A7", "#000000"}, "colours from the Okabe-Ito palette"
+    assert len({p.COLOUR for p in geogame.PLAYERS}) == len(geogame.PLAYERS)
+
+
+def test_an_unknown_country_gets_no_other_country_s_sentence_or_utility():
+    from geogame.agents.utility import utility_terms
+    from geogame.model import GeopoliticsModel
+
+    m = GeopoliticsModel("baseline", seed=1)
+    assert m._context("ind").startswith("Context: Russia supplies")
+    with pytest.raises(ValueError, match="unknown country 'chn'"):
+        m._context("chn")
+    with pytest.raises(ValueError, match="unknown country 'chn'"):
+        utility_terms("chn", m.world, {}, m.structure)
