@@ -92,9 +92,12 @@ class Decision:
 
     @cached_property
     def reason(self) -> str:
+        """The decision in plain words (what, against what, which terms decided it, the context);
+        written on first use and kept."""
         return self._explain()
 
     def row(self) -> dict:
+        """The decision as a row of the decisions table (the columns of ``DECISION_COLUMNS``)."""
         return {"quarter": self.quarter, "country": self.country, "move": self.move,
                 "value": round(self.value, 4), "runner_up": self.runner_up, "reason": self.reason,
                 "rule": self.rule, "probability": round(self.probability, 4),
@@ -103,6 +106,17 @@ class Decision:
 
 
 class Rule:
+    """How a country picks a move from its valued menu (subclasses: ``ai``, ``best``, ``scripted``,
+    ``human``).
+
+    Attributes
+    ----------
+    name : str
+        The rule's name in scenario files, ``--rule`` and the decisions table.
+    needs_values : bool
+        False if the rule picks without the moves' values (then the look-ahead skips the country).
+    """
+
     name = "rule"
     needs_values = True
 
@@ -121,6 +135,8 @@ class QuantalResponse(Rule):
     name = "ai"
 
     def choose(self, agent, moves, values):
+        """Draw a move with logit probabilities from the agent's own random stream; returns
+        ``(index, probabilities)``."""
         probs = self.probabilities(agent, values)
         # The same row-wise draw as a batch of runs (model.ensemble): one uniform number per decision.
         index = int(quantal_indices(probs[None, :], np.array([agent.choice_rng.random()]))[0])
@@ -136,10 +152,12 @@ class BestResponse(Rule):
     name = "best"
 
     def choose(self, agent, moves, values):
+        """The highest-valued move (ties to the first listed); returns ``(index, probabilities)``."""
         probs = self.probabilities(agent, values)
         return int(np.argmax(probs)), probs
 
     def probabilities(self, agent, values):
+        """Probability 1 on the best move (:func:`best_index`), 0 elsewhere."""
         probs = np.zeros(len(values))
         probs[best_index(values)] = 1.0
         return probs
@@ -152,6 +170,7 @@ class Scripted(Rule):
     needs_values = False
 
     def choose(self, agent, moves, values):
+        """Hold (the first move of the menu); returns ``(0, probabilities)``."""
         probs = np.zeros(len(moves))
         probs[0] = 1.0
         return 0, probs
@@ -166,6 +185,8 @@ class Human(Rule):
         self.pending: str | None = None
 
     def choose(self, agent, moves, values):
+        """The move the person submitted (hold if an event took it off the menu); raises
+        :class:`HumanMoveMissing` if none was submitted. Returns ``(index, probabilities)``."""
         if self.pending is None:
             raise HumanMoveMissing(agent.country)
         names = [m.name for m in moves]
@@ -193,6 +214,8 @@ def _infinitive(label: str) -> str:
 
 
 class HumanMoveMissing(RuntimeError):
+    """A country played by a person has no move submitted for this quarter (``.country`` names it)."""
+
     def __init__(self, country: str):
         super().__init__(f"{country} is played by a person: submit a move before stepping")
         self.country = country
@@ -202,6 +225,8 @@ RULES = {"ai": QuantalResponse, "best": BestResponse, "scripted": Scripted, "hum
 
 
 def make_rule(name: str) -> Rule:
+    """A new rule by name (``ai``, ``best``, ``scripted`` or ``human``); raises ``ValueError``
+    listing the allowed names."""
     if name not in RULES:
         raise ValueError(f"rule {name!r} is not known; allowed: {', '.join(RULES)}")
     return RULES[name]()

@@ -6,10 +6,13 @@ import sys
 import textwrap
 from pathlib import Path
 
+from geogame.model import COUNTRIES
+
 from .output import check_output_paths, write_tables
 
 
 def add_parser(sub) -> None:
+    """Add the ``scenarios``, ``params`` and ``run`` commands to the ``geogame`` sub-parsers ``sub``."""
     p = sub.add_parser("scenarios", help="list the preset scenarios with one line of story each",
                        description="List the preset scenarios. Use --show NAME for the whole story.")
     p.add_argument("--show", metavar="NAME", help="print one scenario's title, story and events")
@@ -17,7 +20,7 @@ def add_parser(sub) -> None:
 
     p = sub.add_parser("params", help="list every setting: value, range, unit, kind and source",
                        description="List the settings a scenario, --set, a slider or a sweep can change.")
-    p.add_argument("--owner", choices=["usa", "rus", "ind", "eu", "world"], help="only this owner's settings")
+    p.add_argument("--owner", choices=[*COUNTRIES, "world"], help="only this owner's settings")
     p.add_argument("--out", help="write the table to a .csv or .parquet file instead of printing it")
     p.set_defaults(func=cmd_params)
 
@@ -47,6 +50,7 @@ def add_parser(sub) -> None:
 
 
 def cmd_scenarios(args) -> int:
+    """``geogame scenarios``: list the presets (or ``--show`` one's story and events); exit code 0."""
     from geogame.model import list_scenarios, load_scenario
     from geogame.model import quarter_label
 
@@ -62,6 +66,8 @@ def cmd_scenarios(args) -> int:
 
 
 def cmd_params(args) -> int:
+    """``geogame params``: the settings (value, range, unit, kind, source), printed or written to
+    ``--out``; exit code."""
     import pandas as pd
     from geogame.model import SETTINGS
 
@@ -142,6 +148,8 @@ def decisions_path_for(out: str) -> str:
 
 
 def cmd_run(args) -> int:
+    """``geogame run``: validate the scenario, settings, rules and output paths, run, and write the
+    quarterly and decisions tables; exit code."""
     from geogame.model import GeopoliticsModel, InputError, load_scenario
 
     # Validate everything before any work starts.

@@ -20,21 +20,24 @@ DEFAULTS = {"scenario": "baseline", "quarters": None, "seed": 0, "backend": "pro
 CONFIRM_RUNS = 100_000
 
 
-def _common_run_options(p) -> None:
-    p.add_argument("--scenario", default=None,
+def _common_run_options(p, with_defaults: bool = True) -> None:
+    """The options of every command that runs sweeps. ``with_defaults=False`` (geogame sweep) leaves
+    them None, so that options given on the command line can be told from a --spec file's."""
+    d = DEFAULTS if with_defaults else dict.fromkeys(DEFAULTS)
+    p.add_argument("--scenario", default=d["scenario"],
                    help="a preset name, or a file given by a path with '/' or ending in .toml (default: baseline)")
     p.add_argument("--quarters", type=int, default=None, help="quarters per run (default: the scenario's)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="fix a setting for every run (repeatable; see geogame params)")
     p.add_argument("--rule", dest="rules", action="append", default=[], metavar="COUNTRY=RULE",
                    help="how a country decides in every run: ai, best or scripted (repeatable)")
-    p.add_argument("--seed", type=int, default=None, help="master seed; run seeds derive from it (default: 0)")
-    p.add_argument("--backend", default=None, choices=["serial", "processes", "dask"],
+    p.add_argument("--seed", type=int, default=d["seed"], help="master seed; run seeds derive from it (default: 0)")
+    p.add_argument("--backend", default=d["backend"], choices=["serial", "processes", "dask"],
                    help="where runs execute (default: processes, as the Python sweep())")
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="dask scheduler, e.g. tcp://host:8786 (default with --backend dask: a local cluster)")
-    p.add_argument("--connect-timeout", type=float, default=None, metavar="SECONDS",
+    p.add_argument("--connect-timeout", type=float, default=d["connect_timeout"], metavar="SECONDS",
                    help="how long to try reaching --scheduler, and to wait for a Dask worker, before giving up "
                         "(default: 10)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary line")
@@ -67,7 +70,7 @@ def add_parser(sub) -> None:
                    help="range of a setting for --sample; repeatable")
     p.add_argument("--sample", metavar="METHOD:N", help="lhs:N (Latin hypercube) or random:N points over the ranges")
     p.add_argument("--replicates", type=int, default=None, help="seeds per design point (default: 1)")
-    _common_run_options(p)
+    _common_run_options(p, with_defaults=False)
     p.add_argument("--out", default=None, help="folder for the results (its parent must exist); required")
     p.add_argument("--decisions", action="store_true", help="also keep every run's decisions (OUT/decisions)")
     p.add_argument("--resume", action="store_true", help="finish the sweep in OUT: run only missing runs")
@@ -284,8 +287,6 @@ def dry_run_text(plan, args) -> str:
     import io
     from dataclasses import replace
 
-    import pyarrow.parquet as pq
-
     from .backends import check_workers
     from .runner import execute_run
     from .store import write_parquet
@@ -316,14 +317,12 @@ def dry_run_text(plan, args) -> str:
         lines.append(f"  time: about {_duration(design.n_runs * per_run)} divided by the cluster's threads "
                      f"({per_run:.3f} s a run, timed here)")
     if result is not None and result.ok:
-        part, single = io.BytesIO(), io.BytesIO()
-        pq.write_table(result.metrics, part)
+        # In a part a run takes about its Arrow size (floats barely compress; the footer is shared).
+        single = io.BytesIO()
         write_parquet(result.metrics, single)
-        per_part, per_file = part.tell(), single.tell()
+        per_part, per_file = result.metrics.nbytes, single.tell()
         if job.decisions and result.decisions is not None:
-            extra = io.BytesIO()
-            pq.write_table(result.decisions, extra)
-            per_part += extra.tell()
+            per_part += result.decisions.nbytes
         pending = min(design.n_runs, args.compact_every or design.n_runs) * per_file
         lines.append(f"  disk: about {_size(design.n_runs * per_part)} once compacted ({_size(per_part)} a run), "
                      f"plus up to {_size(pending)} of per-run files between compactions")
@@ -336,6 +335,8 @@ def dry_run_text(plan, args) -> str:
 
 
 def _duration(seconds: float) -> str:
+    if seconds < 10:
+        return f"{seconds:.1f} s"
     if seconds < 120:
         return f"{seconds:.0f} s"
     if seconds < 7200:

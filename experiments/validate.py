@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from geogame.model import SETTINGS, GeopoliticsModel, InputError, load_scenario, normalise_overrides
-from geogame.model import fiscal_year_quarters, parse_quarter, quarter_label
+from geogame.model import fiscal_year_quarters, outcome_names, parse_quarter, quarter_label
 
 #: Columns the targets file must have, in order.
 TARGET_COLUMNS = ["target_id", "series", "scenario", "period", "aggregation", "observed", "unit",
@@ -761,7 +761,7 @@ def prepare(seeds: int, first_seed: int, overrides, targets_path=None, quarterly
         raise InputError(f"--seed = {first_seed!r} is not allowed; allowed whole numbers >= 0")
     overrides = normalise_overrides(overrides)
     targets = load_targets(targets_path)
-    columns = set(GeopoliticsModel(scenario="baseline", seed=0).metrics_frame().columns) - {"quarter"}
+    columns = set(outcome_names()) - {"quarter"}   # the declared columns (geogame.model.outcomes)
     check_targets(targets, {s: run_quarters(s) for s in SCENARIOS}, columns)
     qtargets = load_quarterly_targets(quarterly_path) if quarterly else []
     for t in qtargets:

@@ -122,6 +122,7 @@ class GeopoliticsModel(mesa.Model):
     # ------------------------------------------------------------------------------- calendar
     @property
     def quarter(self) -> int:
+        """The quarter the current state describes, as a quarter index."""
         return self.world.quarter
 
     @property
@@ -131,6 +132,7 @@ class GeopoliticsModel(mesa.Model):
 
     @property
     def quarter_label_next(self) -> str:
+        """The quarter the next step decides and simulates (``2026Q1`` at the start of the baseline)."""
         return quarter_label(self.world.quarter + 1)
 
     # ------------------------------------------------------------------------------ the quarter

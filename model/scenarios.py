@@ -71,6 +71,28 @@ class Event:
 
 @dataclass(frozen=True)
 class Scenario:
+    """A scenario: a starting base, settings, decision rules, dated events and a Brent path.
+
+    Attributes
+    ----------
+    name, title, story : str
+        Its name (the file stem or preset), a one-line title and the story it tells.
+    base : str
+        The calibrated start (``dec2025`` or ``prewar2021``; :data:`geogame.model.calibration.BASES`).
+    quarters : int
+        Quarters a run lasts by default.
+    settings : dict
+        Setting key -> value on top of the base's (validated).
+    rules : dict
+        Country code -> decision rule (``ai``, ``best``, ``scripted``, ``human``).
+    events : tuple of Event
+        Policies set on their dates, with notes and sources.
+    brent_path : dict
+        Quarter -> reference Brent, USD/bbl (quarters after the last keep the last value).
+    text, path : str
+        The file's text and path (``None`` for a scenario built in code).
+    """
+
     name: str
     title: str
     story: str
@@ -85,10 +107,12 @@ class Scenario:
 
     @property
     def start_quarter(self) -> int:
+        """The base's quarter as a quarter index (:func:`geogame.model.parse_quarter`)."""
         return parse_quarter(BASES[self.base]["quarter"])
 
     @property
     def start_label(self) -> str:
+        """The base's quarter as a label (``2025Q4``)."""
         return BASES[self.base]["quarter"]
 
     def check_run_length(self, quarters: int) -> None:

@@ -1,4 +1,5 @@
-"""Generate the model card's parameter table from the registry (model.parameters.SETTINGS).
+"""Generate the model card's parameter table from the registry (model.parameters.SETTINGS: the
+world's settings and each installed player's, declared in agents/players/<code>.py).
 
 Usage::
 

@@ -280,3 +280,30 @@ def test_combination_the_model_refuses_fails_before_any_run(tmp_path):
     with pytest.raises(InputError, match=r"design point 1 \(world.brent_usd=35\): world.brent_usd = 35 .* too low"):
         sweep_to_folder("baseline", quarters=2, grid={"world.brent_usd": [62.85, 35.0]}, out=str(out))
     assert not out.exists()
+
+
+def test_a_sweep_with_failed_runs_exits_1_with_a_summary_line(tmp_path, capsys, failing_run_1):
+    code = main(["sweep", "--quarters", "1", "--grid", "eu.price_cap_usd=40,50,60", "--backend", "serial",
+                 "--quiet", "--out", str(tmp_path / "f")])
+    err = capsys.readouterr().err
+    assert code == 1 and "1 of 3 runs failed" in err and "--resume" in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_resume_mismatch_names_each_field_with_old_and_new_values(tmp_path, capsys):
+    base = ["sweep", "--quarters", "1", "--grid", "eu.price_cap_usd=40,50", "--backend", "serial", "--quiet",
+            "--out", str(tmp_path / "m")]
+    assert main(base) == 0
+    capsys.readouterr()
+    assert main([*base[:2], "2", *base[3:], "--seed", "3", "--set", "usa.base_tariff_on_ind=0.2", "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "design master_seed: 0 (manifest) vs 3 (now)" in err and "quarters: 1 (manifest) vs 2 (now)" in err
+    assert 'overrides: {} (manifest) vs {"usa.base_tariff_on_ind": 0.2} (now)' in err
+
+
+def test_python_and_command_line_default_to_the_same_backend():
+    import inspect
+
+    from geogame.experiments.sweep_cli import DEFAULTS
+    from geogame.experiments.sweeps import DEFAULT_BACKEND
+
+    assert inspect.signature(sweep).parameters["backend"].default == DEFAULT_BACKEND == DEFAULTS["backend"]

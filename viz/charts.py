@@ -11,19 +11,38 @@ import io
 import numpy as np
 from matplotlib.figure import Figure
 
-from geogame.model import COUNTRY_NAMES, NODES, alignment_map, landscape
+import geogame
+from geogame.model import NODES, alignment_map, current_layout, landscape, outcome
 
-NODE_NAMES = {**COUNTRY_NAMES, "row": "Rest of world"}
-SHORT = {"usa": "US", "rus": "Russia", "ind": "India", "eu": "EU", "row": "Rest of world"}
-COLOURS = {"usa": "#1f5fa8", "rus": "#c0392b", "ind": "#e67e22", "eu": "#2e8b57", "row": "#7f8c8d"}
+#: The installed players' roles (``geogame.model.current_layout()``): the crude seller (Russia),
+#: the arms buyer at the centre of the game (India) and the penaliser (the US).
+LAYOUT = current_layout()
+CRUDE_SELLER, ARMS_BUYER, PENALISER = LAYOUT.crude_seller, LAYOUT.arms_buyer, LAYOUT.penaliser
+#: The rest of the world's code (the last node).
+REST = NODES[-1]
+#: Names, short labels and colours of the nodes, from the player registry (``geogame.LABELS``...).
+NODE_NAMES = dict(geogame.LABELS)
+SHORT = dict(geogame.SHORT_LABELS)
+COLOURS = dict(geogame.COLOURS)
 CRUDE_COLOUR = "#6d4c41"
 GOODS_COLOUR = "#5b7fa3"
 TARGET_TRADE_USD_BN = 100.0
 RUN_STYLES = ["-", "--", ":", "-."]
 
-# fixed positions so the network does not jump between quarters
-NODE_POS = {"usa": (-1.0, 0.55), "eu": (0.0, 1.0), "rus": (1.0, 0.55), "ind": (0.6, -0.75),
-            "row": (-0.6, -0.75)}
+
+def _positions() -> dict[str, tuple[float, float]]:
+    """Fixed positions so the network does not jump between quarters: each player's declared
+    ``MAP_POSITION``, players without one on a circle, the rest of the world bottom left."""
+    players = geogame.PLAYERS
+    out = {}
+    for k, player in enumerate(players):
+        angle = 2 * np.pi * k / max(len(players), 1)
+        out[player.CODE] = getattr(player, "MAP_POSITION", (0.9 * np.cos(angle), 0.9 * np.sin(angle)))
+    out[REST] = (-0.6, -0.75)
+    return out
+
+
+NODE_POS = _positions()
 
 
 def png(fig: Figure, dpi: int = 72) -> bytes:
@@ -39,9 +58,15 @@ def crude_value_usd_bn(mbd: float, price_usd: float) -> float:
     return float(mbd) * 365.0 * float(price_usd) / 1000.0
 
 
+#: The declared outcomes the crude edge reads: Brent, the buyer's delivered discount, its volume.
+_CRUDE_EDGE_OUTCOMES = tuple(outcome(name).name for name in (
+    "brent_usd", "urals_discount_delivered_ind_usd", "crude_imports_ind_from_rus_mbd"))
+
+
 def trade_edges(goods: np.ndarray, latest: dict) -> list[dict]:
-    """Edges of the trade network: goods flows from the 5x5 [importer, exporter] matrix
-    (USD bn/yr) and India's crude imports from Russia (valued at the delivered Urals price)."""
+    """Edges of the trade network: goods flows from the [importer, exporter] matrix over the nodes
+    (USD bn/yr) and the arms buyer's crude imports from the seller (India's from Russia, valued at
+    the delivered Urals price)."""
     edges = []
     goods = np.asarray(goods, dtype=float)
     for i, importer in enumerate(NODES):
@@ -49,16 +74,17 @@ def trade_edges(goods: np.ndarray, latest: dict) -> list[dict]:
             value = float(goods[i, j])
             if i != j and value > 0:
                 edges.append({"from": exporter, "to": importer, "sector": "goods", "value": value})
-    price = latest.get("brent_usd", 0.0) - latest.get("urals_discount_delivered_ind_usd", 0.0)
-    crude = crude_value_usd_bn(latest.get("crude_imports_ind_from_rus_mbd", 0.0), price)
+    brent, discount, volume = _CRUDE_EDGE_OUTCOMES
+    price = latest.get(brent, 0.0) - latest.get(discount, 0.0)
+    crude = crude_value_usd_bn(latest.get(volume, 0.0), price)
     if crude > 0:
-        edges.append({"from": "rus", "to": "ind", "sector": "crude", "value": crude})
+        edges.append({"from": CRUDE_SELLER, "to": ARMS_BUYER, "sector": "crude", "value": crude})
     return edges
 
 
 # ------------------------------------------------------------------------------ alignment map
 def alignment_coords(affinity: np.ndarray) -> np.ndarray:
-    """2-D positions of the four countries (classical MDS of 1 - affinity, fixed orientation)."""
+    """2-D positions of the players (classical MDS of 1 - affinity, fixed orientation)."""
     return alignment_map(affinity)
 
 
@@ -73,11 +99,23 @@ def bloc_text(groups: list[list[str]]) -> str:
 
 
 # -------------------------------------------------------------------------------- time series
-SERIES_TITLES = [
-    "India's crude imports by source (mb/d)",
-    "Urals discount to Brent (USD/bbl)",
-    "US tariff on Indian goods (%)",
-    "India-Russia trade vs the $100bn target",
-    "Indian exports to the US (USD bn/yr)",
-    "Russia's crude revenue (USD bn/yr)",
+#: The six time-series panels: a title and the declared outcomes each plots (``geogame.outcome``:
+#: a renamed column fails here, at import). The unit in a title is the outcome's declared unit
+#: (a fraction is shown in %).
+SERIES = [
+    ("India's crude imports by source", ("crude_imports_ind_from_rus_mbd", "crude_imports_ind_mbd")),
+    ("Urals discount to Brent", ("urals_discount_fob_usd", "urals_discount_delivered_ind_usd")),
+    ("US tariff on Indian goods", ("tariff_usa_on_ind",)),
+    ("India-Russia trade vs the $100bn target", ("trade_ind_rus_usd_bn",)),
+    ("Indian exports to the US", ("exports_ind_to_usa_usd_bn",)),
+    ("Russia's crude revenue", ("russia_crude_revenue_usd_bn",)),
 ]
+
+
+def _series_title(title: str, names: tuple[str, ...]) -> str:
+    """A panel's title with the declared unit of its outcomes (the trade panel names its target instead)."""
+    unit = outcome(names[0]).unit
+    return title if "target" in title else f"{title} ({'%' if unit == 'fraction' else unit})"
+
+
+SERIES_TITLES = [_series_title(title, names) for title, names in SERIES]

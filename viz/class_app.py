@@ -112,7 +112,7 @@ def _check_lockout(session_id) -> None:
     with _lock:
         count, at = _failures.get(session_id, (0, 0.0))
     if count >= MAX_FAILED_CODES and time.time() - at < LOCKOUT_SECONDS:
-        raise ClassError(f"too many wrong codes: wait a minute and try again")
+        raise ClassError("too many wrong codes: wait a minute and try again")
 
 
 def _failed(session_id) -> None:
@@ -148,12 +148,13 @@ def restore(session_id) -> dict | None:
     return {"game": code, "role": "student", "seat": seat}
 
 
-def use_game_version(game: ClassGame | None, country: str | None = None) -> int:
+def use_game_version(game: ClassGame | None, country: str | None = None, first: bool = False) -> int:
     """Re-render the calling component whenever ``game`` changes (from any thread or page).
 
     Registers a listener on the shared game that sets this component's state inside this page's
     kernel context (Solara then re-renders this page only); removed when the component goes.
-    ``country``: a seat's page, not told of other teams' moves in the open round.
+    ``country``: a seat's page, not told of other teams' moves in the open round. ``first``: a
+    small part of the page told before every page's larger rest (see ``ClassGame.add_listener``).
     """
     version, set_version = solara.use_state(game.version if game is not None else -1)
 
@@ -174,27 +175,49 @@ def use_game_version(game: ClassGame | None, country: str | None = None) -> int:
             with context:
                 set_version(game.version)
 
-        game.add_listener(token, changed, country)
+        game.add_listener(token, changed, country, first)
         set_version(game.version)  # anything that changed between render and now
         return lambda: game.remove_listener(token)
 
-    solara.use_effect(register, [game, country])
+    solara.use_effect(register, [game, country, first])
     return version
 
 
-def headline_cards(metrics: pd.DataFrame, keys=None):
-    """The headline numbers of the latest quarter with their change since the one before."""
+def headline_html(metrics: pd.DataFrame) -> str:
+    """The headline numbers of the latest quarter with their change since the one before, as one
+    HTML string (built once per round for every page of a game)."""
     last = metrics.iloc[-1]
     prev = metrics.iloc[-2] if len(metrics) > 1 else None
-    with solara.Row(gap="8px", style={"flex-wrap": "wrap"}, classes=["geo-view", "geo-view-headlines"]):
-        for key, label, kind in HEADLINES:
-            if keys is not None and key not in keys:
-                continue
-            value = float(last[key])
-            change = "start" if prev is None else fmt_change(kind, value - float(prev[key]))
-            solara.HTML(tag="div", classes=["geo-headline"],
-                        unsafe_innerHTML=f"<div>{html.escape(label)}</div><div class='v'>{html.escape(fmt(kind, value))}"
-                                         f"</div><div class='c'>change since last quarter: {html.escape(change)}</div>")
+    cards = []
+    for key, label, kind in HEADLINES:
+        value = float(last[key])
+        change = "start" if prev is None else fmt_change(kind, value - float(prev[key]))
+        cards.append(f"<div class='geo-headline'><div>{html.escape(label)}</div><div class='v'>"
+                     f"{html.escape(fmt(kind, value))}</div><div class='c'>change since last quarter: "
+                     f"{html.escape(change)}</div></div>")
+    return ("<div class='geo-view geo-view-headlines' style='display:flex;flex-wrap:wrap;gap:8px'>"
+            + "".join(cards) + "</div>")
+
+
+def figure_html(svg_text: str, caption: str, name: str) -> str:
+    """A chart and its caption as HTML (the same classes as :func:`geogame.viz.widgets.Figure`)."""
+    return (f"<div class='geo-view geo-view-{name}'><div class='geo-chart geo-chart-{name}'>{svg_text}</div>"
+            f"<div class='geo-asof geo-asof-{name}'>{html.escape(caption)}</div></div>")
+
+
+def world_html(game: ClassGame, shared: dict, big: bool = False) -> str:
+    """The shared world of a seat view (headline numbers, time series, alignment map) as one HTML
+    string, built once per round for every page: a new move or message leaves it unchanged, so
+    re-rendering a page sends nothing for it."""
+    q, metrics = shared["quarter"], shared["metrics"]
+
+    def make() -> str:
+        series = svg.timeseries_svg([("class", metrics)], w=900 if big else 700, h=430)
+        alignment = svg.alignment_svg(shared["affinity"], q)
+        return (headline_html(metrics) + "<div class='geo-class-wrap'>"
+                + figure_html(series, f"Time series as of {q}", "class-series")
+                + figure_html(alignment, f"Alignment map as of {q}", "class-alignment") + "</div>")
+    return game.memo(("world", len(shared["rounds"]), big), make, keep=True)
 
 
 def round_table(shared: dict, round_no: int | None = None) -> pd.DataFrame:
@@ -225,7 +248,9 @@ def Countdown(game: ClassGame, version: int):
         while running and not cancel.wait(1.0):
             set_tick(lambda n: n + 1)
 
-    solara.use_thread(run, dependencies=[running, version])
+    # the ticking thread lives as long as the clock runs (not restarted at every change: 30
+    # pages each starting a thread at every move cost more than the render)
+    solara.use_thread(run, dependencies=[running])
     left = game.seconds_left()
     if game.finished:
         text = "Game over"
@@ -245,47 +270,6 @@ def status_text(shared: dict) -> str:
             "paused": f"Round {shared['round']} is paused."}.get(shared["status"], shared["status"])
 
 
-@solara.component
-def World(shared: dict, big: bool = False):
-    """The shared world: headline numbers, the time series and the alignment map."""
-    key = (shared["code"], shared["version"])
-    q = shared["quarter"]
-    metrics, affinity = shared["metrics"], shared["affinity"]
-    game = registry().get(shared["code"])
-    headline_cards(metrics)
-    with solara.Div(classes=["geo-class-wrap"]):
-        # built once per change for every page of the game (game.memo), not once per page
-        Figure(lambda: game.memo((shared["version"], "series", big), lambda: svg.timeseries_svg([("class", metrics)],
-                                                                             w=900 if big else 700, h=430)),
-               key, f"Time series as of {q}", "class-series")
-        Figure(lambda: game.memo((shared["version"], "alignment"), lambda: svg.alignment_svg(affinity, q)), key,
-               f"Alignment map as of {q}", "class-alignment")
-
-
-@solara.component
-def LastRound(shared: dict):
-    """The last resolved round's moves, revealed together."""
-    if not shared["rounds"]:
-        return
-    rnd = shared["rounds"][-1]
-    md(f"Round {rnd['round']} ({rnd['quarter']}): every move, revealed together", tag="h4")
-    game = registry().get(shared["code"])
-    solara.HTML(tag="div", classes=["geo-class-reveal"],
-                unsafe_innerHTML=game.memo((shared["version"], "reveal"), lambda: html_table(round_table(shared))))
-
-
-@solara.component
-def Messages(shared: dict):
-    """The class's messages, newest first (escaped)."""
-    msgs = shared["messages"]
-    if not msgs:
-        return
-    frame = pd.DataFrame([{"round": m["round"], "from": f"{m['name']} ({COUNTRY_NAMES.get(m['country'], '?')})",
-                           "message": m["text"]} for m in reversed(msgs)])
-    md("Messages", tag="h4")
-    solara.HTML(tag="div", classes=["geo-class-messages", "geo-log"], unsafe_innerHTML=html_table(frame, max_rows=30))
-
-
 def deal_terms(shared: dict) -> str:
     """The US-India deal's terms in words (the settings ``usa.deal_tariff_on_ind`` and
     ``usa.deal_crude_ceiling``)."""
@@ -294,27 +278,39 @@ def deal_terms(shared: dict) -> str:
             f"crude under {100 * ins['usa.deal_crude_ceiling']:.0f}% of its crude imports")
 
 
-@solara.component
-def DealPanel(shared: dict, country: str | None):
-    """The US offer to India while it is on the table (the US offers it with its move
-    "offers India a lower tariff ..."; India accepts with "accepts the US offer"; the game
-    enforces the terms from the next quarter), and a concluded deal."""
+def deal_notice(shared: dict, country: str | None) -> tuple[str, str]:
+    """(kind, text) of the US offer to India while it is on the table (the US offers it with its
+    move "offers India a lower tariff ..."; India accepts with "accepts the US offer"; the game
+    enforces the terms from the next quarter), or of a concluded deal; ("", "") otherwise."""
     ins = shared["instruments"]
     if country not in (None, "usa", "ind"):
-        return
+        return "", ""
     terms = deal_terms(shared)
     accepted = any(r["plays"].get("ind", {}).get("move") == "accept_us_deal" for r in shared["rounds"])
     if accepted:
-        solara.Info(f"Deal in force between the US and India: {terms}.", classes=["geo-class-deal"])
-    elif ins["usa.deal_offer"] > 0:
+        return "info", f"Deal in force between the US and India: {terms}."
+    if ins["usa.deal_offer"] > 0:
         if country == "ind":
-            text = (f"The United States offers India {terms}. Accept it with your move "
-                    f"\"accepts the US offer\" this round, or leave it on the table.")
-        elif country == "usa":
-            text = f"Your offer is on the table: {terms}. India can accept it this round."
-        else:
-            text = f"The United States offers India {terms}."
+            return "warning", (f"The United States offers India {terms}. Accept it with your move "
+                               f"\"accepts the US offer\" this round, or leave it on the table.")
+        if country == "usa":
+            return "warning", f"Your offer is on the table: {terms}. India can accept it this round."
+        return "warning", f"The United States offers India {terms}."
+    return "", ""
+
+
+@solara.component
+def DealNotice(kind: str, text: str):
+    """The US-India deal's state (see :func:`deal_notice`)."""
+    if kind == "info":
+        solara.Info(text, classes=["geo-class-deal"])
+    elif kind == "warning":
         solara.Warning(text, classes=["geo-class-deal"])
+
+
+def DealPanel(shared: dict, country: str | None):
+    """The US-India deal's state for ``country`` (None: the projector)."""
+    return DealNotice(*deal_notice(shared, country))
 
 
 STATUS_WORDS = {"open": "waiting for an answer", "accepted": "accepted: enforced when the round resolves",
@@ -336,18 +332,14 @@ def offers_table(shared: dict) -> pd.DataFrame:
 
 
 @solara.component
-def OffersPanel(game: ClassGame, shared: dict, seat_code: str, country: str):
+def OffersPanel(game: ClassGame, seat_code: str, country: str, mine: list, open_round: bool, fixed: str):
     """A team's deals in the open round: make an offer (terms within their ranges), answer the
-    offers made to it, withdraw its own; every action goes through the game, which checks the seat."""
+    offers made to it (``mine``: the round's offers to and from it), withdraw its own; every
+    action goes through the game, which checks the seat. ``fixed``: the move a deal fixes for
+    the team this round, in words ("" if none)."""
     error = solara.use_reactive("")
-    kinds = deals.deals_from(country)
-    kind = solara.use_reactive(kinds[0].title if kinds else "")
-    chosen_terms = solara.use_reactive({})
-    note = solara.use_reactive("")
-    if shared["status"] != "open" or shared["finished"]:
+    if not open_round:
         return
-    mine = round_offers(shared, country)
-    fixed = shared["fixed"].get(country)
 
     def act(fn):
         def run(*args):
@@ -359,9 +351,19 @@ def OffersPanel(game: ClassGame, shared: dict, seat_code: str, country: str):
         return run
 
     with solara.Card("Deals with other teams", classes=["geo-class-offers"]):
-        if fixed:
-            solara.Info(f"Your move this round is fixed by a deal: {COUNTRY_NAMES[country]} "
-                        f"{shared['labels'].get(country, {}).get(fixed[0], fixed[0])}.", classes=["geo-class-fixed"])
+        Notice("info", f"Your move this round is fixed by a deal: {COUNTRY_NAMES[country]} {fixed}." if fixed else "",
+               ("geo-class-fixed",))
+        OfferList(game, seat_code, country, mine, act)
+        OfferForm(game, seat_code, country, act)
+        Notice("error", error.value, ("geo-class-error", "geo-class-offer-error"))
+
+
+@solara.component
+def OfferList(game: ClassGame, seat_code: str, country: str, mine: list, act):
+    """The round's offers to and from the team, with Accept / Reject / Withdraw."""
+    with solara.Column(gap="4px"):
+        if not mine:
+            solara.Text("No offers to or from you this round yet.")
         for o in mine:
             with solara.Row(gap="8px", style={"flex-wrap": "wrap", "align-items": "center"},
                             classes=["geo-class-offer", f"geo-class-offer-{o['status']}"]):
@@ -376,7 +378,17 @@ def OffersPanel(game: ClassGame, shared: dict, seat_code: str, country: str):
                 if o["from"] == country and o["status"] == "open":
                     solara.Button("Withdraw", on_click=act(lambda i=o["id"]: game.withdraw(seat_code, i)),
                                   classes=["geo-class-withdraw"])
-        if kinds:
+
+
+@solara.component
+def OfferForm(game: ClassGame, seat_code: str, country: str, act):
+    """Make an offer: the kind of deal, its terms (each within its range) and a short note."""
+    kinds = deals.deals_from(country)
+    kind = solara.use_reactive(kinds[0].title if kinds else "")
+    chosen_terms = solara.use_reactive({})
+    note = solara.use_reactive("")
+    if kinds:
+        with solara.Column(gap="4px"):
             by_title = {d.title: d for d in kinds}
             deal = by_title.get(kind.value, kinds[0])
             solara.Select("Offer", values=list(by_title), value=kind, classes=["geo-class-offer-kind"])
@@ -398,10 +410,6 @@ def OffersPanel(game: ClassGame, shared: dict, seat_code: str, country: str):
                 note.set("")
             solara.Button(f"Send the offer to {COUNTRY_NAMES[deal.receiver]}", on_click=act(send), color="primary",
                           outlined=True, classes=["geo-class-send-offer"])
-        elif not mine:
-            solara.Text("No offers to you this round yet.")
-        if error.value:
-            solara.Error(error.value, classes=["geo-class-error", "geo-class-offer-error"])
 
 
 def debrief_tables(game: ClassGame, shared: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -526,8 +534,7 @@ def Projector(game: ClassGame, version: int, debrief: bool = False):
                         f"{shared['quarters']} · {shared['scenario_title']}", classes=["geo-class-big"])
             Countdown(game, version)
     solara.Text(status_text(shared), classes=["geo-class-status", "geo-class-big"])
-    key = (shared["code"], shared["version"])
-    q = shared["quarter"]
+    q, rounds = shared["quarter"], len(shared["rounds"])
     metrics, affinity = shared["metrics"], shared["affinity"]
     # Sized for a projector at 1280x720: the charts' viewBoxes are narrower than the space they
     # fill, so their text is drawn at 16 px or more (checked in the browser test).
@@ -538,18 +545,18 @@ def Projector(game: ClassGame, version: int, debrief: bool = False):
             if round_offers(shared):
                 solara.HTML(tag="div", classes=["geo-class-offers-projector"],
                             unsafe_innerHTML=html_table(offers_table(shared)))
-            headline_cards(metrics)
+            solara.HTML(tag="div", unsafe_innerHTML=game.memo(("headlines", rounds), lambda: headline_html(metrics),
+                                                              keep=True))
         with solara.Column(gap="0px", style={"flex": "0 1 720px", "min-width": "300px"}):
-            Figure(lambda: game.memo((shared["version"], "projector-alignment"),
-                                     lambda: svg.alignment_svg(affinity, q, w=400, h=330)),
-                   key, f"Alignment map as of {q}", "class-alignment")
-    Figure(lambda: game.memo((shared["version"], "projector-series"),
-                             lambda: svg.timeseries_svg([("class", metrics)], w=600, h=300)),
-           key, f"Time series as of {q}", "class-series")
+            solara.HTML(tag="div", unsafe_innerHTML=game.memo(("projector-alignment", rounds), lambda: figure_html(
+                svg.alignment_svg(affinity, q, w=400, h=330), f"Alignment map as of {q}", "class-alignment"), keep=True))
+    solara.HTML(tag="div", unsafe_innerHTML=game.memo(("projector-series", rounds), lambda: figure_html(
+        svg.timeseries_svg([("class", metrics)], w=600, h=300), f"Time series as of {q}", "class-series"), keep=True))
     if debrief or shared["finished"]:
         ClassDebrief(game, shared)
-    LastRound(shared)
-    Messages(shared)
+    title, table = last_round_parts(game, shared)
+    HtmlBlock(table, ("geo-class-reveal",), title)
+    HtmlBlock(messages_html(game, shared), ("geo-class-messages", "geo-log"), "Messages")
 
 
 @solara.component
@@ -631,24 +638,49 @@ def TeacherScreen(game: ClassGame, key: str, leave):
 
 
 @solara.component
-def SeatScreen(game: ClassGame, seat_code: str, leave):
-    """A student's view: their country's situation and menu, the advisor, the shared world."""
-    try:
-        country = game.seat(seat_code).country
-    except ClassError:
-        country = None
-    version = use_game_version(game, country)
+def HtmlBlock(content: str, classes: tuple = (), title: str = ""):
+    """Precomputed HTML (built once per game and round or change, escaped where it was built),
+    with an optional heading. Its arguments are plain strings: when they have not changed, the
+    page skips it when it re-renders (and sends nothing for it)."""
+    if not content:
+        return
+    with solara.Column(gap="0px"):
+        solara.HTML(tag="h4", unsafe_innerHTML=html.escape(title), style={} if title else {"display": "none"})
+        solara.HTML(tag="div", classes=list(classes), unsafe_innerHTML=content)
+
+
+@solara.component
+def Notice(kind: str, text: str, classes: tuple = ()):
+    """A coloured line (``info``, ``success``, ``warning`` or ``error``), or nothing without text.
+
+    A component in a fixed place, so that a notice coming or going does not shift the elements
+    after it (reacton matches a parent's children by position: a shift re-creates every widget
+    after it, which for a menu of moves meant some 25 new widgets and 130 messages a page a round)."""
+    if not text:
+        return
+    {"info": solara.Info, "success": solara.Success, "warning": solara.Warning,
+     "error": solara.Error}[kind](text, classes=list(classes))
+
+
+@solara.component
+def SeatStatic(country: str):
+    """What a seat view shows that never changes: the country's objectives and the brief's link."""
+    name = COUNTRY_NAMES[country]
+    md(f"**What {name} wants:** " + "; ".join(deals.objectives_in_words(country)) + ".",
+       classes=["geo-class-objectives"])
+    solara.HTML(tag="div", classes=["geo-class-brief-link"], unsafe_innerHTML=(
+        f"<a href='{html.escape(brief_url(country))}' target='_blank' rel='noopener'>"
+        f"{html.escape(name)}'s role brief (to print)</a> · <a href='{TEACHING_PATH}' target='_blank' "
+        "rel='noopener'>Teaching material</a>"))
+
+
+@solara.component
+def MoveCard(game: ClassGame, seat_code: str, country: str, next_quarter: str, menu: tuple, chosen: str | None,
+             chosen_by: str | None):
+    """The team's menu for the open round (one button a move) and the advisor, opened on demand."""
     error = solara.use_reactive("")
     advisor = solara.use_reactive(False)
-    message = solara.use_reactive("")
-    try:
-        shared, mine = game.shared_view(), game.seat_view(seat_code)
-    except ClassError:
-        solara.Error("This seat is no longer in the game.")
-        solara.Button("Back to the lobby", on_click=leave)
-        return
-    seat = mine["seat"]
-    name = COUNTRY_NAMES[seat.country]
+    name = COUNTRY_NAMES[country]
 
     def choose(move):
         try:
@@ -656,6 +688,36 @@ def SeatScreen(game: ClassGame, seat_code: str, leave):
             error.set("")
         except InputError as exc:
             error.set(one_line(exc))
+
+    with solara.Card(f"Your move as {name} for {next_quarter}", classes=["geo-class-moves"]):
+        Notice("error", error.value, ("geo-class-error",))
+        Notice("success", f"Your team's move: {name} {dict(menu).get(chosen, chosen)} (chosen by {chosen_by}). "
+               "You can change it until the round resolves." if chosen else "", ("geo-class-chosen",))
+        with solara.Column(gap="4px"):
+            for move, label in menu:
+                solara.Button(f"{name} {label}", on_click=lambda m=move: choose(m),
+                              color="primary", outlined=move != chosen,
+                              classes=[f"geo-class-move-{move}"],
+                              style={"text-transform": "none", "justify-content": "flex-start",
+                                     "white-space": "normal", "height": "auto", "min-height": "36px",
+                                     "text-align": "left"})
+        solara.Switch(label="Show the advisor (the model's value of each move)", value=advisor)
+        advice = game.advice(seat_code) if advisor.value else None
+        table = ""
+        if advice is not None and not advice.empty:
+            adv = advice.copy()
+            adv["value"] = adv["value"].round(2)
+            adv["probability"] = (100 * adv["probability"]).round(0).astype(int).astype(str) + "%"
+            table = html_table(adv[["label", "value", "probability"]].rename(columns={
+                "label": "move", "value": "value against holding ($bn)", "probability": "chance the AI picks it"}))
+        HtmlBlock(table, ("geo-class-advisor",))
+
+
+@solara.component
+def MessageBox(game: ClassGame, seat_code: str):
+    """A short message to the class."""
+    message = solara.use_reactive("")
+    error = solara.use_reactive("")
 
     def send():
         try:
@@ -665,55 +727,95 @@ def SeatScreen(game: ClassGame, seat_code: str, leave):
         except InputError as exc:
             error.set(one_line(exc))
 
-    with solara.Row(gap="12px", style={"flex-wrap": "wrap", "align-items": "baseline"}):
-        solara.Text(f"You play {name}", classes=["geo-class-country", "geo-class-quarter"])
-        solara.Text(shared["quarter"], classes=["geo-class-big", "geo-class-seat-quarter"])
-        Countdown(game, version)
-    solara.Text(f"Your team: {', '.join(mine['team'])}. Your seat code (to come back on another device): "
-                f"{seat.code} · game {game.code}", classes=["geo-class-seatinfo"])
-    solara.Text(status_text(shared), classes=["geo-class-status"])
-    md(f"**What {name} wants:** " + "; ".join(deals.objectives_in_words(seat.country)) + ".",
-       classes=["geo-class-objectives"])
-    solara.HTML(tag="div", classes=["geo-class-brief-link"], unsafe_innerHTML=(
-        f"<a href='{html.escape(brief_url(seat.country))}' target='_blank' rel='noopener'>"
-        f"{html.escape(name)}'s role brief (to print)</a> · <a href='{TEACHING_PATH}' target='_blank' "
-        "rel='noopener'>Teaching material</a>"))
-    if error.value:
-        solara.Error(error.value, classes=["geo-class-error"])
-    DealPanel(shared, seat.country)
-    OffersPanel(game, shared, seat_code, seat.country)
-    if shared["status"] == "open" and not shared["finished"]:
-        with solara.Card(f"Your move as {name} for {shared['next_quarter']}", classes=["geo-class-moves"]):
-            if mine["chosen"]:
-                solara.Success(f"Your team's move: {name} {dict(mine['menu']).get(mine['chosen'], mine['chosen'])} "
-                               f"(chosen by {mine['chosen_by']}). You can change it until the round resolves.",
-                               classes=["geo-class-chosen"])
-            with solara.Column(gap="4px"):
-                for move, label in mine["menu"]:
-                    solara.Button(f"{name} {label}", on_click=lambda m=move: choose(m),
-                                  color="primary", outlined=move != mine["chosen"],
-                                  classes=[f"geo-class-move-{move}"],
-                                  style={"text-transform": "none", "justify-content": "flex-start",
-                                         "white-space": "normal", "height": "auto", "min-height": "36px",
-                                         "text-align": "left"})
-            solara.Switch(label="Show the advisor (the model's value of each move)", value=advisor)
-            if advisor.value and not mine["advice"].empty:
-                adv = mine["advice"].copy()
-                adv["value"] = adv["value"].round(2)
-                adv["probability"] = (100 * adv["probability"]).round(0).astype(int).astype(str) + "%"
-                solara.HTML(tag="div", classes=["geo-class-advisor"],
-                            unsafe_innerHTML=html_table(adv[["label", "value", "probability"]].rename(columns={
-                                "label": "move", "value": "value against holding ($bn)",
-                                "probability": "chance the AI picks it"})))
-    if shared["finished"]:
-        ClassDebrief(game, shared)
-    LastRound(shared)
-    World(shared)
     with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):
         solara.InputText("A short message to the class", value=message, classes=["geo-class-message"],
                          style={"min-width": "260px"})
         solara.Button("Send", on_click=send, classes=["geo-class-send"])
-    Messages(shared)
+    Notice("error", error.value, ("geo-class-error",))
+
+
+def last_round_parts(game: ClassGame, shared: dict) -> tuple[str, str]:
+    """(heading, HTML table) of the last resolved round, built once per round for every page."""
+    if not shared["rounds"]:
+        return "", ""
+    rnd = shared["rounds"][-1]
+    return (f"Round {rnd['round']} ({rnd['quarter']}): every move, revealed together",
+            game.memo(("reveal", len(shared["rounds"])), lambda: html_table(round_table(shared)), keep=True))
+
+
+def messages_html(game: ClassGame, shared: dict) -> str:
+    """The class's messages, newest first, escaped; built once per change for every page."""
+    msgs = shared["messages"]
+    if not msgs:
+        return ""
+
+    def make() -> str:
+        frame = pd.DataFrame([{"round": m["round"], "from": f"{m['name']} ({COUNTRY_NAMES.get(m['country'], '?')})",
+                               "message": m["text"]} for m in reversed(msgs)])
+        return html_table(frame, max_rows=30)
+    return game.memo(("messages", len(msgs), shared["seats"]), make)
+
+
+@solara.component
+def SeatHeader(game: ClassGame, seat_code: str):
+    """The top of a seat view: country, quarter, clock, team, the round's state. It listens to
+    the game on its own and is told of a change before the rest of every page, so every screen
+    shows that a round has resolved first; the rest (menu, revealed moves, charts) follows."""
+    try:
+        country = game.seat(seat_code).country
+    except ClassError:
+        return
+    version = use_game_version(game, country, first=True)
+    shared, mine = game.shared_view(), game.seat_view(seat_code)
+    name = html.escape(COUNTRY_NAMES[country])
+    team = html.escape(", ".join(mine["team"]))
+    # one HTML widget (one message a change) rather than four texts
+    solara.HTML(tag="div", classes=["geo-class-seat-head"], unsafe_innerHTML=(
+        "<div style='display:flex;flex-wrap:wrap;gap:12px;align-items:baseline'>"
+        f"<span class='geo-class-country geo-class-quarter'>You play {name}</span>"
+        f"<span class='geo-class-big geo-class-seat-quarter'>{html.escape(shared['quarter'])}</span></div>"
+        f"<div class='geo-class-seatinfo'>Your team: {team}. Your seat code (to come back on another device): "
+        f"{html.escape(seat_code)} · game {html.escape(game.code)}</div>"
+        f"<div class='geo-class-status'>{html.escape(status_text(shared))}</div>"))
+    Countdown(game, version)
+
+
+@solara.component
+def SeatScreen(game: ClassGame, seat_code: str, leave):
+    """A student's view: their country's situation and menu, the advisor, the shared world.
+
+    Every part is a component whose arguments are plain values (strings, tuples) built once per
+    game and change (``game.memo``), so that when a round resolves each of 30 pages re-renders
+    only what changed, and sends only that."""
+    try:
+        country = game.seat(seat_code).country
+    except ClassError:
+        country = None
+    use_game_version(game, country)
+    try:
+        shared, mine = game.shared_view(), game.seat_view(seat_code)
+    except ClassError:
+        solara.Error("This seat is no longer in the game.")
+        solara.Button("Back to the lobby", on_click=leave)
+        return
+    seat = mine["seat"]
+    SeatHeader(game, seat_code)
+    SeatStatic(seat.country)
+    DealNotice(*deal_notice(shared, seat.country))
+    open_round = shared["status"] == "open" and not shared["finished"]
+    fixed = shared["fixed"].get(seat.country)
+    OffersPanel(game, seat_code, seat.country, round_offers(shared, seat.country), open_round,
+                shared["labels"].get(seat.country, {}).get(fixed[0], fixed[0]) if fixed else "")
+    if open_round:
+        MoveCard(game, seat_code, seat.country, shared["next_quarter"], tuple(mine["menu"]), mine["chosen"],
+                 mine["chosen_by"])
+    if shared["finished"]:
+        ClassDebrief(game, shared)
+    title, table = last_round_parts(game, shared)
+    HtmlBlock(table, ("geo-class-reveal",), title)
+    HtmlBlock(world_html(game, shared), ("geo-class-world",))
+    MessageBox(game, seat_code)
+    HtmlBlock(messages_html(game, shared), ("geo-class-messages", "geo-log"), "Messages")
     solara.Button("Leave this seat", on_click=leave, text=True, classes=["geo-class-leave"])
 
 

@@ -25,6 +25,7 @@ console's actions need the teacher's key (only its SHA-256 is stored). Codes com
 """
 from __future__ import annotations
 
+import collections
 import hashlib
 import hmac
 import json
@@ -53,6 +54,9 @@ POLICIES = {"hold": "hold (the country keeps its policies)", "ai": "the AI's mov
 MAX_NAME_CHARS = 40
 MAX_MESSAGE_CHARS = 280
 MAX_SEATS = 200
+#: Threads that re-render a game's pages after a change (see ClassGame._changed): on a 2-core
+#: machine more only make every page wait for all of them (benchmarks/bench_class.py).
+NOTIFIERS = 2
 DB_ENV = "GEOGAME_CLASS_DB"
 logger = logging.getLogger("geogame.classroom")
 DEFAULT_DB = Path(".cache") / "geogame-class.sqlite3"
@@ -433,6 +437,10 @@ class ClassGame:
         self._listeners: dict[object, tuple[Callable[[], None], str | None]] = {}
         self._notifying: set = set()   # listeners being called now
         self._dirty: set = set()       # ... that changed again meanwhile
+        self._queue: collections.deque = collections.deque()   # listeners to call
+        self._queue_first: collections.deque = collections.deque()   # ... before those
+        self._queued: set = set()      # ... the same as a set
+        self._notifiers = 0            # threads calling them
         self._timer: threading.Timer | None = None
         self._cache: dict = {}   # views of the current version (emptied on every change)
         self._paths: dict = {}   # counterfactual paths and scores, by rounds played (kept)
@@ -482,16 +490,19 @@ class ClassGame:
         return seat
 
     # --------------------------------------------------------------------------- listeners
-    def add_listener(self, token, callback: Callable[[], None], country: str | None = None) -> None:
+    def add_listener(self, token, callback: Callable[[], None], country: str | None = None,
+                     first: bool = False) -> None:
         """Call ``callback()`` (from another thread) after every change, until removed.
 
         With ``country`` (a seat's page), changes that concern only another country (a team's
         move in the open round) are not announced. While a page is still being told of one
         change, further changes are folded into one more call (a burst of 30 moves makes a page
-        re-render at most twice, not 30 times).
+        re-render at most twice, not 30 times). ``first``: a small part of a page (the quarter,
+        the round's state, the clock) told before every page's larger rest, so that every screen
+        shows that the round has resolved before the charts and tables follow.
         """
         with self.lock:
-            self._listeners[token] = (callback, country)
+            self._listeners[token] = (callback, country, first)
 
     def remove_listener(self, token) -> None:
         """Stop calling the listener registered under ``token``."""
@@ -504,33 +515,61 @@ class ClassGame:
         return len(self._listeners)
 
     def _changed(self, country: str | None = None) -> None:
-        """Bump the version and tell the listeners, each in its own thread (a slow page does
-        not hold up the others or the caller). ``country``: the change concerns only that
-        country's seats (and the pages that listen to everything)."""
+        """Bump the version and queue the listeners; :data:`NOTIFIERS` threads call them, the
+        pages that listen to everything (projector, console) first. A page already queued is not
+        queued twice; one being told now is told once more when that call returns (a burst of 30
+        moves makes a page re-render at most twice, not 30 times). ``country``: the change
+        concerns only that country's seats (and the pages that listen to everything).
+
+        Why a few threads and not one per page: re-rendering a page is Python work under the GIL
+        (about 30 ms); 31 threads at once all finish at the end of the burst, each slowed by the
+        others, where a short queue finishes the first pages early and wastes no time switching.
+        """
         self.version += 1
         self._cache.clear()
-        for token, (callback, only) in list(self._listeners.items()):
+        for token, (_, only, first) in list(self._listeners.items()):
             if country is not None and only is not None and only != country:
+                continue
+            if token in self._queued:
                 continue
             if token in self._notifying:
                 self._dirty.add(token)  # told again when the call under way returns
                 continue
-            self._notifying.add(token)
+            self._queued.add(token)
+            if first:
+                self._queue_first.append(token)
+            elif only is None:
+                self._queue.appendleft(token)
+            else:
+                self._queue.append(token)
+        while self._notifiers < NOTIFIERS and (self._queue or self._queue_first):
+            self._notifiers += 1
+            threading.Thread(target=self._notify, daemon=True, name=f"class-{self.code}-notify").start()
 
-            def call(token=token, callback=callback):
-                while True:
-                    try:
-                        callback()
-                    except Exception:  # noqa: BLE001 - a closed page: stop telling it
-                        self.remove_listener(token)
-                    with self.lock:
-                        if token in self._dirty and token in self._listeners:
-                            self._dirty.discard(token)
-                            continue
-                        self._dirty.discard(token)
-                        self._notifying.discard(token)
-                        return
-            threading.Thread(target=call, daemon=True, name=f"class-{self.code}-notify").start()
+    def _notify(self) -> None:
+        """One notifier thread: call queued listeners until the queue is empty."""
+        while True:
+            with self.lock:
+                if not self._queue and not self._queue_first:
+                    self._notifiers -= 1
+                    return
+                token = (self._queue_first or self._queue).popleft()
+                self._queued.discard(token)
+                entry = self._listeners.get(token)
+                if entry is None:
+                    continue
+                self._notifying.add(token)
+            try:
+                entry[0]()
+            except Exception:  # noqa: BLE001 - a closed page: stop telling it
+                self.remove_listener(token)
+            with self.lock:
+                self._notifying.discard(token)
+                if token in self._dirty:
+                    self._dirty.discard(token)
+                    if token in self._listeners and token not in self._queued:
+                        self._queued.add(token)
+                        (self._queue_first if self._listeners[token][2] else self._queue).append(token)
 
     # ------------------------------------------------------------------------------- seats
     def join(self, name, country: str | None = None) -> Seat:
@@ -996,30 +1035,44 @@ class ClassGame:
         return {c: {"better": b, "worse": w, "objectives": t.to_dict(orient="records")}
                 for c, (b, w, t) in self.scores().items()}
 
-    def memo(self, key, make: Callable[[], object]):
+    def memo(self, key, make: Callable[[], object], keep: bool = False):
         """``make()`` computed once and shared by every page (an SVG chart, an HTML table): 30
         pages re-rendering after a round do not build it 30 times. Put the game's version in
-        ``key`` (the cache is emptied on every change, but a page may still render an older view)."""
+        ``key`` (the cache is emptied on every change, but a page may still render an older view).
+        ``keep``: the value depends only on the rounds played (put their number in ``key``); it is
+        kept across changes (a move or a message does not rebuild the charts)."""
+        cache = self._paths if keep else self._cache
         with self.lock:
-            hit = self._cache.get(("memo", key))
+            hit = cache.get(("memo", key))
             if hit is None:
-                hit = self._cache[("memo", key)] = make()
+                hit = cache[("memo", key)] = make()
+            return hit
+
+    def advice(self, seat_code) -> pd.DataFrame:
+        """The advisor for the seat's country: the model's value of each move on its menu and
+        how likely the AI would pick it (``GeopoliticsModel.advice``). Computed only when a
+        student opens the advisor, once per country and round (about 0.3 s each: done for every
+        seat after every change, it held up every screen at the end of a round)."""
+        with self.lock:
+            seat = self.seat(seat_code)
+            key = ("advice", seat.country, len(self.rounds))
+            hit = self._paths.get(key)
+            if hit is None:
+                hit = (pd.DataFrame(columns=["move", "label", "value", "probability"]) if self.finished
+                       else self.model.advice(seat.country))
+                self._paths[key] = hit
             return hit
 
     def seat_view(self, seat_code) -> dict:
         """What one student's screen shows beyond :meth:`shared_view`: their seat, their
-        country's menu and the advisor (cached per country and version), their team's move."""
+        country's menu (cached per country and version), their team's move."""
         with self.lock:
             seat = self.seat(seat_code)
             key = ("seat", seat.country)
             cached = self._cache.get(key)
             if cached is None:
-                if self.finished:
-                    menu, advice = [], pd.DataFrame(columns=["move", "label", "value", "probability"])
-                else:
-                    menu = [(mv.name, mv.label) for mv in self.model.menu(seat.country)]
-                    advice = self.model.advice(seat.country)
-                cached = {"menu": menu, "advice": advice}
+                menu = [] if self.finished else [(mv.name, mv.label) for mv in self.model.menu(seat.country)]
+                cached = {"menu": menu}
                 self._cache[key] = cached
             chosen = self.pending.get(seat.country)
             return {**cached, "seat": seat, "team": [s.name for s in self.team(seat.country)],

@@ -18,7 +18,7 @@ import pandas as pd
 
 from geogame.model import (COUNTRIES, COUNTRY_NAMES, SETTINGS, GeopoliticsModel, InputError, base_settings,
                    check_value, load_scenario, preset_names)
-from geogame.model import parse_scenario
+from geogame.model import outcome, parse_scenario
 
 # the levers shown in the page, in order: key -> (label, scale for display, display unit, step)
 LEVERS = {
@@ -51,14 +51,18 @@ def slider_range(key: str, shown_value: float) -> tuple[float, float]:
     top = min(max(SLIDER_MAX.get(key, spec.high) * scale, shown_value), spec.high * scale)
     return spec.low * scale, top
 
-HEADLINES = [
-    ("crude_share_ind_from_rus", "Russian share of India's crude", "pct"),
-    ("tariff_usa_on_ind", "US tariff on Indian goods", "pct"),
-    ("urals_discount_delivered_ind_usd", "Urals discount delivered to India", "usd_bbl"),
-    ("russia_crude_revenue_usd_bn", "Russia's crude revenue", "bn"),
-    ("trade_ind_rus_usd_bn", "India-Russia trade", "bn"),
-    ("exports_ind_to_usa_usd_bn", "Indian exports to the US", "bn"),
-]
+#: How :func:`fmt` shows a value, by the declared unit of its outcome (``geogame.model.outcomes``).
+UNIT_FORMATS = {"fraction": "pct", "USD/bbl": "usd_bbl", "USD bn/yr": "bn"}
+#: The page's headline figures: declared outcomes (a renamed column fails here, at import) with a
+#: short title; the format follows the outcome's declared unit.
+HEADLINES = [(name, title, UNIT_FORMATS[outcome(name).unit]) for name, title in (
+    ("crude_share_ind_from_rus", "Russian share of India's crude"),
+    ("tariff_usa_on_ind", "US tariff on Indian goods"),
+    ("urals_discount_delivered_ind_usd", "Urals discount delivered to India"),
+    ("russia_crude_revenue_usd_bn", "Russia's crude revenue"),
+    ("trade_ind_rus_usd_bn", "India-Russia trade"),
+    ("exports_ind_to_usa_usd_bn", "Indian exports to the US"),
+)]
 CONSEQUENCE_COLUMNS = [k for k, _, _ in HEADLINES]
 MAX_SEED = 2**31 - 1
 

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from geogame.model import COUNTRIES
-from .charts import (COLOURS, CRUDE_COLOUR, GOODS_COLOUR, NODE_POS, SERIES_TITLES, SHORT, TARGET_TRADE_USD_BN,
+from .charts import (ARMS_BUYER, COLOURS, CRUDE_COLOUR, CRUDE_SELLER, GOODS_COLOUR, NODE_POS, PENALISER, REST,
+                     SERIES, SERIES_TITLES, SHORT, TARGET_TRADE_USD_BN,
                      alignment_coords, bloc_text, blocs)
 
 DASHES = ["", "6,4", "2,3", "8,3,2,3"]
@@ -80,7 +81,7 @@ def network_svg(edges: list[dict], quarter: str, previous: list[dict] | None = N
                    f'marker-end="url(#ah)" class="geo-edge geo-edge-{e["from"]}-{e["to"]}-{e["sector"]}">'
                    f'<title>{SHORT[e["from"]]} to {SHORT[e["to"]]} ({e["sector"]}): '
                    f'{e["value"]:.1f} bn/yr{since}</title></path>')
-        if "ind" in (e["from"], e["to"]) and "row" not in (e["from"], e["to"]):
+        if ARMS_BUYER in (e["from"], e["to"]) and REST not in (e["from"], e["to"]):
             change = "" if old is None else f" ({e['value'] - old:+.1f})"
             mx, my = 0.25 * sx + 0.5 * cx + 0.25 * ex, 0.25 * sy + 0.5 * cy + 0.25 * ey
             labels.append(f'<text x="{mx:.1f}" y="{my:.1f}" font-size="10" text-anchor="middle" '
@@ -91,7 +92,7 @@ def network_svg(edges: list[dict], quarter: str, previous: list[dict] | None = N
         x, y = xy(node)
         out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="21" fill="{COLOURS[node]}" stroke="white" stroke-width="2"/>'
                    f'<text x="{x:.1f}" y="{y + 4:.1f}" font-size="10" font-weight="bold" fill="white" '
-                   f'text-anchor="middle">{"RoW" if node == "row" else SHORT[node]}</text>')
+                   f'text-anchor="middle">{"RoW" if node == REST else SHORT[node]}</text>')
     if colour_by == "change":
         swatches = [(change_colour(0.95, 1.0), "down 5% or more"), (change_colour(1.0, 1.0), "about the same"),
                     (change_colour(1.05, 1.0), "up 5% or more")]
@@ -103,7 +104,8 @@ def network_svg(edges: list[dict], quarter: str, previous: list[dict] | None = N
         out.append(f'<rect x="{w / 2 - 150}" y="{h - 16}" width="14" height="5" fill="{GOODS_COLOUR}"/>'
                    f'<text x="{w / 2 - 132}" y="{h - 10}" font-size="10">other goods</text>'
                    f'<rect x="{w / 2 - 40}" y="{h - 16}" width="14" height="5" fill="{CRUDE_COLOUR}"/>'
-                   f'<text x="{w / 2 - 22}" y="{h - 10}" font-size="10">crude, Russia to India (width = value)</text>')
+                   f'<text x="{w / 2 - 22}" y="{h - 10}" font-size="10">crude, {_e(SHORT[CRUDE_SELLER])} to '
+                   f'{_e(SHORT[ARMS_BUYER])} (width = value)</text>')
     out.append("</svg>")
     return "".join(out)
 
@@ -240,20 +242,22 @@ def timeseries_svg(runs: list[tuple[str, pd.DataFrame]], w=900, h=430, title: st
     for k, (name, f) in enumerate(runs):
         d = DASHES[k % len(DASHES)]
         sfx = "" if single else f" ({name})"
-        rus = aligned(f, "crude_imports_ind_from_rus_mbd")
-        tot = aligned(f, "crude_imports_ind_mbd")
+        (seller_col, total_col), (fob_col, delivered_col), (tariff_col,), (trade_col,), (exports_col,), \
+            (revenue_col,) = (names for _, names in SERIES)
+        rus = aligned(f, seller_col)
+        tot = aligned(f, total_col)
         if single:
-            stacked = [(rus, COLOURS["rus"], "from Russia"),
+            stacked = [(rus, COLOURS[CRUDE_SELLER], "from Russia"),
                        ([t - r for t, r in zip(tot, rus)], "#b0bec5", "from others")]
         else:
-            panels[0].append((rus, COLOURS["rus"], d, "from Russia" + sfx, False))
+            panels[0].append((rus, COLOURS[CRUDE_SELLER], d, "from Russia" + sfx, False))
             panels[0].append((tot, "#607d8b", d, "total" + sfx, False))
-        panels[1].append((aligned(f, "urals_discount_fob_usd"), "#8e44ad", d, "FOB (port)" + sfx, False))
-        panels[1].append((aligned(f, "urals_discount_delivered_ind_usd"), "#16a085", d, "delivered" + sfx, False))
-        panels[2].append((aligned(f, "tariff_usa_on_ind", 100), COLOURS["usa"], d, "" if single else name, True))
-        panels[3].append((aligned(f, "trade_ind_rus_usd_bn"), COLOURS["ind"], d, "" if single else name, False))
-        panels[4].append((aligned(f, "exports_ind_to_usa_usd_bn"), COLOURS["usa"], d, "" if single else name, False))
-        panels[5].append((aligned(f, "russia_crude_revenue_usd_bn"), COLOURS["rus"], d, "" if single else name, False))
+        panels[1].append((aligned(f, fob_col), "#8e44ad", d, "FOB (port)" + sfx, False))
+        panels[1].append((aligned(f, delivered_col), "#16a085", d, "delivered" + sfx, False))
+        panels[2].append((aligned(f, tariff_col, 100), COLOURS[PENALISER], d, "" if single else name, True))
+        panels[3].append((aligned(f, trade_col), COLOURS[ARMS_BUYER], d, "" if single else name, False))
+        panels[4].append((aligned(f, exports_col), COLOURS[PENALISER], d, "" if single else name, False))
+        panels[5].append((aligned(f, revenue_col), COLOURS[CRUDE_SELLER], d, "" if single else name, False))
     top = 22 if title else 0
     pw, ph = w / 3, (h - top) / 2
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="100%" class="geo-svg">']

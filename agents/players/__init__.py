@@ -2,8 +2,9 @@
 
 Each player file (``agents/players/<code>.py``) declares, as module attributes:
 
-* ``CODE``, ``LABEL``, ``SHORT_LABEL``, ``COLOUR`` (Okabe-Ito, colour-blind safe) and
-  ``HOLD_LABEL`` (what holding means for it);
+* ``CODE``, ``LABEL``, ``SHORT_LABEL``, ``COLOUR`` (Okabe-Ito, colour-blind safe),
+  ``HOLD_LABEL`` (what holding means for it) and, optionally, ``MAP_POSITION`` (where the app
+  draws it on the trade network; players without one go on a circle);
 * ``ROLES``: the roles it plays in the economics (:data:`geogame.model.layout.ROLES`), and, for
   the arms buyer, ``ARMS_SUPPLIERS``;
 * ``SETTINGS``: its settings, each with kind and source (:func:`geogame.model.parameters.make_setting`);

@@ -18,6 +18,8 @@ CODE = "eu"
 LABEL = "European Union"
 SHORT_LABEL = "EU"
 COLOUR = "#009E73"          # Okabe-Ito bluish green
+#: Where the app draws it on the trade network (x, y in [-1, 1]; y up).
+MAP_POSITION = (0.0, 1.0)
 ROLES = ("cap_setter", "sanctioner", "crude_buyer")
 HOLD_LABEL = "keeps its sanctions, price cap and tariffs as they are"
 

@@ -20,6 +20,8 @@ CODE = "ind"
 LABEL = "India"
 SHORT_LABEL = "India"
 COLOUR = "#E69F00"          # Okabe-Ito orange
+#: Where the app draws it on the trade network (x, y in [-1, 1]; y up).
+MAP_POSITION = (0.6, -0.75)
 ROLES = ("arms_buyer", "crude_buyer")
 #: India's arms suppliers, in the order of the arms arrays (its own industry last).
 ARMS_SUPPLIERS = ("rus", "usa", "eu", "domestic")

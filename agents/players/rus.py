@@ -17,6 +17,8 @@ CODE = "rus"
 LABEL = "Russia"
 SHORT_LABEL = "Russia"
 COLOUR = "#D55E00"          # Okabe-Ito vermillion
+#: Where the app draws it on the trade network (x, y in [-1, 1]; y up).
+MAP_POSITION = (1.0, 0.55)
 ROLES = ("crude_seller",)
 HOLD_LABEL = "keeps its prices and offers to India as they are"
 

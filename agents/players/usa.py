@@ -18,6 +18,8 @@ CODE = "usa"
 LABEL = "United States"
 SHORT_LABEL = "US"
 COLOUR = "#0072B2"          # Okabe-Ito blue
+#: Where the app draws it on the trade network (x, y in [-1, 1]; y up).
+MAP_POSITION = (-1.0, 0.55)
 ROLES = ("penaliser", "sanctioner", "crude_buyer")
 HOLD_LABEL = "keeps its tariffs and sanctions as they are"
 
