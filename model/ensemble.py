@@ -845,6 +845,7 @@ class Ensemble:
 
     @property
     def quarter_labels(self) -> list[str]:
+        """The quarters recorded, the starting state first (``["2025Q4", "2026Q1", ...]``)."""
         return list(self._labels)
 
     def view(self, run: int) -> "RunView":
@@ -852,6 +853,7 @@ class Ensemble:
         return RunView(self, run)
 
     def views(self) -> list["RunView"]:
+        """Every run of the ensemble as a :class:`RunView`, in order."""
         return [RunView(self, r) for r in range(self.R)]
 
 
@@ -874,6 +876,7 @@ class RunView:
         return out
 
     def metrics_frame(self) -> pd.DataFrame:
+        """The quarterly table: one row a quarter, the starting state first (the Mesa model's)."""
         return pd.DataFrame(self.metrics_columns())
 
     @property
@@ -888,6 +891,7 @@ class RunView:
         return pd.DataFrame([d.row() for d in self.decisions], columns=DECISION_COLUMNS)
 
     def events_frame(self) -> pd.DataFrame:
+        """The scenario events applied so far in this run."""
         log = [{"quarter": quarter_label(q), "note": e.note, "settings": dict(e.settings), "source": e.source}
                for q, e in self.ensemble.events_applied.get(id(self.scenario_def), [])]
         return pd.DataFrame(log, columns=["quarter", "note", "settings", "source"])
