@@ -18,8 +18,11 @@ decision horizon as it stands), each on the same seeds:
   its share in chunks (the target: 1,000 runs x 40 quarters in 5 s on the project's 2-core VM);
 * the same ``--runs`` as a design of 100 price-cap points x 10 seeds (runs with different
   settings are batched only with their own point: groups of 10);
+* ``fan``: :func:`geogame.model.fan` for the app (the headline metrics over 50, 64 and 100
+  seeds of ``baseline``, its own 20 quarters; target 1 s after Reset);
 * ``memory``: a worker's peak resident memory for growing run counts at a fixed chunk size,
-  and for growing chunk sizes (flat in the runs, growing with the chunk).
+  and for growing chunk sizes (flat in the runs, growing with the chunk; about 250 MB of it is
+  the interpreter with NumPy, pandas, numba and the model loaded).
 
 Per-core throughput is runs per CPU-second of the process doing the work (CPU time is less
 disturbed than wall time by other processes on a shared VM); the load average is printed.
@@ -123,10 +126,28 @@ def ensemble_processes(design: list[dict], quarters: int, chunk: int, workers: i
             "worker_peak_rss_mb": round(max(r["peak_rss_mb"] for r in results), 1)}
 
 
+def fan_timing(seeds_list=(50, 64, 100), repeats: int = 3) -> list[dict]:
+    """Seconds (wall and CPU, best of ``repeats``) to compute the app's fan over each number of seeds."""
+    from geogame.model import fan
+
+    fan("baseline", seeds=2, quarters=2)  # warm-up
+    out = []
+    for seeds in seeds_list:
+        walls, cpus = [], []
+        for _ in range(repeats):
+            wall, cpu = time.perf_counter(), time.process_time()
+            fan("baseline", seeds=seeds)
+            walls.append(time.perf_counter() - wall)
+            cpus.append(time.process_time() - cpu)
+        out.append({"runner": f"fan, baseline over {seeds} seeds (20 quarters)", "wall_s": round(min(walls), 3),
+                    "cpu_s": round(min(cpus), 3)})
+    return out
+
+
 def memory(quarters: int) -> list[dict]:
     """A worker's peak RSS (fresh subprocess each) for growing runs at chunk 64, and growing chunks."""
     out = []
-    for runs, chunk in ((64, 64), (256, 64), (1024, 64), (256, 16), (256, 256)):
+    for runs, chunk in ((256, 64), (1024, 64), (1024, 256), (1024, 1024)):
         res = subprocess.run([sys.executable, __file__, "--memory-child", str(runs), "--chunk", str(chunk),
                               "--quarters", str(quarters)], capture_output=True, text=True, check=True)
         out.append(json.loads(res.stdout.strip().splitlines()[-1]))
@@ -137,7 +158,7 @@ def memory(quarters: int) -> list[dict]:
 def main() -> None:
     """Run the measurements chosen on the command line and print a table and the JSON."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", choices=["compare", "big", "memory"])
+    parser.add_argument("--only", choices=["compare", "big", "fan", "memory"])
     parser.add_argument("--runs", type=int, default=1000, help="runs of the big ensemble (default 1000)")
     parser.add_argument("--quarters", type=int, default=40)
     parser.add_argument("--baseline-runs", type=int, default=30,
@@ -166,15 +187,19 @@ def main() -> None:
         rows.append(ensemble_processes(_cap_design(args.runs), args.quarters, args.chunk, args.workers,
                                        f"{args.runs // 10} price caps x 10 seeds"))
         print(rows[-1], flush=True)
+    if args.only in (None, "fan"):
+        for row in fan_timing():
+            rows.append(row)
+            print(row, flush=True)
     results = {"rows": rows, "load_average_end": round(os.getloadavg()[0], 2), "cores": os.cpu_count()}
-    per_core = {r["runner"]: r["runs_per_cpu_s"] for r in rows}
+    per_core = {r["runner"]: r["runs_per_cpu_s"] for r in rows if "runs_per_cpu_s" in r}
     ensemble = [v for k, v in per_core.items() if k.startswith("ensemble, 1 process")]
     if ensemble:
         for k, v in per_core.items():
             if not k.startswith("ensemble"):
                 print(f"per-core throughput, ensemble / {k}: {ensemble[0] / v:.1f}x")
     if args.only in (None, "memory"):
-        results["memory"] = memory(min(args.quarters, 8))
+        results["memory"] = memory(args.quarters)
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
     print(json.dumps(results))
 
