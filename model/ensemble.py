@@ -595,13 +595,24 @@ class _Setup:
                 tuple(sorted(self.scenario.brent_path.items())))
 
 
-def resolve(spec) -> _Setup:
-    """Load and check one run's scenario, overrides, seed and rules (raises :class:`InputError`)."""
+def resolve(spec, loaded: dict | None = None) -> _Setup:
+    """Load and check one run's scenario, overrides, seed and rules (raises :class:`InputError`).
+
+    ``loaded`` (name -> Scenario) keeps scenarios already loaded in this batch: runs of the same
+    preset then share one scenario (read once; its events applied to all of them at once).
+    """
     run = _as_run(spec)
     seed = run.seed
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
         raise InputError(f"seed = {seed!r} is not allowed; allowed whole numbers >= 0")
-    scenario = run.scenario if isinstance(run.scenario, Scenario) else load_scenario(run.scenario)
+    if isinstance(run.scenario, Scenario):
+        scenario = run.scenario
+    elif loaded is not None and isinstance(run.scenario, str) and run.scenario in loaded:
+        scenario = loaded[run.scenario]
+    else:
+        scenario = load_scenario(run.scenario)
+        if loaded is not None and isinstance(run.scenario, str):
+            loaded[run.scenario] = scenario
     overrides = normalise_overrides(run.overrides)
     settings = {**calibration.base_settings(scenario.base), **scenario.settings, **overrides}
     rules = {c: "ai" for c in COUNTRIES}
@@ -672,7 +683,8 @@ class Ensemble:
     """
 
     def __init__(self, runs, _setups: list[_Setup] | None = None, _start=None):
-        setups = _setups if _setups is not None else [resolve(r) for r in runs]
+        loaded: dict = {}
+        setups = _setups if _setups is not None else [resolve(r, loaded) for r in runs]
         if not setups:
             raise InputError("an ensemble needs at least one run")
         keys = {st.structure_key for st in setups}
@@ -956,7 +968,8 @@ def iter_ensemble(specs, quarters: int | None = None, chunk_size: int = 256):
     """
     if not isinstance(chunk_size, (int, np.integer)) or isinstance(chunk_size, bool) or chunk_size < 1:
         raise InputError(f"chunk_size = {chunk_size!r} is not allowed; allowed whole numbers >= 1")
-    setups = [resolve(spec) for spec in specs]
+    loaded: dict = {}
+    setups = [resolve(spec, loaded) for spec in specs]
     groups: dict[tuple, list[int]] = {}
     for i, st in enumerate(setups):
         length = st.scenario.quarters if quarters is None else quarters
@@ -1017,7 +1030,8 @@ def fan(scenario="baseline", overrides=None, rules=None, seeds: int = 64, quarte
     low_q, high_q = band
     if not 0.0 <= low_q <= 0.5 <= high_q <= 1.0:
         raise InputError(f"band = {band!r} is not allowed; allowed two quantiles low <= 0.5 <= high in [0, 1]")
-    setups = [resolve(EnsembleRun(scenario, seed=first_seed + k, overrides=overrides, rules=rules))
+    loaded: dict = {}
+    setups = [resolve(EnsembleRun(scenario, seed=first_seed + k, overrides=overrides, rules=rules), loaded)
               for k in range(int(seeds))]
     scenario_def = setups[0].scenario
     length = scenario_def.quarters if quarters is None else quarters
