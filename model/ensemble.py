@@ -18,10 +18,13 @@ row-wise code for one run or many. A run's results do not depend on the batch: e
 operation of the look-ahead is row by row (no matrix product across rows, whose rounding
 depends on where a row sits in the batch).
 
-Runs are batched only when they share a :class:`~model.world.Structure` (same base, settings
-and Brent path): the compiled step reads its parameters as one scalar record, so runs with
-different settings form separate groups (:func:`run_ensemble` groups them). Seeds, rules
-(ai, best, scripted, human) and scenario events may differ within a group.
+Runs are batched when they share a :class:`~model.world.Structure` (same base, behavioural and
+economic settings, Brent path): the compiled step reads its parameters as one scalar record, so
+runs with different such settings form separate groups (:func:`run_ensemble` groups them).
+Policy settings (the instruments: tariffs, caps, sanctions...) live in the world's arrays, a
+value per run, so runs that differ only in policy share a batch (checked: their structures
+must agree in everything else). Seeds, rules (ai, best, scripted, human) and scenario events
+may differ within a group.
 """
 from __future__ import annotations
 
@@ -590,9 +593,68 @@ class _Setup:
     rules: dict
 
     @property
-    def structure_key(self) -> tuple:
+    def settings_key(self) -> tuple:
+        """Everything the start of the run is built from: base, all settings, Brent path."""
         return (self.scenario.base, tuple(sorted(self.settings.items())),
                 tuple(sorted(self.scenario.brent_path.items())))
+
+    @property
+    def structure_key(self) -> tuple:
+        """What runs batched together must share: the settings key without the policy instruments
+        (a policy setting lives in the world's arrays, one value per run, not in the structure)."""
+        from .instruments import INSTRUMENTS
+
+        return (self.scenario.base, tuple(sorted((k, v) for k, v in self.settings.items() if k not in INSTRUMENTS)),
+                tuple(sorted(self.scenario.brent_path.items())))
+
+
+def _same_structure(a, b) -> bool:
+    """Whether two structures agree in everything but the policy instruments' entries in ``params``
+    (then runs built on either can share one; checked, not assumed)."""
+    from dataclasses import fields
+
+    from .instruments import INSTRUMENTS
+
+    for f in fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if f.name == "params":
+            if {k: v for k, v in x.items() if k not in INSTRUMENTS} != {k: v for k, v in y.items() if k not in INSTRUMENTS}:
+                return False
+        elif isinstance(x, np.ndarray):
+            if x.shape != y.shape or not np.array_equal(x, y):
+                return False
+        elif x != y:
+            return False
+    return economics.kernel_constants(a) == economics.kernel_constants(b)
+
+
+def _start(setups: list["_Setup"], built: dict) -> tuple:
+    """The runs' starting worlds as one batch (a row per run) and the structure they share.
+
+    ``built`` caches ``calibration.build`` by settings key. Runs whose settings differ only in
+    policy instruments share the first run's structure; raises ``ValueError`` if their structures
+    differ in anything else.
+    """
+    rows, worlds, index = [], [], {}
+    for st in setups:
+        key = st.settings_key
+        if key not in built:
+            built[key] = calibration.build(st.scenario.base, st.settings, st.scenario.brent_path)
+        if key not in index:
+            index[key] = len(worlds)
+            worlds.append(built[key])
+        rows.append(index[key])
+    structure = worlds[0][1]
+    for _, other in worlds[1:]:
+        if not _same_structure(structure, other):
+            raise ValueError("runs differ in more than their policy settings")
+    if len(worlds) == 1:
+        return worlds[0][0].repeat(len(setups)), structure
+    stacked = worlds[0][0].shallow_copy()
+    for name, value in vars(worlds[0][0]).items():
+        if isinstance(value, np.ndarray):
+            setattr(stacked, name, np.concatenate([getattr(w, name) for w, _ in worlds], axis=0))
+    return _take_rows(stacked, np.asarray(rows)), structure
 
 
 def resolve(spec, loaded: dict | None = None) -> _Setup:
@@ -682,22 +744,21 @@ class Ensemble:
     >>> ens.view(3).metrics_frame()   # run 3, exactly GeopoliticsModel("baseline", seed=3).run(20)
     """
 
-    def __init__(self, runs, _setups: list[_Setup] | None = None, _start=None):
+    def __init__(self, runs, _setups: list[_Setup] | None = None, _built: dict | None = None):
         loaded: dict = {}
         setups = _setups if _setups is not None else [resolve(r, loaded) for r in runs]
         if not setups:
             raise InputError("an ensemble needs at least one run")
         keys = {st.structure_key for st in setups}
         if len(keys) > 1:
-            raise InputError("ensemble runs must share base, settings and Brent path; "
+            raise InputError("ensemble runs must share base, settings (policy settings aside) and Brent path; "
                              "use run_ensemble to group runs with different settings")
         self.setups = setups
         self.R = len(setups)
-        first = setups[0]
-        if _start is None:
-            _start = calibration.build(first.scenario.base, first.settings, first.scenario.brent_path)
-        world, self.structure = _start
-        self.world = world.repeat(self.R) if world.batch == 1 else world
+        try:
+            self.world, self.structure = _start(setups, {} if _built is None else _built)
+        except ValueError as exc:
+            raise InputError(f"ensemble runs cannot share a batch: {exc}; use run_ensemble") from None
         self.rules = {c: np.array([st.rules[c] for st in setups]) for c in COUNTRIES}
         self.needs = {c: np.array([RULES[name].needs_values for name in self.rules[c]], dtype=bool)
                       for c in COUNTRIES}
@@ -975,13 +1036,25 @@ def iter_ensemble(specs, quarters: int | None = None, chunk_size: int = 256):
         length = st.scenario.quarters if quarters is None else quarters
         st.scenario.check_run_length(length)
         groups.setdefault((st.structure_key, length), []).append(i)
+    built: dict = {}
     for (_, length), members in groups.items():
-        first = setups[members[0]]
-        start = calibration.build(first.scenario.base, first.settings, first.scenario.brent_path)
         for chunk in _chunks(members, int(chunk_size)):
-            ens = Ensemble(None, _setups=[setups[i] for i in chunk], _start=start).run(length)
-            for k, i in enumerate(chunk):
-                yield i, ens.view(k)
+            for part in _shareable([setups[i] for i in chunk], chunk, built):
+                ens = Ensemble(None, _setups=[setups[i] for i in part], _built=built).run(length)
+                for k, i in enumerate(part):
+                    yield i, ens.view(k)
+
+
+def _shareable(chunk_setups: list[_Setup], positions: list[int], built: dict) -> list[list[int]]:
+    """``positions`` as one batch if the runs can share a structure, else split by settings."""
+    try:
+        _start(chunk_setups, built)
+        return [positions]
+    except ValueError:
+        parts: dict[tuple, list[int]] = {}
+        for st, i in zip(chunk_setups, positions):
+            parts.setdefault(st.settings_key, []).append(i)
+        return list(parts.values())
 
 
 def run_ensemble(specs, quarters: int | None = None, chunk_size: int = 256) -> list[RunView]:
@@ -1081,13 +1154,16 @@ def ensemble_chunk(specs, job):
     groups: dict[tuple, list[int]] = {}
     for k, st in setups.items():
         groups.setdefault(st.structure_key, []).append(k)
-    for members in groups.values():
+    built: dict = {}
+    parts = [part for members in groups.values()
+             for part in _shareable([setups[k] for k in members], members, built)]
+    for members in parts:
         try:
-            ens = Ensemble(None, _setups=[setups[k] for k in members]).run(job.quarters)
+            ens = Ensemble(None, _setups=[setups[k] for k in members], _built=built).run(job.quarters)
         except Exception:  # one at a time (each an ensemble of one), to isolate the failing run
             for k in members:
                 try:
-                    outcome = Ensemble(None, _setups=[setups[k]]).run(job.quarters).view(0)
+                    outcome = Ensemble(None, _setups=[setups[k]], _built=built).run(job.quarters).view(0)
                 except Exception as exc:
                     outcome = exc
                 yield specs[k], outcome

@@ -117,7 +117,16 @@ def test_bad_input_is_one_clear_line():
     with pytest.raises(InputError, match="rules"):
         run_ensemble([EnsembleRun("baseline", seed=1, rules={"xx": "ai"})], 2)
     with pytest.raises(InputError, match="share"):
-        Ensemble([EnsembleRun("baseline", seed=1), EnsembleRun("baseline", seed=1, overrides={"eu.price_cap_usd": 40})])
+        Ensemble([EnsembleRun("baseline", seed=1), EnsembleRun("baseline", seed=1, overrides={"usa.rationality": 2})])
+
+
+def test_runs_that_differ_only_in_policy_share_one_batch():
+    """A policy setting (an instrument) is a value per run in the world's arrays: such runs batch together."""
+    specs = [EnsembleRun("baseline", seed=s, overrides={"eu.price_cap_usd": cap, "usa.oil_penalty_tariff_on_ind": pen})
+             for s, (cap, pen) in enumerate([(40, 0.0), (60, 0.25), (47.6, 0.5), (30, 0.25)])]
+    ens = Ensemble(specs).run(QUARTERS)        # one batch, one structure
+    for r, spec in enumerate(specs):
+        _same_tables(ens.view(r), _mesa(spec))
 
 
 def test_the_fan_is_the_quantiles_of_the_seeds_runs():
