@@ -778,6 +778,9 @@ class Ensemble:
     # ---------------------------------------------------------------------------- the quarter
     def step(self) -> None:
         """Advance every run one quarter (see the module docstring for the order)."""
+        waiting = self.awaiting_moves()
+        if waiting:  # before any draw or event: a refused step changes nothing
+            raise HumanMoveMissing(waiting[0][1])
         quarter = self.world.quarter + 1
         self._apply_events(quarter)
         chosen = self._decide(quarter)
@@ -907,6 +910,11 @@ class Ensemble:
             raise InputError(f"{country} is not played by a person in run {run}")
         find_move(country, move)
         self.pending[(run, country)] = move
+
+    def awaiting_moves(self) -> list[tuple[int, str]]:
+        """``(run, country)`` of every seat played by a person without a move for this quarter."""
+        return [(int(r), c) for c in COUNTRIES for r in np.flatnonzero(self.rules[c] == "human")
+                if (int(r), c) not in self.pending]
 
     # ---------------------------------------------------------------------------------- output
     def metric_arrays(self) -> dict[str, np.ndarray]:

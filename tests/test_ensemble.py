@@ -89,10 +89,10 @@ def test_human_seats_play_inside_an_ensemble():
     ens = Ensemble([EnsembleRun("baseline", seed=1, rules={"ind": "human"}), EnsembleRun("baseline", seed=1)])
     from geogame.model import HumanMoveMissing
 
+    assert ens.awaiting_moves() == [(0, "ind")]
     with pytest.raises(HumanMoveMissing):
         ens.step()
-    ens = Ensemble([EnsembleRun("baseline", seed=1, rules={"ind": "human"}), EnsembleRun("baseline", seed=1)])
-    ens.submit_move(0, "ind", "arms_tilt_west")
+    ens.submit_move(0, "ind", "arms_tilt_west")   # the refused step drew nothing: same luck as before
     ens.step()
     model = GeopoliticsModel("baseline", seed=1, rules={"ind": "human"})
     model.submit_move("ind", "arms_tilt_west")
