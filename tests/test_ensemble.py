@@ -185,3 +185,30 @@ def test_a_run_that_cannot_start_fails_alone_in_a_chunk():
     assert failed == [2]
     ok = {spec.seed: outcome for spec, outcome in out if not isinstance(outcome, Exception)}
     assert ok[3].metrics_columns() == GeopoliticsModel("baseline", seed=3).run(2).metrics_columns()
+
+
+def test_the_fan_view_renders_behind_the_run(monkeypatch):
+    """The Solara component: a fan per headline metric, computed once per scenario and settings."""
+    import solara
+
+    import geogame.viz.fan as fan_module
+
+    calls = []
+    real = fan_module.fan
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(fan_module, "fan", counting)
+    run = GeopoliticsModel("baseline", seed=1).run(3).metrics_frame()
+    box, rc = solara.render(fan_module.FanView("baseline", {}, run, seeds=8, quarters=4), handle_error=False)
+    try:
+        from solara.widgets.widgets import HTML
+
+        assert calls == [1]
+        panels = [w.unsafe_innerHTML for w in rc.find(HTML).widgets if "<svg" in w.unsafe_innerHTML]
+        assert len(panels) == 6
+        assert all("<polygon" in svg and svg.count("<polyline") == 2 for svg in panels)
+    finally:
+        rc.close()
