@@ -324,3 +324,68 @@ class PageWatch:
     def assert_clean(self) -> None:
         problems = self.problems()
         assert not problems, "browser problems:\n  " + "\n  ".join(problems)
+
+
+# ------------------------------------------------------------------------------ accessibility
+#: Roles of the controls a person operates: each needs an accessible name (WCAG 2.1, 4.1.2).
+CONTROL_ROLES = {"slider", "textbox", "checkbox", "switch", "button", "combobox", "spinbutton", "radio",
+                 "listbox", "searchbox", "link", "menuitem"}
+
+
+def unnamed_controls(page) -> list[str]:
+    """The controls on ``page`` without an accessible name, as Chromium's accessibility tree
+    computes it (DevTools protocol ``Accessibility.getFullAXTree``): ``role: outer HTML`` each."""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        out = []
+        for node in cdp.send("Accessibility.getFullAXTree")["nodes"]:
+            role = (node.get("role") or {}).get("value")
+            name = str((node.get("name") or {}).get("value", "")).strip()
+            if node.get("ignored") or role not in CONTROL_ROLES or name:
+                continue
+            html = cdp.send("DOM.getOuterHTML", {"backendNodeId": node["backendDOMNodeId"]})["outerHTML"]
+            out.append(f"{role}: {html[:200]}")
+        return out
+    finally:
+        cdp.detach()
+
+
+#: Colour-vision deficiency simulation matrices of Machado, Oliveira & Fernandes (2009), "A
+#: physiologically-based model for simulation of color vision deficiency", IEEE TVCG 15(6),
+#: severity 1.0, applied to linear RGB.
+CVD_MATRICES = {
+    "protanopia": ((0.152286, 1.052583, -0.204868), (0.114503, 0.786281, 0.099216), (-0.003882, -0.048116, 1.051998)),
+    "deuteranopia": ((0.367322, 0.860646, -0.227968), (0.280085, 0.672501, 0.047413), (-0.011820, 0.042940, 0.968881)),
+    "tritanopia": ((1.255528, -0.076749, -0.178779), (-0.078411, 0.930809, 0.147602), (0.004733, 0.691367, 0.303900)),
+}
+
+
+def _linear_rgb(colour: str):
+    import numpy as np
+    c = colour.strip().lstrip("#")
+    if len(c) == 3:
+        c = "".join(ch * 2 for ch in c)
+    rgb = np.array([int(c[i:i + 2], 16) for i in (0, 2, 4)]) / 255.0
+    return np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+
+
+def _lab(linear):
+    import numpy as np
+    m = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
+    xyz = m @ np.clip(linear, 0.0, 1.0) / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 216 / 24389, np.cbrt(xyz), (24389 / 27 * xyz + 16) / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def closest_colours(colours) -> list[tuple[str, float, str, str]]:
+    """For normal vision and each simulated deficiency: the two colours of ``colours`` (hex) that
+    look most alike and their CIELAB distance (Delta E 1976): ``(vision, distance, a, b)``."""
+    import itertools
+    import numpy as np
+    colours = sorted(set(c.lower() for c in colours))
+    out = []
+    for vision, m in [("normal", np.eye(3))] + [(k, np.array(v)) for k, v in CVD_MATRICES.items()]:
+        labs = {c: _lab(m @ _linear_rgb(c)) for c in colours}
+        d, a, b = min((float(np.linalg.norm(labs[a] - labs[b])), a, b) for a, b in itertools.combinations(colours, 2))
+        out.append((vision, d, a, b))
+    return out

@@ -356,3 +356,49 @@ def test_foreign_origins_are_refused_and_the_own_page_works(browser, app):
     assert "solara-session-id" not in page.evaluate("document.cookie")
     watch.assert_clean()
     context.close()
+
+
+#: Two colours closer than this (CIELAB Delta E 1976) under a simulated colour-vision deficiency
+#: count as confusable (about 2.3 is just noticeable side by side; 10 keeps series apart at a glance).
+MIN_COLOUR_DISTANCE = 10.0
+COLOURS_IN_CHARTS = """() => {
+  const pick = (sel, attr) => [...document.querySelectorAll(sel)].map(e => e.getAttribute(attr))
+    .filter(c => c && c.startsWith('#'));
+  return {countries: [...new Set([...pick('.geo-chart-network svg circle', 'fill'),
+                                  ...pick('.geo-chart-alignment svg circle[r="10"]', 'fill')])],
+          change: [...new Set(pick('.geo-chart-network svg rect', 'fill'))]};
+}"""
+
+
+def test_every_control_has_an_accessible_name_and_the_palette_is_colour_blind_safe(browser, app):
+    """Every slider, button, switch and box of the solo page (and the class lobby, the teaching
+    pages and a printable brief) has an accessible name; the page says its language; the
+    countries' colours and the network's change colours stay apart under simulated protanopia,
+    deuteranopia and tritanopia (screenshots of both network colourings)."""
+    context, page, watch = open_page(browser, app)
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert bs.unnamed_controls(page) == []
+    sliders = page.locator("[role=slider]")
+    assert sliders.count() >= 10
+    assert "US penalty tariff" in " ".join(sliders.nth(i).get_attribute("aria-label") or "" for i in range(sliders.count()))
+    found = page.evaluate(COLOURS_IN_CHARTS)
+    assert len(found["countries"]) >= 4, found
+    for vision, distance, a, b in bs.closest_colours(found["countries"]):
+        assert distance >= MIN_COLOUR_DISTANCE, f"country colours {a} and {b} look alike with {vision}: {distance:.1f}"
+    page.locator(".geo-view-network").screenshot(path=str(SHOTS.mkdir(parents=True, exist_ok=True) or
+                                                          SHOTS / "palette_sector.png"))
+    page.get_by_role("button", name="change", exact=True).click()
+    page.wait_for_timeout(500)
+    change = page.evaluate(COLOURS_IN_CHARTS)["change"]
+    assert len(change) >= 3, change
+    for vision, distance, a, b in bs.closest_colours(change):
+        assert distance >= MIN_COLOUR_DISTANCE, f"change colours {a} and {b} look alike with {vision}: {distance:.1f}"
+    page.locator(".geo-view-network").screenshot(path=str(SHOTS / "palette_change.png"))
+    for path in ("class", "teaching", "brief?country=rus"):
+        page.goto(app.url + path, timeout=120_000)
+        page.locator("button, a").first.wait_for(timeout=60_000)
+        page.wait_for_timeout(500)
+        assert bs.unnamed_controls(page) == [], path
+    assert "Role brief: Russia" in page.locator(".geo-brief").inner_text()
+    watch.assert_clean()
+    context.close()

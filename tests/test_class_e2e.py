@@ -1,5 +1,8 @@
 """The class game in real headless Chromium: a teacher and four students in separate browser
-contexts play rounds; reload, rejoin on another device, a server restart, refusals, two games."""
+contexts play four rounds with deals (the US offer India accepts, Russia's discount for an arms
+order India accepts, the EU's FTA India rejects); reload, rejoin on another device, a server
+restart, refusals (moving for another country, changing a move a deal fixed, opening the console
+without the key), two games side by side."""
 import json
 from pathlib import Path
 
@@ -181,23 +184,66 @@ def test_a_class_plays_rounds_reloads_rejoins_and_survives_a_restart(browser, tm
             move_buttons(page).first.wait_for(timeout=WAIT)
             move_buttons(page).first.click()
             page.locator(".geo-class-chosen").wait_for(timeout=WAIT)
+        # round 3: Russia offers India $3/bbl more discount for an arms order (terms chosen in the
+        # page); India accepts; the game enforces it (India's move is fixed; the discount is set)
+        russia = pages[countries.index("You play Russia")]
+        russia.locator(".geo-class-term-discount").click()
+        russia.locator(".menuable__content__active .v-list-item", has_text="$3/bbl").click()
+        russia.locator(".geo-class-offer-note input").fill("<i>for the S-400 spares</i>")
+        russia.locator(".geo-class-send-offer").click()
+        offer = india.locator(".geo-class-offer-open", has_text="extra discount on Russian crude $3/bbl")
+        offer.wait_for(timeout=WAIT)
+        assert "<i>for the S-400 spares</i>" in offer.inner_text() and india.locator(".geo-class-offer i").count() == 0
+        india.locator(".geo-class-accept").click()
+        india.locator(".geo-class-fixed", has_text="tilts arms orders towards Russia").wait_for(timeout=WAIT)
+        russia.locator(".geo-class-offer-accepted").wait_for(timeout=WAIT)
+        # a student cannot move for another country: India's page has no Russian or US move, and
+        # India's own move is now the deal's (choosing another is refused)
+        assert india.locator(".geo-class-move-discount_to_india, .geo-class-move-offer_deal").count() == 0
+        move_buttons(india).last.click()
+        india.locator(".geo-class-error", has_text="fixed by the deal").wait_for(timeout=WAIT)
         teacher.locator(".geo-class-advance").click()
         wait_quarter(pages + [teacher], "2026Q3")
+        reveal = teacher.locator(".geo-class-reveal").inner_text()
+        assert "tilts arms orders towards Russia" in reveal and "the deal (offer" in reveal
+        # round 4: the EU offers India the FTA; India rejects it; everybody moves
+        eu = pages[countries.index("You play European Union")]
+        eu.locator(".geo-class-offer-kind").wait_for(timeout=WAIT)
+        eu.locator(".geo-class-send-offer").click()
+        india.locator(".geo-class-offer-open", has_text="free-trade agreement").wait_for(timeout=WAIT)
+        india.locator(".geo-class-reject").click()
+        eu.locator(".geo-class-offer-rejected").wait_for(timeout=WAIT)
+        for page in pages:
+            move_buttons(page).first.click()
+            page.locator(".geo-class-chosen").wait_for(timeout=WAIT)
+        for page in (india, teacher):   # the seat view and the console: every control is named
+            assert bs.unnamed_controls(page) == []
+        assert india.locator(".geo-class-brief-link a").first.get_attribute("href") == "/brief?country=ind"
+        teacher.locator(".geo-class-advance").click()
+        wait_quarter(pages + [teacher], "2026Q4")
         # the debrief: the class beside the AI path, move by move, the offer and its acceptance
         teacher.locator(".geo-class-show-debrief input").check(force=True)
         log = teacher.locator(".geo-class-debrief-log")
         log.wait_for(timeout=WAIT)
         assert "accepts the US offer" in log.inner_text() and "offers India a lower tariff" in log.inner_text()
+        assert "$3/bbl" in log.inner_text() and "accepted by Asha, enforced" in log.inner_text()
+        assert "free-trade agreement" in log.inner_text() and "rejected by Asha" in log.inner_text()
+        assert "<i>for the S-400 spares</i>" in log.inner_text()
         assert "AI path" in teacher.locator(".geo-class-debrief-end").inner_text()
+        scores = teacher.locator(".geo-class-scores").inner_text()
+        for name in ("India", "United States", "Russia", "European Union"):
+            assert f"{name}: better than the AI on" in scores
         # the export replays the game exactly: three rounds, the students' moves, who made them
         with teacher.expect_download() as info:
             teacher.get_by_text("Export the game").click()
         data = json.loads(Path(info.value.path()).read_text())
-        assert [r["quarter"] for r in data["rounds"]] == ["2026Q1", "2026Q2", "2026Q3"]
+        assert [r["quarter"] for r in data["rounds"]] == ["2026Q1", "2026Q2", "2026Q3", "2026Q4"]
+        assert data["rounds"][2]["events"]["rus.extra_discount_ind_usd"] > 0
+        assert [o["status"] for o in data["offers"]] == ["enforced", "rejected"]
         assert {p["by"] for p in data["rounds"][0]["plays"].values()} == {"Asha", "Ben", "<b>Cy</b>", "Dee"}
         from geogame.viz.classroom import replay_file
         replayed = replay_file(info.value.path())
-        assert replayed.quarter_label == "2026Q3"
+        assert replayed.quarter_label == "2026Q4"
         shown = teacher.locator(".geo-view-headlines").first.inner_text()
         share = replayed.metrics_frame().iloc[-1]["crude_share_ind_from_rus"]
         assert f"{100 * share:.1f}%" in shown

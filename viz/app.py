@@ -32,6 +32,7 @@ CODE_OF = {COUNTRY_NAMES[c]: c for c in COUNTRIES}
 UPLOADED = "uploaded: "
 
 CSS = """
+.geo-lever label.v-label, .geo-speed label.v-label { display: none; }
 .geo-quarter { font-size: 28px; font-weight: 700; color: #1a237e; }
 .geo-headline { border: 1px solid #ddd; border-radius: 6px; padding: 6px 10px; min-width: 150px; }
 .geo-headline .v { font-size: 18px; font-weight: 600; }
@@ -554,8 +555,10 @@ def SoloPage():
                     solara.Text(f"{lever_label(key, levers.value[key])}: {levers.value[key]:g}",
                                 classes=["geo-lever-label"])
                     low, high = slider_range(key, levers.value[key])
-                    solara.SliderFloat("", value=levers.value[key], on_value=set_lever,
-                                       min=low, max=high, step=increment)
+                    # the slider's own label names it for screen readers (its thumb's aria-label);
+                    # CSS hides it on screen, where the line above says the same with the value
+                    solara.SliderFloat(lever_label(key, levers.value[key]), value=levers.value[key],
+                                       on_value=set_lever, min=low, max=high, step=increment)
             solara.InputText("Seed (whole number, same seed = same run)", value=seed_text, continuous_update=True)
             if seed_error:
                 solara.Error(seed_error, classes=["geo-seed-error"])
@@ -576,8 +579,8 @@ def SoloPage():
                 solara.Button("Reset", on_click=reset, icon_name="mdi-restart", classes=["geo-reset"])
                 with solara.Column(style={"min-width": "240px"}, gap="0px", classes=["geo-speed"]):
                     solara.Text(f"Speed: {speed.value:g} quarters per second", classes=["geo-lever-label"])
-                    solara.SliderFloat("", value=speed.value, on_value=set_speed, min=SPEED_RANGE[0],
-                                       max=SPEED_RANGE[1], step=0.5)
+                    solara.SliderFloat("Speed (quarters per second)", value=speed.value, on_value=set_speed,
+                                       min=SPEED_RANGE[0], max=SPEED_RANGE[1], step=0.5)
             solara.Text(f"This run: {session.describe()}", classes=["geo-asof", "geo-run-desc"])
             if changed:
                 solara.HTML(tag="div", classes=["geo-note", "geo-pending-run"],

@@ -1075,6 +1075,10 @@ class ClassGame:
                 cached = {"menu": menu}
                 self._cache[key] = cached
             chosen = self.pending.get(seat.country)
+            fixed = self.fixed_moves().get(seat.country)
+            if fixed is not None:   # a deal fixes the team's move: that is the move that counts
+                return {**cached, "seat": seat, "team": [s.name for s in self.team(seat.country)],
+                        "chosen": fixed[0], "chosen_by": f"the deal (offer {fixed[1]})"}
             return {**cached, "seat": seat, "team": [s.name for s in self.team(seat.country)],
                     "chosen": chosen[0] if chosen else None,
                     "chosen_by": self.seats[chosen[1]].name if chosen and chosen[1] in self.seats else None}
