@@ -801,6 +801,7 @@ class Ensemble:
         return self
 
     def _apply_events(self, quarter: int) -> None:
+        """Each scenario's events dated ``quarter`` set its runs' policies."""
         for scenario, rows in self._scenario_groups:
             for event in scenario.events:
                 if event.quarter == quarter:
@@ -809,6 +810,8 @@ class Ensemble:
                     self.events_applied.setdefault(id(scenario), []).append((quarter, event))
 
     def _decide(self, quarter: int) -> dict[str, np.ndarray]:
+        """Every country's move in every run (menu column per run): available moves, one batched
+        valuation, then each country's choice (:meth:`_choose`)."""
         s, world, R = self.structure, self.world, self.R
         available = {c: np.stack([rows_where(m.available, world) for m in menu(c)], axis=1) for c in COUNTRIES}
         needs = self.needs
@@ -829,6 +832,12 @@ class Ensemble:
         return chosen
 
     def _choose(self, c: str, quarter: int, available: np.ndarray, valuation: Valuation | None) -> np.ndarray:
+        """Country ``c``'s move in every run by that run's rule, recorded with what its reason needs.
+
+        Runs with the same moves available are decided together, row by row, with the rules'
+        own row-wise functions (:mod:`agents.country`): the AI draws one uniform number from the
+        run's stream for ``c``. Returns the chosen menu column per run, (R,).
+        """
         R, M = available.shape
         s = self.structure
         if valuation is not None:
@@ -893,6 +902,7 @@ class Ensemble:
         return index
 
     def _record(self) -> None:
+        """Add the quarter's metrics of every run (arrays over runs), blocs included."""
         m = economics.metrics(self.world, self.structure)
         lay = self.structure.layout
         with_penaliser, with_seller = (lay.arms_buyer, lay.penaliser), (lay.arms_buyer, lay.crude_seller)
@@ -1067,6 +1077,10 @@ def _shareable(chunk_setups: list[_Setup], positions: list[int], built: dict) ->
 
 def run_ensemble(specs, quarters: int | None = None, chunk_size: int = 256) -> list[RunView]:
     """Run many runs batched together; one :class:`RunView` per spec, in order.
+
+    Every run's tables stay in memory until the list goes; for more runs than fit, stream them
+    with :func:`iter_ensemble` (memory bounded by ``chunk_size``) or run a sweep
+    (``geogame sweep --chunk-size N``), which writes each run as its chunk finishes.
 
     Parameters
     ----------
