@@ -6,7 +6,6 @@ a finished sweep's manifest (``--rerun DIR/manifest.json``); options given on th
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import textwrap
 import time
@@ -48,9 +47,11 @@ def add_parser(sub) -> None:
         "sweep", help="run the model over a grid or sample of settings, with replicates, to Parquet",
         description="Run many simulations over a design: full grids (--grid), Latin hypercube or random "
                     "samples over ranges (--sample with --range), crossed with --replicates seeds derived "
-                    "from --seed. Results stream to OUT/metrics/*.parquet as runs finish; OUT/manifest.json "
-                    "records the design, the scenario file, version, times and failures. A run that raises "
-                    "is recorded and the sweep goes on; --resume finishes an interrupted sweep.",
+                    "from --seed. Results stream to OUT/metrics/ as runs finish (a file per run, gathered every "
+                    "--compact-every runs into large part files); OUT/manifest.json records the design, the "
+                    "scenario file, version, sessions and failures. A run that raises is recorded and the sweep "
+                    "goes on (exit 1 at the end); SIGTERM stops it like Ctrl-C; --resume finishes an interrupted "
+                    "sweep. Options may come from a TOML file (--spec) or a manifest (--rerun).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=textwrap.dedent("""\
             Examples:
@@ -248,7 +249,7 @@ def _sweep(args) -> int:
         again = rerun_options(args.rerun)
         options = {**again["options"], **run}
         levers = again["levers"] or []
-        plan = plan_sweep(**{k: v for k, v in options.items() if k not in ("compact_every_",)})
+        plan = plan_sweep(**options)
         if again["fingerprint"] and plan.design.fingerprint() != again["fingerprint"]:
             # The design no longer rebuilds the same (say a sampler changed): run its recorded points.
             for key in ("grid", "ranges", "sample"):

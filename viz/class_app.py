@@ -238,26 +238,28 @@ def round_table(shared: dict, round_no: int | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-@solara.component
-def Countdown(game: ClassGame, version: int):
-    """Time left in the open round, ticking every second while the clock runs."""
-    tick, set_tick = solara.use_state(0)
-    running = game.status == "open" and game.deadline is not None
-
-    def run(cancel: threading.Event):
-        while running and not cancel.wait(1.0):
-            set_tick(lambda n: n + 1)
-
-    # the ticking thread lives as long as the clock runs (not restarted at every change: 30
-    # pages each starting a thread at every move cost more than the render)
-    solara.use_thread(run, dependencies=[running])
+def countdown_text(game: ClassGame) -> str:
+    """Time left in the open round in words ("" when there is nothing to say)."""
     left = game.seconds_left()
     if game.finished:
-        text = "Game over"
-    elif left is None:
-        text = "No time limit" if game.status == "open" else ""
-    else:
-        text = f"Time left: {int(left) // 60}:{int(left) % 60:02d}" + (" (paused)" if game.status != "open" else "")
+        return "Game over"
+    if left is None:
+        return "No time limit" if game.status == "open" else ""
+    return f"Time left: {int(left) // 60}:{int(left) % 60:02d}" + (" (paused)" if game.status != "open" else "")
+
+
+@solara.component
+def Countdown(game: ClassGame):
+    """Time left in the open round: a thread reads the game's clock every second and re-renders
+    only when the text changes (so it follows the teacher's start, pause and timer without the
+    page re-rendering it at every change)."""
+    text, set_text = solara.use_state(countdown_text(game))
+
+    def run(cancel: threading.Event):
+        while not cancel.wait(1.0):
+            set_text(countdown_text(game))   # Solara re-renders only if it changed
+
+    solara.use_thread(run, dependencies=[game])
     solara.Text(text, classes=["geo-class-timer"])
 
 
@@ -532,7 +534,7 @@ def Projector(game: ClassGame, version: int, debrief: bool = False):
             solara.Text(shared["quarter"], classes=["geo-class-quarter"])
             solara.Text(f"round {shared['round'] if not shared['finished'] else len(shared['rounds'])} of "
                         f"{shared['quarters']} · {shared['scenario_title']}", classes=["geo-class-big"])
-            Countdown(game, version)
+            Countdown(game)
     solara.Text(status_text(shared), classes=["geo-class-status", "geo-class-big"])
     q, rounds = shared["quarter"], len(shared["rounds"])
     metrics, affinity = shared["metrics"], shared["affinity"]
@@ -756,28 +758,55 @@ def messages_html(game: ClassGame, shared: dict) -> str:
     return game.memo(("messages", len(msgs), shared["seats"]), make)
 
 
+def seat_header_html(game: ClassGame, seat_code: str) -> str:
+    """The top of a seat view as HTML: country, quarter, team, seat code, the round's state."""
+    shared, mine = game.shared_view(), game.seat_view(seat_code)
+    name = html.escape(COUNTRY_NAMES[mine["seat"].country])
+    team = html.escape(", ".join(mine["team"]))
+    return ("<div style='display:flex;flex-wrap:wrap;gap:12px;align-items:baseline'>"
+            f"<span class='geo-class-country geo-class-quarter'>You play {name}</span>"
+            f"<span class='geo-class-big geo-class-seat-quarter'>{html.escape(shared['quarter'])}</span></div>"
+            f"<div class='geo-class-seatinfo'>Your team: {team}. Your seat code (to come back on another device): "
+            f"{html.escape(seat_code)} · game {html.escape(game.code)}</div>"
+            f"<div class='geo-class-status'>{html.escape(status_text(shared))}</div>")
+
+
 @solara.component
 def SeatHeader(game: ClassGame, seat_code: str):
-    """The top of a seat view: country, quarter, clock, team, the round's state. It listens to
-    the game on its own and is told of a change before the rest of every page, so every screen
-    shows that a round has resolved first; the rest (menu, revealed moves, charts) follows."""
+    """The top of a seat view: country, quarter, team, the round's state, and the clock.
+
+    It listens to the game on its own, is told of a change before the rest of every page, and
+    re-renders only when its text changed (one widget, one message), so every screen shows that
+    a round has resolved first; the rest (menu, revealed moves, charts) follows."""
     try:
         country = game.seat(seat_code).country
     except ClassError:
         return
-    version = use_game_version(game, country, first=True)
-    shared, mine = game.shared_view(), game.seat_view(seat_code)
-    name = html.escape(COUNTRY_NAMES[country])
-    team = html.escape(", ".join(mine["team"]))
-    # one HTML widget (one message a change) rather than four texts
-    solara.HTML(tag="div", classes=["geo-class-seat-head"], unsafe_innerHTML=(
-        "<div style='display:flex;flex-wrap:wrap;gap:12px;align-items:baseline'>"
-        f"<span class='geo-class-country geo-class-quarter'>You play {name}</span>"
-        f"<span class='geo-class-big geo-class-seat-quarter'>{html.escape(shared['quarter'])}</span></div>"
-        f"<div class='geo-class-seatinfo'>Your team: {team}. Your seat code (to come back on another device): "
-        f"{html.escape(seat_code)} · game {html.escape(game.code)}</div>"
-        f"<div class='geo-class-status'>{html.escape(status_text(shared))}</div>"))
-    Countdown(game, version)
+    text, set_text = solara.use_state(seat_header_html(game, seat_code))
+
+    def register():
+        from solara.server import kernel_context
+        try:
+            context = kernel_context.get_current_context()
+        except Exception:  # noqa: BLE001 - outside a server (component tests)
+            context = None
+        token = object()
+
+        def push():
+            new = seat_header_html(game, seat_code)
+            if context is None:
+                set_text(new)
+                return
+            with context:
+                set_text(new)   # re-renders this component only, and only if the text changed
+
+        game.add_listener(token, push, country, first=True)
+        push()  # anything that changed between render and now
+        return lambda: game.remove_listener(token)
+
+    solara.use_effect(register, [game, seat_code])
+    solara.HTML(tag="div", classes=["geo-class-seat-head"], unsafe_innerHTML=text)
+    Countdown(game)
 
 
 @solara.component

@@ -562,6 +562,7 @@ class ClassGame:
             try:
                 entry[0]()
             except Exception:  # noqa: BLE001 - a closed page: stop telling it
+                logger.debug("class game %s: a page stopped listening", self.code, exc_info=True)
                 self.remove_listener(token)
             with self.lock:
                 self._notifying.discard(token)
