@@ -71,7 +71,7 @@ def time_geogame(runs: int, quarters: int, workers: int, replicates: int) -> dic
         summary = sweep_to_folder(quarters=quarters, grid={"eu.price_cap_usd": caps}, replicates=replicates,
                                   seed=0, backend="processes", workers=workers, out=Path(tmp) / "s")
         seconds = time.perf_counter() - t
-    return {"runner": "geogame sweep (processes, Parquet per run)", "runs": summary.ran,
+    return {"runner": "geogame sweep (processes, a Parquet file per run, compacted every 1,000)", "runs": summary.ran,
             "failed": summary.failed, "seconds": round(seconds, 2), "runs_per_s": round(summary.ran / seconds, 2)}
 
 

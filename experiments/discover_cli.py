@@ -9,6 +9,8 @@ from pathlib import Path
 
 def add_parser(sub) -> None:
     """Register ``geogame discover`` and ``geogame robustness``."""
+    from .spec import add_spec_option
+
     p = sub.add_parser(
         "discover", help="under which settings does a condition hold? PRIM or CART and feature scoring "
                          "(EMA Workbench) on a sweep's results",
@@ -24,8 +26,8 @@ def add_parser(sub) -> None:
               geogame discover results/lhs --where "crude_share_ind_from_rus < 0.10" --quarter 2027Q4
               geogame discover results/lhs --where "crude_share_ind_from_rus < 0.10" --method cart --features
               geogame discover results/lhs --where "russia_crude_revenue_usd_bn >= 150" --box 12"""))
-    p.add_argument("dir", metavar="DIR", help="a sweep's folder (from geogame sweep --out)")
-    p.add_argument("--where", required=True, metavar="CONDITION",
+    p.add_argument("dir", metavar="DIR", nargs="?", help="a sweep's folder (from geogame sweep --out)")
+    p.add_argument("--where", metavar="CONDITION",
                    help='METRIC OP NUMBER, OP one of < <= > >= == !=, e.g. "crude_share_ind_from_rus < 0.10"')
     p.add_argument("--quarter", help="quarter at which the metric is read, e.g. 2027Q4 (default: the last)")
     p.add_argument("--method", default="prim", choices=["prim", "cart"], help="default: prim")
@@ -36,6 +38,7 @@ def add_parser(sub) -> None:
     p.add_argument("--mass-min", type=float, default=0.05, help="smallest box or leaf, share of runs (default: 0.05)")
     p.add_argument("--out", help="folder for the tables and plots (default: DIR/discovery)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    add_spec_option(p, {"dir": "DIR", "where": "--where"})
     p.set_defaults(func=cmd_discover)
 
     p = sub.add_parser(
@@ -54,8 +57,8 @@ def add_parser(sub) -> None:
                   --grid world.crude_discount_sensitivity=0.3,0.6,0.9 --replicates 5 --out results/rob
               geogame robustness results/rob --outcome russia_crude_revenue_usd_bn --minimise \\
                   --levers usa.oil_penalty_tariff_on_ind,eu.price_cap_usd --threshold 150"""))
-    p.add_argument("dir", metavar="DIR", help="a sweep's folder (from geogame sweep --out)")
-    p.add_argument("--outcome", required=True, help="metric, e.g. russia_crude_revenue_usd_bn")
+    p.add_argument("dir", metavar="DIR", nargs="?", help="a sweep's folder (from geogame sweep --out)")
+    p.add_argument("--outcome", help="metric, e.g. russia_crude_revenue_usd_bn")
     goal = p.add_mutually_exclusive_group()
     goal.add_argument("--minimise", dest="minimise", action="store_true", default=True,
                       help="lower is better (default)")
@@ -66,6 +69,7 @@ def add_parser(sub) -> None:
                    help="satisficing threshold in the metric's unit (default: the median over all runs)")
     p.add_argument("--out", help="folder for the tables and plot (default: DIR/robustness)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    add_spec_option(p, {"dir": "DIR", "outcome": "--outcome"})
     p.set_defaults(func=cmd_robustness)
 
 
@@ -84,7 +88,9 @@ def _out(args, default: str) -> Path:
 def cmd_discover(args) -> int:
     """Run PRIM or CART (and feature scoring), print the chosen box and write tables and plots."""
     from .discover import discover, write
+    from .spec import apply_spec
 
+    apply_spec(args)
     out = _out(args, "discovery")
     result = discover(args.dir, args.where, quarter=args.quarter, method=args.method, features=args.features,
                       levers=args.levers, box=args.box, peel_alpha=args.peel_alpha, mass_min=args.mass_min)
@@ -102,7 +108,9 @@ def cmd_discover(args) -> int:
 def cmd_robustness(args) -> int:
     """Rank the policies, print the ranking and write tables and the plot."""
     from .robustness import robustness, write
+    from .spec import apply_spec
 
+    apply_spec(args)
     out = _out(args, "robustness")
     result = robustness(args.dir, args.outcome, args.levers, quarter=args.quarter, minimise=args.minimise,
                         threshold=args.threshold)

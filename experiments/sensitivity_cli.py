@@ -15,6 +15,7 @@ def _methods(text: str) -> list[str]:
 
 def add_parser(sub) -> None:
     """Register ``geogame sensitivity``."""
+    from .spec import add_spec_option
     from .sweep_cli import _common_run_options
 
     p = sub.add_parser(
@@ -49,12 +50,13 @@ def add_parser(sub) -> None:
                    help="seeds per design point; the indices use their mean (default: 1, no seed spread)")
     p.add_argument("--range", dest="ranges", action="append", default=[], metavar="KEY=LOW:HIGH",
                    help="a setting to vary and its range; at least two; repeatable")
-    p.add_argument("--metric", action="append", default=[], required=True, metavar="METRIC@QUARTER[:QUARTER]",
+    p.add_argument("--metric", action="append", default=[], metavar="METRIC@QUARTER[:QUARTER]",
                    help="output to analyse, e.g. crude_share_ind_from_rus@2027Q4; repeatable")
     p.add_argument("--no-second-order", action="store_true", help="Sobol: skip second-order indices (fewer runs)")
     _common_run_options(p)
-    p.add_argument("--out", required=True, help="folder for the tables, charts and runs")
+    p.add_argument("--out", help="folder for the tables, charts and runs (required)")
     p.add_argument("--resume", action="store_true", help="finish the runs of an interrupted analysis in OUT")
+    add_spec_option(p, {"metric": "--metric", "out": "--out"})
     p.set_defaults(func=cmd_sensitivity)
 
 
@@ -64,8 +66,10 @@ def cmd_sensitivity(args) -> int:
     from .sweep_cli import _assignments, _rules
     from .commands import parse_overrides
     from .design import parse_range
+    from .spec import apply_spec
     from .sweeps import check_connect_timeout, check_scheduler_address
 
+    apply_spec(args)
     methods = check_methods(args.method)
     ranges = _assignments(args.ranges, parse_range, "--range")
     if args.scheduler is not None:

@@ -185,3 +185,122 @@ def _check(path, raw_key: str, key: str, value, allowed: str):
                 raise _fail(path, where, item, "\"ai\", \"best\" or \"scripted\"")
             out.append(f"{name}={item}")
     return out
+
+
+# ------------------------------------------------------------- any command: sensitivity, discover, robustness
+def add_spec_option(parser, required: dict[str, str]) -> None:
+    """Give ``parser`` a ``--spec FILE.toml`` option; ``required`` (dest -> option as shown) are then checked
+    by :func:`apply_spec` after the file is read, instead of by argparse."""
+    parser.add_argument("--spec", metavar="FILE.toml",
+                        help="read the options from a TOML file whose keys are these options' names "
+                             "(range and set as tables); options given here win")
+    parser.set_defaults(_spec_parser=parser, _spec_required=required)
+
+
+def _spec_actions(parser) -> dict:
+    """Spec key -> argparse action: every long option (without the dashes) and every positional."""
+    out = {}
+    for action in parser._actions:  # argparse keeps no public list of a parser's options
+        if action.dest in ("help", "spec", "_spec_parser", "_spec_required"):
+            continue
+        longs = [o[2:] for o in action.option_strings if o.startswith("--")]
+        for name in longs or ([action.dest] if not action.option_strings else []):
+            out[name] = action
+    return out
+
+
+def _as_strings(path, key: str, value) -> list[str]:
+    """A repeatable option's values: a list of texts or numbers, or a table of ``KEY = value`` read as
+    ``KEY=value`` (``[low, high]`` as ``low:high``, another list as ``a,b``)."""
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return [str(value)]
+    if isinstance(value, list) and value and all(isinstance(v, (str, int, float)) and not isinstance(v, bool)
+                                                 for v in value):
+        return [str(v) for v in value]
+    if isinstance(value, dict) and value:
+        out = []
+        for name, item in _flatten(value).items():
+            if isinstance(item, list) and len(item) == 2 and key == "range":
+                out.append(f"{name}={_number_text(item[0])}:{_number_text(item[1])}")
+            elif isinstance(item, list) and item and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                                         for v in item):
+                out.append(f"{name}={','.join(_number_text(v) for v in item)}")
+            elif isinstance(item, (str, int, float)) and not isinstance(item, bool):
+                out.append(f"{name}={item}")
+            else:
+                raise _fail(path, f"{key}.\"{name}\"", item, "a number, a text, or a list of numbers")
+        return out
+    raise _fail(path, key, value, "a text, a list of texts, or a table of KEY = value")
+
+
+def apply_spec(args) -> None:
+    """Fill the options of ``args`` left at their defaults from ``args.spec`` (if given), then check
+    the required ones. The spec's keys are the command's long options (``samples``, ``peel-alpha``) and
+    positionals (``dir``); options given on the command line win.
+
+    Raises
+    ------
+    InputError
+        One line naming the file, the key, the value and what is allowed; or a required option
+        given nowhere.
+    """
+    import argparse
+
+    parser = getattr(args, "_spec_parser", None)
+    if parser is None:
+        return
+    if getattr(args, "spec", None):
+        path = args.spec
+        actions = _spec_actions(parser)
+        for raw_key, value in read_toml(path).items():
+            key = raw_key.replace("_", "-")
+            action = actions.get(key) or actions.get(raw_key)
+            if action is None:
+                close = difflib.get_close_matches(key, list(actions), n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                raise InputError(f"--spec {show_value(str(path))}: key {show_value(raw_key)} is not known{hint}; "
+                                 f"allowed: {', '.join(actions)}")
+            current = getattr(args, action.dest, None)
+            if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
+                if not isinstance(value, bool):
+                    raise _fail(path, raw_key, value, "true or false")
+                if value and current == parser.get_default(action.dest):
+                    setattr(args, action.dest, action.const)
+                continue
+            if isinstance(action, argparse._AppendAction):
+                if not current:
+                    setattr(args, action.dest, _as_strings(path, key, value))
+                continue
+            if current != parser.get_default(action.dest):
+                continue  # given on the command line
+            setattr(args, action.dest, _converted(path, raw_key, action, value))
+    missing = [shown for dest, shown in args._spec_required.items() if getattr(args, dest, None) in (None, [])]
+    if missing:
+        raise InputError(f"{missing[0]} is required (on the command line, or as a key in --spec FILE.toml)")
+
+
+def _converted(path, key: str, action, value):
+    """A spec value as argparse would have given it for ``action`` (its type and choices checked)."""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value) and value:
+        value = ",".join(value)  # a list of names, as the option's comma-separated text
+    if isinstance(value, bool) or isinstance(value, (dict, list)):
+        raise _fail(path, key, value, _allowed(action))
+    if action.type is int and not isinstance(value, int):
+        raise _fail(path, key, value, "a whole number")
+    if action.type is float and not isinstance(value, (int, float)):
+        raise _fail(path, key, value, "a number")
+    if action.type is None and not isinstance(value, str):
+        raise _fail(path, key, value, "a text")
+    if action.type not in (None, int, float):
+        value = action.type(str(value))  # the option's own parser (its error names the option)
+    elif action.type is float:
+        value = float(value)
+    if action.choices is not None and value not in action.choices:
+        raise _fail(path, key, value, ", ".join(map(str, action.choices)))
+    return value
+
+
+def _allowed(action) -> str:
+    if action.choices is not None:
+        return ", ".join(map(str, action.choices))
+    return {int: "a whole number", float: "a number"}.get(action.type, "a text")

@@ -123,3 +123,44 @@ def test_rerun_of_a_manifest_makes_the_same_table(tmp_path, capsys):
     assert code == 2 and "--rerun with --grid" in err
     code, _, err = run(["sweep", "--rerun", tmp_path / "none.json", "--out", tmp_path / "x"], capsys)
     assert code == 2 and "not a sweep's manifest" in err
+
+
+def test_sensitivity_discover_and_robustness_read_a_spec_too(tmp_path, capsys):
+    metric = "crude_share_ind_from_rus@2026Q1"
+    (tmp_path / "sens.toml").write_text(f"""\
+method = ["morris"]
+samples = 4
+quarters = 1
+backend = "serial"
+metric = ["{metric}"]
+out = "{tmp_path / 'from_spec'}"
+quiet = true
+
+[range]
+"ind.crude_share_from_rus" = [0.34, 0.44]
+"rus.rupee_recycling" = "0:1"
+""")
+    code, _, err = run(["sensitivity", "--spec", tmp_path / "sens.toml"], capsys)
+    assert code == 0, err
+    code, _, err = run(["sensitivity", "--method", "morris", "--samples", "4", "--quarters", "1", "--backend",
+                        "serial", "--range", "ind.crude_share_from_rus=0.34:0.44", "--range",
+                        "rus.rupee_recycling=0:1", "--metric", metric, "--out", tmp_path / "from_flags", "--quiet"],
+                       capsys)
+    assert code == 0, err
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "from_spec" / "sensitivity.csv"),
+                                  pd.read_csv(tmp_path / "from_flags" / "sensitivity.csv"))
+    sweep_dir = tmp_path / "from_spec" / "runs"
+    (tmp_path / "disc.toml").write_text(f'dir = "{sweep_dir}"\nwhere = "crude_share_ind_from_rus < 0.35"\n'
+                                        f'out = "{tmp_path / "disc"}"\nquiet = true\n')
+    code, _, err = run(["discover", "--spec", tmp_path / "disc.toml"], capsys)
+    assert code == 0, err
+    assert (tmp_path / "disc" / "prim_box.csv").is_file()
+    for command, text, needle in [
+        ("sensitivity", "samples = \"many\"\n", "samples = 'many' is not allowed; allowed: a whole number"),
+        ("discover", "wher = \"x\"\n", "key 'wher' is not known (did you mean where?)"),
+        ("discover", "quiet = true\n", "DIR is required"),
+        ("robustness", f'dir = "{sweep_dir}"\nthreshold = "x"\n', "threshold = 'x' is not allowed; allowed: a number"),
+    ]:
+        (tmp_path / "bad.toml").write_text(text)
+        code, _, err = run([command, "--spec", tmp_path / "bad.toml"], capsys)
+        assert code == 2 and needle in err and len(err.strip().splitlines()) == 1, err
