@@ -33,7 +33,8 @@ PRINT_CSS = """
 .geo-doc td, .geo-doc th { border: 1px solid #999; padding: 4px 6px; vertical-align: top; }
 .geo-doc code { background: #f3f3f3; padding: 0 3px; }
 @media print {
-  .geo-nav, .geo-noprint, header, .v-app-bar, .v-navigation-drawer { display: none !important; }
+  .geo-nav, .geo-nav-solo, .geo-nav-class, .geo-noprint, header, footer, .v-footer, .v-app-bar,
+  .v-navigation-drawer { display: none !important; }
   .geo-doc { max-width: none; font-size: 12pt; }
   a { color: inherit; text-decoration: none; }
 }
