@@ -6,7 +6,10 @@ The loss is a sum of squared normalised residuals over the hindcast targets::
 
 where ``y_k(theta, s)`` is target k's model value (mean over the period's quarters in the run)
 for seed ``s``. The same seeds are used at every evaluation (common random numbers), so ``L`` is
-a deterministic function of ``theta`` and the fit is reproducible. Agents' discrete choices make
+a deterministic function of ``theta`` and the fit is reproducible. The seeds of one evaluation
+step together as one ensemble batch (:func:`~experiments.validate.run_replicates`, on
+:func:`geogame.model.iter_ensemble`); each run's table is identical to the Mesa model's, so the
+loss is exactly the one computed seed by seed, in a fraction of the time. Agents' discrete choices make
 ``L`` piecewise smooth, so the default optimiser is Nelder-Mead with bounds (derivative-free,
 :func:`scipy.optimize.minimize`). Bounds are the registry's ``low``/``high``.
 
@@ -109,7 +112,10 @@ class Objective:
     _cache: dict = field(default_factory=dict)
 
     def model_values(self, theta) -> np.ndarray:
-        """Each target's model value, averaged over the seeds, at ``theta``."""
+        """Each target's model value, averaged over the seeds, at ``theta``.
+
+        The seeds run as one ensemble (common random numbers: the same seeds at every ``theta``).
+        """
         key = tuple(round(float(v), 12) for v in theta)
         if key not in self._cache:
             overrides = {**self.base_overrides, **dict(zip(self.keys, map(float, theta)))}

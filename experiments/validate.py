@@ -37,7 +37,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geogame.model import SETTINGS, GeopoliticsModel, InputError, load_scenario, normalise_overrides
+from geogame.model import (SETTINGS, EnsembleRun, InputError, iter_ensemble, load_scenario,
+                           normalise_overrides)
 from geogame.model import fiscal_year_quarters, outcome_names, parse_quarter, quarter_label
 
 #: Columns the targets file must have, in order.
@@ -53,6 +54,9 @@ CONFIDENCES = ("high", "medium", "low")
 #: statutory or scripted value the scenario sets (tariffs, the cap); ``unspecified``: not stated.
 FIT_STATUSES = ("fitted", "partly_fitted", "held_out", "input", "unspecified")
 MAX_SEEDS = 500
+#: Most runs stepped together in one ensemble batch (the engine's default; a batch of 256 runs of
+#: the hindcast holds a few tens of MB).
+CHUNK_SIZE = 256
 
 
 @dataclass(frozen=True)
@@ -223,8 +227,9 @@ def run_quarters(scenario: str, quarters: int | None = None) -> list[int]:
 
 
 def run_replicates(scenario: str, seeds: list[int], overrides: dict | None = None,
-                   quarters: int | None = None, progress=None, rules: dict | None = None) -> pd.DataFrame:
-    """Run ``scenario`` once per seed; return the metrics of all runs stacked, with a ``seed`` column.
+                   quarters: int | None = None, progress=None, rules: dict | None = None,
+                   chunk_size: int = CHUNK_SIZE) -> pd.DataFrame:
+    """Run ``scenario`` once per seed, the seeds as one ensemble; the metrics of all runs stacked.
 
     Parameters
     ----------
@@ -240,17 +245,46 @@ def run_replicates(scenario: str, seeds: list[int], overrides: dict | None = Non
         Called with no argument after each run (for a progress bar).
     rules : dict, optional
         Rule per country on top of the scenario's (``{"ind": "scripted"}``).
+    chunk_size : int
+        Most runs stepped together (see :func:`run_scenarios`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A ``seed`` column, then each run's quarterly table, seed by seed in the order given.
     """
-    frames = []
-    for seed in seeds:
-        model = GeopoliticsModel(scenario=scenario, seed=int(seed), overrides=dict(overrides or {}),
-                                 rules=dict(rules) if rules else None)
-        frame = model.run(quarters).metrics_frame()
-        frame.insert(0, "seed", int(seed))
-        frames.append(frame)
+    return run_scenarios([scenario], seeds, overrides, quarters, progress, rules, chunk_size)[scenario]
+
+
+def run_scenarios(scenarios: list[str], seeds: list[int], overrides: dict | None = None,
+                  quarters: int | None = None, progress=None, rules: dict | None = None,
+                  chunk_size: int = CHUNK_SIZE) -> dict[str, pd.DataFrame]:
+    """Every scenario over every seed in one ensemble (:func:`geogame.model.iter_ensemble`).
+
+    A run's table is byte-identical to ``GeopoliticsModel(scenario, seed, overrides, rules).run(quarters)``
+    (the ensemble's contract), so the result equals running the seeds one by one; the runs of a
+    scenario step together, ``chunk_size`` at a time, and each run's table is taken as its chunk
+    finishes (memory is bounded by the chunk, not by the number of seeds).
+
+    Returns
+    -------
+    dict
+        Scenario -> stacked metrics of its runs (a ``seed`` column first, seeds in the order given),
+        as :func:`run_replicates` gives them.
+    """
+    specs = [EnsembleRun(scenario, seed=int(seed), overrides=dict(overrides or {}),
+                         rules=dict(rules) if rules else None)
+             for scenario in scenarios for seed in seeds]
+    frames: list = [None] * len(specs)
+    for position, view in iter_ensemble(specs, quarters, chunk_size):
+        frame = view.metrics_frame()
+        frame.insert(0, "seed", specs[position].seed)
+        frames[position] = frame
         if progress is not None:
             progress()
-    return pd.concat(frames, ignore_index=True)
+    n = len(seeds)
+    return {scenario: pd.concat(frames[k * n:(k + 1) * n], ignore_index=True)
+            for k, scenario in enumerate(scenarios)}
 
 
 def target_value(run: pd.DataFrame, target: Target) -> tuple[float, int]:
@@ -794,7 +828,7 @@ def validate(out_dir: str | Path, seeds: int = 20, first_seed: int = 1, override
     if progress:
         from tqdm import tqdm
         bar = tqdm(total=len(seed_list) * len(SCENARIOS), desc="validate runs", unit="run", leave=False)
-    runs = {s: run_replicates(s, seed_list, overrides, progress=bar.update if bar else None) for s in SCENARIOS}
+    runs = run_scenarios(list(SCENARIOS), seed_list, overrides, progress=bar.update if bar else None)
     if bar:
         bar.close()
     table = compare(targets, runs)

@@ -56,6 +56,29 @@ def test_flat_parameter_is_reported_not_identified():
     assert any(issubclass(w.category, NotIdentifiedWarning) for w in caught)
 
 
+def test_an_evaluation_through_the_ensemble_equals_the_seeds_one_by_one():
+    """The objective runs its seeds as one ensemble; its loss is the one computed with one Mesa model
+    per seed (AI agents, so the seeds differ), at two parameter values."""
+    from geogame.experiments.calibrate import Objective, hindcast_targets
+    from geogame.experiments.validate import load_targets, target_value
+    from geogame.model import GeopoliticsModel
+
+    targets = hindcast_targets(load_targets())
+    key, seeds = "world.crude_discount_sensitivity", [1, 2, 3]
+    objective = Objective([key], targets, seeds)
+    observed = np.array([t.observed for t in targets])
+    tolerance = np.array([t.tolerance for t in targets])
+    for value in (0.3, 0.9):
+        per_seed = []
+        for seed in seeds:
+            run = GeopoliticsModel("hindcast", seed=seed, overrides={key: value}).run().metrics_frame()
+            per_seed.append([target_value(run, t)[0] for t in targets])
+        expected = np.array(per_seed).mean(axis=0)
+        np.testing.assert_array_equal(objective.model_values([value]), expected)
+        assert objective([value]) == float(np.nansum(((expected - observed) / tolerance) ** 2))
+    assert objective.evaluations == 2
+
+
 def test_rough_interval_from_a_parabola():
     import pandas as pd
     v = np.linspace(-2, 2, 41)

@@ -67,6 +67,45 @@ def test_spread_over_seeds_is_reported(report):
     assert fy25.model_p95 > fy25.model_p05
 
 
+def _run_by_run(scenario: str, seeds: list[int], **kwargs) -> pd.DataFrame:
+    """The replicates the way validation ran them before the ensemble: one Mesa model per seed."""
+    from geogame.model import GeopoliticsModel
+
+    frames = []
+    for seed in seeds:
+        frame = GeopoliticsModel(scenario=scenario, seed=seed, **kwargs).run().metrics_frame()
+        frame.insert(0, "seed", seed)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_validation_through_the_ensemble_equals_the_runs_one_by_one(report):
+    """Every run of the report (both scenarios, all seeds, stepped as ensembles) is the Mesa model's
+    run, and so the whole comparison table is the one computed seed by seed."""
+    from geogame.experiments.validate import SCENARIOS
+
+    _out, result = report
+    one_by_one = {s: _run_by_run(s, result.seeds) for s in SCENARIOS}
+    for s in SCENARIOS:
+        pd.testing.assert_frame_equal(result.runs[s], one_by_one[s], check_exact=True)
+    pd.testing.assert_frame_equal(result.table, compare(load_targets(), one_by_one), check_exact=True)
+
+
+def test_replicates_do_not_depend_on_the_chunk_size():
+    """Seeds stepped two at a time, all together, or with rules and settings set, equal the Mesa runs."""
+    from geogame.experiments.validate import run_replicates, run_scenarios
+
+    seeds = [3, 4, 5]
+    kwargs = {"overrides": {"world.crude_discount_sensitivity": 0.7}, "rules": {"usa": "scripted"}}
+    expected = _run_by_run("baseline", seeds, **kwargs)
+    for chunk_size in (1, 2, 256):
+        got = run_replicates("baseline", seeds, kwargs["overrides"], rules=kwargs["rules"], chunk_size=chunk_size)
+        pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    both = run_scenarios(["hindcast", "baseline"], seeds[:2], chunk_size=256)
+    pd.testing.assert_frame_equal(both["hindcast"], _run_by_run("hindcast", seeds[:2]), check_exact=True)
+    pd.testing.assert_frame_equal(both["baseline"], _run_by_run("baseline", seeds[:2]), check_exact=True)
+
+
 def test_targets_file_is_sourced_and_required_rows_are_trustworthy():
     targets = load_targets()
     assert len(targets) >= 30
