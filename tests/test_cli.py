@@ -98,3 +98,13 @@ def test_best_response_rule_from_the_command_line_and_back_from_its_scenario(tmp
 
     model = GeopoliticsModel(scenario="baseline", seed=3, rules={"ind": "best"})
     assert parse_scenario(model.scenario_toml()).rules["ind"] == "best"
+
+
+def test_a_closed_pipe_stops_quietly(tmp_path):
+    """`geogame params | head` must not print a BrokenPipeError traceback."""
+    reader = subprocess.Popen([*GEOGAME, "params"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    reader.stdout.close()          # the reader goes away before the table is written (imports take seconds)
+    stderr = reader.stderr.read().decode()
+    reader.wait(timeout=300)
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr
+    assert reader.returncode == 141
