@@ -128,20 +128,14 @@ LEVER_RESPONSES: tuple[LeverResponse, ...] = (
 )
 
 
-def measure(row: LeverResponse, seed: int = 0, overrides: dict | None = None) -> tuple[float, float]:
-    """Run ``row``'s two arms and return the outcome after ``row.quarters`` quarters.
+def _arms(row: LeverResponse, overrides: dict | None = None) -> tuple:
+    """``row``'s two arms: ``(scenario, [observed policies, lever changed], rules)``.
 
-    ``overrides`` (validated settings, for example a modeller's changed elasticity) apply to both
-    arms, under the row's own context and lever.
-
-    Returns
-    -------
-    (observed_policies, changed) : tuple of float
-        The outcome, in its own unit, at the observed policies and with the lever changed.
+    The scenario is the baseline start without its events; ``overrides`` apply to both arms,
+    under the row's own context and lever.
     """
     from dataclasses import replace
 
-    from .model import GeopoliticsModel
     from .layout import ROLES, current
     from .scenarios import load_scenario
 
@@ -149,10 +143,60 @@ def measure(row: LeverResponse, seed: int = 0, overrides: dict | None = None) ->
     scenario = replace(load_scenario("baseline"), events=(), name="lever_response")
     rules = {country: "scripted" for country in lay.players}
     rules.update({lay.role(who) if who in ROLES else who: rule for who, rule in row.rules.items()})
-    results = []
     common = {**(overrides or {}), **row.context}
-    for arm in (common, {**common, row.setting: row.value}):
+    return scenario, [common, {**common, row.setting: row.value}], rules
+
+
+def measure(row: LeverResponse, seed: int = 0, overrides: dict | None = None) -> tuple[float, float]:
+    """Run ``row``'s two arms, one Mesa model each, and return the outcome after ``row.quarters`` quarters.
+
+    ``overrides`` (validated settings, for example a modeller's changed elasticity) apply to both
+    arms, under the row's own context and lever. :func:`measure_table` gives the same numbers
+    for many rows at once, stepped as one ensemble.
+
+    Returns
+    -------
+    (observed_policies, changed) : tuple of float
+        The outcome, in its own unit, at the observed policies and with the lever changed.
+    """
+    from .model import GeopoliticsModel
+
+    scenario, arms, rules = _arms(row, overrides)
+    results = []
+    for arm in arms:
         model = GeopoliticsModel(scenario=scenario, seed=seed, overrides=arm, rules=rules)
         model.run(row.quarters)
         results.append(float(model.latest[row.outcome]))
     return results[0], results[1]
+
+
+def measure_table(rows=LEVER_RESPONSES, seed: int = 0, overrides: dict | None = None) -> list[tuple[float, float]]:
+    """:func:`measure` for every row of ``rows``, all arms stepped together as ensembles.
+
+    The arms of rows with the same run length go to one :func:`~model.ensemble.run_ensemble`
+    call (arms that differ only in policy settings share a batch; the engine groups the rest),
+    and each run's table is the Mesa model's, so every pair equals ``measure(row, seed, overrides)``
+    exactly (``tests/test_levers.py``), several times faster for the whole table.
+
+    Returns
+    -------
+    list of (observed_policies, changed)
+        One pair per row, in order, each outcome in its own unit.
+    """
+    from .ensemble import EnsembleRun, run_ensemble
+
+    rows = list(rows)
+    out: list = [None] * len(rows)
+    by_length: dict[int, list[int]] = {}
+    for i, row in enumerate(rows):
+        by_length.setdefault(row.quarters, []).append(i)
+    for quarters, members in by_length.items():
+        specs = []
+        for i in members:
+            scenario, arms, rules = _arms(rows[i], overrides)
+            specs += [EnsembleRun(scenario, seed=seed, overrides=arm, rules=rules) for arm in arms]
+        views = run_ensemble(specs, quarters)
+        for k, i in enumerate(members):
+            outcome = rows[i].outcome
+            out[i] = tuple(float(views[2 * k + a].metrics_columns()[outcome][-1]) for a in (0, 1))
+    return out
