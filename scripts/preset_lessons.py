@@ -14,7 +14,7 @@ from collections import Counter
 
 import numpy as np
 
-from geogame import GeopoliticsModel, load_scenario, preset_names
+from geogame import COUNTRIES, GeopoliticsModel, load_scenario, preset_names
 
 OUTCOMES = (
     ("crude_share_ind_from_rus", "India's Russian crude share", "{:.0%}"),
@@ -32,7 +32,7 @@ OUTCOMES = (
 def run(preset: str, seed: int, best: bool):
     """One run of ``preset`` (AI countries by best response if ``best``); returns (metrics, decisions)."""
     scenario = load_scenario(preset)
-    rules = {c: "best" for c in ("usa", "rus", "ind", "eu") if scenario.rules.get(c, "ai") == "ai"} if best else None
+    rules = {c: "best" for c in COUNTRIES if scenario.rules.get(c, "ai") == "ai"} if best else None
     model = GeopoliticsModel(scenario=preset, seed=seed, rules=rules).run()
     return model.metrics_frame(), model.decisions_frame()
 

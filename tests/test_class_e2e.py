@@ -11,7 +11,7 @@ import pytest
 import browser_support as bs
 
 pytestmark = pytest.mark.browser
-WAIT = 30_000
+WAIT = 90_000   # ms: generous, a loaded CI machine once took over 30 s for a page to update
 
 
 @pytest.fixture(scope="module")

@@ -220,16 +220,7 @@ INDEX_NAMES = ("USA", "RUS", "IND", "EU", "ROW", "B_USA", "B_RUS", "B_IND", "B_E
                "A_RUS", "A_USA", "A_EU", "A_DOM")
 #: Files outside the player files that still hold country literals -> why, and who removes them.
 #: Shrink it; an entry that no longer has a literal fails the test.
-ALLOWED_LITERALS: dict[str, str] = {
-    "viz/class_app.py": "class game pages (owned by the class-game engineer): seat and deal texts per "
-                        "country; to read the player registry (geogame.PLAYERS, roles) at integration",
-    "viz/classroom.py": "class game engine (owned by the class-game engineer): per-country objectives and "
-                        "deal terms; to read the player registry at integration",
-    "viz/deals.py": "class game deals (owned by the class-game engineer): the negotiable deals name their "
-                    "parties; to be declared with the players (or by role) at integration",
-    "scripts/preset_lessons.py": "preset lessons script (not owned by the player refactor): reads columns "
-                                 "and moves per country; to use the registry at integration",
-}
+ALLOWED_LITERALS: dict[str, str] = {}
 
 
 def country_literals(path: Path) -> list[str]:

@@ -285,17 +285,18 @@ def deal_notice(shared: dict, country: str | None) -> tuple[str, str]:
     move "offers India a lower tariff ..."; India accepts with "accepts the US offer"; the game
     enforces the terms from the next quarter), or of a concluded deal; ("", "") otherwise."""
     ins = shared["instruments"]
-    if country not in (None, "usa", "ind"):
+    deal = deals.DEALS[deals.US_DEAL]
+    if country not in (None, deal.proposer, deal.receiver):
         return "", ""
     terms = deal_terms(shared)
-    accepted = any(r["plays"].get("ind", {}).get("move") == "accept_us_deal" for r in shared["rounds"])
+    accepted = deals.us_deal_accepted(shared["rounds"])
     if accepted:
         return "info", f"Deal in force between the US and India: {terms}."
     if ins["usa.deal_offer"] > 0:
-        if country == "ind":
+        if country == deal.receiver:
             return "warning", (f"The United States offers India {terms}. Accept it with your move "
                                f"\"accepts the US offer\" this round, or leave it on the table.")
-        if country == "usa":
+        if country == deal.proposer:
             return "warning", f"Your offer is on the table: {terms}. India can accept it this round."
         return "warning", f"The United States offers India {terms}."
     return "", ""

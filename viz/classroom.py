@@ -665,9 +665,8 @@ class ClassGame:
 
     def _why_not(self, kind: str, terms: dict, ignore: int | None = None) -> str:
         menus = {c: [m.name for m in self.model.menu(c)] for c in COUNTRIES}
-        concluded = any(o["kind"] == "us_india_deal" and o["status"] in ("accepted", "enforced") and o["id"] != ignore
-                        for o in self.offers) or \
-            any(r["plays"].get("ind", {}).get("move") == "accept_us_deal" for r in self.rounds)
+        concluded = any(o["kind"] == deals.US_DEAL and o["status"] in ("accepted", "enforced") and o["id"] != ignore
+                        for o in self.offers) or deals.us_deal_accepted(self.rounds)
         why = deals.unavailable(kind, terms, menus, self.model.instruments(), concluded)
         if why:
             return why
@@ -1143,7 +1142,7 @@ class ClassRegistry:
         self.lock = threading.RLock()
         self.games: dict[str, ClassGame] = {}
 
-    def create(self, scenario: str = "baseline", seed: int = 1, countries=("ind", "usa", "rus", "eu"),
+    def create(self, scenario: str = "baseline", seed: int = 1, countries=None,
                policy: str = "hold") -> tuple[ClassGame, str]:
         """Start a new game; returns it and the teacher's key (shown once; only its hash is stored).
 
@@ -1153,12 +1152,13 @@ class ClassRegistry:
             A preset name.
         seed : int
             Seed of the AI's random choices.
-        countries : sequence of str
-            The countries students may play (the AI plays the others, and any nobody joins).
+        countries : sequence of str, optional
+            The countries students may play (the AI plays the others, and any nobody joins);
+            every player by default.
         policy : {"hold", "ai"}
             What a held country plays when its team has not moved by the end of a round.
         """
-        countries = [c for c in COUNTRIES if c in set(countries)]
+        countries = [c for c in COUNTRIES if countries is None or c in set(countries)]
         if not countries:
             raise ClassError("choose at least one country for the students to play")
         if policy not in POLICIES:

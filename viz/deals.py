@@ -27,11 +27,14 @@ deal                   from     to    terms (allowed range)                     
                                                                                   India's: tilts arms to Russia
 =====================  =======  ====  ==========================================  =============================
 
-A country's move can be committed by one accepted deal a round (the second acceptance that
-would commit it again is refused).
+The deals are declared in the player files (``DEALS`` in ``agents/players/<code>.py``: the
+parties, terms and ranges, the moves committed, the instruments set), and so are the objectives
+(``OBJECTIVES``); this module reads them from :data:`geogame.PLAYERS`. A country's move can be
+committed by one accepted deal a round (the second acceptance that would commit it again is
+refused).
 
 **Objectives.** :data:`OBJECTIVES` says in plain words what each country's utility in the model
-adds up (``agents/utility.py``: its utility terms), each tied to a column of the model's
+adds up (its player file's ``utility_terms``), each tied to a column of the model's
 quarterly table and the direction the country wants it to move. :func:`score` compares a team's
 path with the path the AI would have taken in its seat from the same start with the same random
 draws (the model draws each country's choices from its own stream spawned from the seed).
@@ -40,9 +43,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import pandas as pd
 
+from geogame import PLAYERS
 from geogame.model import COUNTRY_NAMES
 
 
@@ -87,27 +92,34 @@ class Deal:
     terms: tuple[Term, ...] = ()
     #: moves the deal commits the parties to: (country, move, 0 for this round or 1 for the next)
     commits: tuple[tuple[str, str, int], ...] = ()
+    #: ``(terms, instruments in force) -> instruments the accepted deal sets`` (None: sets none)
+    sets: Callable | None = None
+    #: ``(instrument, term, most)``: the term adds to the instrument, whose total may not pass ``most``
+    limit: tuple[str, str, float] | None = None
 
 
-DEALS: dict[str, Deal] = {d.kind: d for d in (
-    Deal("us_india_deal", "usa", "ind", "a lower US tariff for a ceiling on Russian crude",
-         (Term("tariff", "US tariff on Indian goods", 0.0, 0.5, 0.05, 0.15, "pct"),
-          Term("ceiling", "India's ceiling on Russian crude", 0.0, 0.4, 0.05, 0.10, "pct")),
-         (("ind", "accept_us_deal", 1),)),
-    Deal("eu_india_fta", "eu", "ind", "an EU-India free-trade agreement (EU tariffs on Indian goods to zero)",
-         (), (("eu", "fta_with_india", 0),)),
-    Deal("rus_discount_arms", "rus", "ind", "an extra Russian crude discount for an arms order",
-         (Term("discount", "extra discount on Russian crude", 1.0, 6.0, 1.0, 2.0, "usd_bbl"),),
-         (("ind", "arms_tilt_russia", 0),)),
-    Deal("rus_coproduction", "rus", "ind", "Russian arms co-production for an arms order", (),
-         (("rus", "coproduction_offer", 0), ("ind", "arms_tilt_russia", 0))),
-)}
+def _deals_of(player) -> tuple[Deal, ...]:
+    """The deals a player file declares (``DEALS``; see :mod:`geogame.agents.players`)."""
+    return tuple(Deal(d["kind"], player.CODE, d["to"], d["title"], tuple(Term(*t) for t in d["terms"]),
+                      tuple(d["commits"]), d.get("sets"), d.get("limit")) for d in getattr(player, "DEALS", ()))
+
+
+#: Every deal a player can offer, by kind, read from the player files.
+DEALS: dict[str, Deal] = {d.kind: d for player in PLAYERS for d in _deals_of(player)}
+#: The deal that, once accepted, stays in force for the rest of the game (a concluded agreement).
+US_DEAL = "us_india_deal"
+
+
+def us_deal_accepted(rounds: list[dict]) -> bool:
+    """True once the receiver of :data:`US_DEAL` has made the move that accepts it in one of ``rounds``."""
+    country, move, _ = DEALS[US_DEAL].commits[0]
+    return any(r["plays"].get(country, {}).get("move") == move for r in rounds)
+
+
 COMMIT_WORDS = {"accept_us_deal": "formally accepts the US offer with these terms",
                 "fta_with_india": "concludes the FTA",
                 "arms_tilt_russia": "tilts its arms orders towards Russia",
                 "coproduction_offer": "offers more arms co-production"}
-#: Largest extra discount Russia's own moves reach (agents/moves.py); a deal stays inside it.
-MAX_EXTRA_DISCOUNT_USD = 10.0
 
 
 def deals_from(country: str) -> list[Deal]:
@@ -144,13 +156,8 @@ def describe(kind: str, terms: dict) -> str:
 def enforcement(kind: str, terms: dict, instruments: dict[str, float]) -> dict[str, float]:
     """The instruments an accepted deal sets at the start of the round's quarter (a scenario
     event), given the instruments in force now."""
-    if kind == "us_india_deal":
-        return {"usa.deal_offer": 1.0, "usa.deal_tariff_on_ind": terms["tariff"],
-                "usa.deal_crude_ceiling": terms["ceiling"]}
-    if kind == "rus_discount_arms":
-        return {"rus.extra_discount_ind_usd": min(MAX_EXTRA_DISCOUNT_USD,
-                                                  instruments["rus.extra_discount_ind_usd"] + terms["discount"])}
-    return {}
+    sets = DEALS[kind].sets
+    return dict(sets(terms, instruments)) if sets else {}
 
 
 def unavailable(kind: str, terms: dict, menus: dict[str, list[str]], instruments: dict[str, float],
@@ -158,15 +165,17 @@ def unavailable(kind: str, terms: dict, menus: dict[str, list[str]], instruments
     """Why a deal of ``kind`` cannot be made now ("" if it can). ``menus``: country -> the moves
     on its menu now; ``deal_concluded``: India has accepted a US deal earlier in the game."""
     deal = DEALS[kind]
-    if kind == "us_india_deal":
+    if kind == US_DEAL:
         if deal_concluded:
             return "a US-India deal is already in force"
         return ""
-    if kind == "rus_discount_arms":
-        total = instruments["rus.extra_discount_ind_usd"] + terms["discount"]
-        if total > MAX_EXTRA_DISCOUNT_USD + 1e-9:
-            return (f"Russia's extra discount would reach ${total:g}/bbl; allowed up to "
-                    f"${MAX_EXTRA_DISCOUNT_USD:g}/bbl in all")
+    if deal.limit:
+        key, term, most = deal.limit
+        total = instruments[key] + terms[term]
+        words = next(t for t in deal.terms if t.key == term)
+        if total > most + 1e-9:
+            return (f"{COUNTRY_NAMES[deal.proposer]}'s {words.label} would reach {words.show(total)}; "
+                    f"allowed up to {words.show(most)} in all")
     for country, move, later in deal.commits:
         if not later and move not in menus.get(country, []):
             return f"{COUNTRY_NAMES[country]} cannot make that move this quarter"
@@ -183,29 +192,10 @@ class Objective:
     kind: str           # "bn", "pct", "usd_bbl" or "index"
 
 
-#: Each country's objectives: the terms of its utility in the model (agents/utility.py), in words.
+#: Each country's objectives, read from its player file (``OBJECTIVES``): the terms of its utility
+#: in the model, in words.
 OBJECTIVES: dict[str, tuple[Objective, ...]] = {
-    "usa": (Objective("US exports to India", "exports_usa_to_ind_usd_bn", 1, "bn"),
-            Objective("revenue from its tariff on Indian goods", "tariff_revenue", 1, "bn"),
-            Objective("less oil revenue for Russia", "russia_crude_revenue_usd_bn", -1, "bn"),
-            Objective("India on the US side (affinity)", "alignment_usa_ind", 1, "index"),
-            Objective("a low oil price", "brent_usd", -1, "usd_bbl")),
-    "rus": (Objective("crude-oil revenue", "russia_crude_revenue_usd_bn", 1, "bn"),
-            Objective("India's arms orders", "arms_share_ind_from_rus", 1, "pct"),
-            Objective("India on Russia's side (affinity)", "alignment_rus_ind", 1, "index"),
-            Objective("no pile of idle rupees it cannot spend", "rupee_balance_usd_bn", -1, "bn"),
-            Objective("exports to India", "exports_rus_to_ind_usd_bn", 1, "bn")),
-    "ind": (Objective("a low crude bill: the discount on Russian crude saves money", "india_oil_savings_usd_bn", 1, "bn"),
-            Objective("a low oil price", "brent_usd", -1, "usd_bbl"),
-            Objective("exports to the US", "exports_ind_to_usa_usd_bn", 1, "bn"),
-            Objective("exports to the EU", "exports_ind_to_eu_usd_bn", 1, "bn"),
-            Objective("autonomy: not depending on one side", "india_autonomy", 1, "index"),
-            Objective("good relations with the US", "alignment_usa_ind", 1, "index"),
-            Objective("good relations with Russia", "alignment_rus_ind", 1, "index")),
-    "eu": (Objective("less oil revenue for Russia", "russia_crude_revenue_usd_bn", -1, "bn"),
-           Objective("a low oil price (the EU pays Brent for its crude)", "brent_usd", -1, "usd_bbl"),
-           Objective("India on the EU's side (affinity)", "alignment_ind_eu", 1, "index")),
-}
+    player.CODE: tuple(Objective(*o) for o in getattr(player, "OBJECTIVES", ())) for player in PLAYERS}
 
 
 def objectives_in_words(country: str) -> list[str]:

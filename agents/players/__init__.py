@@ -13,7 +13,12 @@ Each player file (``agents/players/<code>.py``) declares, as module attributes:
 * ``MENU``: its moves (:class:`geogame.agents.menu.Move`), ``hold`` first;
 * ``ANTICIPATES``: ``(replier, names of the replier's answering moves)`` or ``None``;
 * ``utility_terms(world, m, s)``: its own utility terms (besides the exports every player values);
-* ``context(m, world, s)``: what it saw last quarter, in a sentence.
+* ``context(m, world, s)``: what it saw last quarter, in a sentence;
+* ``OBJECTIVES``: what it wants in plain words, each ``(words, column of the quarterly table,
+  +1 more is better / -1 less, kind of number)``: its utility terms, for a class game's scores;
+* ``DEALS``: the deals it can offer another player in a class game (``kind``, ``to``, ``title``,
+  negotiable ``terms``, the moves it ``commits`` the parties to, optionally ``sets``: the
+  instruments an accepted deal sets, and ``limit``); ``()`` if none.
 
 Importing this package *installs* the players: their settings go into the settings registry,
 their instruments into :data:`geogame.model.instruments.INSTRUMENTS`, and the layout their roles

@@ -106,6 +106,20 @@ MENU = (
 #: India answers: it may cap its Russian crude.
 ANTICIPATES = ("ind", ("cap_russian_crude",))
 
+#: What the EU wants, in plain words, tied to columns of the quarterly table (+1 more, -1 less).
+OBJECTIVES = (
+    ("less oil revenue for Russia", "russia_crude_revenue_usd_bn", -1, "bn"),
+    ("a low oil price (the EU pays Brent for its crude)", "brent_usd", -1, "usd_bbl"),
+    ("India on the EU's side (affinity)", "alignment_ind_eu", 1, "index"),
+)
+
+#: Deals the EU can offer in a class game (the format of the US player's ``DEALS``).
+DEALS = (
+    {"kind": "eu_india_fta", "to": "ind",
+     "title": "an EU-India free-trade agreement (EU tariffs on Indian goods to zero)",
+     "terms": (), "commits": (("eu", "fta_with_india", 0),)},
+)
+
 
 def utility_terms(world, m: dict, s) -> dict[str, np.ndarray]:
     """The EU's own utility terms (USD bn a quarter, besides its exports): Russian oil revenue at

@@ -135,6 +135,20 @@ MENU = (
 #: India answers others; it anticipates no reply itself.
 ANTICIPATES = None
 
+#: What India wants, in plain words, tied to columns of the quarterly table (+1 more, -1 less).
+OBJECTIVES = (
+    ("a low crude bill: the discount on Russian crude saves money", "india_oil_savings_usd_bn", 1, "bn"),
+    ("a low oil price", "brent_usd", -1, "usd_bbl"),
+    ("exports to the US", "exports_ind_to_usa_usd_bn", 1, "bn"),
+    ("exports to the EU", "exports_ind_to_eu_usd_bn", 1, "bn"),
+    ("autonomy: not depending on one side", "india_autonomy", 1, "index"),
+    ("good relations with the US", "alignment_usa_ind", 1, "index"),
+    ("good relations with Russia", "alignment_rus_ind", 1, "index"),
+)
+
+#: India proposes no deal in a class game (it answers the others' offers).
+DEALS = ()
+
 
 def utility_terms(world, m: dict, s) -> dict[str, np.ndarray]:
     """India's own utility terms (USD bn a quarter, besides its exports): its crude bill (Brent

@@ -85,6 +85,35 @@ MENU = (
 #: India answers: it may lift a ceiling on Russian crude or tilt its arms orders towards Russia.
 ANTICIPATES = ("ind", ("lift_crude_ceiling", "arms_tilt_russia"))
 
+#: What Russia wants, in plain words, tied to columns of the quarterly table (+1 more, -1 less).
+OBJECTIVES = (
+    ("crude-oil revenue", "russia_crude_revenue_usd_bn", 1, "bn"),
+    ("India's arms orders", "arms_share_ind_from_rus", 1, "pct"),
+    ("India on Russia's side (affinity)", "alignment_rus_ind", 1, "index"),
+    ("no pile of idle rupees it cannot spend", "rupee_balance_usd_bn", -1, "bn"),
+    ("exports to India", "exports_rus_to_ind_usd_bn", 1, "bn"),
+)
+
+#: Largest extra discount to India that Russia's own moves reach (its menu above); a deal stays inside it.
+MAX_EXTRA_DISCOUNT_USD = 10.0
+
+
+def _more_discount(terms: dict, instruments: dict) -> dict:
+    """The extra discount agreed, on top of the one in force, up to :data:`MAX_EXTRA_DISCOUNT_USD`."""
+    return {"rus.extra_discount_ind_usd": min(MAX_EXTRA_DISCOUNT_USD,
+                                              instruments["rus.extra_discount_ind_usd"] + terms["discount"])}
+
+
+#: Deals Russia can offer in a class game (the format of the US player's ``DEALS``).
+DEALS = (
+    {"kind": "rus_discount_arms", "to": "ind", "title": "an extra Russian crude discount for an arms order",
+     "terms": (("discount", "extra discount on Russian crude", 1.0, 6.0, 1.0, 2.0, "usd_bbl"),),
+     "commits": (("ind", "arms_tilt_russia", 0),), "sets": _more_discount,
+     "limit": ("rus.extra_discount_ind_usd", "discount", MAX_EXTRA_DISCOUNT_USD)},
+    {"kind": "rus_coproduction", "to": "ind", "title": "Russian arms co-production for an arms order",
+     "terms": (), "commits": (("rus", "coproduction_offer", 0), ("ind", "arms_tilt_russia", 0))},
+)
+
 
 def utility_terms(world, m: dict, s) -> dict[str, np.ndarray]:
     """Russia's own utility terms (USD bn a quarter, besides its exports): oil revenue, arms

@@ -136,6 +136,34 @@ MENU = (
 #: India answers: it may accept an offer or cap its Russian crude.
 ANTICIPATES = ("ind", ("accept_us_deal", "cap_russian_crude"))
 
+#: What the US wants, in plain words, each tied to a column of the quarterly table and the way it
+#: wants it to move (+1 more, -1 less): the terms of :func:`utility_terms` for a class's scores.
+#: ``tariff_revenue`` is computed by the class game (tariff times Indian exports to the US).
+OBJECTIVES = (
+    ("US exports to India", "exports_usa_to_ind_usd_bn", 1, "bn"),
+    ("revenue from its tariff on Indian goods", "tariff_revenue", 1, "bn"),
+    ("less oil revenue for Russia", "russia_crude_revenue_usd_bn", -1, "bn"),
+    ("India on the US side (affinity)", "alignment_usa_ind", 1, "index"),
+    ("a low oil price", "brent_usd", -1, "usd_bbl"),
+)
+
+
+def _deal_terms_in_force(terms: dict, instruments: dict) -> dict:
+    """The US offer with the terms agreed, set at the start of the round's quarter."""
+    return {"usa.deal_offer": 1.0, "usa.deal_tariff_on_ind": terms["tariff"],
+            "usa.deal_crude_ceiling": terms["ceiling"]}
+
+
+#: Deals the US can offer another player in a class game: kind, receiver, title, negotiable
+#: terms ``(key, label, low, high, step, default, unit)``, the moves it commits the parties to
+#: ``(country, move, 0 this round / 1 next round)`` and the instruments it sets when accepted.
+DEALS = (
+    {"kind": "us_india_deal", "to": "ind", "title": "a lower US tariff for a ceiling on Russian crude",
+     "terms": (("tariff", "US tariff on Indian goods", 0.0, 0.5, 0.05, 0.15, "pct"),
+               ("ceiling", "India's ceiling on Russian crude", 0.0, 0.4, 0.05, 0.10, "pct")),
+     "commits": (("ind", "accept_us_deal", 1),), "sets": _deal_terms_in_force},
+)
+
 
 def utility_terms(world, m: dict, s) -> dict[str, np.ndarray]:
     """The US's own utility terms (USD bn a quarter, besides its exports): tariff revenue from
