@@ -4,6 +4,10 @@ The economics is in :class:`model.economics.CrudeDemand` (NumPy, documented ther
 evaluates the same excess-demand curve in a scalar loop compiled with numba, because clearing
 the market was about half the cost of a quarter when done with many small NumPy calls. Tests
 check that the discount found here zeroes the NumPy curve's excess demand.
+
+numba caches :func:`model.step_kernel.step_rows` (which compiles :func:`clear_rows` in) keyed on
+``step_kernel.py``'s text alone: after editing this file, delete
+``model/__pycache__/step_kernel.*.nb[ic]`` so that the step is compiled again.
 """
 from __future__ import annotations
 
@@ -14,7 +18,11 @@ from numba import njit
 
 @njit(cache=True)
 def _expit(x):
-    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
+    """Logistic function, in the form that cannot overflow (one ``exp`` per call)."""
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
 
 
 @njit(cache=True)
@@ -31,6 +39,26 @@ def _excess(f, b, base_logit, beta, mu, keep, limit, capacity, target_limit, dem
 
 
 @njit(cache=True)
+def _same(a, b):
+    """Whether two floats are the very same number (equal, and zeros of the same sign)."""
+    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+
+
+@njit(cache=True)
+def _same_curve(b, c, base_logit, keep, limit, capacity, target_limit, urals_less_cap, cap_cost, brent):
+    """Whether worlds ``b`` and ``c`` have the very same excess-demand curve inputs (bit for bit)."""
+    if not (_same(urals_less_cap[b], urals_less_cap[c]) and _same(cap_cost[b], cap_cost[c])
+            and _same(brent[b], brent[c])):
+        return False
+    for j in range(base_logit.shape[1]):
+        if not (_same(base_logit[b, j], base_logit[c, j]) and _same(keep[b, j], keep[c, j])
+                and _same(limit[b, j], limit[c, j]) and _same(capacity[b, j], capacity[c, j])
+                and _same(target_limit[b, j], target_limit[c, j])):
+            return False
+    return True
+
+
+@njit(cache=True)
 def clear_rows(grid, base_logit, beta, mu, keep, limit, capacity, target_limit, demand_mbd, urals_less_cap,
                cap_cost, cap_softness, brent, supply_scale, elasticity, floor, floor_width, tolerance,
                max_iterations, out):
@@ -38,7 +66,8 @@ def clear_rows(grid, base_logit, beta, mu, keep, limit, capacity, target_limit, 
 
     (Filled in place rather than returned: see :func:`model.step_kernel.allocate_outputs`.)
 
-    Scans ``grid`` for the first point where excess demand turns non-negative, then refines
+    Finds the first point of ``grid`` where excess demand turns non-negative (by bisection over
+    the grid, which finds the point a scan from the left finds: see the comment in the loop), then refines
     inside that bracket by regula falsi (Illinois variant) until ``|excess| < tolerance`` mb/d.
     Discounts outside the grid are clamped to its ends (buyers refuse Russia's barrels even at
     the top; or want more than it has even at the bottom): the caller then rations or reports
@@ -48,25 +77,43 @@ def clear_rows(grid, base_logit, beta, mu, keep, limit, capacity, target_limit, 
     args = (base_logit, beta, mu, keep, limit, capacity, target_limit, demand_mbd, urals_less_cap, cap_cost,
             cap_softness, brent, supply_scale, elasticity, floor, floor_width)
     for b in range(n):
+        # A world whose curve is the very same numbers as the previous world's (candidate moves
+        # of a look-ahead that leave the crude market alone) clears at the very same discount.
+        if b > 0 and _same_curve(b, b - 1, base_logit, keep, limit, capacity, target_limit, urals_less_cap,
+                                 cap_cost, brent):
+            out[b] = out[b - 1]
+            continue
         lo = grid[0]
         e_lo = _excess(lo, b, *args)
         if e_lo >= 0.0:
             out[b] = lo
             continue
-        hi = lo
+        # Bisection over the grid's indices for the first point where excess demand is
+        # non-negative. Excess demand is non-decreasing in the discount (demand rises with it,
+        # the seller's supply falls), so its sign on the grid is negative up to one index and
+        # non-negative from there on: the first non-negative point found by halving is the one a
+        # scan from the left finds, and ``lo``/``hi``/``e_lo``/``e_hi`` are the same grid points
+        # and the same evaluations of ``_excess`` as a scan would give (bit for bit; ~4 evaluations
+        # instead of up to 14). Invariant: e(grid[i_lo]) < 0, and i_hi is the grid's length (not
+        # found yet) or e(grid[i_hi]) >= 0.
+        n_grid = grid.shape[0]
+        i_lo = 0
+        i_hi = n_grid
         e_hi = e_lo
-        found = False
-        for g in range(1, grid.shape[0]):
-            hi = grid[g]
-            e_hi = _excess(hi, b, *args)
-            if e_hi >= 0.0:
-                found = True
-                break
-            lo = hi
-            e_lo = e_hi
-        if not found:
-            out[b] = grid[grid.shape[0] - 1]
+        while i_hi - i_lo > 1:
+            mid = (i_lo + i_hi) // 2
+            e_mid = _excess(grid[mid], b, *args)
+            if e_mid >= 0.0:
+                i_hi = mid
+                e_hi = e_mid
+            else:
+                i_lo = mid
+                e_lo = e_mid
+        if i_hi == n_grid:
+            out[b] = grid[n_grid - 1]
             continue
+        lo = grid[i_lo]
+        hi = grid[i_hi]
         side = 0
         x = lo
         for _ in range(max_iterations):

@@ -18,6 +18,13 @@ and the arrays are passed by the declared names of :data:`STRUCTURE_INPUTS`, :da
 and :data:`OUTPUTS` (:func:`model.economics.step` builds the call from them). The equality test
 draws every setting at random, so two constants swapped in the kernel fail it even where their
 defaults are equal.
+
+Speed without changing a bit: a change here must leave every result bit-identical (no
+``fastmath``, no reordered floating-point sums); values that are the same number in two places
+(a per-run constant, a symmetric pair's trade) are computed once. numba's on-disk cache of
+:func:`step_rows` is keyed on this file's text only, not on :mod:`model.crude_kernel` which it
+compiles in: after editing ``crude_kernel.py``, delete ``model/__pycache__/step_kernel.*.nb[ic]``
+(or the kernel keeps running the old clearing).
 """
 from __future__ import annotations
 
@@ -27,7 +34,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from .crude_kernel import _expit, clear_rows
+from .crude_kernel import _expit, _same, clear_rows
 
 #: Settings the kernel reads; in :func:`step_rows` each is ``k.<name>`` (the key without its owner).
 #: A player's setting is named by the role of its owner (``{crude_seller}``: the seller's code),
@@ -209,6 +216,7 @@ def step_rows(k, brent_ref, spending, grid,
     urals_less_cap = np.empty(n)
     cap_cost = np.empty(n)
     brent0 = np.empty(n)
+    western_services = np.empty(n)
     for b in range(n):
         penalty[b] = 1.0 if crude_share[b, b_buyer] > threshold[b] else 0.0
         brent0[b] = brent_ref * (1.0 + supply_shock[b])
@@ -217,6 +225,7 @@ def step_rows(k, brent_ref, spending, grid,
         for i in k.sanctioners:
             western += sanction[b, i, seller]
         western = western / n_sanctioners
+        western_services[b] = western
         services = western * k.services_wedge_usd
         risk[b, b_buyer] = product_ban[b] * k.product_ban_cost_usd + eu_secondary[b] * k.eu_secondary_cost_usd
         for j in range(nb):
@@ -248,6 +257,13 @@ def step_rows(k, brent_ref, spending, grid,
     hit = np.zeros((npl, npl))
     eps = k.trade_elasticity
     lam = k.trade_adjustment
+    turnover = 1.0 / (4.0 * k.arms_fleet_life_years)
+    z_limit = math.atanh(k.affinity_limit)
+    log_trade_change = np.empty((npl, npl))
+    pull = np.empty((nn, nn))
+    cached_t_eff = np.empty((nn, nn))
+    cached_ind_rus = 0.0
+    cached_row = -1        # the world ``pull`` was computed for (none yet)
     for b in range(n):
         f = fob[b]
         # ---- crude: shares at the clearing discount, rationing, Brent, relationships -------
@@ -276,11 +292,7 @@ def step_rows(k, brent_ref, spending, grid,
             new_capacity[b, j] = capacity[b, j] + k.capacity_adjustment * (capacity_target - capacity[b, j])
         new_intermediated[b] = inter[b] + k.intermediary_rate * (1.0 - inter[b])
         new_listing_last[b] = listed[b] * secondary[b]
-        western_services = 0.0
-        for i in k.sanctioners:
-            western_services += sanction[b, i, seller]
-        western_services = western_services / n_sanctioners
-        shadow_target = k.shadow_fleet_max * western_services * (1.0 - k.vessel_listing_bite * cap_enforcement[b])
+        shadow_target = k.shadow_fleet_max * western_services[b] * (1.0 - k.vessel_listing_bite * cap_enforcement[b])
         new_shadow[b] = shadow[b] + k.shadow_fleet_growth * (shadow_target - shadow[b])
 
         # ---- goods trade: effective tariffs, trade costs, Armington target, adjustment -----
@@ -289,23 +301,44 @@ def step_rows(k, brent_ref, spending, grid,
                 t_eff[i, e] = tariff[b, i, e]
         t_eff[pen, buyer] = (tariff[b, pen, buyer] + penalty[b] * oil_penalty[b]) * (1.0 - k.tariff_exempt_share_ind)
         ind_rus = (1.0 + k.ind_rus_friction) * (1.0 - instc[b] * k.instc_cost_cut) * (1.0 - rupee_push[b] * k.rupee_push_cost_cut)
-        for e in range(nn):
-            blocked = 0.0
+        # The pull towards the Armington target, (target * scale) ** lam, depends on this
+        # world's trade policies only (effective tariffs, sanctions, the India-Russia cost
+        # factor) and on this quarter's spending: when they are the very same numbers as the
+        # world it was last computed for (the candidate moves of a look-ahead mostly differ in
+        # other levers), it is the same number, and is reused.
+        same = cached_row >= 0 and _same(ind_rus, cached_ind_rus)
+        if same:
             for i in range(nn):
-                blocked += sanction[b, i, e] * export_weights[i, e]
+                for e in range(nn):
+                    if not (_same(t_eff[i, e], cached_t_eff[i, e]) and _same(sanction[b, i, e], sanction[cached_row, i, e])):
+                        same = False
+                        break
+                if not same:
+                    break
+        if not same:
+            for e in range(nn):
+                blocked = 0.0
+                for i in range(nn):
+                    blocked += sanction[b, i, e] * export_weights[i, e]
+                for i in range(nn):
+                    cost[i, e] = (1.0 + t_eff[i, e]) * math.exp(k.sanction_cost * sanction[b, i, e]
+                                                                - k.sanction_diversion * blocked)
+            cost[buyer, seller] *= ind_rus
+            cost[seller, buyer] *= ind_rus
             for i in range(nn):
-                cost[i, e] = (1.0 + t_eff[i, e]) * math.exp(k.sanction_cost * sanction[b, i, e]
-                                                            - k.sanction_diversion * blocked)
-        cost[buyer, seller] *= ind_rus
-        cost[seller, buyer] *= ind_rus
+                denominator = domestic[i]
+                for e in range(nn):
+                    target[i, e] = armington[i, e] * cost[i, e] ** (-eps)
+                    denominator += target[i, e]
+                scale = spending[i] / denominator
+                for e in range(nn):
+                    pull[i, e] = (target[i, e] * scale) ** lam
+                    cached_t_eff[i, e] = t_eff[i, e]
+            cached_ind_rus = ind_rus
+            cached_row = b
         for i in range(nn):
-            denominator = domestic[i]
             for e in range(nn):
-                target[i, e] = armington[i, e] * cost[i, e] ** (-eps)
-                denominator += target[i, e]
-            scale = spending[i] / denominator
-            for e in range(nn):
-                new_flows[b, i, e] = flows[b, i, e] ** (1.0 - lam) * (target[i, e] * scale) ** lam
+                new_flows[b, i, e] = flows[b, i, e] ** (1.0 - lam) * pull[i, e]
 
         # ---- arms: logit target over suppliers, orders -> pipeline -> installed ------------
         for a in range(na):
@@ -321,14 +354,13 @@ def step_rows(k, brent_ref, spending, grid,
         for a in range(na):
             utility[a] = math.exp(utility[a] - top)
             total += utility[a]
-        turnover = 1.0 / (4.0 * k.arms_fleet_life_years)
         for a in range(na):
             new_orders[b, a] = orders[b, a] + k.arms_adjustment * (utility[a] / total - orders[b, a])
             new_pipeline[b, a] = pipeline[b, a] + (new_orders[b, a] - pipeline[b, a]) / k.arms_delivery_lag_quarters
             new_installed[b, a] = installed[b, a] + turnover * (new_pipeline[b, a] - installed[b, a])
 
         # ---- settlement and idle rupees ----------------------------------------------------
-        western = western_services - k.western_sanction_ref
+        western = western_services[b] - k.western_sanction_ref
         balance_excess = (rupees[b] - k.rupee_balance_usd_bn) / k.idle_rupees_per_logit_usd_bn
         settle_target = _expit(k.settlement_base_logit + k.settlement_push_logit * rupee_push[b] + k.settlement_recycling_logit * rupee_recycling[b]
                                + k.settlement_sanction_push * western - balance_excess)
@@ -349,7 +381,15 @@ def step_rows(k, brent_ref, spending, grid,
                 hit[i, e] = extra * new_flows[b, i, e] / max(exports_e, 1e-9)
         hit[cap_setter, buyer] += eu_secondary[b] * k.eu_secondary_coercion
         hit[pen, buyer] += max(listed[b] * secondary[b] - k.listing_ref, 0.0) * crude_share[b, b_buyer] * k.listing_coercion
-        z_limit = math.atanh(k.affinity_limit)
+        # Trade between i and j in both directions: flows[i, j] + flows[j, i] is the same number
+        # for (i, j) and (j, i) (floating-point addition is commutative), so the change in its
+        # log is computed once per pair.
+        for i in range(npl):
+            for j in range(i + 1, npl):
+                trade_new = max(new_flows[b, i, j] + new_flows[b, j, i], 1e-9)
+                trade_old = max(flows[b, i, j] + flows[b, j, i], 1e-9)
+                log_trade_change[i, j] = math.log(trade_new) - math.log(trade_old)
+                log_trade_change[j, i] = log_trade_change[i, j]
         for i in range(npl):
             new_affinity[b, i, i] = 1.0
             new_coercion[b, i, i] = 0.0
@@ -357,11 +397,9 @@ def step_rows(k, brent_ref, spending, grid,
                 if i == j:
                     continue
                 z = math.atanh(affinity[b, i, j])
-                trade_new = max(new_flows[b, i, j] + new_flows[b, j, i], 1e-9)
-                trade_old = max(flows[b, i, j] + flows[b, j, i], 1e-9)
                 felt = hit[i, j] + hit[j, i]
                 new_coercion[b, i, j] = felt
                 z = (z + k.alignment_anchor_pull * (anchor_z[i, j] - k.alignment_coercion_lasting * felt - z)
                      - k.alignment_coercion * (felt - coercion_last[b, i, j])
-                     + k.alignment_trade * (math.log(trade_new) - math.log(trade_old)) + k.alignment_deal * deal_bump[b, i, j])
+                     + k.alignment_trade * log_trade_change[i, j] + k.alignment_deal * deal_bump[b, i, j])
                 new_affinity[b, i, j] = math.tanh(min(max(z, -z_limit), z_limit))

@@ -200,3 +200,45 @@ def test_compiled_step_equals_the_reference(base):
         for name in STATE:
             assert np.allclose(getattr(fast, name), getattr(slow, name), rtol=1e-9, atol=1e-12), (quarter, name)
         assert fast.quarter == slow.quarter
+
+
+def test_compiled_step_of_a_row_does_not_depend_on_its_neighbours():
+    """The compiled step reuses a world's trade pull (model/step_kernel.py) and clearing discount
+    (model/crude_kernel.py) for the next world when their inputs are the very same numbers:
+    stepped in a batch where groups of rows share their trade policies or their whole state and
+    differ in one input, every row equals the same world stepped alone, bit for bit."""
+    from geogame.model.instruments import INSTRUMENTS
+    from geogame.model.parameters import SETTINGS
+
+    world, s = build("dec2025", parameters.defaults())
+    rng = np.random.default_rng(5)
+    n = 24
+    batch = world.repeat(n)
+    for key in INSTRUMENTS:
+        spec = SETTINGS[key]
+        set_instrument(batch, key, rng.uniform(spec.low, min(spec.high, spec.low + 200.0), n))
+    batch.deal_bump[:] = rng.uniform(0, 0.3, batch.deal_bump.shape)
+    group = np.arange(n) // 4 * 4                   # rows 0-3 share row 0's trade policies, ...
+    group[-2:] = n - 3                              # ... and the last rows one group's
+    for name in ("tariff", "sanction", "instc", "rupee_push", "oil_penalty", "oil_penalty_threshold"):
+        getattr(batch, name)[:] = getattr(batch, name)[group]
+    batch.sanction[5] = -0.0 * batch.sanction[5] + batch.sanction[4]   # same numbers: still shared
+    batch.tariff[9, 0, 1] = np.nextafter(batch.tariff[8, 0, 1], 1.0)   # one ulp apart: not shared
+    batch.sanction[13:16, 2, 3] = 0.5 * batch.sanction[12, 2, 3] + 0.1   # only a sanction differs
+    batch.instc[15] = 1.0 - batch.instc[14]                              # only the corridor differs
+    # The crude market: rows 17-19 the very same world as row 16, then one input of the curve
+    # one ulp or a little apart (the kernel reuses a clearing discount for an identical curve).
+    for name, values in vars(batch).items():
+        if isinstance(values, np.ndarray) and values.ndim and values.shape[0] == n:
+            values[17:20] = values[16]
+    batch.price_cap_usd[18] = np.nextafter(batch.price_cap_usd[17], 0.0)
+    batch.crude_embargo_announced[16:20] = 1.0                        # so that only the limits move:
+    batch.crude_embargo[19] = 0.99
+    batch.price_cap_usd[19] = batch.price_cap_usd[18]
+    for quarter in range(3):
+        stepped = step(batch, s, compiled=True)
+        for i in range(n):
+            alone = step(batch.take(i), s, compiled=True)
+            for name in STATE:
+                assert np.array_equal(getattr(alone, name)[0], getattr(stepped, name)[i]), (quarter, i, name)
+        batch = stepped
