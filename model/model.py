@@ -165,7 +165,7 @@ class GeopoliticsModel(mesa.Model):
         return [(agent, available_moves(agent.country, self.world)) for agent in self.countries.values()]
 
     def evaluate(self, candidates: list[tuple[CountryAgent, list[Move]]],
-                 rollout: int = ROLLOUT_QUARTERS) -> dict[str, tuple]:
+                 rollout: int = ROLLOUT_QUARTERS, world=None) -> dict[str, tuple]:
         """Value every candidate move of every country in one batched look-ahead.
 
         A move's value is the present value, over the country's horizon ``N`` quarters
@@ -197,6 +197,7 @@ class GeopoliticsModel(mesa.Model):
         candidates : (agent, available moves) for each country; countries whose rule needs no
             values (scripted) are skipped.
         rollout : quarters rolled forward exactly before the closed-form tail.
+        world : the world to value the moves in (default: the model's current world).
 
         Returns
         -------
@@ -214,7 +215,8 @@ class GeopoliticsModel(mesa.Model):
                 mask[0, [index[m.name] for m in moves]] = True
                 offers[agent.country] = mask
         answers = {c: np.array([a.rule.needs_values]) for c, a in self.countries.items()}
-        valued = value_moves(self.world, self.structure, offers, answers, rollout)   # the ensemble of one
+        world = self.world if world is None else world
+        valued = value_moves(world, self.structure, offers, answers, rollout)   # the ensemble of one
         result: dict[str, tuple] = {}
         for agent, moves in candidates:
             valuation = valued.get(agent.country)
@@ -268,20 +270,35 @@ class GeopoliticsModel(mesa.Model):
         """Countries played by a person who have not yet submitted this quarter's move."""
         return [c for c, a in self.countries.items() if isinstance(a.rule, Human) and a.rule.pending is None]
 
+    def _decision_world(self):
+        """The world the next quarter's decisions will see: the state now with that quarter's
+        scripted events applied (they apply before anyone decides; see :meth:`step`). A copy when
+        there are such events: the run itself is not changed."""
+        events = self._events.get(self.world.quarter + 1)
+        if not events:
+            return self.world
+        world = self.world.copy()
+        for event in events:
+            for key, value in event.settings.items():
+                set_instrument(world, key, value)
+        return world
+
     def submit_move(self, country: str, move: str) -> None:
-        """Queue a person's move for ``country`` (it must be available now)."""
-        names = [m.name for m in available_moves(country, self.world)]
+        """Queue a person's move for ``country`` in the next quarter (it must be on the menu the
+        country will have then: after that quarter's scripted events, e.g. an offer made to it)."""
+        names = [m.name for m in available_moves(country, self._decision_world())]
         if move not in names:
             raise InputError(f"move {move!r} is not available to {country} in {self.quarter_label_next}; "
                              f"allowed: {', '.join(names)}")
         self.countries[country].submit(move)
 
     def menu(self, country: str) -> list[Move]:
-        """Moves available to ``country`` this quarter."""
-        return available_moves(country, self.world)
+        """Moves available to ``country`` in the next quarter (after that quarter's scripted events)."""
+        return available_moves(country, self._decision_world())
 
     def advice(self, country: str) -> pd.DataFrame:
-        """The model's value of each move available to ``country`` now (does not change the run).
+        """The model's value of each move on ``country``'s menu for the next quarter, in the world
+        its decision will see (after that quarter's scripted events); does not change the run.
 
         Columns: ``move``, ``label``, ``kind``, ``value`` (USD bn-equivalent against holding,
         present value over the country's horizon, as in the decisions table), ``probability``
@@ -289,11 +306,12 @@ class GeopoliticsModel(mesa.Model):
         player) and ``expected_reply`` (the counterpart's anticipated best reply, "" if none).
         """
         agent = self.countries[country]
-        moves = available_moves(country, self.world)
+        world = self._decision_world()
+        moves = available_moves(country, world)
         saved_rule, ai = agent.rule, make_rule("ai")
         agent.rule = ai
         try:
-            values, _, replies, _ = self.evaluate([(agent, moves)])[country]
+            values, _, replies, _ = self.evaluate([(agent, moves)], world=world)[country]
         finally:
             agent.rule = saved_rule
         values = values - values[0]

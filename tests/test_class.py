@@ -289,7 +289,8 @@ def test_a_deal_between_players_is_enforced_and_shown_in_the_debrief(reg):
 
 def test_negotiated_deals_are_enforced_through_the_model_and_replay_after_a_restart(tmp_path):
     """The US offers India its own terms (tariff 20%, ceiling 5%); India accepts in the round; the
-    terms are enforced (an event of the quarter, then India's formal acceptance next round). The
+    terms are enforced (an event of the quarter, and India's formal acceptance as its move of the
+    same round). The
     EU's FTA offer is rejected; Russia's discount for an arms order is accepted and enforced.
     Refusals: a term out of range, an offer by the wrong country, an answer by the wrong team."""
     path = tmp_path / "class.sqlite3"
@@ -309,22 +310,19 @@ def test_negotiated_deals_are_enforced_through_the_model_and_replay_after_a_rest
         game.answer(s["rus"].code, us["id"], True)
     game.answer(s["ind"].code, us["id"], True)
     game.answer(s["ind"].code, fta["id"], False)
-    game.submit(s["ind"].code, "hold")
-    game.advance(key)
-    ins = game.shared_view()["instruments"]
-    assert ins["usa.deal_offer"] == 1.0 and ins["usa.deal_tariff_on_ind"] == 0.2
-    assert ins["usa.deal_crude_ceiling"] == 0.05
-    # round 2: India's move is fixed (it formally accepts); Russia offers a discount for arms
+    # India's move this round is fixed: it formally accepts the offer the deal puts on the table
     assert game.fixed_moves()["ind"][0] == "accept_us_deal"
     with pytest.raises(ClassError, match="fixed by the deal"):
         game.submit(s["ind"].code, "hold")
     with pytest.raises(ClassError, match="India's move this round is already fixed by another deal"):
         game.offer(s["rus"].code, "rus_discount_arms", {"discount": 3})
     game.advance(key)
-    assert game.rounds[-1]["plays"]["ind"]["move"] == "accept_us_deal"
+    ins = game.shared_view()["instruments"]
+    assert ins["usa.deal_tariff_on_ind"] == 0.2 and ins["usa.deal_crude_ceiling"] == 0.05
+    assert game.rounds[-1]["plays"]["ind"]["move"] == "accept_us_deal"   # in the same round
     last = game.model.metrics_frame().iloc[-1]
-    assert abs(last["tariff_usa_on_ind"] - 0.2) < 1e-9   # the negotiated tariff, in force
-    # round 3: Russia's discount for an arms order, accepted and enforced
+    assert abs(last["tariff_usa_on_ind"] - 0.2) < 1e-9   # the negotiated tariff, in force at once
+    # round 2: Russia's discount for an arms order, accepted and enforced
     before = game.model.instruments()["rus.extra_discount_ind_usd"]
     rus = game.offer(s["rus"].code, "rus_discount_arms", {"discount": 3})
     game.answer(s["ind"].code, rus["id"], True)

@@ -174,3 +174,21 @@ def test_a_person_playing_one_country_leaves_the_others_draws_unchanged():
     others = a.country != "ind"
     assert (a[others].move.values == p[others].move.values).all()
     assert (a.move != a.best_move).any()  # the draws mattered (rationality 1)
+
+
+def test_a_person_can_take_an_offer_made_by_the_next_quarters_event():
+    """The menu, the advice and a person's move are for the next quarter, after its scripted
+    events: an offer that an event makes at the start of the quarter can be accepted in it."""
+    from geogame.model import parse_scenario
+
+    text = GeopoliticsModel("baseline", seed=1).scenario_toml() + (
+        '\n[[events]]\nquarter = "2026Q1"\nnote = "the US offers India a deal"\n'
+        'set = { "usa.deal_offer" = 1.0, "usa.deal_tariff_on_ind" = 0.15, "usa.deal_crude_ceiling" = 0.1 }\n')
+    m = GeopoliticsModel(parse_scenario(text, name="offer"), seed=1, rules={"ind": "human", "usa": "scripted"})
+    assert m.instruments()["usa.deal_offer"] == 0          # not yet in force ...
+    assert "accept_us_deal" in [mv.name for mv in m.menu("ind")]   # ... but on the next quarter's menu
+    assert "accept_us_deal" in set(m.advice("ind")["move"])
+    m.submit_move("ind", "accept_us_deal")
+    m.step()
+    assert m.decisions_frame().query("country == 'ind'")["move"].iloc[-1] == "accept_us_deal"
+    assert m.world.deal_accepted[0] == 1 and m.metrics_frame()["tariff_usa_on_ind"].iloc[-1] < 0.5

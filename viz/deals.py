@@ -9,17 +9,16 @@ model's public API only:
   with that event in its scenario (:func:`with_events`); the export keeps the events, so the game
   still replays exactly;
 * the moves the deal commits the parties to are submitted as their moves of the round
-  (``GeopoliticsModel.submit_move``). India's formal acceptance of a US deal is its move of the
-  *next* round: ``submit_move`` checks a move against the menu before the quarter's events apply,
-  and the US offer is only on the table once its event has applied (a model method that sets
-  instruments at once would let both happen in one round; see docs/app.md).
+  (``GeopoliticsModel.submit_move``, which checks a move against the menu the country will have
+  in the quarter, after its events: so India's formal acceptance of a US deal is its move of the
+  same round, the offer being put on the table by the deal's event).
 
 =====================  =======  ====  ==========================================  =============================
 deal                   from     to    terms (allowed range)                       enforced as
 =====================  =======  ====  ==========================================  =============================
 ``us_india_deal``      US       India US tariff 0-50%, Russian-crude ceiling      event: the US offer with these
                                       0-40% of India's crude imports              terms this quarter; India's move
-                                                                                  next round: accepts it
+                                                                                  this round: accepts it
 ``eu_india_fta``       EU       India none (tariffs to zero)                      the EU's move: concludes the FTA
 ``rus_discount_arms``  Russia   India extra discount $1-6/bbl (total up to $10)   event: the discount; India's
                                                                                   move: tilts arms to Russia

@@ -161,7 +161,7 @@ DEALS = (
     {"kind": "us_india_deal", "to": "ind", "title": "a lower US tariff for a ceiling on Russian crude",
      "terms": (("tariff", "US tariff on Indian goods", 0.0, 0.5, 0.05, 0.15, "pct"),
                ("ceiling", "India's ceiling on Russian crude", 0.0, 0.4, 0.05, 0.10, "pct")),
-     "commits": (("ind", "accept_us_deal", 1),), "sets": _deal_terms_in_force},
+     "commits": (("ind", "accept_us_deal", 0),), "sets": _deal_terms_in_force},
 )
 
 
