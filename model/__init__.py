@@ -48,6 +48,7 @@ _LAZY = {
 }
 #: Public names whose attribute in their module has another name.
 _RENAMED = {"measure_lever_response": ("geogame.model.levers", "measure"),
+            "measure_lever_table": ("geogame.model.levers", "measure_table"),
             "current_layout": ("geogame.model.layout", "current")}
 
 __all__ = [
@@ -57,7 +58,7 @@ __all__ = [
     "Landscape", "alignment_map", "landscape", "HumanMoveMissing", "check_settings",
     "OUTCOMES", "Outcome", "outcome", "outcome_names", "parse_scenario", "fiscal_year_quarters",
     "parse_quarter", "quarter_label", "show_value", "is_file_name", "LEVER_RESPONSES", "LeverResponse",
-    "measure_lever_response", "base_settings", "Layout", "current_layout", "run_ensemble", "iter_ensemble",
+    "measure_lever_response", "measure_lever_table", "base_settings", "Layout", "current_layout", "run_ensemble", "iter_ensemble",
     "Ensemble", "EnsembleRun", "fan", "FAN_METRICS", "ensemble_chunk",
 ]
 
