@@ -14,7 +14,7 @@ import time
 #: an option given on the command line can be told from one left out).
 DEFAULTS = {"scenario": "baseline", "quarters": None, "seed": 0, "backend": "processes", "workers": None,
             "scheduler": None, "connect_timeout": 10.0, "replicates": 1, "sample": None, "out": None,
-            "chunk_size": 1, "compact_every": None, "levers": None}
+            "chunk_size": None, "compact_every": None, "levers": None}
 #: Designs of more runs than this need --yes (check them with --dry-run first).
 CONFIRM_RUNS = 100_000
 
@@ -90,7 +90,8 @@ def add_parser(sub) -> None:
     p.add_argument("--yes", action="store_true",
                    help=f"start a design of more than {CONFIRM_RUNS:,} runs (see its cost with --dry-run first)")
     p.add_argument("--chunk-size", type=int, default=None, metavar="N",
-                   help="runs per worker task (default: 1); the results do not depend on it")
+                   help="runs per worker task, stepped together as one ensemble (default: about four tasks per "
+                        "worker, at most 64); the results do not depend on it")
     p.add_argument("--compact-every", type=int, default=None, metavar="N",
                    help="gather every N finished runs into one large Parquet file (default: 1000; "
                         "0 keeps one file per run)")

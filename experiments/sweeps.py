@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import signal
 import sys
@@ -234,6 +235,19 @@ def _chunks(specs, size: int):
         yield chunk
 
 
+#: Most runs a worker task holds when ``chunk_size`` is left to the sweep (see :func:`auto_chunk_size`).
+AUTO_CHUNK_MAX = 64
+
+
+def auto_chunk_size(n_runs: int, workers: int | None = None) -> int:
+    """Runs per worker task when the user names none: about four tasks per worker (so the work
+    spreads evenly and progress shows), at most :data:`AUTO_CHUNK_MAX` (memory grows with the
+    chunk; batching gains little beyond it), at least 1. A chunk of more than one run steps as one
+    ensemble; the results do not depend on the chunk size."""
+    workers = max(1, int(workers or os.cpu_count() or 1))
+    return max(1, min(AUTO_CHUNK_MAX, math.ceil(n_runs / (4 * workers))))
+
+
 def check_chunk_size(chunk_size) -> int:
     """Validate ``--chunk-size``: runs per worker task, a whole number from 1 to 100,000."""
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or not 1 <= chunk_size <= 100_000:
@@ -414,7 +428,7 @@ def sweep(scenario="baseline", quarters: int | None = None, grid: dict | None = 
           replicates: int = 1, seed: int = 0, overrides=None, rules: dict | None = None,
           backend: str = DEFAULT_BACKEND, workers: int | None = None, scheduler: str | None = None,
           out=None, resume: bool = False, decisions: bool = False, progress: bool = False,
-          dask_processes: bool = True, chunk_size: int = 1, compact_every: int = COMPACT_EVERY,
+          dask_processes: bool = True, chunk_size: int | None = None, compact_every: int = COMPACT_EVERY,
           run_function=None, chunk_function=None, connect_timeout: float = 10.0) -> pd.DataFrame:
     """Run a sweep and return its tidy quarterly table (one row per run and quarter).
 
@@ -457,8 +471,9 @@ def sweep(scenario="baseline", quarters: int | None = None, grid: dict | None = 
         Show a progress bar.
     dask_processes : bool
         Local dask cluster workers as processes (True) or threads (False).
-    chunk_size : int
-        Runs per worker task (see :mod:`experiments.runner`); the table does not depend on it.
+    chunk_size : int, optional
+        Runs per worker task, stepped together as one ensemble (see :mod:`experiments.runner`);
+        default :func:`auto_chunk_size`. The table does not depend on it.
     compact_every : int
         Finished runs per compacted Parquet part in ``out`` (see :mod:`experiments.store`).
     run_function, chunk_function : callable, optional
@@ -504,17 +519,20 @@ class SweepPlan:
     design : Design
     job : RunJob
     out : str, optional
+    chunk_size : int
+        Runs per worker task (the user's, or :func:`auto_chunk_size`).
     """
 
     design: Design
     job: RunJob
     out: str | None
+    chunk_size: int = 1
 
 
 def plan_sweep(scenario="baseline", quarters=None, grid=None, ranges=None, sample=None, points=None,
                replicates=1, seed=0, overrides=None, rules=None, backend=DEFAULT_BACKEND, workers=None,
                scheduler=None, out=None, resume=False, decisions=False, connect_timeout: float = 10.0,
-               chunk_size: int = 1, compact_every: int = COMPACT_EVERY, run_function=None,
+               chunk_size: int | None = None, compact_every: int = COMPACT_EVERY, run_function=None,
                chunk_function=None) -> SweepPlan:
     """Check every input of a sweep (nothing run, nothing written) and return its design and job.
 
@@ -531,9 +549,15 @@ def plan_sweep(scenario="baseline", quarters=None, grid=None, ranges=None, sampl
         scheduler = check_scheduler_address(scheduler)
     check_connect_timeout(connect_timeout)
     check_workers(workers)
-    check_chunk_size(chunk_size)
+    if chunk_size is not None:
+        check_chunk_size(chunk_size)
     check_compact_every(compact_every)
     job = prepare_job(scenario, quarters, overrides, rules, decisions)
+    if isinstance(sample, str):
+        sample = parse_sample(sample)
+    design = build_design(grid, ranges, sample, points, replicates, seed)
+    if chunk_size is None:
+        chunk_size = auto_chunk_size(design.n_runs, workers if backend == "processes" else None)
     if chunk_function is None and run_function is None and chunk_size > 1:
         from geogame.model import ensemble_chunk  # a chunk's runs step together in one batch (issue 11)
 
@@ -541,9 +565,6 @@ def plan_sweep(scenario="baseline", quarters=None, grid=None, ranges=None, sampl
     if run_function is not None or chunk_function is not None:
         job = replace(job, run_function=run_function or job.run_function,
                       chunk_function=chunk_function or job.chunk_function)
-    if isinstance(sample, str):
-        sample = parse_sample(sample)
-    design = build_design(grid, ranges, sample, points, replicates, seed)
     both = sorted(set(design.keys) & set(job.overrides))
     if both:
         raise InputError(f"setting {both[0]!r} is both varied by the design (--grid/--range) and fixed by --set "
@@ -553,14 +574,14 @@ def plan_sweep(scenario="baseline", quarters=None, grid=None, ranges=None, sampl
         ResultStore(out).check(resume)
     elif resume:
         raise InputError("--resume needs --out, the folder of the interrupted sweep")
-    return SweepPlan(design, job, None if out is None else str(out))
+    return SweepPlan(design, job, None if out is None else str(out), chunk_size)
 
 
 def sweep_to_folder(scenario="baseline", quarters=None, grid=None, ranges=None, sample=None, points=None,
                     replicates=1, seed=0, overrides=None, rules=None, backend=DEFAULT_BACKEND, workers=None,
                     scheduler=None, out=None, resume=False, decisions=False, progress=False,
                     dask_processes=True, on_result=None, connect_timeout: float = 10.0,
-                    chunk_size: int = 1, compact_every: int = COMPACT_EVERY, run_function=None,
+                    chunk_size: int | None = None, compact_every: int = COMPACT_EVERY, run_function=None,
                     chunk_function=None) -> SweepSummary:
     """Validate everything, then run the sweep streaming results to ``out``; return the summary.
 
@@ -581,7 +602,8 @@ def sweep_to_folder(scenario="baseline", quarters=None, grid=None, ranges=None, 
         options = {"timeout": connect_timeout} if scheduler else {"processes": dask_processes,
                                                                     "timeout": connect_timeout}
     with terminate_like_ctrl_c(), open_backend(backend, workers, scheduler, **options) as runner:
-        return run_design(plan.design, job, runner, out, resume, progress, on_result, chunk_size, compact_every)
+        return run_design(plan.design, job, runner, out, resume, progress, on_result, plan.chunk_size,
+                          compact_every)
 
 
 def check_points(design: Design, job: RunJob) -> None:

@@ -220,7 +220,7 @@ def test_dask_in_flight_limit_follows_the_workers_and_the_manifest_counts_the_cl
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
         threading.Timer(1.0, cluster.scale, args=(3,)).start()  # two workers join during the sweep
         sweep(quarters=4, grid={"eu.price_cap_usd": "30:70:1"}, replicates=3, backend="dask",
-              scheduler=cluster.scheduler_address, out=tmp_path / "grow")
+              scheduler=cluster.scheduler_address, out=tmp_path / "grow", chunk_size=1)  # many tasks
     [backend] = seen
     assert backend.limits[0] == 4 and max(backend.limits) > 4, backend.limits
     manifest = json.loads((tmp_path / "grow" / "manifest.json").read_text())

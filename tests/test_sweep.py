@@ -307,3 +307,17 @@ def test_python_and_command_line_default_to_the_same_backend():
     from geogame.experiments.sweeps import DEFAULT_BACKEND
 
     assert inspect.signature(sweep).parameters["backend"].default == DEFAULT_BACKEND == DEFAULTS["backend"]
+
+
+def test_a_sweep_steps_its_runs_as_ensembles_unless_told_otherwise():
+    """Left to the sweep, a worker task holds several runs (stepped as one ensemble), at most
+    AUTO_CHUNK_MAX, about four tasks per worker; a single run stays one task."""
+    from geogame.experiments.sweeps import AUTO_CHUNK_MAX, auto_chunk_size, plan_sweep
+
+    assert auto_chunk_size(1, 2) == 1
+    assert auto_chunk_size(80, 2) == 10
+    assert auto_chunk_size(100_000, 2) == AUTO_CHUNK_MAX
+    plan = plan_sweep(quarters=2, grid={"eu.price_cap_usd": [40, 50]}, replicates=20, workers=2)
+    assert plan.chunk_size == 5 and plan.job.chunk_function is not None      # the ensemble
+    plan = plan_sweep(quarters=2, grid={"eu.price_cap_usd": [40, 50]}, replicates=20, chunk_size=1)
+    assert plan.chunk_size == 1 and plan.job.chunk_function is None          # one run a task, as asked

@@ -16,6 +16,7 @@ from ipyvuetify.extra import FileInput
 
 from geogame.model import COUNTRIES, COUNTRY_NAMES, InputError, check_value, load_scenario
 from geogame.viz import briefs, charts, class_app, report, security, svg
+from geogame.viz.fan import FanView
 from geogame.viz.widgets import Figure, PageLanguage, html_table, md
 from geogame.viz.session import (LEVERS, MAX_UPLOAD_BYTES, GameSession, check_lever, check_upload_size,
                                  load_uploaded_scenario, one_line, parse_seed, presets, scenario_value,
@@ -222,6 +223,7 @@ def LiveView(session: GameSession, version: int, bump, set_error):
                    f"Labels: India's flows and their change since last quarter.", "network")
         Figure(lambda: svg.alignment_svg(aff, q), key, f"Alignment map as of {q}", "alignment")
     Figure(lambda: svg.timeseries_svg([("run", frame)]), key, f"Time series as of {q}", "series")
+    FanView(model.scenario_def, model.overrides, frame)   # what else could have happened (64 seeds)
     EventLog(session, version)
 
 
