@@ -23,18 +23,37 @@ Speed without changing a bit: a change here must leave every result bit-identica
 ``fastmath``, no reordered floating-point sums); values that are the same number in two places
 (a per-run constant, a symmetric pair's trade) are computed once. numba's on-disk cache of
 :func:`step_rows` is keyed on this file's text only, not on :mod:`model.crude_kernel` which it
-compiles in: after editing ``crude_kernel.py``, delete ``model/__pycache__/step_kernel.*.nb[ic]``
-(or the kernel keeps running the old clearing).
+compiles in, so :func:`_drop_stale_cache` deletes that cache when ``crude_kernel.py`` is newer
+than it (else the kernel would keep running the old clearing after an edit).
 """
 from __future__ import annotations
 
 import math
 from collections import namedtuple
+from pathlib import Path
 
 import numpy as np
 from numba import njit
 
 from .crude_kernel import _expit, _same, clear_rows
+
+
+def _drop_stale_cache() -> None:
+    """Delete numba's on-disk cache of this module when ``crude_kernel.py`` changed after it was
+    written: numba keys a function's cache on its own file only, and :func:`step_rows` compiles the
+    crude market's code in. Best effort: a cache it cannot read or delete is left to numba."""
+    here = Path(__file__)
+    cache = here.parent / "__pycache__"
+    try:
+        changed = here.with_name("crude_kernel.py").stat().st_mtime
+        if any(index.stat().st_mtime < changed for index in cache.glob(f"{here.stem}.*.nbi")):
+            for stale in cache.glob(f"{here.stem}.*.nb[ic]"):
+                stale.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+_drop_stale_cache()
 
 #: Settings the kernel reads; in :func:`step_rows` each is ``k.<name>`` (the key without its owner).
 #: A player's setting is named by the role of its owner (``{crude_seller}``: the seller's code),
