@@ -69,6 +69,7 @@ class SerialBackend:
         return False
 
     def map_unordered(self, fn, items):
+        """Run ``fn(*item)`` for each item here, one after the other, yielding each result."""
         for item in items:
             yield fn(*item)
 
@@ -76,6 +77,7 @@ class SerialBackend:
         """Nothing runs in the background here."""
 
     def describe(self) -> dict:
+        """What the manifest records of this backend: its name and one worker."""
         return {"backend": self.name, "workers": 1}
 
 
@@ -121,6 +123,7 @@ class ProcessBackend:
             self._booted.set()
 
     def describe(self) -> dict:
+        """What the manifest records of this backend: its name and the number of worker processes."""
         return {"backend": self.name, "workers": self.workers}
 
     def stop(self) -> None:
@@ -140,6 +143,8 @@ class ProcessBackend:
         self.pool.shutdown(wait=wait, cancel_futures=True)
 
     def map_unordered(self, fn, items):
+        """Run ``fn(*item)`` for each item in the pool, yielding results as they finish (in any
+        order); while the pool boots, this process runs the first items itself."""
         items = iter(items)
         while self.run_while_booting and not self._booted.is_set():
             item = next(items, None)

@@ -33,11 +33,15 @@ class UsageError(Exception):
 
 
 class ArgumentParser(argparse.ArgumentParser):
+    """argparse with errors on one line (exit 2) and no usage dump."""
+
     def error(self, message):  # one line, exit 2, as argparse does, but without the usage dump
+        """Print ``prog: error: message`` and exit 2."""
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``geogame`` command line: every subcommand and its options."""
     parser = ArgumentParser(
         prog="geogame",
         description="An agent-based geopolitical game: the US, Russia, India and the EU trade, "
@@ -64,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run ``geogame`` with ``argv`` (default: the command line); returns the exit code: 0 done,
+    1 a failure during work, 2 bad input (one line, before work), 130 interrupted, 141 closed pipe."""
     from geogame.model import InputError
 
     from .output import OutputError

@@ -86,6 +86,7 @@ class Design:
 
     @property
     def n_runs(self) -> int:
+        """Runs in the design: design points times replicates."""
         return len(self.points) * self.replicates
 
     def seeds(self) -> list[int]:

@@ -105,6 +105,7 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
+        """True if the run finished without an error."""
         return self.error is None
 
 

@@ -161,6 +161,7 @@ class ResultStore:
             probe.unlink(missing_ok=True)
 
     def create(self) -> None:
+        """Make the sweep folder and its ``metrics``, ``decisions`` and ``failures`` folders (kept if there)."""
         for folder in (self.root, self.metrics, self.decisions, self.failures):
             folder.mkdir(exist_ok=True)
 
@@ -345,6 +346,7 @@ class ResultStore:
         return data
 
     def write_manifest(self, manifest: dict) -> None:
+        """Write ``manifest.json`` atomically (a temporary file renamed into place)."""
         write_json(self.manifest_path, manifest)
 
     def save(self, result) -> None:

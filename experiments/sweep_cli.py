@@ -43,6 +43,7 @@ def _common_run_options(p, with_defaults: bool = True) -> None:
 
 
 def add_parser(sub) -> None:
+    """Register ``geogame sweep`` and its options on the subcommand parsers ``sub``."""
     p = sub.add_parser(
         "sweep", help="run the model over a grid or sample of settings, with replicates, to Parquet",
         description="Run many simulations over a design: full grids (--grid), Latin hypercube or random "
@@ -122,6 +123,8 @@ def _lost_worker(exc: BaseException) -> bool:
 
 
 def cmd_sweep(args) -> int:
+    """Run ``geogame sweep``: check every input, then run (or describe, with ``--dry-run``) the
+    sweep; 0 when every run finished, 1 when some failed."""
     from geogame.model import InputError, show_value
 
     from .backends import NoWorkers

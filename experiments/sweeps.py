@@ -117,6 +117,7 @@ class SweepSummary:
 
 
 def package_version() -> str:
+    """The installed geogame version (``unknown`` from a bare checkout), for the manifest."""
     from importlib.metadata import PackageNotFoundError, version
     try:
         return version("geogame")

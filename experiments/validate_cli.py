@@ -14,6 +14,7 @@ from pathlib import Path
 
 
 def add_parser(sub) -> None:
+    """Register ``geogame validate`` and ``geogame calibrate`` on the subcommand parsers ``sub``."""
     p = sub.add_parser(
         "validate", help="run the hindcast and the baseline over seeds and compare with observed data",
         description="Run the hindcast (2021Q4-2025Q4) and the baseline (from December 2025) over N seeds, "
@@ -66,6 +67,7 @@ def add_parser(sub) -> None:
 
 
 def cmd_validate(args) -> int:
+    """Run ``geogame validate``; 1 if a required target fails, else 0."""
     from .validate import validate
 
     from geogame.model import InputError
@@ -85,6 +87,7 @@ def _check_int(name: str, value: int, low: int, high: int) -> None:
 
 
 def cmd_calibrate(args) -> int:
+    """Run ``geogame calibrate``: fit the named settings to the hindcast and print the fit."""
     from geogame.model import InputError, normalise_overrides
 
     from .calibrate import NotIdentifiedWarning, check_params, fit, hindcast_targets, write_fitted_scenario

@@ -59,6 +59,7 @@ def summarise(preset: str, seeds: int) -> dict:
 
 
 def main() -> None:
+    """Print, for each preset, what its countries chose over ``--seeds`` seeds (for the model card)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--preset", action="append")
