@@ -175,22 +175,10 @@ class GeopoliticsModel(mesa.Model):
         backing down under pressure, its audience cost. Everybody else holds, except the
         counterpart whose best reply the country anticipates (:data:`agents.moves.ANTICIPATED_REPLIES`).
 
-        How it is computed:
-
-        1. one world per candidate move of every country (a batch), the move applied;
-        2. for a proposer that anticipates a reply, each of its worlds is copied once per reply
-           the counterpart could make there (holding is the first copy) and the reply applied
-           after the move (the counterpart is taken to answer at once);
-        3. the whole batch is rolled forward ``K = min(rollout, N)`` quarters with the economy's
-           own step, quarter ``h = 0..K-1`` weighted by ``d**h``;
-        4. the quarters ``K+1 .. N`` are added in closed form (:meth:`_tail_worlds`):
-           ``d**(K-1) * (d + ... + d**(N-K)) * u(tail world)``, the tail world holding the slow
-           states (goods trade, affinity, arms orders, idle rupees) at their discount-weighted
-           average along their own geometric adjustment;
-        5. in each group of copies the counterpart's reply is the one with the highest value *to
-           the counterpart* (its own utility over its own horizon, less its policy-change and
-           audience costs), ties to holding; the proposer's value of the move is its value in the
-           world of that reply.
+        How it is computed: :func:`model.ensemble.value_moves`, with this model as an ensemble of
+        one run (one world per candidate move of every country and per reply its counterpart may
+        make, rolled forward together ``rollout`` quarters, the rest of each horizon in closed
+        form; the counterpart's reply is its best).
 
         Parameters
         ----------
