@@ -334,6 +334,20 @@ def offers_table(shared: dict) -> pd.DataFrame:
                         columns=["from", "offer", "note", "answer"])
 
 
+def reported(error, fn):
+    """``fn`` wrapped for a button: what the game refuses shows as one line in ``error`` (cleared
+    when it works), anything else as one short line too; never a traceback."""
+    def run(*args):
+        try:
+            fn(*args)
+            error.set("")
+        except InputError as exc:
+            error.set(one_line(exc))
+        except Exception as exc:  # noqa: BLE001 - one red line, never a traceback
+            error.set(f"That did not work ({type(exc).__name__}).")
+    return run
+
+
 @solara.component
 def OffersPanel(game: ClassGame, seat_code: str, country: str, mine: list, open_round: bool, fixed: str):
     """A team's deals in the open round: make an offer (terms within their ranges), answer the
@@ -345,13 +359,7 @@ def OffersPanel(game: ClassGame, seat_code: str, country: str, mine: list, open_
         return
 
     def act(fn):
-        def run(*args):
-            try:
-                fn(*args)
-                error.set("")
-            except InputError as exc:
-                error.set(one_line(exc))
-        return run
+        return reported(error, fn)
 
     with solara.Card("Deals with other teams", classes=["geo-class-offers"]):
         Notice("info", f"Your move this round is fixed by a deal: {COUNTRY_NAMES[country]} {fixed}." if fixed else "",
@@ -571,15 +579,7 @@ def Console(game: ClassGame, key: str, version: int):
     shared = game.shared_view()
 
     def act(fn):
-        def run(*args):
-            try:
-                fn(*args)
-                error.set("")
-            except InputError as exc:
-                error.set(one_line(exc))
-            except Exception as exc:  # noqa: BLE001 - one red line, never a traceback
-                error.set(f"That did not work ({type(exc).__name__}).")
-        return run
+        return reported(error, fn)
 
     def set_timer():
         try:
@@ -685,12 +685,7 @@ def MoveCard(game: ClassGame, seat_code: str, country: str, next_quarter: str, m
     advisor = solara.use_reactive(False)
     name = COUNTRY_NAMES[country]
 
-    def choose(move):
-        try:
-            game.submit(seat_code, move)
-            error.set("")
-        except InputError as exc:
-            error.set(one_line(exc))
+    choose = reported(error, lambda move: game.submit(seat_code, move))
 
     with solara.Card(f"Your move as {name} for {next_quarter}", classes=["geo-class-moves"]):
         Notice("error", error.value, ("geo-class-error",))
@@ -722,13 +717,11 @@ def MessageBox(game: ClassGame, seat_code: str):
     message = solara.use_reactive("")
     error = solara.use_reactive("")
 
-    def send():
-        try:
-            game.send_message(seat_code, message.value)
-            message.set("")
-            error.set("")
-        except InputError as exc:
-            error.set(one_line(exc))
+    def send_and_clear():
+        game.send_message(seat_code, message.value)
+        message.set("")
+
+    send = reported(error, send_and_clear)
 
     with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):
         solara.InputText("A short message to the class", value=message, classes=["geo-class-message"],
