@@ -226,14 +226,13 @@ class ResultStore:
         import pyarrow.parquet as pq
 
         done, removed = set(), []
-        decisions_covered = set()
+        decision_parts, damaged = {}, set()   # a part's two tables share its name: removed together
         for path in self.part_files("decisions"):
             try:
                 pq.read_metadata(path)
-                decisions_covered.update(part_run_ids(path))
-            except Exception:  # noqa: BLE001 - unreadable: its metrics part is removed below too
-                path.unlink(missing_ok=True)
-                removed.append(f"decisions/{path.name}")
+                decision_parts[path.name] = part_run_ids(path)
+            except Exception:  # noqa: BLE001 - unreadable: removed below with its metrics twin
+                damaged.add(path.name)
         for path in self.part_files():
             try:
                 ids = part_run_ids(path)
@@ -241,11 +240,19 @@ class ResultStore:
                 sound = meta.num_rows > 0 and (rows is None or meta.num_rows == rows * len(ids))
             except Exception:  # noqa: BLE001 - any unreadable file (pyarrow raises several kinds)
                 sound, ids = False, []
-            if sound:
+            if sound and path.name not in damaged:
                 done.update(ids)
             else:
                 path.unlink(missing_ok=True)
                 removed.append(path.name)
+                damaged.add(path.name)
+        for name in sorted(damaged):  # its runs are made again: neither table may keep them
+            twin = self.root / "decisions" / name
+            if twin.exists():
+                twin.unlink(missing_ok=True)
+                removed.append(f"decisions/{name}")
+            decision_parts.pop(name, None)
+        decisions_covered = set().union(*decision_parts.values())
         decisions = self.result_files("decisions")
         for run_id, path in list(decisions.items()):
             if run_id in decisions_covered:

@@ -192,6 +192,20 @@ def test_a_damaged_part_is_removed_on_resume_and_its_runs_made_again(tmp_path, c
     assert read_results(out)["run_id"].nunique() == 4
 
 
+@pytest.mark.parametrize("table", ["metrics", "decisions"])
+def test_a_damaged_part_takes_its_other_table_with_it(tmp_path, capsys, table):
+    """A part's metrics and decisions go together: after one is damaged and the sweep resumed,
+    each run is in both tables exactly once."""
+    out = tmp_path / "d"
+    assert main(small(out, "--decisions")) == 0
+    before = read_results(out, "decisions")
+    part = out / table / "part-000000.parquet"
+    part.write_bytes(part.read_bytes()[:200])
+    assert main(small(out, "--resume", "--decisions")) == 0
+    assert read_results(out)["run_id"].nunique() == 4
+    assert len(read_results(out, "decisions")) == len(before)
+
+
 # ------------------------------------------------------------------------------------- dask
 def test_dask_without_workers_says_so_instead_of_hanging(tmp_path):
     from dask.distributed import LocalCluster
