@@ -81,40 +81,10 @@ def normalise_overrides(overrides: dict | list | None) -> dict[str, float]:
 
 
 # ----------------------------------------------------------------------------- batch helpers
-class _RowView:
-    """One row of a batched world, read like a one-world batch (for predicates that read row 0)."""
-
-    __slots__ = ("_world", "_row")
-
-    def __init__(self, world, row: int):
-        self._world, self._row = world, row
-
-    def __getattr__(self, name):
-        value = getattr(self._world, name)
-        return value[self._row:self._row + 1] if isinstance(value, np.ndarray) else value
-
-
-def _take_rows(world, rows: np.ndarray):
-    """A new batch made of the given rows of ``world`` (rows may repeat); arrays are copied."""
-    new = world.shallow_copy()
-    for name, value in vars(world).items():
-        if isinstance(value, np.ndarray):
-            setattr(new, name, value[rows])
-    return new
-
-
 def rows_where(predicate, world) -> np.ndarray:
-    """``predicate`` (a move's ``available`` or ``backs_down``) for every row of ``world``, (B,) bool.
-
-    A vectorised predicate returns a (B,) array; one written for a single world (reading row 0)
-    is asked row by row.
-    """
-    out = predicate(world)
-    if np.ndim(out) == 1 and len(out) == world.batch:
-        return np.asarray(out, dtype=bool)
-    if world.batch == 1:
-        return np.array([bool(out)])
-    return np.array([bool(predicate(_RowView(world, i))) for i in range(world.batch)], dtype=bool)
+    """``predicate`` (a move's ``available`` or ``backs_down``, vectorised over the batch) for every
+    row of ``world``, (B,) bool."""
+    return np.asarray(predicate(world), dtype=bool)
 
 
 def _accumulate(names: dict, sums: dict, country: str, terms: dict[str, np.ndarray], weight: float) -> None:
@@ -407,7 +377,7 @@ def value_moves(world, s, offers: dict[str, np.ndarray], answers: dict[str, np.n
                 to_apply.append((moves[col], rows))
                 count += len(runs)
         own_u[c] = table
-    batch = _take_rows(world, np.concatenate(source))
+    batch = world.take_rows(np.concatenate(source))
     for move, rows in to_apply:
         move.apply(batch, rows)
 
@@ -452,7 +422,7 @@ def value_moves(world, s, offers: dict[str, np.ndarray], answers: dict[str, np.n
                     extra += 1
         groups[c] = (runs, cols, group, cost, replier)
     if extra:
-        batch = _take_rows(batch, np.concatenate([np.arange(count), np.asarray(copy_source)]))
+        batch = batch.take_rows(np.concatenate([np.arange(count), np.asarray(copy_source)]))
         by_reply: dict[int, tuple[Move, list[int]]] = {}
         for k, reply in enumerate(copy_reply):
             by_reply.setdefault(id(reply), (reply, []))[1].append(count + k)
@@ -654,7 +624,7 @@ def _start(setups: list["_Setup"], built: dict) -> tuple:
     for name, value in vars(worlds[0][0]).items():
         if isinstance(value, np.ndarray):
             setattr(stacked, name, np.concatenate([getattr(w, name) for w, _ in worlds], axis=0))
-    return _take_rows(stacked, np.asarray(rows)), structure
+    return stacked.take_rows(np.asarray(rows)), structure
 
 
 def resolve(spec, loaded: dict | None = None) -> _Setup:
@@ -820,7 +790,7 @@ class Ensemble:
         # first quarters of runs that differ only by seed): value each such state once.
         first, inverse = _distinct_runs(world, needs)
         if len(first) < R:
-            sub = _take_rows(world, first)
+            sub = world.take_rows(first)
             valued = value_moves(sub, s, {c: o[first] for c, o in offers.items()},
                                  {c: n[first] for c, n in needs.items()})
             valued = {c: v.expand(inverse) for c, v in valued.items()}

@@ -24,22 +24,15 @@ import pandas as pd
 
 from geogame.agents.country import CountryAgent, Decision, Human, HumanMoveMissing, make_rule
 from geogame.agents.moves import Move, available_moves, menu
-from geogame.agents.players import PLAYERS
 
 from . import calibration, economics, parameters
-from .ensemble import (DECISION_COLUMNS, ROLLOUT_QUARTERS, add_tail, choice_streams, normalise_overrides,  # noqa: F401
-                       tail_worlds, value_moves)
+from .ensemble import (_CONTEXT, COUNTRIES, DECISION_COLUMNS, ROLLOUT_QUARTERS, choice_streams,  # noqa: F401
+                       normalise_overrides, value_moves)
 from .alignment import Landscape, alignment_map, landscape
 from .calendar import quarter_label
 from .instruments import INSTRUMENTS, get_instrument, set_instrument
 from .parameters import InputError
 from .scenarios import Scenario, load_scenario
-
-#: The players' codes, in array order (from the player registry).
-COUNTRIES: tuple[str, ...] = tuple(p.CODE for p in PLAYERS)
-#: What each player saw last quarter, in a sentence (each player file's ``context``).
-_CONTEXT = {p.CODE: p.context for p in PLAYERS}
-
 
 # ROLLOUT_QUARTERS (quarters the look-ahead rolls forward exactly) lives with the batched
 # look-ahead in model/ensemble.py and is imported above.
@@ -216,14 +209,6 @@ class GeopoliticsModel(mesa.Model):
             replier = valuation.replier if valuation.replier and valuation.answered[0] else ""
             result[agent.country] = (valuation.values[0, cols], terms, valuation.reply_names(0, cols), replier)
         return result
-
-    def _add_tail(self, names, sums, world, before, horizons, steps, discount) -> None:
-        """The quarters beyond the roll-forward in closed form: :func:`model.ensemble.add_tail`."""
-        add_tail(self.structure, names, sums, world, before, horizons, steps, discount)
-
-    def _tail_worlds(self, world, before, discount: float, lengths: list[int]) -> list:
-        """The tail worlds of the closed form: :func:`model.ensemble.tail_worlds`."""
-        return tail_worlds(self.structure, world, before, discount, lengths)
 
     def _decide(self) -> list[tuple[str, Move]]:
         candidates = self._candidates()

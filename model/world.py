@@ -103,6 +103,10 @@ class World:
         """A deep copy (every array copied)."""
         return self._with_arrays(np.copy)
 
+    def take_rows(self, rows: np.ndarray) -> "World":
+        """A new batch made of the given rows (they may repeat); arrays are copied."""
+        return self._with_arrays(lambda a: a[rows])
+
     def take(self, index: int) -> "World":
         """Return world ``index`` of the batch as a single-world batch."""
         return self._with_arrays(lambda a: a[index:index + 1].copy())
