@@ -64,7 +64,7 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    """Load a name of the Mesa wiring on first use (PEP 562); see the module docstring."""
+    """Load a public name from its module on first use (PEP 562); see the module docstring."""
     if name in _RENAMED:
         module, attribute = _RENAMED[name]
     else:

@@ -6,8 +6,8 @@ the market was about half the cost of a quarter when done with many small NumPy 
 check that the discount found here zeroes the NumPy curve's excess demand.
 
 numba caches :func:`model.step_kernel.step_rows` (which compiles :func:`clear_rows` in) keyed on
-``step_kernel.py``'s text alone: after editing this file, delete
-``model/__pycache__/step_kernel.*.nb[ic]`` so that the step is compiled again.
+``step_kernel.py``'s text alone; ``step_kernel._drop_stale_cache`` deletes that cache at import when
+this file is newer, so the step is compiled again.
 """
 from __future__ import annotations
 

@@ -197,7 +197,8 @@ def test_reading_the_solo_session_while_play_steps_it():
     thread.start()
     while thread.is_alive():
         try:
-            assert session.quarters_done == len(session.metrics()) - 1 or session.quarters_done >= 0
+            with session.lock:   # the Play thread steps under the same lock
+                assert session.quarters_done == len(session.metrics()) - 1
             session.headlines()
             session.event_log()
         except Exception as exc:  # noqa: BLE001

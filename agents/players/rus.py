@@ -62,13 +62,18 @@ INSTRUMENTS = (
     Instrument("rus.rupee_recycling", "rupee_recycling"),
 )
 
+#: Largest extra discount to India that Russia's own moves reach, USD/bbl (judgement: five steps
+#: of $2); a class game's deal stays inside it too.
+MAX_EXTRA_DISCOUNT_USD = 10.0
+
 MENU = (
     hold(CODE, HOLD_LABEL),
     Move("discount_to_india", CODE, "sanction", "offers Indian buyers $2/bbl more discount",
-         adjust("rus.extra_discount_ind_usd", 2.0, 0, 10), below("rus.extra_discount_ind_usd", 10.0),
+         adjust("rus.extra_discount_ind_usd", 2.0, 0, MAX_EXTRA_DISCOUNT_USD),
+         below("rus.extra_discount_ind_usd", MAX_EXTRA_DISCOUNT_USD),
          opposite="withdraw_discount"),
     Move("withdraw_discount", CODE, "sanction", "withdraws $2/bbl of its extra discount to India",
-         adjust("rus.extra_discount_ind_usd", -2.0, 0, 10), above("rus.extra_discount_ind_usd", 0.0),
+         adjust("rus.extra_discount_ind_usd", -2.0, 0, MAX_EXTRA_DISCOUNT_USD), above("rus.extra_discount_ind_usd", 0.0),
          opposite="discount_to_india"),
     Move("coproduction_offer", CODE, "procurement", "offers India more arms co-production and technology",
          both(adjust("rus.coproduction_offer", 0.5, 0, 1), bump(("rus", "ind"), 0.5)),
@@ -93,9 +98,6 @@ OBJECTIVES = (
     ("no pile of idle rupees it cannot spend", "rupee_balance_usd_bn", -1, "bn"),
     ("exports to India", "exports_rus_to_ind_usd_bn", 1, "bn"),
 )
-
-#: Largest extra discount to India that Russia's own moves reach (its menu above); a deal stays inside it.
-MAX_EXTRA_DISCOUNT_USD = 10.0
 
 
 def _more_discount(terms: dict, instruments: dict) -> dict:
