@@ -42,8 +42,6 @@ import numpy as np
 from . import layout as layouts
 from . import parameters
 from .calendar import parse_quarter
-from .economics import (CrudeDemand, _buyer_risk, arms_target_shares, effective_tariff, penalty_active,
-                        target_goods_flows, trade_cost)
 from .instruments import INSTRUMENTS, set_instrument
 from .world import Structure, World
 
@@ -251,6 +249,11 @@ def _start_crude(v: dict, data: dict, lay: layouts.Layout, embargo: np.ndarray):
 def _calibrate(base_name: str, values: dict[str, float], brent_path: dict[int, float] | None,
                lay: layouts.Layout):
     """The calibrated start of ``base_name`` under ``values`` (policies as observed)."""
+    # Imported here, not at the top: the economics loads numba and its compiled step (about 0.3 s),
+    # which reading the scenarios and the base data (``import geogame``) does not need.
+    from .economics import (CrudeDemand, _buyer_risk, arms_target_shares, effective_tariff, penalty_active,
+                            target_goods_flows, trade_cost)
+
     base = BASES[base_name]
     data = base_data(base_name)
     start = parse_quarter(base["quarter"])

@@ -18,12 +18,10 @@ from scipy.special import expit
 
 from . import step_kernel
 from .crude_kernel import clear_rows
-from .world import Structure, World
+from .world import BN_PER_MBD_USD, Structure, World  # noqa: F401 - BN_PER_MBD_USD: economics.BN_PER_MBD_USD still works
 
 #: Grid of FOB discounts (USD/bbl) on which crude demand is evaluated to clear the market.
 DISCOUNT_GRID_USD = np.arange(-10.0, 60.0 + 1e-9, 5.0)
-#: USD bn a year per (mb/d * USD/bbl).
-BN_PER_MBD_USD = 0.365
 #: Width (USD/bbl) over which the price cap goes from slack to binding (judgement: a smooth switch).
 CAP_SOFTNESS_USD = 2.5
 #: The market clears when excess demand is below this, mb/d.

@@ -22,6 +22,11 @@ import numpy as np
 from .layout import Layout
 
 
+#: USD bn a year per (mb/d * USD/bbl): 365 days / 1,000 (a unit conversion, used by the economics
+#: and by the players' utilities).
+BN_PER_MBD_USD = 0.365
+
+
 @dataclass
 class World:
     """State of the world at the end of a quarter (batched; see module docstring)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from geogame.agents.menu import MAX_ENFORCEMENT, Move, above, adjust, below, both, bump, hold, set_to
-from geogame.model.economics import BN_PER_MBD_USD
+from geogame.model.world import BN_PER_MBD_USD
 from geogame.model.instruments import Instrument
 from geogame.model.parameters import behaviour_settings, make_setting
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from geogame.agents.menu import (Move, Rows, above, adjust, below, both, bump, deal_open, hold, no_deal,
                                  penalty_applies, penalty_bites, set_to, under_pressure)
-from geogame.model.economics import BN_PER_MBD_USD
+from geogame.model.world import BN_PER_MBD_USD
 from geogame.model.instruments import Instrument, set_instrument
 from geogame.model.parameters import behaviour_settings, make_setting
 from geogame.model.world import World
