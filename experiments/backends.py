@@ -339,15 +339,6 @@ class DaskBackend:
                 yield result
 
 
-def _take(items, n: int) -> list:
-    out = []
-    for item in items:
-        out.append(item)
-        if len(out) == n:
-            break
-    return out
-
-
 def _bounded(submit, items, limit: int, wait_some):
     """Submit ``items`` keeping at most ``limit`` futures pending; yield results as they finish."""
     items = iter(items)

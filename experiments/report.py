@@ -280,7 +280,7 @@ def make_report(folder, metrics: list[str] | None = None, out=None, max_points: 
         raise InputError(f"report: {str(folder)!r} holds no sweep (manifest.json missing)")
     if isinstance(max_points, bool) or not isinstance(max_points, int) or max_points < 1:
         raise InputError(f"--max-points = {max_points!r} is not allowed; allowed whole numbers >= 1")
-    manifest = store.read_manifest()
+    manifest = store.read_manifest("report")
     table = read_results(folder)
     keys = [k for k in manifest["design"]["keys"] if k in table]
     available = [c for c in table.columns if c not in ID_COLUMNS and c not in keys

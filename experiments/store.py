@@ -326,8 +326,9 @@ class ResultStore:
                     removed.append(path.name)
         return removed
 
-    def read_manifest(self) -> dict:
-        """The sweep's manifest; a damaged one is one line that says how to recover.
+    def read_manifest(self, option: str = "--resume") -> dict:
+        """The sweep's manifest; a damaged one is one line, naming ``option`` (the flag that needed
+        it), that says how to recover.
 
         Raises
         ------
@@ -340,15 +341,15 @@ class ResultStore:
             text = self.manifest_path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             reason = getattr(exc, "strerror", None) or type(exc).__name__
-            raise InputError(f"--resume: {show_value(str(self.manifest_path))} cannot be read ({reason}); "
+            raise InputError(f"{option}: {show_value(str(self.manifest_path))} cannot be read ({reason}); "
                              f"{recover}") from None
         try:
             data = json.loads(text)
         except (ValueError, RecursionError) as exc:
-            raise InputError(f"--resume: {show_value(str(self.manifest_path))} is damaged (not JSON: "
+            raise InputError(f"{option}: {show_value(str(self.manifest_path))} is damaged (not JSON: "
                              f"{str(exc).splitlines()[0][:80]}); {recover}") from None
         if not isinstance(data, dict):
-            raise InputError(f"--resume: {show_value(str(self.manifest_path))} is damaged (a JSON "
+            raise InputError(f"{option}: {show_value(str(self.manifest_path))} is damaged (a JSON "
                              f"{type(data).__name__}, not an object); {recover}")
         return data
 

@@ -205,7 +205,7 @@ def rerun_options(path) -> dict:
     if not p.is_file():
         raise InputError(f"--rerun {show_value(str(path))} is not a sweep's manifest (no such file); allowed: "
                          "DIR/manifest.json of a sweep")
-    manifest = store.read_manifest()
+    manifest = store.read_manifest("--rerun")
     design = manifest.get("design")
     needed = ("scenario", "scenario_text", "quarters", "overrides", "rules", "decisions")
     missing = [k for k in needed if k not in manifest] + ([] if isinstance(design, dict) else ["design"])

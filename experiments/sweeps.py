@@ -375,8 +375,7 @@ def _error_text(exc: BaseException) -> str:
 
 def _backend_record(backend) -> dict:
     """Where the runs execute, for the manifest: the backend and its workers (a Dask cluster's own count)."""
-    describe = getattr(backend, "describe", None)
-    return describe() if describe is not None else {"backend": backend.name, "workers": backend.workers}
+    return backend.describe()
 
 
 def _finish(store: ResultStore, design: Design, manifest: dict, status: str, error: str | None, backend,

@@ -5,7 +5,7 @@ the outcomes a class discusses, the moves each country took (how many seeds, fir
 the same outcomes on the best-response path (every AI country plays rule ``best``: no noise).
 ``docs/model.md`` ("What a class can learn") quotes its output.
 
-Usage: ``.venv/bin/python scripts/preset_lessons.py [--seeds 20] [--preset NAME ...] [--markdown]``
+Usage: ``.venv/bin/python scripts/preset_lessons.py [--seeds 20] [--preset NAME ...]``
 """
 from __future__ import annotations
 
