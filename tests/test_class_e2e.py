@@ -125,6 +125,8 @@ def test_a_class_plays_rounds_reloads_rejoins_and_survives_a_restart(browser, tm
         assert "thinking" not in teacher.locator(".geo-class-teams").inner_text()
         teacher.locator(".geo-class-advance").click()
         wait_quarter(pages + [teacher], "2026Q1")
+        # a page's header (the quarter) is told before the rest of it: wait for the new reveal too
+        india.locator(".geo-class-reveal", has_text="Dee").wait_for(timeout=WAIT)
         reveal = india.locator(".geo-class-reveal").inner_text()
         for name in ("Asha", "Ben", "<b>Cy</b>", "Dee"):
             assert name in reveal
@@ -142,6 +144,7 @@ def test_a_class_plays_rounds_reloads_rejoins_and_survives_a_restart(browser, tm
         teacher.locator(".geo-class-pause").click()  # before round 3's clock runs out
         teacher.locator(".geo-class-status", has_text="paused").wait_for(timeout=WAIT)
         wait_quarter(pages, "2026Q2")
+        teacher.locator(".geo-class-reveal", has_text="(no move: held)").wait_for(timeout=WAIT)
         assert "(no move: held)" in teacher.locator(".geo-class-reveal").inner_text()
         india.locator(".geo-class-deal", has_text="Deal in force").wait_for(timeout=WAIT)
         # a student reloads: the same seat comes back; another device rejoins by seat code
@@ -204,6 +207,7 @@ def test_a_class_plays_rounds_reloads_rejoins_and_survives_a_restart(browser, tm
         india.locator(".geo-class-error", has_text="fixed by the deal").wait_for(timeout=WAIT)
         teacher.locator(".geo-class-advance").click()
         wait_quarter(pages + [teacher], "2026Q3")
+        teacher.locator(".geo-class-reveal", has_text="the deal (offer").wait_for(timeout=WAIT)  # the new round's
         reveal = teacher.locator(".geo-class-reveal").inner_text()
         assert "tilts arms orders towards Russia" in reveal and "the deal (offer" in reveal
         # round 4: the EU offers India the FTA; India rejects it; everybody moves

@@ -608,7 +608,7 @@ def Console(game: ClassGame, key: str, version: int):
                           value=POLICIES[shared["policy"]],
                           on_value=act(lambda v: game.set_policy(key, {t: p for p, t in POLICIES.items()}[v])),
                           style={"max-width": "320px"})
-            solara.Switch(label="Lock the settings (students cannot change country)", value=shared["locked"],
+            solara.Switch(label="Lock the countries (students who join now are assigned one)", value=shared["locked"],
                           on_value=act(lambda v: game.set_locked(key, v)), classes=["geo-class-lock"])
         submitted = ", ".join(COUNTRY_NAMES[c] for c in shared["submitted"]) or "none yet"
         solara.Text(f"Moved this round: {submitted}", classes=["geo-class-moved"])

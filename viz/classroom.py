@@ -178,10 +178,6 @@ class ClassStore:
         self._exec("INSERT INTO seats (seat_code, game, country, name, joined) VALUES (?, ?, ?, ?, ?)",
                    (seat.code, game, seat.country, seat.name, seat.joined))
 
-    def update_seat(self, seat: Seat) -> None:
-        """Store a seat's new country."""
-        self._exec("UPDATE seats SET country = ? WHERE seat_code = ?", (seat.country, seat.code))
-
     def seats(self, game: str) -> list[Seat]:
         """The seats of a game in the order they joined."""
         return [Seat(*r) for r in self._exec("SELECT seat_code, country, name, joined FROM seats WHERE game = ? "
@@ -509,11 +505,6 @@ class ClassGame:
         with self.lock:
             self._listeners.pop(token, None)
 
-    @property
-    def listener_count(self) -> int:
-        """How many pages are listening."""
-        return len(self._listeners)
-
     def _changed(self, country: str | None = None) -> None:
         """Bump the version and queue the listeners; :data:`NOTIFIERS` threads call them, the
         pages that listen to everything (projector, console) first. A page already queued is not
@@ -819,7 +810,8 @@ class ClassGame:
             self._changed()
 
     def set_locked(self, key, locked: bool) -> None:
-        """Lock the settings: no change of country; new students are assigned one. Teacher only."""
+        """Lock the countries: students who join from now on are assigned the country with the
+        fewest students, whatever they pick (a seat never changes country). Teacher only."""
         with self.lock:
             self._check_teacher(key)
             self.locked = bool(locked)
@@ -877,6 +869,7 @@ class ClassGame:
         record = {"round": self.round, "quarter": quarter, "plays": plays, "events": events}
         self.store.add_round(self.code, record["round"], quarter, plays)
         self.rounds.append(record)
+        self._paths.clear()   # every entry is keyed by the rounds played: none is read again
         self._read_labels(self.model)
         self.pending = {}
         self._cancel_timer()

@@ -5,9 +5,7 @@ quarter the median and the band between the 10th and 90th percentiles of each he
 drawn behind the line of the run on screen, so that a student does not read one seed's noise
 as an effect.
 
-Hook into ``viz/app.py`` (one line in ``LiveView``, after the time series)::
-
-    FanView(session.model.scenario_def, session.model.overrides, frame)
+``viz/app.py`` shows it in ``LiveView``, below the time series.
 
 The fan is computed once per scenario and settings (``solara.use_memo`` keyed on them: a new
 seed or a step reuses it) and in well under a second for 64 seeds of a 20-quarter scenario on
