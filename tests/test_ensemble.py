@@ -201,14 +201,26 @@ def test_the_fan_view_renders_behind_the_run(monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(fan_module, "fan", counting)
-    run = GeopoliticsModel("baseline", seed=1).run(3).metrics_frame()
-    box, rc = solara.render(fan_module.FanView("baseline", {}, run, seeds=8, quarters=4), handle_error=False)
+    model = GeopoliticsModel("baseline", seed=1).run(3)
+    frames = [model.metrics_frame(), model.run(1).metrics_frame()]   # the run, then a step later
+    shown = solara.reactive(0)
+
+    @solara.component
+    def Page():
+        fan_module.FanView("baseline", {}, frames[shown.value], seeds=8, quarters=4)
+
+    box, rc = solara.render(Page(), handle_error=False)
     try:
         from solara.widgets.widgets import HTML
 
+        def panels():
+            return [w.unsafe_innerHTML for w in rc.find(HTML).widgets if "<svg" in w.unsafe_innerHTML]
+
         assert calls == [1]
-        panels = [w.unsafe_innerHTML for w in rc.find(HTML).widgets if "<svg" in w.unsafe_innerHTML]
-        assert len(panels) == 6
-        assert all("<polygon" in svg and svg.count("<polyline") == 2 for svg in panels)
+        first = panels()
+        assert len(first) == 6
+        assert all("<polygon" in svg and svg.count("<polyline") == 2 for svg in first)
+        shown.value = 1              # a step: the run's line grows, the fan is not computed again
+        assert panels() != first and calls == [1]
     finally:
         rc.close()
