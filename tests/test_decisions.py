@@ -100,6 +100,31 @@ def test_penalty_moves_anticipate_whether_india_caps_its_russian_crude():
     assert (advice.expected_reply != "").all()
 
 
+@pytest.mark.parametrize("scenario", ["no_oil_penalty", "baseline"])
+def test_the_anticipated_reply_is_india_s_own_best_reply_to_each_us_move(scenario):
+    """For every US move, the reply the US expects is the answer India values highest (ties to
+    holding) in the world after that move, valued independently with India's own look-ahead."""
+    from geogame.agents.moves import ANTICIPATED_REPLIES
+
+    m = GeopoliticsModel(scenario, seed=1)
+    replier, answers = ANTICIPATED_REPLIES["usa"]
+    assert replier == "ind"
+    advice = m.advice("usa").set_index("move")
+    informative = 0
+    for move in advice.index:
+        world = m._decision_world().copy()
+        find_move("usa", move).apply(world, slice(0, 1))
+        moves = available_moves("ind", world)
+        values = m.evaluate([(m.countries["ind"], moves)], world=world)["ind"][0]
+        own = {x.name: float(v - values[0]) for x, v in zip(moves, values)}
+        options = {"hold": 0.0, **{a: own[a] for a in answers if a in own}}
+        best = max(options, key=lambda a: (options[a] > 0.0, options[a]))
+        best = best if options[best] > 0.0 else "hold"
+        assert advice.loc[move, "expected_reply"] == best, (move, options)
+        informative += best != "hold"
+    assert informative >= 1   # at least one US move (the offer) is expected to change India's answer
+
+
 # ---------------------------------------------------------------------------------- way back
 def _instrument_values(world) -> np.ndarray:
     return np.array([float(get_instrument(world, key)[0]) for key in INSTRUMENTS])
