@@ -19,7 +19,6 @@ grows with runs x settings, not with the whole quarterly table.
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -154,14 +153,9 @@ def open_sweep(folder) -> SweepView:
     if not manifest_path.is_file():
         raise InputError(f"DIR {shown} holds no sweep (manifest.json missing); allowed: a folder made by "
                          "geogame sweep --out")
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        if not isinstance(manifest, dict):
-            raise ValueError("not a JSON object")
-    except (OSError, ValueError, RecursionError) as exc:
-        raise InputError(f"DIR {shown}: manifest.json cannot be read ({str(exc).splitlines()[0][:80]})") from None
     from .store import ResultStore
 
+    manifest = ResultStore(root).read_manifest(option="DIR")
     files = [str(p) for p in ResultStore(root).dataset_files()]
     if not files:
         raise InputError(f"DIR {shown} holds no finished runs ({root / 'metrics'}/run-NNNNNN.parquet)")

@@ -407,14 +407,11 @@ def read_metric_values(folder: Path, specs: list[MetricSpec], n_points: int, rep
     IncompleteRuns
         Some runs failed or are missing.
     """
-    import pyarrow.dataset as ds
+    from .store import ResultStore, read_results
 
-    from .store import ResultStore
-
-    files = [str(p) for p in ResultStore(folder).dataset_files()]
     columns = ["run_id", "point_id", "replicate", "quarter"] + sorted({s.metric for s in specs})
-    runs = ds.dataset(files, format="parquet").to_table(columns=columns).to_pandas() if files \
-        else pd.DataFrame(columns=columns)
+    runs = read_results(folder, columns=columns) if ResultStore(folder).dataset_files() \
+        else pd.DataFrame(columns=columns)   # no run finished: every run is counted missing below
     out = {}
     expected = n_points * replicates
     for spec in specs:
