@@ -151,14 +151,34 @@ def cmd_export(args) -> int:
     return 0
 
 
-def _write(frame, path: str) -> None:
+def _check_out(flag: str, path: str | None) -> None:
+    """One line naming the flag, the path and what is allowed, before the replay starts."""
     from geogame.model import InputError
-    if path.endswith(".parquet"):
-        frame.to_parquet(path, index=False)
-    elif path.endswith(".csv"):
-        frame.to_csv(path, index=False)
-    else:
-        raise InputError(f"{path}: write a .csv or .parquet file")
+    if not path:
+        return
+    if not path.endswith((".csv", ".parquet")):
+        raise InputError(f"{flag} {path!r} is not allowed; allowed: a .csv or .parquet file")
+    folder = Path(path).resolve().parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise InputError(f"{flag} {path!r}: the folder {str(folder)!r} does not exist or cannot be written; "
+                         "allowed: a file in an existing, writable folder")
+
+
+def _write(frame, flag: str, path: str) -> None:
+    """Write ``frame`` to ``path`` atomically (a temporary file beside it, then renamed): a failed
+    write leaves nothing behind and is one line naming the flag and the path."""
+    from geogame.model import InputError
+    target = Path(path)
+    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        if path.endswith(".parquet"):
+            frame.to_parquet(temp, index=False)
+        else:
+            frame.to_csv(temp, index=False)
+        os.replace(temp, target)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise InputError(f"{flag} {path!r} cannot be written ({exc.strerror or type(exc).__name__})") from None
 
 
 def cmd_replay(args) -> int:
@@ -166,10 +186,8 @@ def cmd_replay(args) -> int:
     from geogame.model import COUNTRY_NAMES
 
     from .classroom import replay_file
-    for path in (args.out, args.decisions):
-        if path and not path.endswith((".csv", ".parquet")):
-            from geogame.model import InputError
-            raise InputError(f"{path}: write a .csv or .parquet file")
+    _check_out("--out", args.out)
+    _check_out("--decisions", args.decisions)
     model = replay_file(args.file)
     dec = model.decisions_frame()
     people = dec[dec["rule"] == "human"]
@@ -178,7 +196,7 @@ def cmd_replay(args) -> int:
           f"moves by people: {len(people)} "
           f"({', '.join(sorted({COUNTRY_NAMES[c] for c in people['country']})) or 'none'})")
     if args.out:
-        _write(model.metrics_frame(), args.out)
+        _write(model.metrics_frame(), "--out", args.out)
     if args.decisions:
-        _write(dec, args.decisions)
+        _write(dec, "--decisions", args.decisions)
     return 0
