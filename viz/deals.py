@@ -13,18 +13,29 @@ model's public API only:
   in the quarter, after its events: so India's formal acceptance of a US deal is its move of the
   same round, the offer being put on the table by the deal's event).
 
-=====================  =======  ====  ==========================================  =============================
-deal                   from     to    terms (allowed range)                       enforced as
-=====================  =======  ====  ==========================================  =============================
-``us_india_deal``      US       India US tariff 0-50%, Russian-crude ceiling      event: the US offer with these
-                                      0-40% of India's crude imports              terms this quarter; India's move
-                                                                                  this round: accepts it
-``eu_india_fta``       EU       India none (tariffs to zero)                      the EU's move: concludes the FTA
-``rus_discount_arms``  Russia   India extra discount $1-6/bbl (total up to $10)   event: the discount; India's
-                                                                                  move: tilts arms to Russia
-``rus_coproduction``   Russia   India none                                        Russia's move: co-production;
-                                                                                  India's: tilts arms to Russia
-=====================  =======  ====  ==========================================  =============================
+=====================  =======  ======  ==========================================  ==============================
+deal                   from     to      terms (allowed range)                       enforced as
+=====================  =======  ======  ==========================================  ==============================
+``us_india_deal``      US       India   US tariff 0-50%, Russian-crude ceiling      event: the US offer with these
+                                        0-40% of India's crude imports              terms this quarter; India's move
+                                                                                    this round: accepts it
+``ind_us_deal``        India    US      US tariff 0-50%, Russian-crude ceiling      event: the US offer with these
+                                        0-40%, India's tariff on US goods 0-30%     terms and India's tariff on US
+                                                                                    goods; India's move this round:
+                                                                                    accepts it
+``eu_india_fta``       EU       India   none (EU tariffs on Indian goods to zero)   the EU's move: concludes the FTA
+``ind_eu_fta``         India    EU      none (EU tariffs on Indian goods to zero)   the EU's move: concludes the FTA
+``rus_discount_arms``  Russia   India   extra discount $1-6/bbl (total up to $10)   event: the discount; India's
+                                                                                    move: tilts arms to Russia
+``rus_coproduction``   Russia   India   none                                        Russia's move: co-production;
+                                                                                    India's: tilts arms to Russia
+``ind_coproduction``   India    Russia  none                                        the same as ``rus_coproduction``
+=====================  =======  ======  ==========================================  ==============================
+
+The US-India deal can be proposed by either side (``us_india_deal`` by the US, ``ind_us_deal``,
+India's counter-proposal, by India); either way it is the one deal of :func:`is_us_deal`: once
+accepted it stays in force, and a second one is refused. The proposer's own move can be the one
+the deal commits (India's formal acceptance of the deal it proposed).
 
 The deals are declared in the player files (``DEALS`` in ``agents/players/<code>.py``: the
 parties, terms and ranges, the moves committed, the instruments set), and so are the objectives
@@ -36,7 +47,10 @@ refused).
 adds up (its player file's ``utility_terms``), each tied to a column of the model's
 quarterly table and the direction the country wants it to move. :func:`score` compares a team's
 path with the path the AI would have taken in its seat from the same start with the same random
-draws (the model draws each country's choices from its own stream spawned from the seed).
+draws (the model draws each country's choices from its own stream spawned from the seed),
+objective by objective; :func:`utility_gain` says what the team's policy was worth in the model's
+own units: the country's utility (USD bn-equivalent) summed over the quarters played, on the
+team's path less on the AI's, undiscounted, with the term that made the difference.
 """
 from __future__ import annotations
 
@@ -44,10 +58,11 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 
 from geogame import PLAYERS
-from geogame.model import COUNTRY_NAMES
+from geogame.model import COUNTRIES, COUNTRY_NAMES, GeopoliticsModel
 
 
 @dataclass(frozen=True)
@@ -109,13 +124,19 @@ DEALS: dict[str, Deal] = {d.kind: d for player in PLAYERS for d in _deals_of(pla
 US_DEAL = "us_india_deal"
 
 
+def is_us_deal(kind: str) -> bool:
+    """True for a US-India deal, whoever proposes it: a deal that commits India to the move that
+    accepts the US offer (``us_india_deal``, India's counter-proposal ``ind_us_deal``)."""
+    return DEALS[US_DEAL].commits[0] in DEALS[kind].commits
+
+
 def us_deal_accepted(rounds: list[dict]) -> bool:
-    """True once the receiver of :data:`US_DEAL` has made the move that accepts it in one of ``rounds``."""
+    """True once India has made the move that accepts a US-India deal (:func:`is_us_deal`) in one of ``rounds``."""
     country, move, _ = DEALS[US_DEAL].commits[0]
     return any(r["plays"].get(country, {}).get("move") == move for r in rounds)
 
 
-COMMIT_WORDS = {"accept_us_deal": "formally accepts the US offer with these terms",
+COMMIT_WORDS = {"accept_us_deal": "formally accepts the US-India deal on these terms",
                 "fta_with_india": "concludes the FTA",
                 "arms_tilt_russia": "tilts its arms orders towards Russia",
                 "coproduction_offer": "offers more arms co-production"}
@@ -162,9 +183,11 @@ def enforcement(kind: str, terms: dict, instruments: dict[str, float]) -> dict[s
 def unavailable(kind: str, terms: dict, menus: dict[str, list[str]], instruments: dict[str, float],
                 deal_concluded: bool) -> str:
     """Why a deal of ``kind`` cannot be made now ("" if it can). ``menus``: country -> the moves
-    on its menu now; ``deal_concluded``: India has accepted a US deal earlier in the game."""
+    on its menu now; ``deal_concluded``: India has accepted a US-India deal earlier in the game.
+    A US-India deal is not checked against India's menu: its event puts the offer India accepts
+    on the table."""
     deal = DEALS[kind]
-    if kind == US_DEAL:
+    if is_us_deal(kind):
         if deal_concluded:
             return "a US-India deal is already in force"
         return ""
@@ -257,3 +280,146 @@ def score(country: str, team: pd.DataFrame, ai: pd.DataFrame) -> tuple[int, int,
         rows.append({"objective": o.words, "team": _show(o.kind, a), "AI in its seat": _show(o.kind, b),
                      "difference": _show(o.kind, a - b, change=True), "verdict": verdict})
     return better, worse, pd.DataFrame(rows, columns=["objective", "team", "AI in its seat", "difference", "verdict"])
+
+
+# ------------------------------------------------------------------------ the score in $bn
+#: Share of a country's export value that is domestic value added at stake: the model's
+#: ``VALUE_ADDED_SHARE`` of the utility every player shares (judgement; ``agents/utility.py``),
+#: which the public API does not export. ``tests/test_deals.py`` checks that the utility summed
+#: here is the model's, term by term.
+EXPORT_VALUE_ADDED_SHARE = 0.3
+#: The utility term every player has, besides the terms of its player file.
+EXPORTS_TERM = "exports"
+
+
+def _utility_terms_now(country: str, model) -> dict[str, float]:
+    """``country``'s utility terms in ``model``'s world now, USD bn-equivalent a quarter: the value
+    added of its goods exports and its player file's ``utility_terms``."""
+    player = next(p for p in PLAYERS if p.CODE == country)
+    world, s = model.world, model.structure
+    m = {k: np.asarray([v], dtype=float) for k, v in model.latest.items() if k != "quarter"}
+    exports = world.goods_flow_usd_bn[:, :, s.layout.node(country)].sum(axis=1)
+    terms = {EXPORTS_TERM: EXPORT_VALUE_ADDED_SHARE * exports / 4.0}
+    terms.update(player.utility_terms(world, m, s))
+    return {k: float(np.asarray(v, dtype=float).reshape(-1)[0]) for k, v in terms.items()}
+
+
+def utility_by_quarter(country: str, model) -> pd.DataFrame:
+    """``country``'s utility in the model on ``model``'s path, one row per quarter played.
+
+    The path is replayed from its scenario (with the events of its deals), seed and settings with
+    every country's recorded move, and the utility terms are read in the world after each
+    quarter: what the country valued when it chose (its utility terms, USD bn-equivalent a
+    quarter), without the one-off costs of changing policy or backing down that the model adds
+    when it values a move.
+
+    Parameters
+    ----------
+    country : str
+        The country whose utility is read.
+    model : GeopoliticsModel
+        A played path (the class's, or one with the AI in a seat).
+
+    Returns
+    -------
+    DataFrame
+        ``quarter`` then one column per utility term and ``total`` (USD bn-equivalent a quarter).
+
+    Raises
+    ------
+    ValueError
+        If ``country`` is not a player, or the replay does not give the path's quarterly table
+        (the path was not played by the model's rules).
+    """
+    if country not in COUNTRY_NAMES or country not in OBJECTIVES:
+        raise ValueError(f"country {str(country)[:20]!r} is not a player; allowed: {', '.join(OBJECTIVES)}")
+    again = GeopoliticsModel(scenario=model.scenario_def, seed=model.seed, overrides=model.overrides,
+                             rules={c: "human" for c in COUNTRIES})
+    rows = []
+    for quarter, moves in model.decisions_frame().groupby("quarter", sort=False):
+        for c, move in zip(moves["country"], moves["move"]):
+            again.submit_move(c, move)
+        again.step()
+        rows.append({"quarter": quarter, **_utility_terms_now(country, again)})
+    if not again.metrics_frame().equals(model.metrics_frame()):
+        raise ValueError("the path's moves replayed do not give its quarterly table: its utility cannot be read")
+    if not rows:
+        return pd.DataFrame(columns=["quarter", "total"])
+    table = pd.DataFrame(rows)
+    table["total"] = table.drop(columns="quarter").sum(axis=1)
+    return table
+
+
+#: The players' names as they appear, in lower case, in their utility terms' keys, and as written.
+_NAMES = {label.lower(): label for p in PLAYERS for label in (p.LABEL, p.SHORT_LABEL)}
+
+
+def _term_words(term: str) -> str:
+    """A utility term's key in words (``affinity_with_india`` -> ``affinity with India``,
+    ``russian_oil_revenue`` -> ``Russian oil revenue``)."""
+    if term == EXPORTS_TERM:
+        return "exports (domestic value added)"
+    words = []
+    for w in term.split("_"):
+        if w in _NAMES:
+            w = _NAMES[w]
+        elif w.endswith("n") and w[:-1] in _NAMES:    # an adjective: russian
+            w = _NAMES[w[:-1]] + "n"
+        elif w.upper() in _NAMES.values():              # an abbreviation: us, eu
+            w = w.upper()
+        words.append(w)
+    return " ".join(words)
+
+
+def utility_gain(country: str, team, ai) -> tuple[float, pd.DataFrame]:
+    """What the team's policy was worth to ``country`` in the model's own units.
+
+    The country's utility (:func:`utility_by_quarter`, USD bn-equivalent a quarter) summed over
+    the quarters played, undiscounted, on the team's path less on the path with the AI in its
+    seat (same start, same random draws): positive when the team did better for its country than
+    the AI would have by the model's own measure. Swapping the paths flips the sign.
+
+    Parameters
+    ----------
+    country : str
+        The team's country.
+    team, ai : GeopoliticsModel
+        The class's path and the path with the AI in the team's seat (as for :func:`score`), played
+        for the same quarters.
+
+    Returns
+    -------
+    (gain_usd_bn, table)
+        The difference, USD bn-equivalent over the quarters played, and one row per utility term,
+        largest difference first: ``term``, ``team``, ``AI in its seat``, ``difference`` (USD bn
+        summed over the quarters), with a last row ``total``.
+    """
+    mine, theirs = utility_by_quarter(country, team), utility_by_quarter(country, ai)
+    n = min(len(mine), len(theirs))
+    a, b = mine.iloc[:n].drop(columns="quarter").sum(), theirs.iloc[:n].drop(columns="quarter").sum()
+    rows = [{"term": _term_words(k), "team": float(a[k]), "AI in its seat": float(b[k]),
+             "difference": float(a[k] - b[k])} for k in a.index if k != "total"]
+    rows.sort(key=lambda r: -abs(r["difference"]))
+    rows.append({"term": "total", "team": float(a["total"]), "AI in its seat": float(b["total"]),
+                 "difference": float(a["total"] - b["total"])})
+    return float(a["total"] - b["total"]), pd.DataFrame(rows, columns=["term", "team", "AI in its seat", "difference"])
+
+
+def utility_gain_in_words(country: str, gain_usd_bn: float, table: pd.DataFrame, quarters: int) -> str:
+    """The $bn score (:func:`utility_gain`) as a sentence for the debrief, e.g. ``The team playing
+    India: its moves were worth $2.5bn more than the AI's in its seat over 2 quarters (the
+    country's utility in the model, USD bn-equivalent, undiscounted); the largest difference:
+    exports (domestic value added) (+$1.1bn).``"""
+    words = f"The team playing {COUNTRY_NAMES[country]}: its moves were worth "
+    if abs(gain_usd_bn) < 0.05:
+        words += "the same as the AI's in its seat"
+    else:
+        words += f"${abs(gain_usd_bn):.1f}bn {'more' if gain_usd_bn > 0 else 'less'} than the AI's in its seat"
+    words += (f" over {quarters} quarter{'s' if quarters != 1 else ''} (the country's utility in the model, "
+              "USD bn-equivalent, undiscounted)")
+    terms = table[table["term"] != "total"]
+    if len(terms) and abs(gain_usd_bn) >= 0.05 and abs(float(terms.iloc[0]["difference"])) >= 0.05:
+        top = terms.iloc[0]
+        d = float(top["difference"])
+        words += f"; the largest difference: {top['term']} ({'+' if d > 0 else '-'}${abs(d):.1f}bn)"
+    return words + "."

@@ -146,8 +146,42 @@ OBJECTIVES = (
     ("good relations with Russia", "alignment_rus_ind", 1, "index"),
 )
 
-#: India proposes no deal in a class game (it answers the others' offers).
-DEALS = ()
+
+def _us_deal_on_indias_terms(terms: dict, instruments: dict) -> dict:
+    """India's counter-proposal, accepted by the US: the US offer with the terms India asked for
+    (set as the US-India deal of the US player, ``usa.deal_*``, which India's move then formally
+    accepts) and India's own tariff on US goods at the level it offered."""
+    return {"usa.deal_offer": 1.0, "usa.deal_tariff_on_ind": terms["tariff"],
+            "usa.deal_crude_ceiling": terms["ceiling"], "ind.tariff_on_usa": terms["own_tariff"]}
+
+
+#: Deals India can offer in a class game (the format of the US player's ``DEALS``). India
+#: negotiated rather than only answered:
+#:
+#: * it countered the US on the trade deal: the interim US-India framework cut the US tariff to 18%
+#:   and dropped the 25% oil penalty against India's commitment on Russian oil and lower Indian
+#:   tariffs on US goods (joint statement of the White House and India's Commerce Ministry,
+#:   2026-02-07; the penalty's removal effective the same day);
+#: * it concluded the FTA with the EU at the 16th EU-India summit (New Delhi, 2026-01-27; talks
+#:   relaunched 2022-06, ``model/data/policy_timeline.csv``). The FTA is enforced through the EU's
+#:   move, which sets the EU's tariff on Indian goods to zero; India's own tariff cuts under it are
+#:   not in the model (there is no Indian tariff on EU goods);
+#: * it asks its arms suppliers for production in India (the Indo-Russian AK-203 rifle venture at
+#:   Korwa, 2019).
+DEALS = (
+    {"kind": "ind_us_deal", "to": "usa",
+     "title": "a ceiling on its Russian crude and a lower Indian tariff on US goods, for a lower US tariff",
+     "terms": (("tariff", "US tariff on Indian goods", 0.0, 0.5, 0.05, 0.15, "pct"),
+               ("ceiling", "India's ceiling on Russian crude", 0.0, 0.4, 0.05, 0.10, "pct"),
+               ("own_tariff", "India's tariff on US goods", 0.0, 0.3, 0.02, 0.12, "pct")),
+     "commits": (("ind", "accept_us_deal", 0),), "sets": _us_deal_on_indias_terms},
+    {"kind": "ind_eu_fta", "to": "eu",
+     "title": "the EU-India free-trade agreement (EU tariffs on Indian goods to zero)",
+     "terms": (), "commits": (("eu", "fta_with_india", 0),)},
+    {"kind": "ind_coproduction", "to": "rus",
+     "title": "an arms order for more Russian co-production in India",
+     "terms": (), "commits": (("rus", "coproduction_offer", 0), ("ind", "arms_tilt_russia", 0))},
+)
 
 
 def utility_terms(world, m: dict, s) -> dict[str, np.ndarray]:
