@@ -258,13 +258,16 @@ def run_replicates(scenario: str, seeds: list[int], overrides: dict | None = Non
 
 def run_scenarios(scenarios: list[str], seeds: list[int], overrides: dict | None = None,
                   quarters: int | None = None, progress=None, rules: dict | None = None,
-                  chunk_size: int = CHUNK_SIZE) -> dict[str, pd.DataFrame]:
+                  chunk_size: int = CHUNK_SIZE, decisions: dict | None = None) -> dict[str, pd.DataFrame]:
     """Every scenario over every seed in one ensemble (:func:`geogame.model.iter_ensemble`).
 
     A run's table is byte-identical to ``GeopoliticsModel(scenario, seed, overrides, rules).run(quarters)``
     (the ensemble's contract), so the result equals running the seeds one by one; the runs of a
     scenario step together, ``chunk_size`` at a time, and each run's table is taken as its chunk
     finishes (memory is bounded by the chunk, not by the number of seeds).
+
+    ``decisions``, when given, is a dict filled with scenario -> the stacked decisions of its runs
+    (a ``seed`` column first, then the Mesa model's decision columns), taken from the same runs.
 
     Returns
     -------
@@ -276,13 +279,21 @@ def run_scenarios(scenarios: list[str], seeds: list[int], overrides: dict | None
                          rules=dict(rules) if rules else None)
              for scenario in scenarios for seed in seeds]
     frames: list = [None] * len(specs)
+    moves: list = [None] * len(specs)
     for position, view in iter_ensemble(specs, quarters, chunk_size):
         frame = view.metrics_frame()
         frame.insert(0, "seed", specs[position].seed)
         frames[position] = frame
+        if decisions is not None:
+            table = view.decisions_frame()
+            table.insert(0, "seed", specs[position].seed)
+            moves[position] = table
         if progress is not None:
             progress()
     n = len(seeds)
+    if decisions is not None:
+        decisions.update({scenario: pd.concat(moves[k * n:(k + 1) * n], ignore_index=True)
+                          for k, scenario in enumerate(scenarios)})
     return {scenario: pd.concat(frames[k * n:(k + 1) * n], ignore_index=True)
             for k, scenario in enumerate(scenarios)}
 
@@ -682,6 +693,343 @@ def quarterly_figure(series: str, targets: list[QuarterlyTarget], run: pd.DataFr
     return fig
 
 
+# ---------------------------------------------------------------- out of sample: 2026 so far
+#: Columns the out-of-sample file must have, in order.
+OUTOFSAMPLE_COLUMNS = ["figure_id", "series", "period", "month", "date", "observed", "low", "high", "unit",
+                       "setting", "source_url", "publisher", "source_date", "confidence", "fit_status", "note"]
+#: The baseline is compared with what happened after its start; nothing in the file was fitted.
+OUTOFSAMPLE_FIT_STATUS = "held_out"
+#: An ``event:<country>.<move>`` series is a move of a player, compared by the quarter it was taken.
+EVENT_PREFIX = "event:"
+#: The US-Israel-Iran war began on 28 February 2026 and closed the Strait of Hormuz to about half of
+#: India's crude; the model has no Gulf supply shock, so a figure covering any later day is flagged,
+#: not scored.
+SHOCK_DATE = "2026-02-28"
+SHOCK_FLAG = "outside the model (Hormuz)"
+
+
+@dataclass(frozen=True)
+class OutOfSampleFigure:
+    """One observed 2026 figure to set beside the baseline (``model/data/outofsample_2026.csv``).
+
+    A *metric* figure (``series`` a column of the quarterly table) is compared with the baseline's
+    value in ``period``: median and 10-90% band over seeds. An *event* (``series`` =
+    ``event:<country>.<move>``, ``date`` when it happened) is compared by the quarter the baseline's
+    median run first takes the move; an event with an ``observed`` value also names the model
+    ``setting`` that holds the corresponding term (the deal's tariff or crude ceiling).
+    ``month`` (``YYYY-MM``) and ``date`` (``YYYY-MM-DD``) say what the figure covers, inside
+    ``period``; ``observed`` is ``None`` for an event without a value.
+    """
+
+    figure_id: str
+    series: str
+    period: str
+    month: str
+    date: str
+    observed: float | None
+    low: float | None
+    high: float | None
+    unit: str
+    setting: str
+    source_url: str
+    publisher: str
+    source_date: str
+    confidence: str
+    fit_status: str
+    note: str
+
+    @property
+    def is_event(self) -> bool:
+        """True for a move of a player (``event:<country>.<move>``)."""
+        return self.series.startswith(EVENT_PREFIX)
+
+    @property
+    def country(self) -> str:
+        """The player of an event (empty for a metric)."""
+        return self.series[len(EVENT_PREFIX):].partition(".")[0] if self.is_event else ""
+
+    @property
+    def move(self) -> str:
+        """The move of an event (empty for a metric)."""
+        return self.series[len(EVENT_PREFIX):].partition(".")[2] if self.is_event else ""
+
+    @property
+    def last_day(self) -> str:
+        """Last day the figure covers (``YYYY-MM-DD``): its date, else its month's, else its quarter's."""
+        return figure_last_day(self.period, self.month, self.date)
+
+    @property
+    def after_shock(self) -> bool:
+        """True when the figure covers a day after the Hormuz shock (:data:`SHOCK_DATE`)."""
+        return self.last_day > SHOCK_DATE
+
+
+def figure_last_day(period: str, month: str = "", date: str = "") -> str:
+    """Last day a figure covers: its ``date``, else the end of its ``month``, else of its quarter."""
+    import calendar
+    if date:
+        return date
+    if not month:
+        q = parse_quarter(period)
+        month = f"{q // 4}-{(q % 4) * 3 + 3:02d}"
+    year, mon = int(month[:4]), int(month[5:7])
+    return f"{month}-{calendar.monthrange(year, mon)[1]:02d}"
+
+
+def default_outofsample_path() -> Path:
+    """The project's out-of-sample data, ``model/data/outofsample_2026.csv``."""
+    return Path(str(resources.files("geogame.model") / "data" / "outofsample_2026.csv"))
+
+
+def player_moves() -> dict[str, set[str]]:
+    """Each player's move names (from the declared players, :data:`geogame.PLAYERS`)."""
+    from geogame import PLAYERS
+    return {p.CODE: {m.name for m in p.MENU} for p in PLAYERS}
+
+
+def _is_date(text: str) -> bool:
+    import datetime
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", text))
+
+
+def parse_outofsample_figure(row: dict, where: str, run: list[int], metrics: set[str],
+                             moves: dict[str, set[str]]) -> OutOfSampleFigure:
+    """Validate one row of the out-of-sample file (raises :class:`InputError` naming the row and field).
+
+    Parameters
+    ----------
+    row : dict
+        The CSV row.
+    where : str
+        ``<file> row <n>``, put in front of every message.
+    run : list of int
+        Quarter indices of the baseline run (its start state first).
+    metrics : set of str
+        The model's metric columns.
+    moves : dict
+        Player code -> its move names (:func:`player_moves`).
+    """
+    def text(field: str) -> str:
+        return (row.get(field) or "").strip()
+
+    figure_id, series, period = text("figure_id"), text("series"), text("period")
+    if not figure_id:
+        raise InputError(f"{where}: figure_id is empty")
+    if series.startswith(EVENT_PREFIX):
+        country, _, move = series[len(EVENT_PREFIX):].partition(".")
+        if country not in moves:
+            raise InputError(f"{where}: series = {series!r}: player {country!r} is not allowed; "
+                             f"allowed: {', '.join(sorted(moves))}")
+        if move not in moves[country]:
+            raise InputError(f"{where}: series = {series!r}: {move!r} is not a move of {country}; "
+                             f"allowed: {', '.join(sorted(moves[country]))}")
+    elif series not in metrics:
+        raise InputError(f"{where}: series = {series!r} is not allowed; allowed: a metric of the model "
+                         f"({', '.join(sorted(metrics))}) or event:<country>.<move>")
+    if not re.fullmatch(r"\d{4}Q[1-4]", period):
+        raise InputError(f"{where}: period = {period!r} is not a single quarter (2026Q1)")
+    quarter = parse_quarter(period)
+    if not run[0] < quarter <= run[-1]:
+        raise InputError(f"{where}: period {period} is outside the baseline's simulated quarters "
+                         f"({quarter_label(run[0] + 1)}..{quarter_label(run[-1])}; "
+                         f"{quarter_label(run[0])} is its start state, calibrated, not out of sample)")
+    month, date = text("month"), text("date")
+    if month and (not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month) or month_quarter(month) != quarter):
+        raise InputError(f"{where}: month = {month!r} is not allowed; allowed: empty or a month YYYY-MM in {period}")
+    if date and (not _is_date(date) or month_quarter(date[:7]) != quarter or (month and date[:7] != month)):
+        raise InputError(f"{where}: date = {date!r} is not allowed; allowed: empty or a day YYYY-MM-DD in "
+                         f"{month or period}")
+    is_event = series.startswith(EVENT_PREFIX)
+    if is_event and not date:
+        raise InputError(f"{where}: date is empty; an event needs the day it happened (YYYY-MM-DD)")
+    setting = text("setting")
+    observed = low = high = None
+    if text("observed") or not is_event:
+        observed = _parse_float(text("observed"), "observed", where)
+        low = _parse_float(text("low"), "low", where) if text("low") else observed
+        high = _parse_float(text("high"), "high", where) if text("high") else observed
+        if not low <= observed <= high:
+            raise InputError(f"{where}: observed {observed:g} is outside its range low {low:g} .. high {high:g}")
+        if not text("unit"):
+            raise InputError(f"{where}: unit is empty; an observed value needs its unit")
+    elif text("low") or text("high"):
+        raise InputError(f"{where}: low/high given without an observed value")
+    if is_event and observed is not None and setting not in SETTINGS:
+        raise InputError(f"{where}: setting = {setting!r} is not allowed; an event with an observed value names "
+                         "the model setting that holds the corresponding term (see geogame params)")
+    if not is_event and setting:
+        raise InputError(f"{where}: setting = {setting!r} is not allowed for a metric; allowed: empty")
+    url = text("source_url")
+    if not re.fullmatch(r"https?://\S+", url):
+        raise InputError(f"{where}: source_url = {url!r} is not allowed; allowed: one http(s) address")
+    if not text("publisher"):
+        raise InputError(f"{where}: publisher is empty; every figure needs its source's publisher")
+    source_date = text("source_date")
+    if not (_is_date(source_date) or re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", source_date)):
+        raise InputError(f"{where}: source_date = {source_date!r} is not allowed; allowed: YYYY-MM-DD "
+                         "(or YYYY-MM for an undated page)")
+    if text("confidence") not in CONFIDENCES:
+        raise InputError(f"{where}: confidence = {text('confidence')!r} is not allowed; "
+                         f"allowed: {', '.join(CONFIDENCES)}")
+    if text("fit_status") != OUTOFSAMPLE_FIT_STATUS:
+        raise InputError(f"{where}: fit_status = {text('fit_status')!r} is not allowed; allowed: "
+                         f"{OUTOFSAMPLE_FIT_STATUS} (nothing in the out-of-sample file may have been fitted)")
+    return OutOfSampleFigure(
+        figure_id=figure_id, series=series, period=period, month=month, date=date, observed=observed, low=low,
+        high=high, unit=text("unit"), setting=setting, source_url=url, publisher=text("publisher"),
+        source_date=source_date, confidence=text("confidence"), fit_status=OUTOFSAMPLE_FIT_STATUS,
+        note=text("note"))
+
+
+def load_outofsample(path: str | Path | None = None) -> list[OutOfSampleFigure]:
+    """Read and validate the out-of-sample file (default: the project's).
+
+    Every row must be one figure inside the baseline's simulated quarters, with a metric of the
+    model or a move of a player, its source address, publisher and date, ``held_out``; a value
+    within its range; an event with its day. Ids are unique.
+
+    Raises
+    ------
+    InputError
+        Missing file or column, duplicate id, or any bad field (named with its row).
+    """
+    path = Path(path) if path is not None else default_outofsample_path()
+    if not path.is_file():
+        raise InputError(f"out-of-sample file {str(path)!r} does not exist")
+    run = run_quarters("baseline")
+    metrics = set(outcome_names()) - {"quarter"}
+    moves = player_moves()
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in OUTOFSAMPLE_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise InputError(f"out-of-sample file {str(path)!r}: missing columns {', '.join(missing)}")
+        figures = [parse_outofsample_figure(row, f"{path.name} row {n}", run, metrics, moves)
+                   for n, row in enumerate(reader, 2)]
+    ids = [f.figure_id for f in figures]
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup:
+        raise InputError(f"out-of-sample file {str(path)!r}: duplicate figure_id {', '.join(dup)}")
+    return figures
+
+
+def first_move_quarters(decisions: pd.DataFrame, country: str, move: str, seeds) -> np.ndarray:
+    """Per seed, the quarter index at which ``country`` first takes ``move`` (``inf`` if never).
+
+    ``decisions`` is the stacked decisions table of the runs (a ``seed`` column, then the Mesa
+    model's decision columns: ``quarter``, ``country``, ``move``, ...).
+    """
+    taken = decisions[(decisions["country"] == country) & (decisions["move"] == move)]
+    first = taken.groupby("seed")["quarter"].agg(lambda qs: min(parse_quarter(q) for q in qs))
+    return np.array([float(first.get(s, np.inf)) for s in seeds])
+
+
+def median_run_quarter(quarters: np.ndarray) -> float:
+    """The quarter of the median run (the lower median, so it is a quarter some run took; ``inf`` if
+    more than half of the runs never take the move)."""
+    ordered = np.sort(np.asarray(quarters, dtype=float))
+    return float(ordered[(len(ordered) - 1) // 2])
+
+
+def _quarter_or_never(q: float) -> str:
+    return quarter_label(int(q)) if math.isfinite(q) else "not in the run"
+
+
+def _value_verdict(median: float, low: float, high: float, band: tuple[float, float]) -> str:
+    if low <= median <= high:
+        return "matches"
+    near = " (observed range inside the model's band)" if band[0] <= high and low <= band[1] else ""
+    return ("model higher" if median > high else "model lower") + near
+
+
+def compare_outofsample(figures: list[OutOfSampleFigure], run: pd.DataFrame, decisions: pd.DataFrame,
+                        settings: dict[str, float]) -> pd.DataFrame:
+    """The baseline beside what happened, one row per figure.
+
+    Parameters
+    ----------
+    figures : list of OutOfSampleFigure
+    run : DataFrame
+        Stacked metrics of the baseline over seeds (``seed``, ``quarter`` and the series).
+    decisions : DataFrame
+        Stacked decisions of the same runs (a ``seed`` column, then ``quarter``, ``country``, ``move``).
+    settings : dict
+        The baseline's settings as run (scenario and overrides): an event's term is read from here.
+
+    Returns
+    -------
+    DataFrame
+        Per figure: ``kind`` (``metric``, ``event`` or ``term``); for a metric the baseline's
+        ``model_median`` and ``model_p10``/``model_p90`` over seeds in the figure's quarter and
+        ``error`` (median - observed); for an event ``model_quarter`` (the quarter the median run
+        first takes the move), ``model_quarter_p10``/``_p90`` over seeds, ``share_of_runs`` that take
+        it and ``lag_quarters`` (model - observed; positive: the model is late); for a term also the
+        setting's value as ``model_median`` and its ``error``; ``shock`` (:data:`SHOCK_FLAG` when the
+        figure covers a day after :data:`SHOCK_DATE`) and a plain ``verdict``; the figure's fields.
+    """
+    seeds = sorted(run["seed"].unique())
+    paths = {f.series: quarter_paths(run, f.series) for f in figures if not f.is_event}
+    rows = []
+    for f in figures:
+        row = {"figure_id": f.figure_id, "series": f.series, "kind": "metric", "period": f.period,
+               "month": f.month, "date": f.date, "observed": f.observed, "low": f.low, "high": f.high,
+               "unit": f.unit, "model_median": np.nan, f"model_p{BAND[0]:02d}": np.nan,
+               f"model_p{BAND[1]:02d}": np.nan, "error": np.nan, "model_quarter": "",
+               "model_quarter_p10": "", "model_quarter_p90": "", "share_of_runs": np.nan,
+               "lag_quarters": np.nan, "setting": f.setting, "shock": SHOCK_FLAG if f.after_shock else ""}
+        if not f.is_event:
+            values = paths[f.series].loc[f.period].to_numpy(dtype=float)
+            median = float(np.median(values))
+            band = (float(np.percentile(values, BAND[0])), float(np.percentile(values, BAND[1])))
+            row.update({"model_median": median, f"model_p{BAND[0]:02d}": band[0],
+                        f"model_p{BAND[1]:02d}": band[1], "error": median - f.observed,
+                        "verdict": _value_verdict(median, f.low, f.high, band)})
+        else:
+            firsts = first_move_quarters(decisions, f.country, f.move, seeds)
+            q = median_run_quarter(firsts)
+            lag = q - parse_quarter(f.period) if math.isfinite(q) else np.nan
+            timing = ("not taken by the median run" if not math.isfinite(q) else "same quarter" if lag == 0
+                      else f"model {abs(int(lag))} quarter{'s' if abs(lag) > 1 else ''} {'late' if lag > 0 else 'early'}")
+            row.update({"kind": "event", "model_quarter": _quarter_or_never(q),
+                        "model_quarter_p10": _quarter_or_never(float(np.percentile(firsts, BAND[0], method="lower"))),
+                        "model_quarter_p90": _quarter_or_never(float(np.percentile(firsts, BAND[1], method="higher"))),
+                        "share_of_runs": float(np.mean(np.isfinite(firsts))), "lag_quarters": lag,
+                        "verdict": timing})
+            if f.observed is not None:
+                term = float(settings[f.setting])
+                row.update({"kind": "term", "model_median": term, f"model_p{BAND[0]:02d}": term,
+                            f"model_p{BAND[1]:02d}": term, "error": term - f.observed,
+                            "verdict": f"term: {_value_verdict(term, f.low, f.high, (term, term))}; timing: {timing}"})
+        if f.after_shock:
+            row["verdict"] = f"not scored, {SHOCK_FLAG}: " + row["verdict"]
+        row.update({"confidence": f.confidence, "fit_status": f.fit_status, "source_url": f.source_url,
+                    "publisher": f.publisher, "source_date": f.source_date, "note": f.note})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def outofsample_summary(table: pd.DataFrame) -> dict:
+    """Counts over the out-of-sample table: figures, scored (before the shock), matching, flagged,
+    and the events' lags (model quarter - observed quarter, scored events only)."""
+    scored = table[table["shock"] == ""]
+    values = scored[scored["kind"] != "event"]
+    events = scored[scored["kind"] == "event"]   # a term's timing repeats its event's: counted once
+    return {
+        "figures": int(len(table)), "scored": int(len(scored)), "flagged": int(len(table) - len(scored)),
+        "values": int(len(values)),
+        "values_matching": int(values["verdict"].str.contains(r"^(?:term: )?matches").sum()),
+        "events": int(len(events)),
+        "events_same_quarter": int((events["lag_quarters"] == 0).sum()),
+        "events_late": int((events["lag_quarters"] > 0).sum()),
+        "events_early": int((events["lag_quarters"] < 0).sum()),
+        "events_not_taken": int(events["lag_quarters"].isna().sum()),
+    }
+
+
 # ------------------------------------------------------------------------------------ figures
 def _x(label: str) -> float:
     """Calendar time of the middle of a quarter, in years (2025Q4 -> 2025.875)."""
@@ -753,6 +1101,7 @@ class ValidationResult:
     scenario_settings: dict = None   # scenario -> its settings that differ from the registry defaults
     quarterly: pd.DataFrame = None   # one row per quarterly target (compare_quarterly)
     quarterly_fit: pd.DataFrame = None   # one row per series (quarterly_fit)
+    outofsample: pd.DataFrame = None   # one row per observed 2026 figure (compare_outofsample)
 
     @property
     def quarterly_failed(self) -> list[str]:
@@ -778,6 +1127,12 @@ class ValidationResult:
             line += (f"; quarterly: {int(level['inside'].astype(bool).sum())}/{len(level)} quarters inside tolerance "
                      f"over {q['series'].nunique()} series, required {int((q['required']).sum())}"
                      + (f" (failed: {', '.join(qfailed)})" if qfailed else ""))
+        if self.outofsample is not None and not self.outofsample.empty:
+            o = outofsample_summary(self.outofsample)
+            line += (f"; out of sample 2026 (not fitted, not gating): {o['values_matching']}/{o['values']} values "
+                     f"match, events {o['events_same_quarter']} same quarter / {o['events_late']} late / "
+                     f"{o['events_early']} early / {o['events_not_taken']} not taken, {o['flagged']} of "
+                     f"{o['figures']} figures {SHOCK_FLAG}")
         return line
 
 
@@ -807,20 +1162,27 @@ def prepare(seeds: int, first_seed: int, overrides, targets_path=None, quarterly
 
 def validate(out_dir: str | Path, seeds: int = 20, first_seed: int = 1, overrides=None,
              targets_path=None, command: str | None = None, progress: bool = False,
-             quarterly_path=None, quarterly: bool = True) -> ValidationResult:
+             quarterly_path=None, quarterly: bool = True, outofsample_path=None,
+             outofsample: bool = True) -> ValidationResult:
     """Run the hindcast and the baseline over seeds, compare with the targets, write the report.
 
     Writes ``validation.csv``, one PNG per observed series and ``validation.html`` (self-contained)
     into ``out_dir`` (created if missing); with ``quarterly`` (default) also ``quarterly.csv`` (one
     row per observed quarter), ``quarterly_fit.csv`` (one row per series) and one
     ``quarterly_<series>.png`` per series, from ``quarterly_path`` (default: the project's
-    ``model/data/quarterly_targets.csv``).
+    ``model/data/quarterly_targets.csv``); with ``outofsample`` (default) also
+    ``outofsample_2026.csv``: the baseline beside what was observed in 2026, one row per figure of
+    ``outofsample_path`` (default: the project's ``model/data/outofsample_2026.csv``). The
+    out-of-sample comparison is reported, never gating: nothing was fitted to it, and history after
+    28 February 2026 left the model's world (see :data:`SHOCK_FLAG`).
     """
     targets, seed_list, overrides, qtargets = prepare(seeds, first_seed, overrides, targets_path,
                                                       quarterly_path, quarterly)
+    figures = load_outofsample(outofsample_path) if outofsample else []
     out = Path(out_dir)
     if command is None:
-        command = reproduce_command(out, seeds, first_seed, overrides, targets_path, quarterly_path, quarterly)
+        command = reproduce_command(out, seeds, first_seed, overrides, targets_path, quarterly_path, quarterly,
+                                    outofsample_path, outofsample)
     _check_out_dir(out)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -828,7 +1190,9 @@ def validate(out_dir: str | Path, seeds: int = 20, first_seed: int = 1, override
     if progress:
         from tqdm import tqdm
         bar = tqdm(total=len(seed_list) * len(SCENARIOS), desc="validate runs", unit="run", leave=False)
-    runs = run_scenarios(list(SCENARIOS), seed_list, overrides, progress=bar.update if bar else None)
+    decisions: dict = {} if figures else None
+    runs = run_scenarios(list(SCENARIOS), seed_list, overrides, progress=bar.update if bar else None,
+                         decisions=decisions)
     if bar:
         bar.close()
     table = compare(targets, runs)
@@ -837,6 +1201,10 @@ def validate(out_dir: str | Path, seeds: int = 20, first_seed: int = 1, override
     if qtargets:
         result.quarterly = compare_quarterly(qtargets, runs["hindcast"])
         result.quarterly_fit = quarterly_fit(result.quarterly)
+    if figures:
+        settings = {**{k: s.default for k, s in SETTINGS.items()}, **load_scenario("baseline").settings,
+                    **overrides}
+        result.outofsample = compare_outofsample(figures, runs["baseline"], decisions["baseline"], settings)
     result.files = write_report(out, result, targets, command, qtargets)
     return result
 
@@ -851,7 +1219,8 @@ def non_default_settings() -> dict[str, dict[str, float]]:
 
 
 def reproduce_command(out, seeds: int, first_seed: int, overrides: dict, targets_path=None,
-                      quarterly_path=None, quarterly: bool = True) -> str:
+                      quarterly_path=None, quarterly: bool = True, outofsample_path=None,
+                      outofsample: bool = True) -> str:
     """The ``geogame validate`` command line that reproduces a report."""
     import shlex
     parts = ["geogame", "validate", "--out", str(out), "--seeds", str(seeds), "--seed", str(first_seed)]
@@ -863,6 +1232,10 @@ def reproduce_command(out, seeds: int, first_seed: int, overrides: dict, targets
         parts += ["--no-quarterly"]
     elif quarterly_path:
         parts += ["--quarterly", str(quarterly_path)]
+    if not outofsample:
+        parts += ["--no-outofsample"]
+    elif outofsample_path:
+        parts += ["--outofsample", str(outofsample_path)]
     return " ".join(shlex.quote(p) for p in parts)
 
 
@@ -910,6 +1283,10 @@ def write_report(out: Path, result: ValidationResult, targets: list[Target], com
             plt.close(fig)
             qimages[series] = base64.b64encode(path.read_bytes()).decode("ascii")
             files.append(path)
+    if result.outofsample is not None:
+        path = out / "outofsample_2026.csv"
+        result.outofsample.to_csv(path, index=False)
+        files.append(path)
     html_path = out / "validation.html"
     html_path.write_text(render_html(result, images, command, qimages), encoding="utf-8")
     files.append(html_path)
@@ -983,6 +1360,52 @@ partly fitted; error bars: tolerance; thick bars: range over sources.</p>
 """
 
 
+def render_outofsample_html(result: ValidationResult) -> str:
+    """The report's out-of-sample section: the baseline beside what was observed in 2026."""
+    table = result.outofsample
+    if table is None or table.empty:
+        return ""
+    e = html.escape
+    o = outofsample_summary(table)
+    lo, hi = f"model_p{BAND[0]:02d}", f"model_p{BAND[1]:02d}"
+    rows = []
+    for r in table.itertuples():
+        observed = "-" if pd.isna(r.observed) else f"{_fmt(r.observed)} ({_fmt(r.low)}..{_fmt(r.high)})"
+        model = "-" if pd.isna(r.model_median) else (
+            f"{_fmt(r.model_median)} (setting <code>{e(r.setting)}</code>)" if r.kind == "term"
+            else f"{_fmt(r.model_median)} ({_fmt(getattr(r, lo))} - {_fmt(getattr(r, hi))})")
+        timing = "-" if r.kind == "metric" else (
+            f"{e(r.model_quarter)} ({e(r.model_quarter_p10)} - {e(r.model_quarter_p90)}; "
+            f"{r.share_of_runs:.0%} of runs)")
+        cls = "" if r.shock else ("pass" if str(r.verdict).startswith(("matches", "same quarter", "term: matches"))
+                                  else "fail")
+        rows.append(
+            f"<tr class='{cls}'><td>{e(r.figure_id)}</td><td>{e(r.series)}</td><td>{e(r.period)}</td>"
+            f"<td>{e(r.date or r.month)}</td><td>{observed}</td><td>{e(str(r.unit))}</td><td>{model}</td>"
+            f"<td>{timing}</td><td>{e(r.verdict)}</td><td>{e(r.confidence)}</td>"
+            f"<td><a href='{e(r.source_url)}'>{e(r.publisher)}</a> ({e(str(r.source_date))})</td>"
+            f"<td>{e(r.note)}</td></tr>")
+    head = ["figure", "series", "quarter", "covers", "observed (range)", "unit",
+            f"model median ({BAND[0]}-{BAND[1]}% over seeds)", "model's median run takes the move (10-90%)",
+            "verdict", "confidence", "source (date)", "note"]
+    return f"""<h2>Out of sample: 2026 so far (baseline)</h2>
+<p>{o['figures']} figures observed after the baseline's start (December 2025) from
+<code>model/data/outofsample_2026.csv</code>; none was used to set anything (all held out). Metric figures are set
+beside the baseline in their quarter (median and {BAND[0]}-{BAND[1]}% band over seeds); events beside the quarter in
+which the baseline's median run first takes the same move; a deal's terms beside the model setting that holds them
+(a judgement, not a forecast). Figures covering any day after {SHOCK_DATE}, when the US-Israel-Iran war closed the
+Strait of Hormuz, are marked <b>{SHOCK_FLAG}</b> and not scored: the model has no Gulf supply shock. This section
+does not gate the exit code.</p>
+<ul><li>values before the shock: {o['values_matching']} of {o['values']} inside the observed range</li>
+<li>events before the shock: {o['events_same_quarter']} in the same quarter, {o['events_late']} late,
+{o['events_early']} early, {o['events_not_taken']} not taken by the median run</li>
+<li>{o['flagged']} of {o['figures']} figures {SHOCK_FLAG}</li></ul>
+<table><tr>{''.join(f'<th>{h}</th>' for h in head)}</tr>
+{''.join(rows)}
+</table>
+"""
+
+
 def render_html(result: ValidationResult, images: dict[str, str], command: str,
                 quarterly_images: dict[str, str] | None = None) -> str:
     """The self-contained HTML report (figures embedded as base64 PNG)."""
@@ -1048,5 +1471,6 @@ events then change policies on their dates):</p><ul>{scenario_lists}</ul>
 bars span the period, error bars the tolerance. Sources in each caption.</p>
 {figures}
 {render_quarterly_html(result, quarterly_images or {})}
+{render_outofsample_html(result)}
 </body></html>
 """

@@ -21,7 +21,9 @@ def add_parser(sub) -> None:
                     "compare each with the project's validation data (model/data/validation_targets.csv) "
                     "and write validation.csv, one PNG per series and a self-contained validation.html. "
                     "The hindcast's quarterly path is also compared with model/data/quarterly_targets.csv "
-                    "(quarterly.csv, quarterly_fit.csv, one quarterly_<series>.png per series). "
+                    "(quarterly.csv, quarterly_fit.csv, one quarterly_<series>.png per series), and the "
+                    "baseline's 2026 with what was observed (model/data/outofsample_2026.csv; "
+                    "outofsample_2026.csv; reported, never gating). "
                     "Exit code 1 if a required target fails.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=textwrap.dedent("""\
@@ -37,6 +39,10 @@ def add_parser(sub) -> None:
     p.add_argument("--quarterly", metavar="CSV",
                    help="quarterly targets CSV (default: the project's model/data/quarterly_targets.csv)")
     p.add_argument("--no-quarterly", action="store_true", help="skip the quarter-by-quarter comparison")
+    p.add_argument("--outofsample", metavar="CSV",
+                   help="observed 2026 figures to set beside the baseline "
+                        "(default: the project's model/data/outofsample_2026.csv)")
+    p.add_argument("--no-outofsample", action="store_true", help="skip the out-of-sample comparison (2026 so far)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_validate)
 
@@ -73,9 +79,12 @@ def cmd_validate(args) -> int:
     from geogame.model import InputError
     if args.no_quarterly and args.quarterly:
         raise InputError("--quarterly and --no-quarterly exclude each other; allowed: one or the other")
+    if args.no_outofsample and args.outofsample:
+        raise InputError("--outofsample and --no-outofsample exclude each other; allowed: one or the other")
     result = validate(args.out, seeds=args.seeds, first_seed=args.seed, overrides=args.overrides,
                       targets_path=args.targets, progress=not args.quiet, quarterly_path=args.quarterly,
-                      quarterly=not args.no_quarterly)
+                      quarterly=not args.no_quarterly, outofsample_path=args.outofsample,
+                      outofsample=not args.no_outofsample)
     print(result.summary() + f"; report {Path(args.out) / 'validation.html'}")
     return 0 if result.ok else 1
 
