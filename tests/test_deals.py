@@ -202,3 +202,16 @@ def test_the_bn_score_is_positive_for_the_better_path_and_flips_when_the_paths_s
 def test_a_country_that_is_not_a_player_is_refused_in_one_line():
     with pytest.raises(ValueError, match="country 'chn' is not a player; allowed: usa, rus, ind, eu"):
         deals.utility_by_quarter("chn", GeopoliticsModel(scenario="baseline", seed=1))
+
+
+def test_india_s_role_brief_lists_the_deals_it_can_propose_and_what_they_commit():
+    from geogame.viz.briefs import brief_html
+    page = brief_html("ind")
+    assert "You can offer United States a ceiling on its Russian crude and a lower Indian tariff on US goods" in page
+    assert "India&#x27;s tariff on US goods 0% to 30%" in page
+    assert ("You can offer European Union the EU-India free-trade agreement (EU tariffs on Indian goods to zero); "
+            "if accepted, European Union concludes the FTA as its move in that round.") in page
+    assert "You can offer Russia an arms order for more Russian co-production in India" in page
+    us = brief_html("usa")
+    assert "India may offer you a ceiling on its Russian crude" in us
+    assert "(if accepted, India formally accepts the US-India deal on these terms as its move in that round)" in us

@@ -133,6 +133,11 @@ def brief_section(country: str) -> str | None:
     return None
 
 
+def _commits(kind: str) -> str:
+    """What an accepted deal commits the parties to, for a printed brief."""
+    return deals.commitments_in_words(kind, "in that round", "in the round after")
+
+
 def brief_html(country: str) -> str:
     """The printable brief of ``country``: objectives and deals from the game, then its page of the briefs."""
     name = html.escape(COUNTRY_NAMES[country])
@@ -146,10 +151,11 @@ def brief_html(country: str) -> str:
         for d in offers:
             terms = "; ".join(f"{t.label} {t.show(t.low)} to {t.show(t.high)}" for t in d.terms)
             parts.append(f"<li>You can offer {html.escape(COUNTRY_NAMES[d.receiver])} {html.escape(d.title)}"
-                         + (f" (you choose: {html.escape(terms)})" if terms else "") + ".</li>")
+                         + (f" (you choose: {html.escape(terms)})" if terms else "")
+                         + f"; if accepted, {html.escape(_commits(d.kind))}.</li>")
         for d in receives:
             parts.append(f"<li>{html.escape(COUNTRY_NAMES[d.proposer])} may offer you {html.escape(d.title)}; "
-                         "you accept or reject it in the round.</li>")
+                         f"you accept or reject it in the round (if accepted, {html.escape(_commits(d.kind))}).</li>")
         parts.append("</ul>")
     section = brief_section(country)
     if section:

@@ -168,9 +168,15 @@ def describe(kind: str, terms: dict) -> str:
     words = f"{COUNTRY_NAMES[deal.proposer]} offers {COUNTRY_NAMES[deal.receiver]} {deal.title}"
     if deal.terms:
         words += " (" + ", ".join(f"{t.label} {t.show(terms[t.key])}" for t in deal.terms) + ")"
-    commits = [f"{COUNTRY_NAMES[c]} {COMMIT_WORDS[m]} as its move {'next round' if later else 'this round'}"
-               for c, m, later in deal.commits]
-    return words + "; if accepted, " + " and ".join(commits)
+    return words + "; if accepted, " + commitments_in_words(kind)
+
+
+def commitments_in_words(kind: str, same: str = "this round", after: str = "next round") -> str:
+    """The moves an accepted deal of ``kind`` commits the parties to, in words: ``India formally
+    accepts the US-India deal on these terms as its move this round`` (``same``, ``after``: the
+    words for the round the deal is accepted in and the one after)."""
+    return " and ".join(f"{COUNTRY_NAMES[c]} {COMMIT_WORDS[m]} as its move {after if later else same}"
+                        for c, m, later in DEALS[kind].commits)
 
 
 def enforcement(kind: str, terms: dict, instruments: dict[str, float]) -> dict[str, float]:
