@@ -11,7 +11,7 @@ from geogame.agents.utility import VALUE_ADDED_SHARE, utility_terms
 from geogame.model import GeopoliticsModel
 from geogame.model.economics import utility_metrics
 from geogame.viz import deals
-from geogame.viz.classroom import ClassError, ClassRegistry, ClassStore
+from geogame.viz.classroom import ClassError, ClassRegistry, ClassStore, replay_file
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ def test_india_s_deal_sets_the_us_offer_on_its_terms_and_its_own_tariff():
 
 
 # ------------------------------------------------------------------------- played end to end
-def test_an_india_proposed_deal_accepted_by_the_us_changes_the_world_as_declared(reg):
+def test_an_india_proposed_deal_accepted_by_the_us_changes_the_world_as_declared(reg, tmp_path):
     """India offers the US a 40% ceiling and a 2% Indian tariff for a 5% US tariff; the US accepts
     in the round; the round resolves: the US offer is in force on India's terms, India's move of
     the round is its formal acceptance, the US tariff and India's tariff are the agreed ones and
@@ -118,6 +118,10 @@ def test_an_india_proposed_deal_accepted_by_the_us_changes_the_world_as_declared
         game.offer(s["usa"].code, "us_india_deal", {})
     game.submit(s["ind"].code, "hold")
     game.advance(key)
+    # the export keeps the deal's events (India's tariff on US goods too): it replays exactly
+    file = tmp_path / "game.json"
+    file.write_text(game.export_json())
+    pd.testing.assert_frame_equal(replay_file(file).metrics_frame(), game.model.metrics_frame())
 
     # the score in the model's own units: India's team against the AI in India's seat
     ai = game.team_path("ind")
@@ -215,3 +219,21 @@ def test_india_s_role_brief_lists_the_deals_it_can_propose_and_what_they_commit(
     us = brief_html("usa")
     assert "India may offer you a ceiling on its Russian crude" in us
     assert "(if accepted, India formally accepts the US-India deal on these terms as its move in that round)" in us
+
+
+def test_the_us_offer_and_india_s_counter_proposal_cannot_both_be_accepted_in_a_round(reg):
+    """Both sides put a US-India deal on the table in the same round; once one is accepted the
+    other's acceptance is refused (India's move is already committed), and the one accepted is
+    the one enforced."""
+    game, key = reg.create("baseline", seed=4, countries=["usa", "ind"])
+    us, ind = game.join("Uma", "usa"), game.join("Ian", "ind")
+    game.start(key)
+    theirs = game.offer(us.code, "us_india_deal", {"tariff": 0.25, "ceiling": 0.1})
+    mine = game.offer(ind.code, "ind_us_deal", {"tariff": 0.1, "ceiling": 0.3, "own_tariff": 0.1})
+    game.answer(us.code, mine["id"], True)
+    with pytest.raises(ClassError, match="India's move this round is already fixed by another deal"):
+        game.answer(ind.code, theirs["id"], True)
+    game.advance(key)
+    assert [o["status"] for o in game.offers_log()] == ["expired", "enforced"]
+    ins = game.model.instruments()
+    assert (ins["usa.deal_tariff_on_ind"], ins["usa.deal_crude_ceiling"], ins["ind.tariff_on_usa"]) == (0.1, 0.3, 0.1)
