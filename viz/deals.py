@@ -33,9 +33,9 @@ deal                   from     to      terms (allowed range)                   
 =====================  =======  ======  ==========================================  ==============================
 
 The US-India deal can be proposed by either side (``us_india_deal`` by the US, ``ind_us_deal``,
-India's counter-proposal, by India); either way it is the one deal of :func:`is_us_deal`: once
-accepted it stays in force, and a second one is refused. The proposer's own move can be the one
-the deal commits (India's formal acceptance of the deal it proposed).
+India's counter-proposal, by India): both are US-India deals (:func:`is_us_deal`); once one is
+accepted it stays in force and another is refused. The proposer's own move can be the one the deal
+commits (India's formal acceptance of the deal it proposed).
 
 The deals are declared in the player files (``DEALS`` in ``agents/players/<code>.py``: the
 parties, terms and ranges, the moves committed, the instruments set), and so are the objectives
@@ -50,7 +50,10 @@ path with the path the AI would have taken in its seat from the same start with 
 draws (the model draws each country's choices from its own stream spawned from the seed),
 objective by objective; :func:`utility_gain` says what the team's policy was worth in the model's
 own units: the country's utility (USD bn-equivalent) summed over the quarters played, on the
-team's path less on the AI's, undiscounted, with the term that made the difference.
+team's path less on the AI's, with the term that made the difference. The sum is undiscounted: it
+scores what happened, quarter by quarter, in numbers a class can add up; the model's decision
+discount (``world.decision_discount``) weighs the future when a country values a move, not the
+past when a game is scored.
 """
 from __future__ import annotations
 
