@@ -942,7 +942,7 @@ def _quarter_or_never(q: float) -> str:
 def _value_verdict(median: float, low: float, high: float, band: tuple[float, float]) -> str:
     if low <= median <= high:
         return "matches"
-    near = " (observed range inside the model's band)" if band[0] <= high and low <= band[1] else ""
+    near = " (observed range overlaps the model's band)" if band[0] <= high and low <= band[1] else ""
     return ("model higher" if median > high else "model lower") + near
 
 
