@@ -2,9 +2,10 @@
 
 For each metric:
 
-* fan charts: median and 5-95% band across replicates (the seed spread), by quarter, one panel
-  per design point; designs with more points than ``max_points`` show one panel that keeps the
-  design spread (across the points' medians) apart from the seed spread (within a point);
+* fan charts: the app's fan (:func:`geogame.model.fan_band`: the median and the 10-90% band of
+  the seeds, by quarter), one panel per design point; designs with more points than
+  ``max_points`` show one panel that keeps the design spread (5-95% of the points' medians) apart
+  from the seed spread (the typical 10-90% band of the seeds at one point);
 * a heat map of the last quarter's median over the first two swept settings that take more
   than one value on a grid (other settings pooled).
 
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geogame.model import OUTCOMES, InputError, setting
+from geogame.model import FAN_BAND, OUTCOMES, InputError, fan_band, setting
 
 from .runner import ID_COLUMNS as RUN_ID_COLUMNS
 from .store import ResultStore, read_results
@@ -28,6 +29,17 @@ from .store import ResultStore, read_results
 ID_COLUMNS = [*RUN_ID_COLUMNS, "quarter_index", "quarter"]
 #: Units of the quarterly table's columns, from their declarations (``geogame.OUTCOMES``).
 UNITS = {o.name: o.unit for o in OUTCOMES}
+#: Quantiles of the design spread: over the design points' medians (the seed band is the app's FAN_BAND).
+DESIGN_BAND = (0.05, 0.95)
+
+
+def band_text(band: tuple[float, float]) -> str:
+    """Two quantiles as a legend shows them: ``(0.1, 0.9)`` -> ``10-90%``."""
+    return f"{100 * band[0]:g}-{100 * band[1]:g}%"
+
+
+#: How the legends name the seed band: ``10-90% of seeds``, the app's fan.
+SEED_BAND = f"{band_text(FAN_BAND)} of seeds"
 
 
 def metric_title(metric: str) -> str:
@@ -36,37 +48,55 @@ def metric_title(metric: str) -> str:
 
 
 def fan_summary(table: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """Median and 5%/95% quantiles of ``metric`` over the replicates (seeds) by design point and quarter."""
-    grouped = table.groupby(["point_id", "quarter_index"])[metric]
-    return pd.DataFrame({"p05": grouped.quantile(0.05), "median": grouped.median(),
-                         "p95": grouped.quantile(0.95)}).reset_index()
+    """The app's fan of ``metric`` at each design point: per quarter, the median of its seeds' runs
+    and their 10-90% band, computed by :func:`geogame.model.fan_band` (the app's own function).
+
+    Cells (a point at a quarter) with the same number of runs go to ``fan_band`` together, one
+    cell a row, so a large design costs a few array calls, not one per point; a point whose runs
+    partly failed has fewer runs, and its band is over the runs it has.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per design point and quarter: ``point_id``, then ``fan_band``'s columns
+        ``quarter``, ``quarter_index``, ``median``, ``low``, ``high`` (the metric's unit) and
+        ``runs`` (seeds in the band).
+    """
+    cells = table.sort_values(["point_id", "quarter_index", "run_id"], kind="stable")
+    runs = cells.groupby(["point_id", "quarter_index"])[metric].transform("size")
+    frames = []
+    for n, rows in cells.groupby(runs, sort=True):  # rows of a cell stay together, in run order
+        first = rows.iloc[::n]
+        band = fan_band(rows[metric].to_numpy(dtype=float).reshape(-1, n), first["quarter"].astype(str), FAN_BAND)
+        frames.append(band.assign(point_id=first["point_id"].to_numpy(), quarter_index=first["quarter_index"].to_numpy()))
+    out = pd.concat(frames, ignore_index=True).sort_values(["point_id", "quarter_index"], kind="stable")
+    return out[["point_id", "quarter", "quarter_index", "median", "low", "high", "runs"]].reset_index(drop=True)
 
 
 def pooled_summary(table: pd.DataFrame, metric: str) -> pd.DataFrame:
     """Design spread and seed spread of ``metric`` by quarter, kept apart.
 
-    The *design spread* is the 5-95% range, across design points, of each point's median over its
-    seeds: how much the settings move the metric. The *seed spread* is each point's own 5-95%
-    range over its seeds, taken relative to that point's median, and summarised by its median over
-    the points: how much the model's randomness moves it at a given setting. It is drawn around
-    the median of the point medians.
+    The *design spread* is the 5-95% range (:data:`DESIGN_BAND`), across design points, of each
+    point's median over its seeds: how much the settings move the metric. The *seed spread* is
+    each point's own fan, the app's 10-90% band of its seeds (:func:`fan_summary`), taken relative
+    to that point's median and summarised by its median over the points: how much the model's
+    randomness moves it at a given setting. It is drawn around the median of the point medians.
 
     Returns
     -------
     pandas.DataFrame
         One row per ``quarter_index``: ``median`` (median of the point medians), ``design_p05``,
-        ``design_p95``, ``seed_low``, ``seed_high`` (all in the metric's unit), ``points`` and
-        ``replicates`` (the most replicates of any point).
+        ``design_p95`` (5% and 95% of the point medians), ``seed_low``, ``seed_high`` (the typical
+        10-90% band of the seeds; all in the metric's unit), ``points`` and ``replicates`` (the
+        most replicates of any point).
     """
     per_point = fan_summary(table, metric)
-    counts = table.groupby(["point_id", "quarter_index"])[metric].size().rename("n").reset_index()
-    per_point = per_point.merge(counts, on=["point_id", "quarter_index"])
-    per_point["below"] = per_point["p05"] - per_point["median"]
-    per_point["above"] = per_point["p95"] - per_point["median"]
+    per_point["below"] = per_point["low"] - per_point["median"]
+    per_point["above"] = per_point["high"] - per_point["median"]
     g = per_point.groupby("quarter_index")
-    out = pd.DataFrame({"median": g["median"].median(), "design_p05": g["median"].quantile(0.05),
-                        "design_p95": g["median"].quantile(0.95), "below": g["below"].median(),
-                        "above": g["above"].median(), "points": g["point_id"].nunique(), "replicates": g["n"].max()})
+    out = pd.DataFrame({"median": g["median"].median(), "design_p05": g["median"].quantile(DESIGN_BAND[0]),
+                        "design_p95": g["median"].quantile(DESIGN_BAND[1]), "below": g["below"].median(),
+                        "above": g["above"].median(), "points": g["point_id"].nunique(), "replicates": g["runs"].max()})
     out["seed_low"] = out["median"] + out["below"]
     out["seed_high"] = out["median"] + out["above"]
     return out.drop(columns=["below", "above"]).reset_index()
@@ -111,10 +141,11 @@ def _quarter_ticks(ax, quarter_index, labels, most: int = 6) -> None:
 def fan_chart(table: pd.DataFrame, metric: str, keys: list[str], max_points: int, path: Path) -> None:
     """Write the fan charts of one metric to ``path``.
 
-    With at most ``max_points`` design points, one panel per point: the median over its seeds and
-    their 5-95% band (the seed spread at that setting). With more, one panel that keeps the two
-    spreads apart (see :func:`pooled_summary`): the 5-95% band of the points' medians (design
-    spread) and, around the median, the typical 5-95% band over seeds (seed spread).
+    With at most ``max_points`` design points, one panel per point: the app's fan, the median of
+    its seeds and their 10-90% band (the seed spread at that setting; :func:`fan_summary`). With
+    more, one panel that keeps the two spreads apart (see :func:`pooled_summary`): the 5-95% band
+    of the points' medians (design spread) and, around the median, the typical 10-90% band of the
+    seeds at one point (seed spread).
 
     Parameters
     ----------
@@ -138,10 +169,12 @@ def fan_chart(table: pd.DataFrame, metric: str, keys: list[str], max_points: int
         pooled = pooled_summary(table, metric)
         fig, ax = plt.subplots(figsize=(7.5, 4.2))
         ax.fill_between(pooled["quarter_index"], pooled["design_p05"], pooled["design_p95"], alpha=0.25,
-                        color="tab:blue", label=f"design spread: 5-95% of the {len(points)} points' medians")
+                        color="tab:blue",
+                        label=f"design spread: {band_text(DESIGN_BAND)} of the {len(points)} points' medians")
         if replicates > 1:
             ax.fill_between(pooled["quarter_index"], pooled["seed_low"], pooled["seed_high"], alpha=0.45,
-                            color="tab:orange", label=f"seed spread: typical 5-95% over {replicates} seeds at one point")
+                            color="tab:orange",
+                            label=f"seed spread: typical {SEED_BAND} at one point ({replicates} seeds)")
         ax.plot(pooled["quarter_index"], pooled["median"], lw=1.8, color="black", label="median of the points' medians")
         _quarter_ticks(ax, pooled["quarter_index"], labels)
         ax.set_ylabel(unit, fontsize=8)
@@ -161,9 +194,9 @@ def fan_chart(table: pd.DataFrame, metric: str, keys: list[str], max_points: int
     for ax, (pid, title) in zip(axes.flat, titles.items()):
         part = fan[fan["point_id"] == pid]
         if replicates > 1:
-            ax.fill_between(part["quarter_index"], part["p05"], part["p95"], alpha=0.3,
-                            label=f"seed spread: 5-95% over {replicates} seeds")
-        ax.plot(part["quarter_index"], part["median"], lw=1.8, label="median over seeds")
+            ax.fill_between(part["quarter_index"], part["low"], part["high"], alpha=0.3,
+                            label=f"seed spread: {SEED_BAND} ({replicates} seeds)")
+        ax.plot(part["quarter_index"], part["median"], lw=1.8, label="median of seeds")
         _quarter_ticks(ax, part["quarter_index"], labels)
         ax.set_title(title, fontsize=8)
     for ax in axes[:, 0]:
@@ -244,6 +277,9 @@ def html_page(manifest: dict, table: pd.DataFrame, images: dict[str, list[Path]]
              "<style>body{font-family:sans-serif;margin:2em;max-width:1400px} img{max-width:100%}"
              " pre{background:#f4f4f4;padding:1em;overflow:auto}</style></head><body>",
              "<h1>geogame sweep report</h1>", f"<p>{summary}</p>",
+             f"<p>Fan charts show the app's fan at each design point: the median of its seeds' runs and the "
+             f"band of {SEED_BAND} by quarter. Designs with many points pool "
+             f"them: the design spread is {band_text(DESIGN_BAND)} of the points' medians.</p>",
              "<h2>Design</h2>", f"<pre>{html.escape(json.dumps({k: design.get(k) for k in ('grid', 'ranges', 'sample', 'replicates', 'master_seed')}, indent=1))}</pre>"]
     if failures:
         parts.append("<h2>Failed runs</h2><ul>")

@@ -11,11 +11,12 @@ def add_parser(sub) -> None:
     """Register ``geogame report``."""
     p = sub.add_parser(
         "report", help="fan charts and heat maps (PNG and one HTML page) from a finished sweep",
-        description="For each metric: fan charts by quarter, one panel per design point (the median over "
-                    "seeds and their 5-95% band: the seed spread); designs with more than --max-points points "
-                    "get one panel that shows the design spread (5-95% of the points' medians) apart from the "
-                    "seed spread (the typical 5-95% band over seeds at one point). Heat maps of the last "
-                    "quarter's median over two grid settings. Axes carry the metrics' and settings' units. "
+        description="For each metric: fan charts by quarter, one panel per design point, the same fan as the "
+                    "app's (the median of the seeds and the band of 10-90% of seeds: the seed spread); designs "
+                    "with more than --max-points points get one panel that shows the design spread (5-95% of the "
+                    "points' medians) apart from the seed spread (the typical band of 10-90% of seeds at one "
+                    "point). Heat maps of the last quarter's median over two grid settings. Axes carry the "
+                    "metrics' and settings' units. "
                     "Writes PNG files and a self-contained report.html (images embedded) into DIR/report (or --out).",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=textwrap.dedent("""\

@@ -43,6 +43,8 @@ _LAZY = {
     "Ensemble": "geogame.model.ensemble",
     "EnsembleRun": "geogame.model.ensemble",
     "fan": "geogame.model.ensemble",
+    "fan_band": "geogame.model.ensemble",
+    "FAN_BAND": "geogame.model.ensemble",
     "ensemble_chunk": "geogame.model.ensemble",
     "FAN_METRICS": "geogame.model.ensemble",
 }
@@ -59,7 +61,7 @@ __all__ = [
     "OUTCOMES", "Outcome", "outcome", "outcome_names", "parse_scenario", "fiscal_year_quarters",
     "parse_quarter", "quarter_label", "show_value", "is_file_name", "LEVER_RESPONSES", "LeverResponse",
     "measure_lever_response", "measure_lever_table", "base_settings", "Layout", "current_layout", "run_ensemble", "iter_ensemble",
-    "Ensemble", "EnsembleRun", "fan", "FAN_METRICS", "ensemble_chunk",
+    "Ensemble", "EnsembleRun", "fan", "fan_band", "FAN_BAND", "FAN_METRICS", "ensemble_chunk",
 ]
 
 

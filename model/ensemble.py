@@ -1076,13 +1076,60 @@ FAN_METRICS = ("crude_share_ind_from_rus", "tariff_usa_on_ind", "urals_discount_
                "russia_crude_revenue_usd_bn", "trade_ind_rus_usd_bn", "exports_ind_to_usa_usd_bn")
 
 
+#: The fan's band: the 10th and 90th percentiles over seeds (the app's fan and ``geogame report``'s).
+FAN_BAND = (0.1, 0.9)
+
+
+def fan_band(values, quarter_labels, band: tuple[float, float] = FAN_BAND) -> pd.DataFrame:
+    """The fan of one metric: per quarter, the median over runs and the band between two quantiles.
+
+    The one computation behind :func:`fan` (the app's "what else could have happened") and the
+    seed spread of ``geogame report``, so that both show the same band.
+
+    Parameters
+    ----------
+    values : array-like, shape (quarters, runs)
+        The metric (in its own unit), one row a quarter (the starting state first), one column a
+        run: the seeds of one scenario and settings.
+    quarter_labels : sequence of str
+        One label per row of ``values`` (``"2025Q4"``).
+    band : (float, float)
+        Low and high quantiles over the runs, ``low <= 0.5 <= high`` in [0, 1]; default
+        :data:`FAN_BAND`. Quantiles are interpolated linearly between runs (NumPy's default).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per quarter: ``quarter``, ``quarter_index`` (0 = the start), ``median``,
+        ``low``, ``high`` (the metric's unit), ``runs``.
+    """
+    low_q, high_q = _checked_band(band)
+    values = np.asarray(values, dtype=float)
+    labels = list(quarter_labels)
+    if values.ndim != 2 or values.shape[0] != len(labels) or values.shape[1] < 1:
+        raise ValueError(f"fan_band: values of shape {values.shape} do not fit {len(labels)} quarter labels; "
+                         "expected (quarters, runs) with at least one run")
+    low, median, high = np.quantile(values, [low_q, 0.5, high_q], axis=1)
+    return pd.DataFrame({"quarter": labels, "quarter_index": np.arange(len(labels)), "median": median,
+                         "low": low, "high": high, "runs": values.shape[1]})
+
+
+def _checked_band(band) -> tuple[float, float]:
+    """``band`` as (low, high) quantiles, refused in one line unless ``0 <= low <= 0.5 <= high <= 1``."""
+    low_q, high_q = band
+    if not 0.0 <= low_q <= 0.5 <= high_q <= 1.0:
+        raise InputError(f"band = {band!r} is not allowed; allowed two quantiles low <= 0.5 <= high in [0, 1]")
+    return low_q, high_q
+
+
 def fan(scenario="baseline", overrides=None, rules=None, seeds: int = 64, quarters: int | None = None,
-        metrics=FAN_METRICS, band: tuple[float, float] = (0.1, 0.9), first_seed: int = 0) -> pd.DataFrame:
+        metrics=FAN_METRICS, band: tuple[float, float] = FAN_BAND, first_seed: int = 0) -> pd.DataFrame:
     """What else could have happened: the same scenario and settings over many seeds, per quarter.
 
     Runs seeds ``first_seed .. first_seed + seeds - 1`` as one ensemble and summarises each
     metric per quarter by its median and the band between the ``band`` quantiles (default the
-    10th and 90th percentiles), so that one seed's noise is not read as an effect.
+    10th and 90th percentiles), so that one seed's noise is not read as an effect (each metric
+    by :func:`fan_band`).
 
     Returns
     -------
@@ -1092,9 +1139,7 @@ def fan(scenario="baseline", overrides=None, rules=None, seeds: int = 64, quarte
     """
     if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or not 1 <= seeds <= 10_000:
         raise InputError(f"seeds = {seeds!r} is not allowed; allowed whole numbers 1 to 10000")
-    low_q, high_q = band
-    if not 0.0 <= low_q <= 0.5 <= high_q <= 1.0:
-        raise InputError(f"band = {band!r} is not allowed; allowed two quantiles low <= 0.5 <= high in [0, 1]")
+    _checked_band(band)  # before any run
     loaded: dict = {}
     setups = [resolve(EnsembleRun(scenario, seed=first_seed + k, overrides=overrides, rules=rules), loaded)
               for k in range(int(seeds))]
@@ -1109,14 +1154,10 @@ def fan(scenario="baseline", overrides=None, rules=None, seeds: int = 64, quarte
     unknown = [m for m in metrics if m not in arrays]
     if unknown:
         raise InputError(f"fan metric {unknown[0]!r} is not known; allowed: {', '.join(arrays)}")
-    frames = []
     labels = ens.quarter_labels
-    for name in metrics:
-        values = arrays[name]
-        low, median, high = np.quantile(values, [low_q, 0.5, high_q], axis=1)
-        frames.append(pd.DataFrame({"quarter": labels, "quarter_index": np.arange(len(labels)), "metric": name,
-                                    "median": median, "low": low, "high": high, "runs": values.shape[1]}))
-    return pd.concat(frames, ignore_index=True)
+    frames = [fan_band(arrays[name], labels, band).assign(metric=name) for name in metrics]
+    return pd.concat(frames, ignore_index=True)[["quarter", "quarter_index", "metric", "median", "low", "high",
+                                                 "runs"]]
 
 
 # ------------------------------------------------------------------------- the sweep's chunks
