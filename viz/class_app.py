@@ -7,6 +7,7 @@ so every screen re-renders when a student moves or a round resolves, without a r
 """
 from __future__ import annotations
 
+import contextlib
 import html
 import ipaddress
 import os
@@ -16,6 +17,7 @@ import time
 import urllib.parse
 
 import pandas as pd
+import reacton.core
 import solara
 
 from geogame.model import COUNTRIES, COUNTRY_NAMES, InputError, preset_names
@@ -766,17 +768,22 @@ def seat_header_html(game: ClassGame, seat_code: str) -> str:
 
 
 @solara.component
-def SeatHeader(game: ClassGame, seat_code: str):
-    """The top of a seat view: country, quarter, team, the round's state, and the clock.
+def SeatHeader(game: ClassGame, seat_code: str, board: dict):
+    """The top of a seat view (country, quarter, team, the round's state, the clock), and the
+    page's charts (:func:`SeatWorld`, further down the page).
 
-    It listens to the game on its own, is told of a change before the rest of every page, and
-    re-renders only when its text changed (one widget, one message), so every screen shows that
-    a round has resolved first; the rest (menu, revealed moves, charts) follows."""
+    It listens to the game on its own and is told of a change before the rest of every page
+    (``first``); it sets its text and the charts' in one render pass, so one pass a page sends
+    both (only what changed: a move leaves the charts as they are, and they are skipped). So
+    every screen shows a resolved round's quarter and charts first; the menu and the revealed
+    moves follow with the rest of the page. ``board``: the page's :func:`SeatWorld` puts its
+    setter there."""
     try:
         country = game.seat(seat_code).country
     except ClassError:
         return
     text, set_text = solara.use_state(seat_header_html(game, seat_code))
+    render_context = reacton.core.get_render_context()
 
     def register():
         from solara.server import kernel_context
@@ -787,12 +794,15 @@ def SeatHeader(game: ClassGame, seat_code: str):
         token = object()
 
         def push():
-            new = seat_header_html(game, seat_code)
-            if context is None:
-                set_text(new)
-                return
-            with context:
-                set_text(new)   # re-renders this component only, and only if the text changed
+            new, world = seat_header_html(game, seat_code), world_html(game, game.shared_view())
+            set_world = board.get("world")
+            with contextlib.ExitStack() as stack:
+                if context is not None:
+                    stack.enter_context(context)
+                with render_context:   # a batch: one render pass for both, when it ends
+                    set_text(new)      # each re-renders only if its text changed
+                    if set_world is not None:
+                        set_world(world)
 
         game.add_listener(token, push, country, first=True)
         push()  # anything that changed between render and now
@@ -801,6 +811,16 @@ def SeatHeader(game: ClassGame, seat_code: str):
     solara.use_effect(register, [game, seat_code])
     solara.HTML(tag="div", classes=["geo-class-seat-head"], unsafe_innerHTML=text)
     Countdown(game)
+
+
+@solara.component
+def SeatWorld(game: ClassGame, board: dict):
+    """The shared world on a seat view (headline numbers, time series, alignment map): set by the
+    page's :func:`SeatHeader` when a round resolves, in the same render pass as the new quarter;
+    the page's own re-render skips it (its arguments do not change)."""
+    content, set_content = solara.use_state(world_html(game, game.shared_view()))
+    board["world"] = set_content
+    HtmlBlock(content, ("geo-class-world",))
 
 
 @solara.component
@@ -815,6 +835,7 @@ def SeatScreen(game: ClassGame, seat_code: str, leave):
     except ClassError:
         country = None
     use_game_version(game, country)
+    board = solara.use_memo(dict, dependencies=[])   # SeatHeader sets SeatWorld's charts through it
     try:
         shared, mine = game.shared_view(), game.seat_view(seat_code)
     except ClassError:
@@ -822,7 +843,7 @@ def SeatScreen(game: ClassGame, seat_code: str, leave):
         solara.Button("Back to the lobby", on_click=leave)
         return
     seat = mine["seat"]
-    SeatHeader(game, seat_code)
+    SeatHeader(game, seat_code, board)
     SeatStatic(seat.country)
     DealNotice(*deal_notice(shared, seat.country))
     open_round = shared["status"] == "open" and not shared["finished"]
@@ -836,7 +857,7 @@ def SeatScreen(game: ClassGame, seat_code: str, leave):
         ClassDebrief(game, shared)
     title, table = last_round_parts(game, shared)
     HtmlBlock(table, ("geo-class-reveal",), title)
-    HtmlBlock(world_html(game, shared), ("geo-class-world",))
+    SeatWorld(game, board)
     MessageBox(game, seat_code)
     HtmlBlock(messages_html(game, shared), ("geo-class-messages", "geo-log"), "Messages")
     solara.Button("Leave this seat", on_click=leave, text=True, classes=["geo-class-leave"])

@@ -56,10 +56,48 @@ MAX_MESSAGE_CHARS = 280
 MAX_SEATS = 200
 #: Threads that re-render a game's pages after a change (see ClassGame._changed): on a 2-core
 #: machine more only make every page wait for all of them (benchmarks/bench_class.py).
-NOTIFIERS = 2
+NOTIFIERS = int(os.environ.get("H4_NOTIFIERS", "2"))
 DB_ENV = "GEOGAME_CLASS_DB"
+#: A file to which every change and every page told of it is appended, one JSON line each, with
+#: times (``time.time()``) and durations: set by ``benchmarks/bench_class.py --trace`` to see where
+#: the time between a round resolving and every screen showing it goes. Off when unset.
+TRACE_ENV = "GEOGAME_CLASS_TRACE"
 logger = logging.getLogger("geogame.classroom")
 DEFAULT_DB = Path(".cache") / "geogame-class.sqlite3"
+
+
+_warm_up_started = False
+_warm_up_lock = threading.Lock()
+
+
+def warm_up(scenario, seed: int) -> None:
+    """Step a throwaway model of ``scenario`` once, in a background thread, once per process.
+
+    The first step in a process loads the model's compiled code (numba's cache: about 0.6 s on a
+    quiet machine, over 1 s on a busy one). Done here, while the teacher waits for the class to
+    join, instead of when the teacher resolves the first round (where it held up every screen)."""
+    global _warm_up_started
+    with _warm_up_lock:
+        if _warm_up_started:
+            return
+        _warm_up_started = True
+
+    def run():
+        try:
+            model = GeopoliticsModel(scenario=scenario, seed=int(seed))
+            model.step()
+            model.metrics_frame(), model.decisions_frame()
+        except Exception:  # noqa: BLE001 - only a head start: the first round then pays the cost
+            logger.debug("class game warm-up failed", exc_info=True)
+    threading.Thread(target=run, daemon=True, name="class-warm-up").start()
+
+
+def _trace(**fields) -> None:
+    """Append one line to the trace file named by :data:`TRACE_ENV` (nothing when it is unset)."""
+    path = os.environ.get(TRACE_ENV)
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"t": time.time(), "thread": threading.get_ident(), **fields}) + "\n")
 
 
 class ClassError(InputError):
@@ -442,6 +480,8 @@ class ClassGame:
         self._paths: dict = {}   # counterfactual paths and scores, by rounds played (kept)
         if self.status == "open" and self.deadline is not None:
             self._arm_timer()
+        if not self.rounds:   # a replayed game has stepped its model already
+            warm_up(self.scenario, self.seed)
 
     def _read_labels(self, model: GeopoliticsModel) -> None:
         """Remember every move's label in plain words (menus change from quarter to quarter)."""
@@ -518,6 +558,7 @@ class ClassGame:
         """
         self.version += 1
         self._cache.clear()
+        _trace(what="change", game=self.code, version=self.version, country=country, rounds=len(self.rounds))
         for token, (_, only, first) in list(self._listeners.items()):
             if country is not None and only is not None and only != country:
                 continue
@@ -550,11 +591,14 @@ class ClassGame:
                 if entry is None:
                     continue
                 self._notifying.add(token)
+            started, cpu = time.time(), time.thread_time()
             try:
                 entry[0]()
             except Exception:  # noqa: BLE001 - a closed page: stop telling it
                 logger.debug("class game %s: a page stopped listening", self.code, exc_info=True)
                 self.remove_listener(token)
+            _trace(what="told", game=self.code, version=self.version, page=id(token), first=entry[2],
+                   country=entry[1], started=started, seconds=time.time() - started, cpu=time.thread_time() - cpu)
             with self.lock:
                 self._notifying.discard(token)
                 if token in self._dirty:
