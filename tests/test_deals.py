@@ -237,3 +237,30 @@ def test_the_us_offer_and_india_s_counter_proposal_cannot_both_be_accepted_in_a_
     assert [o["status"] for o in game.offers_log()] == ["expired", "enforced"]
     ins = game.model.instruments()
     assert (ins["usa.deal_tariff_on_ind"], ins["usa.deal_crude_ceiling"], ins["ind.tariff_on_usa"]) == (0.1, 0.3, 0.1)
+
+
+def test_india_s_seat_form_offers_its_deals_without_a_change_to_the_app(reg):
+    """The class page's offer form lists the deals a country declares: India's team picks its
+    terms in their steps and sends its counter-proposal to the US, then the FTA to the EU."""
+    import ipyvuetify as v
+    import solara
+
+    from geogame.viz.class_app import OfferForm
+    game, key = reg.create("baseline", seed=7, countries=["usa", "ind", "eu"])
+    ind = game.join("Asha", "ind")
+    game.join("Ben", "usa"), game.join("Eva", "eu")
+    game.start(key)
+    _, rc = solara.render(OfferForm(game, ind.code, "ind", lambda fn: fn), handle_error=False)
+    kind = rc.find(v.Select, class_="geo-class-offer-kind").widget
+    assert kind.items == [d.title for d in deals.deals_from("ind")]
+    own = rc.find(v.Select, class_="geo-class-term-own_tariff").widget
+    assert own.items[:3] == ["0%", "2%", "4%"] and own.items[-1] == "30%" and own.v_model == "12%"
+    own.v_model = "4%"
+    rc.find(v.Btn, class_="geo-class-send-offer").widget.click()
+    kind.v_model = kind.items[1]
+    send = rc.find(v.Btn, class_="geo-class-send-offer").widget
+    assert send.children == ["Send the offer to European Union"]
+    send.click()
+    log = game.offers_log()
+    assert [(o["kind"], o["to"]) for o in log] == [("ind_us_deal", "usa"), ("ind_eu_fta", "eu")]
+    assert log[0]["terms"] == {"tariff": 0.15, "ceiling": 0.1, "own_tariff": 0.04}
