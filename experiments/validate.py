@@ -21,6 +21,13 @@ report the model's median and 10-90% band over seeds in that quarter, the error,
 RMSE, the share of quarters inside tolerance and the correlation of quarter-on-quarter changes
 (:func:`compare_quarterly`, :func:`quarterly_fit`).
 
+Out of sample (``model/data/outofsample_2026.csv``): figures observed in 2026, after the baseline's
+calibrated start, none of them fitted (``held_out``). A metric figure is set beside the baseline's
+median and 10-90% band in its quarter; an event (``event:<country>.<move>``) beside the quarter in
+which the baseline's median run first takes that move; a deal's term beside the setting that holds
+it. Figures covering any day after the 28 February 2026 Hormuz shock are flagged, not scored
+(:func:`load_outofsample`, :func:`compare_outofsample`). Reported, never gating.
+
 Only the model's public API is used.
 """
 from __future__ import annotations
@@ -1389,13 +1396,13 @@ def render_outofsample_html(result: ValidationResult) -> str:
             f"model median ({BAND[0]}-{BAND[1]}% over seeds)", "model's median run takes the move (10-90%)",
             "verdict", "confidence", "source (date)", "note"]
     return f"""<h2>Out of sample: 2026 so far (baseline)</h2>
-<p>{o['figures']} figures observed after the baseline's start (December 2025) from
-<code>model/data/outofsample_2026.csv</code>; none was used to set anything (all held out). Metric figures are set
-beside the baseline in their quarter (median and {BAND[0]}-{BAND[1]}% band over seeds); events beside the quarter in
-which the baseline's median run first takes the same move; a deal's terms beside the model setting that holds them
-(a judgement, not a forecast). Figures covering any day after {SHOCK_DATE}, when the US-Israel-Iran war closed the
-Strait of Hormuz, are marked <b>{SHOCK_FLAG}</b> and not scored: the model has no Gulf supply shock. This section
-does not gate the exit code.</p>
+<p>{o['figures']} figures observed after the baseline's start (December 2025), from the out-of-sample file
+(default <code>model/data/outofsample_2026.csv</code>); none was used to set anything (all held out). Metric
+figures are set beside the baseline in their quarter (median and {BAND[0]}-{BAND[1]}% band over seeds); events
+beside the quarter in which the baseline's median run first takes the same move; a deal's terms beside the model
+setting that holds them (a setting of the run, not something the model forecast). Figures covering any day after
+{SHOCK_DATE}, when the US-Israel-Iran war closed the Strait of Hormuz, are marked <b>{SHOCK_FLAG}</b> and not
+scored: the model has no Gulf supply shock. This section does not gate the exit code.</p>
 <ul><li>values before the shock: {o['values_matching']} of {o['values']} inside the observed range</li>
 <li>events before the shock: {o['events_same_quarter']} in the same quarter, {o['events_late']} late,
 {o['events_early']} early, {o['events_not_taken']} not taken by the median run</li>
