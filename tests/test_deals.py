@@ -135,6 +135,9 @@ def test_an_india_proposed_deal_accepted_by_the_us_changes_the_world_as_declared
     words = deals.utility_gain_in_words("ind", gain, table, len(game.rounds))
     assert words.startswith(f"The team playing India: its moves were worth ${gain:.1f}bn more than the AI's")
     assert "over 2 quarters" in words and "undiscounted" in words and "the largest difference:" in words
+    shown = deals.utility_gain_shown(table)
+    assert list(shown.columns) == ["utility term", "team ($bn)", "AI in its seat ($bn)", "difference ($bn)"]
+    assert shown.iloc[-1]["difference ($bn)"] == f"{gain:+,.1f}" and shown.iloc[-1]["utility term"] == "total"
 
 
 def test_india_proposes_co_production_to_russia(reg):

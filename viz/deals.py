@@ -414,6 +414,16 @@ def utility_gain(country: str, team, ai) -> tuple[float, pd.DataFrame]:
     return float(a["total"] - b["total"]), pd.DataFrame(rows, columns=["term", "team", "AI in its seat", "difference"])
 
 
+def utility_gain_shown(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`utility_gain`'s table with its numbers as text for the debrief (``41.3``, ``+1.1``),
+    the columns named with their unit (USD bn-equivalent summed over the quarters played)."""
+    return pd.DataFrame({
+        "utility term": table["term"],
+        "team ($bn)": [f"{v:,.1f}" for v in table["team"]],
+        "AI in its seat ($bn)": [f"{v:,.1f}" for v in table["AI in its seat"]],
+        "difference ($bn)": [f"{v:+,.1f}" for v in table["difference"]]})
+
+
 def utility_gain_in_words(country: str, gain_usd_bn: float, table: pd.DataFrame, quarters: int) -> str:
     """The $bn score (:func:`utility_gain`) as a sentence for the debrief, e.g. ``The team playing
     India: its moves were worth $2.5bn more than the AI's in its seat over 2 quarters (the
