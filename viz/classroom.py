@@ -56,7 +56,7 @@ MAX_MESSAGE_CHARS = 280
 MAX_SEATS = 200
 #: Threads that re-render a game's pages after a change (see ClassGame._changed): on a 2-core
 #: machine more only make every page wait for all of them (benchmarks/bench_class.py).
-NOTIFIERS = int(os.environ.get("H4_NOTIFIERS", "2"))
+NOTIFIERS = 2
 DB_ENV = "GEOGAME_CLASS_DB"
 #: A file to which every change and every page told of it is appended, one JSON line each, with
 #: times (``time.time()``) and durations: set by ``benchmarks/bench_class.py --trace`` to see where
