@@ -3,10 +3,10 @@
 Starts the app on a free 127.0.0.1 port (loopback only), opens the teacher's console and N student
 pages as separate contexts of one headless Chromium, lets every student join (the game assigns the
 countries), then plays R rounds: every student moves, the teacher resolves the round, and each page
-records (in the page, with a MutationObserver) the moment it shows the new quarter, the new charts
-and the round's revealed moves (the last part of a page to update). Prints the resolve-to-render
-times over all pages and rounds (median, 90th percentile, max) and the server's resident memory
-before and after the students connected.
+records (in the page, with a MutationObserver) the moment it shows the new quarter, the new charts,
+the round's revealed moves and (students) the menu for the next quarter, the last part of a page to
+update. Prints the resolve-to-render times over all pages and rounds (median, 90th percentile, max)
+and the server's resident memory before and after the students connected.
 
     .venv/bin/python benchmarks/bench_class.py            # 30 students, 4 rounds
     .venv/bin/python benchmarks/bench_class.py 10 3       # 10 students, 3 rounds
@@ -45,6 +45,10 @@ OBSERVER = """() => {
     for (const el of document.querySelectorAll('.geo-asof-class-series')) {
       const t = 'charts ' + el.textContent.trim().split(' ').pop();
       if (!(t in window.__seen)) window.__seen[t] = Date.now();
+    }
+    for (const el of document.querySelectorAll('.geo-class-moves')) {
+      const m = el.textContent.match(/ for (\\d{4}Q\\d)/);
+      if (m && !(('menu ' + m[1]) in window.__seen)) window.__seen['menu ' + m[1]] = Date.now();
     }
     for (const el of document.querySelectorAll('h4')) {
       const m = el.textContent.match(/^Round \\d+ \\((\\S+)\\): every move/);
@@ -122,6 +126,12 @@ def trace_round(trace: Path, pages, t0_ms: float, new: str) -> None:
           flush=True)
 
 
+def next_quarter(label: str) -> str:
+    """The quarter after ``label`` ("2026Q4" -> "2027Q1")."""
+    year, q = int(label[:4]), int(label[-1])
+    return f"{year + q // 4}Q{q % 4 + 1}"
+
+
 def rss_mb(pid: int) -> float:
     """Resident memory of a process and its children (MB), from /proc."""
     total = 0
@@ -179,7 +189,7 @@ def main(students: int = 30, rounds: int = 4, browser_nice: int = 0, trace: bool
         for page in pages + [teacher]:
             page.evaluate(OBSERVER)
         teacher.locator(".geo-class-start").click()
-        delays, charts, reveals = [], [], []
+        delays, charts, reveals, menu_times = [], [], [], []
         loads = [os.getloadavg()[0]]
         for r in range(1, rounds + 1):
             for page in pages:
@@ -209,22 +219,32 @@ def main(students: int = 30, rounds: int = 4, browser_nice: int = 0, trace: bool
                     time.sleep(0.1)
             if new is None or missing:
                 raise SystemExit(f"round {r}: {missing} pages did not show the new quarter within 60 s")
+            coming = next_quarter(new)
+            while time.monotonic() < deadline:   # the students' menus for the next quarter
+                menus = [pg.evaluate(f"() => window.__seen['menu ' + {coming!r}]") for pg in pages]
+                if None not in menus:
+                    break
+                time.sleep(0.1)
+            if None in menus:
+                raise SystemExit(f"round {r}: {menus.count(None)} pages did not show the menu for {coming} within 60 s")
+            menu_times += [m - t0 for m in menus]
             delays += [a - t0 for a, _, _ in stamps]
             charts += [b - t0 for _, b, _ in stamps]
             reveals += [c - t0 for _, _, c in stamps]
             print(f"round {r} ({new}): slowest page {max(a for a, _, _ in stamps) - t0:.0f} ms (its charts "
                   f"{max(b for _, b, _ in stamps) - t0:.0f} ms, the revealed moves "
-                  f"{max(c for _, _, c in stamps) - t0:.0f} ms); load average {os.getloadavg()[0]:.1f}", flush=True)
+                  f"{max(c for _, _, c in stamps) - t0:.0f} ms, the menu for {coming} {max(menus) - t0:.0f} ms); load average {os.getloadavg()[0]:.1f}", flush=True)
             if trace:
                 trace_round(trace_file, pages, t0, new)
             if time.monotonic() - started > TIME_LIMIT_S:
                 break
         browser.close()
     for what, times in (("the new quarter on screen", delays), ("the new charts on screen", charts),
-                        ("the round's moves revealed (the rest of the page)", reveals)):
+                        ("the round's moves revealed", reveals),
+                        ("the next quarter's menu (students; the last part of a page)", menu_times)):
         times.sort()
         p90 = pct(times, 0.9)
-        print(f"{students} students + projector, {len(times) // (students + 1)} rounds, resolve to {what}: "
+        print(f"{students} students + projector, {len(charts) // (students + 1)} rounds, resolve to {what}: "
               f"median {statistics.median(times):.0f} ms, p90 {p90:.0f} ms, max {times[-1]:.0f} ms "
               f"over {len(times)} page updates")
     print(f"machine load average (1 min) at the start: {loads[0]:.1f}")

@@ -775,16 +775,25 @@ def seat_header_html(game: ClassGame, seat_code: str) -> str:
             f"<div class='geo-class-status'>{html.escape(status_text(shared))}</div>")
 
 
+def shared_parts(game: ClassGame) -> dict[str, tuple[str, str]]:
+    """The parts of a seat view that every seat of a game shows alike and that change only when a
+    round resolves: name -> (HTML, heading), each built once per round for every page."""
+    shared = game.shared_view()
+    title, table = last_round_parts(game, shared)
+    return {"reveal": (table, title), "world": (world_html(game, shared), "")}
+
+
 @solara.component
 def SeatHeader(game: ClassGame, seat_code: str, board: dict):
     """The top of a seat view (country, quarter, team, the round's state, the clock), and the
-    page's charts (:func:`SeatWorld`, further down the page).
+    parts of the page every seat shows alike (:func:`shared_parts`: the revealed moves, the
+    charts), further down the page in :func:`SharedBlock`.
 
     It listens to the game on its own and is told of a change before the rest of every page
-    (``first``); it sets its text and the charts' in one render pass, so one pass a page sends
-    both (only what changed: a move leaves the charts as they are, and they are skipped). So
-    every screen shows a resolved round's quarter and charts first; the menu and the revealed
-    moves follow with the rest of the page. ``board``: the page's :func:`SeatWorld` puts its
+    (``first``); it sets its text and the shared parts in one render pass, which sends only what
+    changed (a move leaves the shared parts as they are, and they are skipped). So every screen
+    shows a resolved round's quarter, moves and charts first; the menu for the next quarter
+    follows with the rest of the page. ``board``: each :func:`SharedBlock` of the page puts its
     setter there."""
     try:
         country = game.seat(seat_code).country
@@ -802,15 +811,15 @@ def SeatHeader(game: ClassGame, seat_code: str, board: dict):
         token = object()
 
         def push():
-            new, world = seat_header_html(game, seat_code), world_html(game, game.shared_view())
-            set_world = board.get("world")
+            new, parts = seat_header_html(game, seat_code), shared_parts(game)
             with contextlib.ExitStack() as stack:
                 if context is not None:
                     stack.enter_context(context)
-                with render_context:   # a batch: one render pass for both, when it ends
-                    set_text(new)      # each re-renders only if its text changed
-                    if set_world is not None:
-                        set_world(world)
+                with render_context:   # a batch: one render pass for all of them, when it ends
+                    set_text(new)      # each re-renders only if its value changed
+                    for name, value in parts.items():
+                        if name in board:
+                            board[name](value)
 
         game.add_listener(token, push, country, first=True)
         push()  # anything that changed between render and now
@@ -822,13 +831,13 @@ def SeatHeader(game: ClassGame, seat_code: str, board: dict):
 
 
 @solara.component
-def SeatWorld(game: ClassGame, board: dict):
-    """The shared world on a seat view (headline numbers, time series, alignment map): set by the
+def SharedBlock(game: ClassGame, board: dict, name: str, classes: tuple):
+    """One of :func:`shared_parts` on a seat view (``name``: ``reveal`` or ``world``): set by the
     page's :func:`SeatHeader` when a round resolves, in the same render pass as the new quarter;
     the page's own re-render skips it (its arguments do not change)."""
-    content, set_content = solara.use_state(world_html(game, game.shared_view()))
-    board["world"] = set_content
-    HtmlBlock(content, ("geo-class-world",))
+    (content, title), set_part = solara.use_state(shared_parts(game)[name])
+    board[name] = set_part
+    HtmlBlock(content, classes, title)
 
 
 @solara.component
@@ -843,7 +852,7 @@ def SeatScreen(game: ClassGame, seat_code: str, leave):
     except ClassError:
         country = None
     use_game_version(game, country)
-    board = solara.use_memo(dict, dependencies=[])   # SeatHeader sets SeatWorld's charts through it
+    board = solara.use_memo(dict, dependencies=[])   # SeatHeader sets the SharedBlocks through it
     try:
         shared, mine = game.shared_view(), game.seat_view(seat_code)
     except ClassError:
@@ -863,9 +872,8 @@ def SeatScreen(game: ClassGame, seat_code: str, leave):
                  mine["chosen_by"])
     if shared["finished"]:
         ClassDebrief(game, shared)
-    title, table = last_round_parts(game, shared)
-    HtmlBlock(table, ("geo-class-reveal",), title)
-    SeatWorld(game, board)
+    SharedBlock(game, board, "reveal", ("geo-class-reveal",))
+    SharedBlock(game, board, "world", ("geo-class-world",))
     MessageBox(game, seat_code)
     HtmlBlock(messages_html(game, shared), ("geo-class-messages", "geo-log"), "Messages")
     solara.Button("Leave this seat", on_click=leave, text=True, classes=["geo-class-leave"])
