@@ -126,6 +126,12 @@ def trace_round(trace: Path, pages, t0_ms: float, new: str) -> None:
           flush=True)
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, s) a process has used, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def next_quarter(label: str) -> str:
     """The quarter after ``label`` ("2026Q4" -> "2027Q1")."""
     year, q = int(label[:4]), int(label[-1])
@@ -189,7 +195,7 @@ def main(students: int = 30, rounds: int = 4, browser_nice: int = 0, trace: bool
         for page in pages + [teacher]:
             page.evaluate(OBSERVER)
         teacher.locator(".geo-class-start").click()
-        delays, charts, reveals, menu_times = [], [], [], []
+        delays, charts, reveals, menu_times, server_cpu = [], [], [], [], []
         loads = [os.getloadavg()[0]]
         for r in range(1, rounds + 1):
             for page in pages:
@@ -199,6 +205,7 @@ def main(students: int = 30, rounds: int = 4, browser_nice: int = 0, trace: bool
             teacher.locator(".geo-class-moved", has_text="European Union").wait_for(timeout=60_000)
             time.sleep(1.0)  # let every page settle before the round resolves
             label = teacher.locator(".geo-class-quarter").inner_text().strip()
+            cpu0 = cpu_seconds(server_pid)
             t0 = time.time() * 1000
             teacher.locator(".geo-class-advance").click()
             deadline = time.monotonic() + 60
@@ -228,12 +235,13 @@ def main(students: int = 30, rounds: int = 4, browser_nice: int = 0, trace: bool
             if None in menus:
                 raise SystemExit(f"round {r}: {menus.count(None)} pages did not show the menu for {coming} within 60 s")
             menu_times += [m - t0 for m in menus]
+            server_cpu.append(cpu_seconds(server_pid) - cpu0)
             delays += [a - t0 for a, _, _ in stamps]
             charts += [b - t0 for _, b, _ in stamps]
             reveals += [c - t0 for _, _, c in stamps]
             print(f"round {r} ({new}): slowest page {max(a for a, _, _ in stamps) - t0:.0f} ms (its charts "
                   f"{max(b for _, b, _ in stamps) - t0:.0f} ms, the revealed moves "
-                  f"{max(c for _, _, c in stamps) - t0:.0f} ms, the menu for {coming} {max(menus) - t0:.0f} ms); load average {os.getloadavg()[0]:.1f}", flush=True)
+                  f"{max(c for _, _, c in stamps) - t0:.0f} ms, the menu for {coming} {max(menus) - t0:.0f} ms); server CPU {1000 * server_cpu[-1]:.0f} ms; load average {os.getloadavg()[0]:.1f}", flush=True)
             if trace:
                 trace_round(trace_file, pages, t0, new)
             if time.monotonic() - started > TIME_LIMIT_S:
