@@ -266,9 +266,9 @@ class DaskBackend:
                                  f"{self.scheduler}") from None
         else:
             # Worker processes talk over TCP on 127.0.0.1 only; thread workers use in-process comms.
-            # The scheduler's and workers' HTTP servers (health checks; no dashboard is served
-            # without bokeh) take 127.0.0.1 and a free port too: left to dask, thread workers'
-            # servers listen on every interface and the scheduler's takes port 8787.
+            # The scheduler's and workers' HTTP servers (health checks; with bokeh installed, the
+            # workers' dashboards too) take 127.0.0.1 and a free port: left to dask, thread
+            # workers' servers listen on every interface and the scheduler's takes port 8787.
             network = {"host": "127.0.0.1"} if self.processes else {}
             self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
                                         processes=self.processes, dashboard_address=None,
