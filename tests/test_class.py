@@ -374,3 +374,46 @@ def test_a_team_that_plays_the_ais_moves_scores_the_same_as_the_ai(reg):
     assert list(table["objective"]) == [o.words for o in OBJECTIVES["ind"]]
     b_us, w_us, _ = game.scores()["usa"]
     assert b_us + w_us > 0   # the US raised its tariff where the AI would not have
+
+
+def _html_of(rc, cls: str) -> str:
+    """The HTML of the page's solara.HTML widgets with class ``cls``, joined."""
+    import solara
+    return " ".join(w.unsafe_innerHTML or "" for w in rc.find(solara.widgets.HTML).widgets
+                    if cls in (w.attributes or {}).get("class", "").split())
+
+
+def test_a_seat_page_shows_a_resolved_round_s_quarter_moves_and_charts_in_its_first_pass(reg):
+    """The seat header's listener (told before the rest of every page) also sets the revealed moves
+    and the charts, so they arrive with the new quarter: with the rest of the page never told, the
+    page still shows all three after a round resolves; a move by another team leaves them as
+    they were."""
+    import solara
+    from geogame.viz.class_app import SeatScreen
+    game, key = reg.create("baseline", seed=1, countries=["ind", "usa"])
+    ind, usa = game.join("Asha", "ind"), game.join("Ben", "usa")
+    game.start(key)
+    box, rc = solara.render(SeatScreen(game, ind.code, lambda: None), handle_error=False)
+    try:
+        with game.lock:   # the rest of the page is never told: only the first pass runs
+            for token, (callback, country, first) in list(game._listeners.items()):
+                if not first:
+                    game._listeners[token] = (lambda: None, country, first)
+        before = game.shared_view()["next_quarter"]
+        assert before not in _html_of(rc, "geo-class-world")
+        game.submit(ind.code, "hold")
+        game.advance(key)
+        deadline = time.time() + 10
+        while before not in _html_of(rc, "geo-class-world") and time.time() < deadline:
+            time.sleep(0.05)
+        assert f"as of {before}" in _html_of(rc, "geo-class-world")
+        assert before in _html_of(rc, "geo-class-seat-head")
+        headings = [w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets if w.tag == "h4"]
+        assert f"Round 1 ({before}): every move, revealed together" in headings
+        assert "Asha" in _html_of(rc, "geo-class-reveal")   # who chose India's move
+        shown = _html_of(rc, "geo-class-world")
+        game.submit(usa.code, "hold")   # another team's move: the charts stay as they are
+        time.sleep(0.5)
+        assert _html_of(rc, "geo-class-world") == shown
+    finally:
+        rc.close()
