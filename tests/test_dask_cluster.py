@@ -3,9 +3,12 @@
 as a user runs it. The tables equal the local backend's; a worker killed with SIGKILL mid-sweep, or
 the sweep stopped by SIGTERM, loses nothing and duplicates nothing once ``--resume`` has run.
 
-Every process started here runs in its own session and is killed at teardown; the tests check that
-none is left behind. As a last guard (pytest itself killed), the scheduler exits after
+Every process started here runs in its own session and is killed at teardown; the tests check
+that none is left behind. As a last guard (pytest itself killed), the scheduler exits after
 :data:`IDLE_TIMEOUT` idle and the workers :data:`DEATH_TIMEOUT` after losing it.
+
+Then a local cluster (``--backend dask`` without ``--scheduler``, whose workers write their own
+results): a task Dask runs again after its worker died, and the addresses the cluster listens on.
 """
 from __future__ import annotations
 
@@ -33,7 +36,7 @@ DESIGN = ["--quarters", str(QUARTERS), "--grid", "eu.price_cap_usd=30:70:1", "--
           "--decisions", "--compact-every", "30", "--quiet"]  # parts are compacted during the sweep too
 IDLE_TIMEOUT, DEATH_TIMEOUT = "300s", "10s"
 
-pytestmark = pytest.mark.slow  # about 35 s: a cluster's start, four sweeps and two resumes, as subprocesses
+pytestmark = pytest.mark.slow  # 40-60 s here: a cluster's start, sweeps and resumes as subprocesses, a local cluster
 
 
 def processes_of(sessions: set[int]) -> list[psutil.Process]:
@@ -75,12 +78,16 @@ class Cluster:
         self.folder = folder
         self.workers: list[subprocess.Popen] = []
         self.sessions: set[int] = set()
-        file = folder / "scheduler.json"
+        self.scheduler = self.address = None
+
+    def start(self) -> None:
+        """Start the scheduler and wait for its address (the scheduler file)."""
+        file = self.folder / "scheduler.json"
         self.scheduler = self._start([DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
                                       "--scheduler-file", str(file), "--idle-timeout", IDLE_TIMEOUT], "scheduler")
         deadline = time.monotonic() + 30
         while not file.exists() or not file.read_text().strip():
-            assert self.scheduler.poll() is None, (folder / "scheduler.log").read_text()
+            assert self.scheduler.poll() is None, (self.folder / "scheduler.log").read_text()
             assert time.monotonic() < deadline, "the dask scheduler did not start"
             time.sleep(0.1)
         self.address = json.loads(file.read_text())["address"]
@@ -119,15 +126,12 @@ class Cluster:
         self.wait_for_workers(2)
 
     def close(self) -> list[psutil.Process]:
-        """Stop every process started here (SIGTERM: dask closes cleanly; SIGKILL what is left after
-        10 s); return any still alive after that."""
-        for proc in [*self.workers, self.scheduler]:
-            if proc.poll() is None:
-                proc.terminate()
-        wait_gone(self.sessions, seconds=10)
+        """Kill every process started here (their scratch files are in the test's folder); return
+        any still alive 15 s later."""
+        started = [p for p in (*self.workers, self.scheduler) if p is not None]
         for sid in self.sessions:
             kill_session(sid)
-        for proc in [self.scheduler, *self.workers]:
+        for proc in started:
             proc.wait(timeout=15)
         return wait_gone(self.sessions)
 
@@ -136,6 +140,7 @@ class Cluster:
 def cluster(tmp_path_factory):
     cluster = Cluster(tmp_path_factory.mktemp("dask-cluster"))
     try:
+        cluster.start()
         cluster.start_workers(2)
         yield cluster
     finally:
