@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-from .crude_kernel import _expit, _same, clear_rows
+from .crude_kernel import _expit, _same, _target_share, clear_rows
 
 
 def _drop_stale_cache() -> None:
@@ -195,6 +195,17 @@ def allocate_outputs(world) -> dict[str, np.ndarray]:
     return {name: np.empty(getattr(world, name).shape) for name in OUTPUTS}
 
 
+@njit(cache=True, _nrt=False)
+def _symmetric(a, b):
+    """Whether the square matrix ``a[b]`` equals its transpose bit for bit (signed zeros included).
+    (Compiled without reference counting: see :mod:`model.crude_kernel`.)"""
+    for i in range(a.shape[1]):
+        for j in range(i + 1, a.shape[2]):
+            if not _same(a[b, i, j], a[b, j, i]):
+                return False
+    return True
+
+
 @njit(cache=True)
 def step_rows(k, brent_ref, spending, grid,
               freight, intercept, capacity_floor, capacity_extra, listing_refusal, crude_imports,
@@ -283,13 +294,14 @@ def step_rows(k, brent_ref, spending, grid,
     cached_t_eff = np.empty((nn, nn))
     cached_ind_rus = 0.0
     cached_row = -1        # the world ``pull`` was computed for (none yet)
+    anchor_symmetric = _symmetric(anchor_z.reshape((1, npl, npl)), 0)
     for b in range(n):
         f = fob[b]
         # ---- crude: shares at the clearing discount, rationing, Brent, relationships -------
         cap = cap_cost[b] * _expit((urals_less_cap[b] - f) / cap_softness)
         wanted = 0.0
         for j in range(nb):
-            target_share = min(capacity[b, j] * _expit(base_logit[b, j] + beta * (f - cap)), target_limit[b, j])
+            target_share = _target_share(f, cap, b, j, base_logit, beta, capacity, target_limit)
             new_share[b, j] = min(keep[b, j] + mu * target_share, limit[b, j])
             wanted += new_share[b, j] * crude_imports[j]
             delivered[b, j] = f - fixed[b, j] + risk[b, j] - cap
@@ -409,10 +421,15 @@ def step_rows(k, brent_ref, spending, grid,
                 trade_old = max(flows[b, i, j] + flows[b, j, i], 1e-9)
                 log_trade_change[i, j] = math.log(trade_new) - math.log(trade_old)
                 log_trade_change[j, i] = log_trade_change[i, j]
+        # Affinity is symmetric in the model's rules: when this world's affinity, coercion felt
+        # last quarter and deal bumps are (and the anchor is) the same number for (i, j) and
+        # (j, i), so is every operand of the update (``felt`` and the log trade change are sums
+        # of the same two numbers), and the pair is computed once (one atanh and one tanh fewer).
+        pairwise = anchor_symmetric and _symmetric(affinity, b) and _symmetric(coercion_last, b) and _symmetric(deal_bump, b)
         for i in range(npl):
             new_affinity[b, i, i] = 1.0
             new_coercion[b, i, i] = 0.0
-            for j in range(npl):
+            for j in range(i + 1 if pairwise else 0, npl):
                 if i == j:
                     continue
                 z = math.atanh(affinity[b, i, j])
@@ -422,3 +439,6 @@ def step_rows(k, brent_ref, spending, grid,
                      - k.alignment_coercion * (felt - coercion_last[b, i, j])
                      + k.alignment_trade * log_trade_change[i, j] + k.alignment_deal * deal_bump[b, i, j])
                 new_affinity[b, i, j] = math.tanh(min(max(z, -z_limit), z_limit))
+                if pairwise:
+                    new_affinity[b, j, i] = new_affinity[b, i, j]
+                    new_coercion[b, j, i] = felt
