@@ -295,10 +295,16 @@ class ResultStore:
         import pyarrow.parquet as pq
 
         files = self.result_files()
+        decisions = self.result_files("decisions")
+        # A run a part already holds was written again (a task Dask re-ran after its worker died,
+        # the runs being deterministic): drop the second copy instead of gathering it twice.
+        for run_id in sorted(set().union(*self.part_ids().values()) & set(files)):
+            files.pop(run_id).unlink(missing_ok=True)
+            if run_id in decisions:
+                decisions.pop(run_id).unlink(missing_ok=True)
         if not files or len(files) < min_runs:
             return 0
         ids = sorted(files)
-        decisions = self.result_files("decisions")
         number = 1 + max((int(PART_FILE.match(p.name).group(1))
                           for table in ("metrics", "decisions") for p in self.part_files(table)), default=-1)
         name = f"part-{number:06d}.parquet"

@@ -271,9 +271,6 @@ def dies_once_after_its_first_run_is_compacted(specs, job):
             os._exit(1)
 
 
-@pytest.mark.xfail(strict=True, reason="store.ResultStore.compact gathers a run file whose run a part already "
-                                       "holds (written again by a task Dask re-ran after its worker died), so "
-                                       "the run is in two parts; the fix belongs in experiments/store.py")
 def test_a_task_run_again_after_its_worker_died_writes_no_run_twice(tmp_path):
     from geogame.experiments import sweep
 
