@@ -195,14 +195,15 @@ def tail_worlds(s, world, before, discount: float, lengths: list[int]) -> list:
     tariffs = economics.effective_tariff(world, s, active)
     target = economics.target_goods_flows(world, s, economics.trade_cost(world, s, tariffs))
     left = (1.0 - s.p("world.trade_adjustment")) ** j
-    shape = world.goods_flow_usd_bn.shape
-    log_now = np.log(np.maximum(world.goods_flow_usd_bn, 1e-300)).reshape(1, -1)
-    log_gap = np.log(np.maximum(target, 1e-300)).reshape(1, -1) - log_now
-    zero = (world.goods_flow_usd_bn <= 0) | (target <= 0)   # zero flows stay zero
+    # Only the flows that move are computed (zero flows stay zero: a node's trade with itself).
+    moving = ~((world.goods_flow_usd_bn <= 0) | (target <= 0)).reshape(-1)
+    log_now = np.log(np.maximum(world.goods_flow_usd_bn.reshape(-1)[moving], 1e-300))[None, :]
+    log_gap = np.log(np.maximum(target.reshape(-1)[moving], 1e-300))[None, :] - log_now
 
-    off = ~np.eye(world.affinity.shape[1], dtype=bool)
+    # Only the affinity pairs off the diagonal, each pair once when affinity is symmetric.
+    rows, cols, mirrored = _affinity_pairs(world.affinity, before.affinity)
     bound = np.arctanh(AFFINITY_BOUND)
-    z, z_before = (np.arctanh(np.clip(np.where(off, a, 0.0), -AFFINITY_BOUND, AFFINITY_BOUND)).reshape(1, -1)
+    z, z_before = (np.arctanh(np.clip(a[:, rows, cols], -AFFINITY_BOUND, AFFINITY_BOUND)).reshape(1, -1)
                    for a in (world.affinity, before.affinity))
     pull = s.p("world.alignment_anchor_pull")
     a_path = np.tanh(np.clip(z + (z - z_before) * _drift(pull, j)[:, None], -bound, bound))
@@ -215,9 +216,13 @@ def tail_worlds(s, world, before, discount: float, lengths: list[int]) -> list:
         weights = weights / weights.sum()
         tail = world.shallow_copy()
         tail.penalty_active = active
-        flows = _weighted_sum(weights, np.exp(log_now + log_gap * (1.0 - left[:n])[:, None]))
-        tail.goods_flow_usd_bn = np.where(zero, 0.0, flows.reshape(shape))
-        tail.affinity = np.where(off, _weighted_sum(weights, a_path[:n]).reshape(world.affinity.shape), 1.0)
+        flows = np.zeros(world.goods_flow_usd_bn.size)
+        flows[moving] = _weighted_sum(weights, np.exp(log_now + log_gap * (1.0 - left[:n])[:, None]))
+        tail.goods_flow_usd_bn = flows.reshape(world.goods_flow_usd_bn.shape)
+        tail.affinity = np.ones_like(world.affinity)
+        tail.affinity[:, rows, cols] = _weighted_sum(weights, a_path[:n]).reshape(world.batch, -1)
+        if mirrored:
+            tail.affinity[:, cols, rows] = tail.affinity[:, rows, cols]
         orders = np.clip(_settle(world.arms_order_share, before.arms_order_share, s.p("world.arms_adjustment"),
                                  weights, j[:n]), 0.0, 1.0)
         tail.arms_order_share = orders / orders.sum(axis=1, keepdims=True)
@@ -228,6 +233,23 @@ def tail_worlds(s, world, before, discount: float, lengths: list[int]) -> list:
             tail.brent_usd = world.brent_usd * _weighted_sum(weights, fade[:n])
         worlds.append(tail)
     return worlds
+
+
+def _affinity_pairs(affinity: np.ndarray, before: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """The entries of the (B, P, P) affinity matrices the tail computes: ``(rows, cols, mirrored)``.
+
+    The pairs above the diagonal (``mirrored``: the ones below are the same numbers) when both
+    matrices are symmetric bit for bit, as the model's rules keep them; else every entry off the
+    diagonal. The tail's operations are elementwise, so an entry and its mirror give the same
+    number, and the diagonal is 1.
+    """
+    players = affinity.shape[1]
+    symmetric = all(np.array_equal(a.view(np.uint64), a.transpose(0, 2, 1).view(np.uint64)) for a in (affinity, before))
+    if symmetric:
+        rows, cols = np.triu_indices(players, 1)
+    else:
+        rows, cols = np.nonzero(~np.eye(players, dtype=bool))
+    return rows, cols, symmetric
 
 
 def _brent_fade(s, world, quarters: np.ndarray) -> np.ndarray | None:
