@@ -38,6 +38,7 @@ _LAZY = {
     **dict.fromkeys(("GeopoliticsModel", "DECISION_COLUMNS", "check_settings", "normalise_overrides"),
                     "geogame.model.model"),
     "HumanMoveMissing": "geogame.agents.country",
+    "utility_terms": "geogame.agents.utility",
     "run_ensemble": "geogame.model.ensemble",
     "iter_ensemble": "geogame.model.ensemble",
     "Ensemble": "geogame.model.ensemble",

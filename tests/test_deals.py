@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geogame.agents.utility import VALUE_ADDED_SHARE, utility_terms
+from geogame.agents.utility import utility_terms
 from geogame.model import GeopoliticsModel
 from geogame.model.economics import utility_metrics
 from geogame.viz import deals
@@ -176,7 +176,6 @@ def test_the_utility_read_is_the_models_utility_term_by_term():
         m = utility_metrics(model.world, model.structure)
         for c in expected:
             expected[c].append({k: float(v[0]) for k, v in utility_terms(c, model.world, m, model.structure).items()})
-    assert deals.EXPORT_VALUE_ADDED_SHARE == VALUE_ADDED_SHARE
     for c, rows in expected.items():
         got = deals.utility_by_quarter(c, model)
         assert list(got["quarter"]) == ["2026Q1", "2026Q2", "2026Q3"]

@@ -65,7 +65,7 @@ import numpy as np
 import pandas as pd
 
 from geogame import PLAYERS
-from geogame.model import COUNTRIES, COUNTRY_NAMES, GeopoliticsModel
+from geogame.model import COUNTRIES, COUNTRY_NAMES, GeopoliticsModel, utility_terms
 
 
 @dataclass(frozen=True)
@@ -292,24 +292,12 @@ def score(country: str, team: pd.DataFrame, ai: pd.DataFrame) -> tuple[int, int,
 
 
 # ------------------------------------------------------------------------ the score in $bn
-#: Share of a country's export value that is domestic value added at stake: the model's
-#: ``VALUE_ADDED_SHARE`` of the utility every player shares (judgement; ``agents/utility.py``),
-#: which the public API does not export. ``tests/test_deals.py`` checks that the utility summed
-#: here is the model's, term by term.
-EXPORT_VALUE_ADDED_SHARE = 0.3
-#: The utility term every player has, besides the terms of its player file.
-EXPORTS_TERM = "exports"
-
-
 def _utility_terms_now(country: str, model) -> dict[str, float]:
-    """``country``'s utility terms in ``model``'s world now, USD bn-equivalent a quarter: the value
-    added of its goods exports and its player file's ``utility_terms``."""
-    player = next(p for p in PLAYERS if p.CODE == country)
-    world, s = model.world, model.structure
+    """``country``'s utility terms in ``model``'s world now, USD bn-equivalent a quarter (the
+    model's own :func:`geogame.model.utility_terms`: its exports' value added and its player
+    file's terms)."""
     m = {k: np.asarray([v], dtype=float) for k, v in model.latest.items() if k != "quarter"}
-    exports = world.goods_flow_usd_bn[:, :, s.layout.node(country)].sum(axis=1)
-    terms = {EXPORTS_TERM: EXPORT_VALUE_ADDED_SHARE * exports / 4.0}
-    terms.update(player.utility_terms(world, m, s))
+    terms = utility_terms(country, model.world, m, model.structure)
     return {k: float(np.asarray(v, dtype=float).reshape(-1)[0]) for k, v in terms.items()}
 
 
@@ -366,7 +354,7 @@ _NAMES = {label.lower(): label for p in PLAYERS for label in (p.LABEL, p.SHORT_L
 def _term_words(term: str) -> str:
     """A utility term's key in words (``affinity_with_india`` -> ``affinity with India``,
     ``russian_oil_revenue`` -> ``Russian oil revenue``)."""
-    if term == EXPORTS_TERM:
+    if term == "exports":   # the utility term every player has (its exports' value added)
         return "exports (domestic value added)"
     words = []
     for w in term.split("_"):
