@@ -241,7 +241,8 @@ def main(students: int = 30, rounds: int = 4, browser_nice: int = 0, trace: bool
             reveals += [c - t0 for _, _, c in stamps]
             print(f"round {r} ({new}): slowest page {max(a for a, _, _ in stamps) - t0:.0f} ms (its charts "
                   f"{max(b for _, b, _ in stamps) - t0:.0f} ms, the revealed moves "
-                  f"{max(c for _, _, c in stamps) - t0:.0f} ms, the menu for {coming} {max(menus) - t0:.0f} ms); server CPU {1000 * server_cpu[-1]:.0f} ms; load average {os.getloadavg()[0]:.1f}", flush=True)
+                  f"{max(c for _, _, c in stamps) - t0:.0f} ms, the menu for {coming} {max(menus) - t0:.0f} ms); "
+                  f"server CPU {1000 * server_cpu[-1]:.0f} ms; load average {os.getloadavg()[0]:.1f}", flush=True)
             if trace:
                 trace_round(trace_file, pages, t0, new)
             if time.monotonic() - started > TIME_LIMIT_S:
