@@ -56,3 +56,29 @@ def test_clearing_bracket_does_not_depend_on_the_previous_world():
             alone = step(shuffled.take(row), s, compiled=True)
             for name in OUTPUTS:
                 assert np.array_equal(getattr(alone, name)[0], getattr(stepped, name)[row]), (row, name)
+
+
+def test_trade_pull_reused_across_alternating_policies_equals_each_world_alone():
+    """The compiled step keeps the trade pulls of the last few distinct trade policies: rows
+    that alternate between policies, return to one after more policies than it keeps, or share
+    tariffs but differ in one sanction (or by signed zeros, the same number), each equal the
+    world stepped alone, bit for bit."""
+    from geogame.model.step_kernel import PULL_SLOTS
+
+    n = 3 * PULL_SLOTS + 6
+    batch, s, rng = _random_batch(n, seed=21)
+    kinds = PULL_SLOTS + 2                                            # more policies than slots
+    policy = np.concatenate([np.arange(n - 6) % 2, np.arange(n - 6, n) % kinds])   # A B A B ..., then many
+    policy[:PULL_SLOTS + 2] = np.arange(PULL_SLOTS + 2) % kinds                   # evicts, then returns
+    for name in ("tariff", "sanction", "instc", "rupee_push", "oil_penalty", "oil_penalty_threshold"):
+        getattr(batch, name)[:] = getattr(batch, name)[policy]
+    assert policy[13] == policy[11]
+    batch.sanction[13, 1, 2] = 0.5 * batch.sanction[11, 1, 2] + 0.1              # only one sanction differs
+    batch.sanction[15] = np.where(batch.sanction[13] == 0.0, -0.0, batch.sanction[13])   # row 13's, -0.0 for 0.0
+    for quarter in range(2):
+        stepped = step(batch, s, compiled=True)
+        for row in range(n):
+            alone = step(batch.take(row), s, compiled=True)
+            for name in OUTPUTS:
+                assert np.array_equal(getattr(alone, name)[0], getattr(stepped, name)[row]), (quarter, row, name)
+        batch = stepped
