@@ -5,8 +5,8 @@ pages as separate contexts of one headless Chromium, lets every student join (th
 countries), then plays R rounds: every student moves, the teacher resolves the round, and each page
 records (in the page, with a MutationObserver) the moment it shows the new quarter, the new charts,
 the round's revealed moves and (students) the menu for the next quarter, the last part of a page to
-update. Prints the resolve-to-render times over all pages and rounds (median, 90th percentile, max)
-and the server's resident memory before and after the students connected.
+update. Prints the resolve-to-render times over all pages and rounds (median, 90th percentile, max),
+the server's CPU time per round and its resident memory before and after the students connected.
 
     .venv/bin/python benchmarks/bench_class.py            # 30 students, 4 rounds
     .venv/bin/python benchmarks/bench_class.py 10 3       # 10 students, 3 rounds
@@ -15,7 +15,7 @@ and the server's resident memory before and after the students connected.
 
 ``--trace`` also records, in every page, when each WebSocket message arrived and how big it was,
 and has the server log each page it re-renders (``GEOGAME_CLASS_TRACE``), and prints per round:
-the server's time to re-render all pages, the messages and bytes a page received, and how long
+the server's time to re-render all pages (first pass, rest), the messages and bytes a page received, and how long
 after the charts arrived the browser showed them.
 
 Bounded: at most 40 students and 10 rounds, and the whole run stops after 15 minutes. The browser
@@ -100,13 +100,13 @@ def trace_round(trace: Path, pages, t0_ms: float, new: str) -> None:
         first = [x for x in told if x["first"]]
         rest = [x for x in told if not x["first"]]
         print(f"  server: resolved {1000 * (change['t'] - t0):.0f} ms after the click; "
-              f"{len(first)} headers re-rendered in {sum(x['seconds'] for x in first) * 1000:.0f} ms "
+              f"{len(first)} first passes (quarter, moves, charts) in {sum(x['seconds'] for x in first) * 1000:.0f} ms "
               f"(median {1000 * statistics.median([x['seconds'] for x in first] or [0]):.0f} ms each), "
-              f"{len(rest)} page bodies in {sum(x['seconds'] for x in rest) * 1000:.0f} ms (median "
+              f"{len(rest)} passes over the rest of a page in {sum(x['seconds'] for x in rest) * 1000:.0f} ms (median "
               f"{1000 * statistics.median([x['seconds'] for x in rest] or [0]):.0f} ms, max "
               f"{1000 * max([x['seconds'] for x in rest] or [0]):.0f} ms); last page done "
               f"{1000 * (max([x['t'] for x in told] or [t0]) - t0):.0f} ms after the click; "
-              f"{len({x['page'] for x in rest})} distinct bodies; CPU of the notifier threads in them "
+              f"{len({x['page'] for x in rest})} distinct pages; CPU of the notifier threads in them "
               f"{1000 * sum(x.get('cpu', 0) for x in told):.0f} ms", flush=True)
     arrive, shown, counts, sizes = [], [], [], []
     for page in pages:
