@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba import njit
 
 # The helpers that take the batch's arrays (``_target_share``, ``_excess``, ``_same_curve``) are
@@ -80,6 +81,32 @@ def _same_curve(b, c, base_logit, keep, limit, capacity, target_limit, urals_les
 
 
 @njit(cache=True)
+def _table_size(n):
+    """The smallest power of two at least twice ``n`` (a hash table for ``n`` worlds)."""
+    size = 16
+    while size < 2 * n:
+        size *= 2
+    return size
+
+
+@njit(cache=True, _nrt=False)
+def _curve_hash(b, base_logit, keep, limit, capacity, target_limit, urals_less_cap, cap_cost, brent):
+    """A hash (FNV-1a over 64-bit words, wrapping) of world ``b``'s excess-demand curve inputs,
+    given as their bit patterns (int64 views of the float arrays)."""
+    h = -3750763034362895579            # FNV offset basis 14695981039346656037 as int64
+    h = (h ^ urals_less_cap[b]) * 1099511628211
+    h = (h ^ cap_cost[b]) * 1099511628211
+    h = (h ^ brent[b]) * 1099511628211
+    for j in range(base_logit.shape[1]):
+        h = (h ^ base_logit[b, j]) * 1099511628211
+        h = (h ^ keep[b, j]) * 1099511628211
+        h = (h ^ limit[b, j]) * 1099511628211
+        h = (h ^ capacity[b, j]) * 1099511628211
+        h = (h ^ target_limit[b, j]) * 1099511628211
+    return h ^ (h >> 29)
+
+
+@njit(cache=True)
 def clear_rows(grid, base_logit, beta, mu, keep, limit, capacity, target_limit, demand_mbd, urals_less_cap,
                cap_cost, cap_softness, brent, supply_scale, elasticity, floor, floor_width, tolerance,
                max_iterations, out):
@@ -96,13 +123,28 @@ def clear_rows(grid, base_logit, beta, mu, keep, limit, capacity, target_limit, 
     """
     n = base_logit.shape[0]
     hint = -1      # the previous cleared world's first non-negative grid index (none yet)
+    # A world whose curve is the very same numbers as an earlier world's clears at the very
+    # same discount. In a look-ahead many worlds share their curve (the candidate moves that
+    # leave the crude market alone, every country's holding move, runs in the same state), often
+    # far apart in the batch: an open-addressing table from a hash of a curve's bits to the
+    # first world with that hash finds them (a match is checked number by number).
+    table = np.full(_table_size(n), -1)
+    mask = table.shape[0] - 1
+    base_logit_bits, keep_bits, limit_bits = base_logit.view(np.int64), keep.view(np.int64), limit.view(np.int64)
+    capacity_bits, target_limit_bits = capacity.view(np.int64), target_limit.view(np.int64)
+    urals_less_cap_bits, cap_cost_bits, brent_bits = urals_less_cap.view(np.int64), cap_cost.view(np.int64), brent.view(np.int64)
     for b in range(n):
-        # A world whose curve is the very same numbers as the previous world's (candidate moves
-        # of a look-ahead that leave the crude market alone) clears at the very same discount.
-        if b > 0 and _same_curve(b, b - 1, base_logit, keep, limit, capacity, target_limit, urals_less_cap,
-                                 cap_cost, brent):
-            out[b] = out[b - 1]
+        slot = _curve_hash(b, base_logit_bits, keep_bits, limit_bits, capacity_bits, target_limit_bits,
+                           urals_less_cap_bits, cap_cost_bits, brent_bits) & mask
+        earlier = table[slot]
+        while earlier >= 0 and not _same_curve(b, earlier, base_logit, keep, limit, capacity, target_limit,
+                                               urals_less_cap, cap_cost, brent):
+            slot = (slot + 1) & mask
+            earlier = table[slot]
+        if earlier >= 0:
+            out[b] = out[earlier]
             continue
+        table[slot] = b
         # Bisection over the grid's indices for the first point where excess demand is
         # non-negative. Excess demand is non-decreasing in the discount (demand rises with it,
         # the seller's supply falls), so its sign on the grid is negative up to one index and

@@ -43,16 +43,18 @@ def test_affinity_pair_computed_once_equals_both_directions():
 
 
 def test_clearing_bracket_does_not_depend_on_the_previous_world():
-    """The crude clearing starts its search from the previous world's bracket: worlds whose
-    markets clear far apart (price caps and Indian ceilings from one end of their range to the
-    other), in any order, clear exactly as each world alone (which starts from no bracket)."""
+    """The crude clearing starts its search from the previous world's bracket, and reuses the
+    discount of an earlier world with the very same curve: worlds whose markets clear far apart
+    (price caps and Indian ceilings from one end of their range to the other), in any order, and
+    each repeated further down the batch, clear exactly as each world alone."""
     batch, s, rng = _random_batch(12, seed=8)
     batch.price_cap_usd[:] = np.linspace(20.0, 120.0, 12)
     batch.crude_ceiling_ind[:] = np.tile([0.0, 1.0, 0.05], 4)
-    for order in (np.arange(12), rng.permutation(12)):
+    repeated = np.concatenate([np.arange(12), rng.permutation(12)])   # each world again, far apart
+    for order in (np.arange(12), rng.permutation(12), repeated):
         shuffled = batch.take_rows(order)
         stepped = step(shuffled, s, compiled=True)
-        for row in range(12):
+        for row in range(len(order)):
             alone = step(shuffled.take(row), s, compiled=True)
             for name in OUTPUTS:
                 assert np.array_equal(getattr(alone, name)[0], getattr(stepped, name)[row]), (row, name)
