@@ -21,10 +21,15 @@ defaults are equal.
 
 Speed without changing a bit: a change here must leave every result bit-identical (no
 ``fastmath``, no reordered floating-point sums); values that are the same number in two places
-(a per-run constant, a symmetric pair's trade) are computed once. numba's on-disk cache of
-:func:`step_rows` is keyed on this file's text only, not on :mod:`model.crude_kernel` which it
-compiles in, so :func:`_drop_stale_cache` deletes that cache when ``crude_kernel.py`` is newer
-than it (else the kernel would keep running the old clearing after an edit).
+(a per-run constant, a symmetric pair's trade and affinity, the trade pull of policies seen a
+few rows earlier, the clearing discount of a curve seen earlier in the batch) are computed once,
+and ``tests/test_kernel_speed_equivalence.py`` checks each shortcut against the long way, bit
+for bit (``benchmarks/bench_kernel.py`` times the step as the ensemble calls it).
+
+numba's on-disk cache of :func:`step_rows` is keyed on this file's text only, not on
+:mod:`model.crude_kernel` which it compiles in, so :func:`_drop_stale_cache` deletes that cache
+when ``crude_kernel.py`` is newer than it (else the kernel would keep running the old clearing
+after an edit).
 """
 from __future__ import annotations
 
