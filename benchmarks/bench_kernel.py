@@ -64,6 +64,7 @@ def replay(calls: list[tuple]) -> float:
 
 
 def main() -> None:
+    """Parse the flags, record and replay the compiled step, print one JSON row."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=64, help="runs recorded (default 64)")
     parser.add_argument("--quarters", type=int, default=40, help="quarters per run (default 40)")
