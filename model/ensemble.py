@@ -33,8 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from geogame.agents.country import (RULES, CountryAgent, Decision, HumanMoveMissing, best_indices,
-                                    logit_probabilities, make_rule, quantal_indices)
+from geogame.agents.country import RULES, Decision, HumanMoveMissing, best_indices, make_rule, reason
 from geogame.agents.moves import ANTICIPATED_REPLIES, Move, find_move, menu
 from geogame.agents.players import PLAYERS
 from geogame.agents.utility import utility_terms
@@ -661,20 +660,11 @@ def resolve(spec, loaded: dict | None = None) -> _Setup:
     return _Setup(scenario, None if seed is None else int(seed), overrides, settings, rules)
 
 
-class _Speaker:
-    """What :meth:`CountryAgent._reason` reads of an agent: its name and how it words a reply."""
-
-    _reply_text = staticmethod(CountryAgent._reply_text)
-
-    def __init__(self, name: str):
-        self.name = name
-
-
-class _PenaltyWorld:
-    """What a player's context sentence reads of the world: the US oil penalty when deciding."""
-
-    def __init__(self, oil_penalty: float):
-        self.oil_penalty = np.array([oil_penalty])
+#: The numpy string type of a rule name per run (long enough for every rule's name, so that
+#: :meth:`Ensemble.set_rule` never truncates one).
+_RULE_DTYPE = f"<U{max(len(name) for name in RULES)}"
+#: One instance of each rule (rules keep no state), by name.
+_RULE = {name: make_rule(name) for name in RULES}
 
 
 @dataclass
@@ -695,12 +685,15 @@ class _QuarterDecisions:
     reply: np.ndarray            # (R, M) anticipated reply code (see Valuation.reply)
     replier: str
     answered: np.ndarray         # (R,)
-    oil_penalty: np.ndarray      # (R,) US oil penalty when deciding (the context sentence reads it)
+    seen: object                 # the worlds the countries decided in (a copy; the context sentence reads it)
     step: int                    # index of the quarterly row the countries saw when deciding
 
 
 class Ensemble:
     """Runs that share a :class:`~model.world.Structure`, stepped together one quarter at a time.
+
+    The one engine of the model: :class:`~model.model.GeopoliticsModel` is an ensemble of one
+    run, sweeps and the fan step many.
 
     Parameters
     ----------
@@ -729,9 +722,10 @@ class Ensemble:
             self.world, self.structure = _start(setups, {} if _built is None else _built)
         except ValueError as exc:
             raise InputError(f"ensemble runs cannot share a batch: {exc}; use run_ensemble") from None
-        self.rules = {c: np.array([st.rules[c] for st in setups]) for c in COUNTRIES}
-        self.needs = {c: np.array([RULES[name].needs_values for name in self.rules[c]], dtype=bool)
+        self.rules = {c: np.array([st.rules[c] for st in setups], dtype=_RULE_DTYPE) for c in COUNTRIES}
+        self.needs = {c: np.array([_RULE[name].needs_values for name in self.rules[c]], dtype=bool)
                       for c in COUNTRIES}
+        self.draws = {c: np.array([_RULE[name].draws for name in self.rules[c]], dtype=bool) for c in COUNTRIES}
         self.rngs = [choice_streams(st.seed) for st in setups]
         self.pending: dict[tuple[int, str], str] = {}   # (run, country) -> a person's move
         scenarios: dict[int, tuple[Scenario, list[int]]] = {}
@@ -740,6 +734,7 @@ class Ensemble:
         self._scenario_groups = [(sc, np.asarray(rows)) for sc, rows in scenarios.values()]
         self._labels: list[str] = []
         self._metrics: list[dict[str, np.ndarray]] = []
+        self._trade: list[np.ndarray] = []             # goods flows (R, nodes, nodes) each quarter
         self.decisions: list[_QuarterDecisions] = []
         self.events_applied: dict[int, list] = {}      # id(scenario) -> [(quarter, event)]
         self._stacked = None                           # (quarters recorded, metric arrays) cache
@@ -754,10 +749,7 @@ class Ensemble:
         quarter = self.world.quarter + 1
         self._apply_events(quarter)
         chosen = self._decide(quarter)
-        for country in COUNTRIES:
-            moves = menu(country)
-            for col in np.unique(chosen[country]):
-                moves[col].apply(self.world, np.flatnonzero(chosen[country] == col))
+        self._apply_moves(chosen)
         self.world = economics.step(self.world, self.structure)
         self._record()
 
@@ -769,6 +761,10 @@ class Ensemble:
         for _ in range(quarters):
             self.step()
         return self
+
+    def events_at(self, run: int, quarter: int) -> list:
+        """The scenario events of run ``run`` dated ``quarter``, in the scenario's order."""
+        return [event for event in self.setups[run].scenario.events if event.quarter == quarter]
 
     def _apply_events(self, quarter: int) -> None:
         """Each scenario's events dated ``quarter`` set its runs' policies."""
@@ -788,7 +784,7 @@ class Ensemble:
         offers = {c: available[c] & needs[c][:, None] for c in COUNTRIES}
         # Runs in the same state with the same rules value the same candidates (often in the
         # first quarters of runs that differ only by seed): value each such state once.
-        first, inverse = _distinct_runs(world, needs)
+        first, inverse = _distinct_runs(world, needs) if R > 1 else (np.zeros(1, dtype=int), None)
         if len(first) < R:
             sub = world.take_rows(first)
             valued = value_moves(sub, s, {c: o[first] for c, o in offers.items()},
@@ -796,17 +792,18 @@ class Ensemble:
             valued = {c: v.expand(inverse) for c, v in valued.items()}
         else:
             valued = value_moves(world, s, offers, needs)
-        chosen = {}
-        for c in COUNTRIES:
-            chosen[c] = self._choose(c, quarter, available[c], valued.get(c))
-        return chosen
+        seen = world.copy()   # the worlds as the countries saw them, for their reasons' context
+        return {c: self._choose(c, quarter, available[c], valued.get(c), seen) for c in COUNTRIES}
 
-    def _choose(self, c: str, quarter: int, available: np.ndarray, valuation: Valuation | None) -> np.ndarray:
+    def _choose(self, c: str, quarter: int, available: np.ndarray, valuation: Valuation | None,
+                seen) -> np.ndarray:
         """Country ``c``'s move in every run by that run's rule, recorded with what its reason needs.
 
-        Runs with the same moves available are decided together, row by row, with the rules'
-        own row-wise functions (:mod:`agents.country`): the AI draws one uniform number from the
-        run's stream for ``c``. Returns the chosen menu column per run, (R,).
+        Runs with the same moves available are decided together by each rule's row-wise
+        :meth:`~agents.country.Rule.choose` (:mod:`agents.country`): the AI draws one uniform
+        number from the run's stream for ``c``. The runner-up is the best-valued move other than
+        the one chosen (the best one if the choice was not the best). Returns the chosen menu
+        column per run, (R,).
         """
         R, M = available.shape
         s = self.structure
@@ -822,40 +819,34 @@ class Ensemble:
         best = np.zeros(R, dtype=int)
         probability = np.ones(R)
         uniforms = np.zeros(R)
-        for r in np.flatnonzero(rules == "ai"):
+        for r in np.flatnonzero(self.draws[c]):
             uniforms[r] = self.rngs[r][c].random()
+        submitted = self._submitted(c, available)
         rationality = s.p(f"{c}.rationality")
-        masks, inverse = np.unique(available, axis=0, return_inverse=True)
+        if R == 1:
+            masks, inverse = available, np.zeros(1, dtype=int)
+        else:
+            masks, inverse = np.unique(available, axis=0, return_inverse=True)
+            inverse = inverse.ravel()
         for g, mask in enumerate(masks):
-            rows = np.flatnonzero(inverse.ravel() == g)
+            rows = np.flatnonzero(inverse == g)
             cols = np.flatnonzero(mask)
             v = values[np.ix_(rows, cols)]
             n = len(cols)
-            b = best_indices(v)
             pick = np.zeros(len(rows), dtype=int)
             prob = np.ones(len(rows))
             rule = rules[rows]
-            ai = rule == "ai"
-            if ai.any():
-                probs = logit_probabilities(v[ai], rationality)
-                k = quantal_indices(probs, uniforms[rows[ai]])
-                pick[ai] = k
-                prob[ai] = probs[np.arange(len(k)), k]
-            br = rule == "best"
-            pick[br] = b[br]
-            for i in np.flatnonzero(rule == "human"):
-                name = self.pending.pop((int(rows[i]), c), None)
-                if name is None:
-                    raise HumanMoveMissing(c)
-                names = [menu(c)[col].name for col in cols]
-                pick[i] = names.index(name) if name in names else 0
+            for name in dict.fromkeys(rule.tolist()):   # each rule present, in order of first run
+                at = rule == name
+                pick[at], prob[at] = _RULE[name].choose(v[at], rationality, uniforms[rows[at]],
+                                                        np.searchsorted(cols, submitted[rows[at]]))
             order = np.argsort(-v, axis=1, kind="stable")
             run_up = np.where(order[:, 0] == pick, order[:, 1] if n > 1 else pick, order[:, 0])
             if n == 1:
                 run_up = pick
             index[rows] = cols[pick]
             runner[rows] = cols[run_up]
-            best[rows] = cols[b]
+            best[rows] = cols[best_indices(v)]
             probability[rows] = prob
         if valuation is not None:
             names = list(valuation.terms)
@@ -868,11 +859,30 @@ class Ensemble:
             reply, replier, answered = np.full((R, M), -1), "", np.zeros(R, dtype=bool)
         self.decisions.append(_QuarterDecisions(
             c, quarter, rules.copy(), available, values, index, runner, best, probability, names, terms_at,
-            reply, replier, answered, self.world.oil_penalty.copy(), len(self._metrics) - 1))
+            reply, replier, answered, seen, len(self._metrics) - 1))
         return index
 
+    def _submitted(self, c: str, available: np.ndarray) -> np.ndarray:
+        """The menu column of the move each person playing ``c`` submitted, (R,) (0 elsewhere): taken
+        off the queue; holding if an event this quarter took the move off the menu."""
+        submitted = np.zeros(len(available), dtype=int)
+        for r in np.flatnonzero(self.rules[c] == "human"):
+            name = self.pending.pop((int(r), c), None)
+            if name is None:
+                raise HumanMoveMissing(c)
+            col = _menu_index(c)[name]
+            submitted[r] = col if available[r, col] else 0
+        return submitted
+
+    def _apply_moves(self, chosen: dict[str, np.ndarray]) -> None:
+        """The chosen moves (a menu column per run and country) apply together."""
+        for country in COUNTRIES:
+            moves = menu(country)
+            for col in np.unique(chosen[country]):
+                moves[col].apply(self.world, np.flatnonzero(chosen[country] == col))
+
     def _record(self) -> None:
-        """Add the quarter's metrics of every run (arrays over runs), blocs included."""
+        """Add the quarter's metrics of every run (arrays over runs), blocs included, and its goods flows."""
         m = economics.metrics(self.world, self.structure)
         lay = self.structure.layout
         with_penaliser, with_seller = (lay.arms_buyer, lay.penaliser), (lay.arms_buyer, lay.crude_seller)
@@ -882,8 +892,23 @@ class Ensemble:
         m["bloc_ind_with_rus"] = blocs[with_seller].astype(float)
         self._labels.append(quarter_label(self.world.quarter))
         self._metrics.append({k: np.array(v, dtype=float, copy=True) for k, v in m.items()})
+        self._trade.append(self.world.goods_flow_usd_bn.copy())
 
     # ------------------------------------------------------------------------------ human play
+    def set_rule(self, run: int, country: str, rule: str) -> None:
+        """Change how ``country`` decides in run ``run`` from the next quarter on (``ai``, ``best``,
+        ``scripted`` or ``human``); a move queued for the seat is dropped."""
+        if country not in self.rules:
+            raise InputError(f"country {country!r} is not known; allowed: {', '.join(COUNTRIES)}")
+        try:
+            chosen = make_rule(rule)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        self.rules[country][run] = rule
+        self.needs[country][run] = chosen.needs_values
+        self.draws[country][run] = chosen.draws
+        self.pending.pop((run, country), None)
+
     def submit_move(self, run: int, country: str, move: str) -> None:
         """Queue a person's move for ``country`` in run ``run`` (its rule must be ``human``)."""
         if self.rules[country][run] != "human":
@@ -919,14 +944,18 @@ class Ensemble:
 
 
 class RunView:
-    """One run of an :class:`Ensemble` with the tables of a :class:`~model.model.GeopoliticsModel`."""
+    """One run of an :class:`Ensemble` with the tables of a :class:`~model.model.GeopoliticsModel`.
+
+    A view follows its ensemble: after another step, it has one more quarter.
+    """
 
     def __init__(self, ensemble: Ensemble, run: int):
         self.ensemble, self.run = ensemble, run
         setup = ensemble.setups[run]
         self.scenario_def, self.seed, self.overrides = setup.scenario, setup.seed, setup.overrides
         self.structure = ensemble.structure
-        self._decisions: list[Decision] | None = None
+        self._decisions: list[Decision] = []
+        self._latest: tuple[int, dict] | None = None
 
     def metrics_columns(self) -> dict[str, list]:
         """The quarterly table as columns (name -> list of values), as the Mesa model gives it."""
@@ -940,26 +969,50 @@ class RunView:
         """The quarterly table: one row a quarter, the starting state first (the Mesa model's)."""
         return pd.DataFrame(self.metrics_columns())
 
+    def metrics_row(self, at: int) -> dict[str, float]:
+        """Row ``at`` of the quarterly table (0 the start, -1 the latest) as a dict, ``quarter`` first."""
+        ens, r = self.ensemble, self.run
+        row = {"quarter": ens._labels[at]}
+        row.update({k: float(v[r]) for k, v in ens._metrics[at].items()})
+        return row
+
+    @property
+    def latest(self) -> dict[str, float]:
+        """The latest row of the quarterly table (the state now)."""
+        count = len(self.ensemble._metrics)
+        if self._latest is None or self._latest[0] != count:
+            self._latest = (count, self.metrics_row(-1))
+        return self._latest[1]
+
+    def trade_matrix(self, quarters_ago: int = 0) -> np.ndarray:
+        """Goods flows (not crude or arms), USD bn/yr, ``[importer, exporter]`` in NODES order;
+        ``quarters_ago=1`` gives last quarter's (the start is the oldest kept)."""
+        trade = self.ensemble._trade
+        return trade[max(len(trade) - 1 - quarters_ago, 0)][self.run].copy()
+
     @property
     def decisions(self) -> list[Decision]:
         """Every decision of the run, in the Mesa model's order (quarter, then country)."""
-        if self._decisions is None:
-            self._decisions = [self._decision(q) for q in self.ensemble.decisions]
+        recorded = self.ensemble.decisions
+        if len(self._decisions) < len(recorded):
+            self._decisions.extend(self._decision(q) for q in recorded[len(self._decisions):])
         return self._decisions
 
     def decisions_frame(self) -> pd.DataFrame:
         """Every decision of the run with its reason (written now), as the Mesa model's table."""
         return pd.DataFrame([d.row() for d in self.decisions], columns=DECISION_COLUMNS)
 
+    @property
+    def event_log(self) -> list[dict]:
+        """The scenario events applied so far in this run: ``quarter``, ``note``, ``settings``, ``source``."""
+        return [{"quarter": quarter_label(q), "note": e.note, "settings": dict(e.settings), "source": e.source}
+                for q, e in self.ensemble.events_applied.get(id(self.scenario_def), [])]
+
     def events_frame(self) -> pd.DataFrame:
         """The scenario events applied so far in this run."""
-        log = [{"quarter": quarter_label(q), "note": e.note, "settings": dict(e.settings), "source": e.source}
-               for q, e in self.ensemble.events_applied.get(id(self.scenario_def), [])]
-        return pd.DataFrame(log, columns=["quarter", "note", "settings", "source"])
+        return pd.DataFrame(self.event_log, columns=["quarter", "note", "settings", "source"])
 
     def _decision(self, qd: _QuarterDecisions) -> Decision:
-        from geogame.model.nodes import COUNTRY_NAMES
-
         r, c = self.run, qd.country
         cols = np.flatnonzero(qd.available[r])
         position = {col: i for i, col in enumerate(cols)}
@@ -980,23 +1033,18 @@ class RunView:
             arr[runner] = qd.terms_at[t, r, 1]
             arr[index] = qd.terms_at[t, r, 0]
             terms[name] = arr
-        probs = np.zeros(len(cols))
-        probs[index] = qd.probability[r]
+        probability = float(qd.probability[r])
         ens = self.ensemble
-        latest_at = qd.step
-        latest = {"quarter": ens._labels[latest_at]}
-        latest.update({k: float(v[r]) for k, v in ens._metrics[latest_at].items()})
         horizon = int(ens.structure.p(f"{c}.lookahead_quarters"))
-        speaker = _Speaker(COUNTRY_NAMES[c])
 
         def explain() -> str:
-            context = _CONTEXT[c](latest, _PenaltyWorld(float(qd.oil_penalty[r])), ens.structure)
-            return CountryAgent._reason(speaker, moves, values, terms, index, runner, probs, context, rule,
-                                        horizon, replies, replier)
+            context = _CONTEXT[c](self.metrics_row(qd.step), qd.seen.take(r), ens.structure)
+            return reason(c, moves, values, terms, index, runner, probability, context, rule, horizon,
+                          replies, replier)
 
         return Decision(quarter=quarter_label(qd.quarter), country=c, move=moves[index].name,
                         value=float(values[index]), runner_up=moves[runner].name,
-                        runner_up_value=float(values[runner]), rule=rule, probability=float(probs[index]),
+                        runner_up_value=float(values[runner]), rule=rule, probability=probability,
                         best_move=moves[best].name, values={m.name: float(v) for m, v in zip(moves, values)},
                         expected_reply=replies[index], _explain=explain)
 
