@@ -12,11 +12,12 @@ runs at once:
 4. one batched economics step;
 5. the quarter's metrics are recorded as arrays over runs.
 
-The Mesa model is the ensemble of one: :meth:`GeopoliticsModel.evaluate` calls
-:func:`value_moves` with one run, and the rules' choice (:mod:`agents.country`) is the same
-row-wise code for one run or many. A run's results do not depend on the batch: every
-operation of the look-ahead is row by row (no matrix product across rows, whose rounding
-depends on where a row sits in the batch).
+This is the one engine: :class:`~model.model.GeopoliticsModel` is an :class:`Ensemble` of one
+run (built by the same :func:`resolve`, stepped by the same :meth:`Ensemble.step`, read through
+the same :class:`RunView`), and the rules choose row by row (:meth:`agents.country.Rule.choose`),
+the same code for one run or many. A run's results do not depend on the batch: every operation
+of the look-ahead and of the choice is row by row (no matrix product across rows, whose rounding
+depends on where a row sits in the batch), and each run draws from its own random streams.
 
 Runs are batched when they share a :class:`~model.world.Structure` (same base, behavioural and
 economic settings, Brent path): the compiled step reads its parameters as one scalar record, so
