@@ -727,6 +727,7 @@ class Ensemble:
         self.needs = {c: np.array([_RULE[name].needs_values for name in self.rules[c]], dtype=bool)
                       for c in COUNTRIES}
         self.draws = {c: np.array([_RULE[name].draws for name in self.rules[c]], dtype=bool) for c in COUNTRIES}
+        self.persons = {c: self.rules[c] == "human" for c in COUNTRIES}
         self.rngs = [choice_streams(st.seed) for st in setups]
         self.pending: dict[tuple[int, str], str] = {}   # (run, country) -> a person's move
         scenarios: dict[int, tuple[Scenario, list[int]]] = {}
@@ -807,7 +808,6 @@ class Ensemble:
         column per run, (R,).
         """
         R, M = available.shape
-        s = self.structure
         if valuation is not None:
             raw = np.where(available, valuation.values, np.nan)
             raw = np.where(np.isnan(raw) & available, 0.0, raw)   # runs whose rule needs no values
@@ -815,45 +815,43 @@ class Ensemble:
             raw = np.where(available, 0.0, np.nan)
         values = raw - raw[:, :1]
         rules = self.rules[c]
-        index = np.zeros(R, dtype=int)
-        runner = np.zeros(R, dtype=int)
-        best = np.zeros(R, dtype=int)
-        probability = np.ones(R)
         uniforms = np.zeros(R)
         for r in np.flatnonzero(self.draws[c]):
             uniforms[r] = self.rngs[r][c].random()
         submitted = self._submitted(c, available)
-        rationality = s.p(f"{c}.rationality")
+        rationality = self.structure.p(f"{c}.rationality")
+        index, runner, best = np.zeros(R, dtype=int), np.zeros(R, dtype=int), np.zeros(R, dtype=int)
+        probability = np.ones(R)
         if R == 1:
-            masks, inverse = available, np.zeros(1, dtype=int)
+            groups = [(np.zeros(1, dtype=int), np.flatnonzero(available[0]))]
         else:
             masks, inverse = np.unique(available, axis=0, return_inverse=True)
-            inverse = inverse.ravel()
-        for g, mask in enumerate(masks):
-            rows = np.flatnonzero(inverse == g)
-            cols = np.flatnonzero(mask)
-            v = values[np.ix_(rows, cols)]
-            n = len(cols)
-            pick = np.zeros(len(rows), dtype=int)
-            prob = np.ones(len(rows))
+            groups = [(np.flatnonzero(inverse.ravel() == g), np.flatnonzero(mask)) for g, mask in enumerate(masks)]
+        for rows, cols in groups:
+            v = values[rows[:, None], cols]
+            positions = np.searchsorted(cols, submitted[rows])    # a person's move among the available
+            pick, prob = np.zeros(len(rows), dtype=int), np.ones(len(rows))
             rule = rules[rows]
-            for name in dict.fromkeys(rule.tolist()):   # each rule present, in order of first run
-                at = rule == name
-                pick[at], prob[at] = _RULE[name].choose(v[at], rationality, uniforms[rows[at]],
-                                                        np.searchsorted(cols, submitted[rows[at]]))
+            names = dict.fromkeys(rule.tolist())                  # each rule present, in order of first run
+            for name in names:
+                at = slice(None) if len(names) == 1 else rule == name
+                pick[at], prob[at] = _RULE[name].choose(v[at], rationality, uniforms[rows[at]], positions[at])
             order = np.argsort(-v, axis=1, kind="stable")
-            run_up = np.where(order[:, 0] == pick, order[:, 1] if n > 1 else pick, order[:, 0])
-            if n == 1:
+            if len(cols) == 1:
                 run_up = pick
+            else:
+                run_up = np.where(order[:, 0] == pick, order[:, 1], order[:, 0])
             index[rows] = cols[pick]
             runner[rows] = cols[run_up]
             best[rows] = cols[best_indices(v)]
             probability[rows] = prob
-        if valuation is not None:
+        if valuation is not None and valuation.terms:
             names = list(valuation.terms)
-            rows = np.arange(R)[:, None]
             at = np.stack([index, runner], axis=1)
-            terms_at = np.array([valuation.terms[n][rows, at] for n in names]) if names else np.zeros((0, R, 2))
+            terms_at = np.stack(list(valuation.terms.values()))[:, np.arange(R)[:, None], at]
+            reply, replier, answered = valuation.reply, valuation.replier, valuation.answered
+        elif valuation is not None:
+            names, terms_at = [], np.zeros((0, R, 2))
             reply, replier, answered = valuation.reply, valuation.replier, valuation.answered
         else:
             names, terms_at = [], np.zeros((0, R, 2))
@@ -867,7 +865,7 @@ class Ensemble:
         """The menu column of the move each person playing ``c`` submitted, (R,) (0 elsewhere): taken
         off the queue; holding if an event this quarter took the move off the menu."""
         submitted = np.zeros(len(available), dtype=int)
-        for r in np.flatnonzero(self.rules[c] == "human"):
+        for r in np.flatnonzero(self.persons[c]):
             name = self.pending.pop((int(r), c), None)
             if name is None:
                 raise HumanMoveMissing(c)
@@ -908,6 +906,7 @@ class Ensemble:
         self.rules[country][run] = rule
         self.needs[country][run] = chosen.needs_values
         self.draws[country][run] = chosen.draws
+        self.persons[country][run] = chosen.name == "human"
         self.pending.pop((run, country), None)
 
     def submit_move(self, run: int, country: str, move: str) -> None:
@@ -919,7 +918,7 @@ class Ensemble:
 
     def awaiting_moves(self) -> list[tuple[int, str]]:
         """``(run, country)`` of every seat played by a person without a move for this quarter."""
-        return [(int(r), c) for c in COUNTRIES for r in np.flatnonzero(self.rules[c] == "human")
+        return [(int(r), c) for c in COUNTRIES for r in np.flatnonzero(self.persons[c])
                 if (int(r), c) not in self.pending]
 
     # ---------------------------------------------------------------------------------- output
