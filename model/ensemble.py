@@ -876,9 +876,12 @@ class Ensemble:
     def _apply_moves(self, chosen: dict[str, np.ndarray]) -> None:
         """The chosen moves (a menu column per run and country) apply together."""
         for country in COUNTRIES:
-            moves = menu(country)
-            for col in np.unique(chosen[country]):
-                moves[col].apply(self.world, np.flatnonzero(chosen[country] == col))
+            moves, cols = menu(country), chosen[country]
+            if (cols == cols[0]).all():   # every run takes the same move (always, in a run of one)
+                moves[cols[0]].apply(self.world, slice(None))
+                continue
+            for col in np.unique(cols):
+                moves[col].apply(self.world, np.flatnonzero(cols == col))
 
     def _record(self) -> None:
         """Add the quarter's metrics of every run (arrays over runs), blocs included, and its goods flows."""
