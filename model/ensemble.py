@@ -297,6 +297,15 @@ def _distinct_runs(world, needs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.
     return first, inverse.ravel()
 
 
+def _available(country: str, world) -> np.ndarray:
+    """Which moves of ``country``'s full menu are available in each run of ``world``, (B, M) bool."""
+    moves = menu(country)
+    out = np.empty((world.batch, len(moves)), dtype=bool)
+    for col, move in enumerate(moves):
+        out[:, col] = move.available(world)
+    return out
+
+
 def _menu_index(country: str) -> dict[str, int]:
     return {m.name: i for i, m in enumerate(menu(country))}
 
@@ -781,7 +790,7 @@ class Ensemble:
         """Every country's move in every run (menu column per run): available moves, one batched
         valuation, then each country's choice (:meth:`_choose`)."""
         s, world, R = self.structure, self.world, self.R
-        available = {c: np.stack([rows_where(m.available, world) for m in menu(c)], axis=1) for c in COUNTRIES}
+        available = {c: _available(c, world) for c in COUNTRIES}
         needs = self.needs
         offers = {c: available[c] & needs[c][:, None] for c in COUNTRIES}
         # Runs in the same state with the same rules value the same candidates (often in the
@@ -921,7 +930,7 @@ class Ensemble:
 
     def awaiting_moves(self) -> list[tuple[int, str]]:
         """``(run, country)`` of every seat played by a person without a move for this quarter."""
-        return [(int(r), c) for c in COUNTRIES for r in np.flatnonzero(self.persons[c])
+        return [(int(r), c) for c in COUNTRIES if self.persons[c].any() for r in np.flatnonzero(self.persons[c])
                 if (int(r), c) not in self.pending]
 
     # ---------------------------------------------------------------------------------- output
