@@ -36,7 +36,7 @@ from geogame.agents.moves import Move, available_moves, menu
 
 from . import calibration
 from .ensemble import (_CONTEXT, COUNTRIES, DECISION_COLUMNS, ROLLOUT_QUARTERS, Ensemble,  # noqa: F401
-                       EnsembleRun, normalise_overrides, resolve, value_moves)
+                       EnsembleRun, choice_streams, normalise_overrides, resolve, value_moves)
 from .alignment import Landscape, alignment_map, landscape
 from .calendar import quarter_label
 from .instruments import INSTRUMENTS, get_instrument, set_instrument
@@ -98,6 +98,8 @@ class GeopoliticsModel(mesa.Model):
         self.overrides = setup.overrides
         self.settings = setup.settings
         self.engine = Ensemble(None, _setups=[setup])
+        if setup.seed is None:   # an unseeded run's choice streams come from Mesa's own generator
+            self.engine.rngs[0] = choice_streams(None, fallback=self.rng)
         self.structure = self.engine.structure
         self._run = self.engine.view(0)
         self.countries: dict[str, CountryAgent] = {c: CountryAgent(self, c, self.engine, 0) for c in COUNTRIES}
