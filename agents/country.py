@@ -1,10 +1,10 @@
 """Country agents and the rules by which they choose a move each quarter.
 
-Each quarter a :class:`CountryAgent` is shown its available moves, each already valued by the
-model: the present value, over the country's horizon (``lookahead_quarters``, discounted by
+Each quarter every country is shown its available moves, each already valued by the engine:
+the present value, over the country's horizon (``lookahead_quarters``, discounted by
 ``world.decision_discount`` a quarter), of its utility with that move against holding, everybody
 else holding except the counterpart whose best reply the country anticipates (see
-:meth:`model.model.GeopoliticsModel.evaluate`). Its *rule* then picks one:
+:func:`model.ensemble.value_moves`). Its *rule* then picks one:
 
 * :class:`QuantalResponse` (``ai``): a logit over values (McKelvey & Palfrey 1995) with the
   country's rationality; at large rationality it is best response.
@@ -13,8 +13,10 @@ else holding except the counterpart whose best reply the country anticipates (se
 * :class:`Scripted`: holds; its policies change only by the scenario's dated events.
 * :class:`Human`: plays the move a person submitted (the app's "play as").
 
-Whatever the rule, the decision is recorded with its value, the runner-up and the terms that
-made the difference, in words, so that anyone can ask why.
+A rule picks row by row (one row a run), so the same code decides one run of the Mesa model or
+every run of an ensemble (:meth:`model.ensemble.Ensemble.step`). Whatever the rule, the decision
+is recorded with its value, the runner-up and the terms that made the difference, written in
+words on request (:func:`reason`), so that anyone can ask why.
 """
 from __future__ import annotations
 
@@ -25,7 +27,6 @@ import mesa
 import numpy as np
 
 from geogame.model.nodes import COUNTRY_NAMES
-from geogame.model.world import World
 
 from .moves import Move, find_move
 
@@ -109,38 +110,59 @@ class Rule:
     """How a country picks a move from its valued menu (subclasses: ``ai``, ``best``, ``scripted``,
     ``human``).
 
+    A rule decides many decisions at once, row by row: the same code picks the move of one run
+    (the Mesa model, an ensemble of one) or of every run of an ensemble (:mod:`model.ensemble`),
+    and a row's pick never depends on the other rows.
+
     Attributes
     ----------
     name : str
         The rule's name in scenario files, ``--rule`` and the decisions table.
     needs_values : bool
         False if the rule picks without the moves' values (then the look-ahead skips the country).
+    draws : bool
+        True if the rule draws one uniform random number per decision from the country's stream.
     """
 
     name = "rule"
     needs_values = True
+    draws = False
 
-    def choose(self, agent: "CountryAgent", moves: list[Move], values: np.ndarray) -> tuple[int, np.ndarray]:
-        """Return the index of the chosen move and the probability the rule gave each move."""
+    def choose(self, values: np.ndarray, rationality: float, uniforms: np.ndarray,
+               submitted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pick a move in each row.
+
+        Parameters
+        ----------
+        values : (rows, n) each available move's value against holding, USD bn-equivalent
+            (present value over the horizon), ``hold`` first.
+        rationality : the country's logit rationality, 1/USD bn.
+        uniforms : (rows,) the row's uniform draw in [0, 1) (used by rules that draw).
+        submitted : (rows,) the index of the move a person submitted (used by ``human``).
+
+        Returns
+        -------
+        (index, probability) : (rows,) int the move chosen, (rows,) the chance the rule gave it.
+        """
         raise NotImplementedError
 
-    def probabilities(self, agent: "CountryAgent", values: np.ndarray) -> np.ndarray:
-        """The chance this rule gives each move before any draw (the AI's logit unless overridden)."""
-        return logit_probabilities(values, agent.model.structure.p(f"{agent.country}.rationality"))
+    def probabilities(self, values: np.ndarray, rationality: float) -> np.ndarray:
+        """The chance this rule gives each move of each row before any draw, (rows, n) (the AI's
+        logit unless overridden)."""
+        return logit_probabilities(values, rationality)
 
 
 class QuantalResponse(Rule):
     """Logit choice: P(move) proportional to exp(rationality * value)."""
 
     name = "ai"
+    draws = True
 
-    def choose(self, agent, moves, values):
-        """Draw a move with logit probabilities from the agent's own random stream; returns
-        ``(index, probabilities)``."""
-        probs = self.probabilities(agent, values)
-        # The same row-wise draw as a batch of runs (model.ensemble): one uniform number per decision.
-        index = int(quantal_indices(probs[None, :], np.array([agent.choice_rng.random()]))[0])
-        return index, probs
+    def choose(self, values, rationality, uniforms, submitted):
+        """Draw each row's move with logit probabilities: the inverse CDF at the row's uniform draw."""
+        probs = self.probabilities(values, rationality)
+        index = quantal_indices(probs, uniforms)
+        return index, probs[np.arange(len(index)), index]
 
 
 class BestResponse(Rule):
@@ -151,15 +173,14 @@ class BestResponse(Rule):
 
     name = "best"
 
-    def choose(self, agent, moves, values):
-        """The highest-valued move (ties to the first listed); returns ``(index, probabilities)``."""
-        probs = self.probabilities(agent, values)
-        return int(np.argmax(probs)), probs
+    def choose(self, values, rationality, uniforms, submitted):
+        """The highest-valued move of each row (ties to the first listed), with probability 1."""
+        return best_indices(values), np.ones(len(values))
 
-    def probabilities(self, agent, values):
-        """Probability 1 on the best move (:func:`best_index`), 0 elsewhere."""
-        probs = np.zeros(len(values))
-        probs[best_index(values)] = 1.0
+    def probabilities(self, values, rationality):
+        """Probability 1 on each row's best move (:func:`best_indices`), 0 elsewhere."""
+        probs = np.zeros(np.shape(values))
+        probs[np.arange(len(probs)), best_indices(values)] = 1.0
         return probs
 
 
@@ -169,33 +190,23 @@ class Scripted(Rule):
     name = "scripted"
     needs_values = False
 
-    def choose(self, agent, moves, values):
-        """Hold (the first move of the menu); returns ``(0, probabilities)``."""
-        probs = np.zeros(len(moves))
-        probs[0] = 1.0
-        return 0, probs
+    def choose(self, values, rationality, uniforms, submitted):
+        """Hold (the first move of the menu), with probability 1."""
+        return np.zeros(len(values), dtype=int), np.ones(len(values))
 
 
 class Human(Rule):
-    """Plays the move submitted by a person; the model's own valuation is kept for the debrief."""
+    """Plays the move a person submitted; the model's own valuation is kept for the debrief.
+
+    The seat's submitted move is kept by the engine (:meth:`model.ensemble.Ensemble.submit_move`);
+    if an event this quarter took it off the menu, the country holds.
+    """
 
     name = "human"
 
-    def __init__(self):
-        self.pending: str | None = None
-
-    def choose(self, agent, moves, values):
-        """The move the person submitted (hold if an event took it off the menu); raises
-        :class:`HumanMoveMissing` if none was submitted. Returns ``(index, probabilities)``."""
-        if self.pending is None:
-            raise HumanMoveMissing(agent.country)
-        names = [m.name for m in moves]
-        # An event this quarter may have taken the move off the menu: then the country holds.
-        index = names.index(self.pending) if self.pending in names else 0
-        self.pending = None
-        probs = np.zeros(len(moves))
-        probs[index] = 1.0
-        return index, probs
+    def choose(self, values, rationality, uniforms, submitted):
+        """The move each row's person submitted, with probability 1."""
+        return np.asarray(submitted, dtype=int), np.ones(len(values))
 
 
 def _infinitive(label: str) -> str:
@@ -232,101 +243,118 @@ def make_rule(name: str) -> Rule:
     return RULES[name]()
 
 
-class CountryAgent(mesa.Agent):
-    """One of the four players: holds its rule and its record of decisions."""
+def reason(country: str, moves: list[Move], values: np.ndarray, terms: dict[str, np.ndarray], index: int,
+           runner: int, probability: float, context: str, rule_name: str, horizon: int,
+           replies: list[str], replier: str) -> str:
+    """A decision in words: what, compared with what, which terms decided it, and the context.
 
-    def __init__(self, model, country: str, rule: Rule, choice_rng: np.random.Generator | None = None):
+    Parameters
+    ----------
+    country : the deciding country's code.
+    moves : its available moves, ``hold`` first.
+    values : (n,) each move's value against holding, USD bn-equivalent (present value over the horizon).
+    terms : utility terms (name -> (n,) array, USD bn) making up ``values``; only the chosen move
+        and the runner-up are read.
+    index, runner : positions in ``moves`` of the move chosen and of the runner-up.
+    probability : the chance the rule gave the move chosen.
+    context : a sentence on what the country saw last quarter (its player file's ``context``).
+    rule_name : ``ai``, ``best``, ``scripted`` or ``human``.
+    horizon : the country's horizon in quarters.
+    replies : per move, the counterpart's anticipated reply ("" where none was weighed).
+    replier : the counterpart whose reply was anticipated ("" if none).
+    """
+    move = moves[index]
+    text = f"{COUNTRY_NAMES[country]} {move.label}."
+    if rule_name == "scripted":
+        return f"{text} (Scripted: its policies follow the scenario's dated events.) {context}"
+    if index != runner and terms:
+        diffs = {k: float(v[index] - v[runner]) for k, v in terms.items()}
+        top = [(k, v) for k, v in sorted(diffs.items(), key=lambda kv: -abs(kv[1]))[:2] if abs(v) >= 0.005]
+        parts = "; ".join(f"{k.replace('_', ' ')} {v:+.2f}" for k, v in top)
+        gap = values[index] - values[runner]
+        text += (f" Against the next option ({moves[runner].label}) it is worth {gap:+.2f} $bn "
+                 f"(present value over {horizon} quarters" + (f": {parts}" if parts else "") + ").")
+    text += _reply_text(moves, index, runner, replies, replier)
+    if rule_name == "ai" and probability < 0.999:
+        text += f" Chosen with probability {probability:.0%}."
+    if rule_name == "human":
+        best = best_index(values)
+        if best != index:
+            text += (f" Played by a person; the model would have chosen "
+                     f"('{moves[best].name}', {values[best]:+.2f} $bn against holding).")
+        else:
+            text += " Played by a person; the model would have chosen the same."
+    return f"{text} {context}".strip()
+
+
+def _reply_text(moves, index, runner, replies, replier) -> str:
+    """What the country expects its counterpart to answer, when that entered the values."""
+    if not replier or not replies[index]:
+        return ""
+    name = COUNTRY_NAMES[replier]
+
+    def answer(reply: str) -> str:
+        return "to hold" if reply == "hold" else "to " + _infinitive(find_move(replier, reply).label)
+
+    text = f" It expects {name} {answer(replies[index])} in reply"
+    if index != runner and replies[runner] and replies[runner] != replies[index]:
+        text += f" ({answer(replies[runner])} if it {moves[runner].label})"
+    return text + "."
+
+
+class CountryAgent(mesa.Agent):
+    """One of the players of a run: its rule, its random stream and its decisions.
+
+    The agent is a seat in the engine that steps the run (:class:`model.ensemble.Ensemble`, run
+    ``run``): its rule and its random stream are the engine's for that run and country, and its
+    decisions are the run's, so there is one copy of each.
+
+    Parameters
+    ----------
+    model : the Mesa model the agent belongs to.
+    country : the country's code (a key of ``COUNTRY_NAMES``).
+    engine : the engine stepping the run (an object with ``rules``, ``rngs``, ``pending``,
+        ``set_rule`` and ``submit_move``, as :class:`model.ensemble.Ensemble`).
+    run : the run of ``engine`` the agent plays in.
+    """
+
+    def __init__(self, model, country: str, engine, run: int = 0):
         super().__init__(model)
-        #: The country's own random stream for its choices (see GeopoliticsModel: one per country).
-        self.choice_rng = choice_rng if choice_rng is not None else model.rng
         self.country = country
         self.name = COUNTRY_NAMES[country]
-        self.rule = rule
-        self.decisions: list[Decision] = []
+        self._engine, self._run = engine, run
+
+    @property
+    def rule(self) -> Rule:
+        """How the country decides (``ai``, ``best``, ``scripted`` or ``human``); settable, by
+        name or :class:`Rule`, from the next quarter on."""
+        return make_rule(str(self._engine.rules[self.country][self._run]))
+
+    @rule.setter
+    def rule(self, rule: "Rule | str") -> None:
+        """Set the rule (a name or a :class:`Rule`) the country decides by from the next quarter."""
+        self._engine.set_rule(self._run, self.country, rule if isinstance(rule, str) else rule.name)
+
+    @property
+    def choice_rng(self) -> np.random.Generator:
+        """The country's own random stream for its choices (spawned from the run's seed)."""
+        return self._engine.rngs[self._run][self.country]
 
     @property
     def lookahead(self) -> int:
         """The country's horizon in quarters: moves are valued as a present value over it."""
         return int(self.model.structure.p(f"{self.country}.lookahead_quarters"))
 
-    def decide(self, moves: list[Move], values: np.ndarray, terms: dict[str, np.ndarray],
-               world: World, context: str, replies: list[str] | None = None,
-               replier: str = "") -> Decision:
-        """Pick a move from ``moves`` valued at ``values`` and record why.
+    @property
+    def pending(self) -> str | None:
+        """The move a person submitted for the next quarter (``None`` if none)."""
+        return self._engine.pending.get((self._run, self.country))
 
-        Parameters
-        ----------
-        moves : the available moves, ``hold`` first.
-        values : (n,) value of each move, USD bn-equivalent (present value over the horizon).
-        terms : utility terms (name -> (n,) array, USD bn) that make up ``values``.
-        world : the world the decision is taken in.
-        context : a sentence on what the country saw last quarter.
-        replies : per move, the name of the counterpart's anticipated best reply, if weighed.
-        replier : the counterpart whose reply was anticipated (a key of ``COUNTRY_NAMES``).
-        """
-        values = values - values[0]  # relative to holding (the first move on every menu)
-        index, probs = self.rule.choose(self, moves, values)
-        best = best_index(values)
-        order = np.argsort(-values, kind="stable")
-        runner = int(order[1]) if order[0] == index and len(moves) > 1 else int(order[0])
-        if len(moves) == 1:
-            runner = index
-        rule_name, horizon = self.rule.name, self.lookahead
-        replies = replies or [""] * len(moves)
-        decision = Decision(
-            quarter=self.model.quarter_label_next, country=self.country, move=moves[index].name,
-            value=float(values[index]), runner_up=moves[runner].name, runner_up_value=float(values[runner]),
-            rule=rule_name, probability=float(probs[index]), best_move=moves[best].name,
-            values={m.name: float(v) for m, v in zip(moves, values)}, expected_reply=replies[index],
-            _explain=lambda: self._reason(moves, values, terms, index, runner, probs, context, rule_name,
-                                          horizon, replies, replier))
-        self.decisions.append(decision)
-        return decision
-
-    def _reason(self, moves, values, terms, index, runner, probs, context, rule_name, horizon,
-                replies, replier) -> str:
-        """The decision in words: what, compared with what, which terms decided it, and the context."""
-        move = moves[index]
-        text = f"{self.name} {move.label}."
-        if rule_name == "scripted":
-            return f"{text} (Scripted: its policies follow the scenario's dated events.) {context}"
-        if index != runner and terms:
-            diffs = {k: float(v[index] - v[runner]) for k, v in terms.items()}
-            top = [(k, v) for k, v in sorted(diffs.items(), key=lambda kv: -abs(kv[1]))[:2] if abs(v) >= 0.005]
-            parts = "; ".join(f"{k.replace('_', ' ')} {v:+.2f}" for k, v in top)
-            gap = values[index] - values[runner]
-            text += (f" Against the next option ({moves[runner].label}) it is worth {gap:+.2f} $bn "
-                     f"(present value over {horizon} quarters" + (f": {parts}" if parts else "") + ").")
-        text += self._reply_text(moves, index, runner, replies, replier)
-        if rule_name == "ai" and probs[index] < 0.999:
-            text += f" Chosen with probability {probs[index]:.0%}."
-        if rule_name == "human":
-            best = best_index(values)
-            if best != index:
-                text += (f" Played by a person; the model would have chosen "
-                         f"('{moves[best].name}', {values[best]:+.2f} $bn against holding).")
-            else:
-                text += " Played by a person; the model would have chosen the same."
-        return f"{text} {context}".strip()
-
-    @staticmethod
-    def _reply_text(moves, index, runner, replies, replier) -> str:
-        """What the country expects its counterpart to answer, when that entered the values."""
-        if not replier or not replies[index]:
-            return ""
-        name = COUNTRY_NAMES[replier]
-
-        def answer(reply: str) -> str:
-            return "to hold" if reply == "hold" else "to " + _infinitive(find_move(replier, reply).label)
-
-        text = f" It expects {name} {answer(replies[index])} in reply"
-        if index != runner and replies[runner] and replies[runner] != replies[index]:
-            text += f" ({answer(replies[runner])} if it {moves[runner].label})"
-        return text + "."
+    @property
+    def decisions(self) -> list[Decision]:
+        """The country's decisions so far, oldest first."""
+        return [d for d in self.model.decisions if d.country == self.country]
 
     def submit(self, move_name: str) -> None:
-        """Queue a person's move (the rule must be :class:`Human`)."""
-        if not isinstance(self.rule, Human):
-            raise ValueError(f"{self.country} is not played by a person (rule {self.rule.name!r})")
-        find_move(self.country, move_name)
-        self.rule.pending = move_name
+        """Queue a person's move for the next quarter (the rule must be :class:`Human`)."""
+        self._engine.submit_move(self._run, self.country, move_name)

@@ -12,11 +12,12 @@ runs at once:
 4. one batched economics step;
 5. the quarter's metrics are recorded as arrays over runs.
 
-The Mesa model is the ensemble of one: :meth:`GeopoliticsModel.evaluate` calls
-:func:`value_moves` with one run, and the rules' choice (:mod:`agents.country`) is the same
-row-wise code for one run or many. A run's results do not depend on the batch: every
-operation of the look-ahead is row by row (no matrix product across rows, whose rounding
-depends on where a row sits in the batch).
+This is the one engine: :class:`~model.model.GeopoliticsModel` is an :class:`Ensemble` of one
+run (built by the same :func:`resolve`, stepped by the same :meth:`Ensemble.step`, read through
+the same :class:`RunView`), and the rules choose row by row (:meth:`agents.country.Rule.choose`),
+the same code for one run or many. A run's results do not depend on the batch: every operation
+of the look-ahead and of the choice is row by row (no matrix product across rows, whose rounding
+depends on where a row sits in the batch), and each run draws from its own random streams.
 
 Runs are batched when they share a :class:`~model.world.Structure` (same base, behavioural and
 economic settings, Brent path): the compiled step reads its parameters as one scalar record, so
@@ -33,8 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from geogame.agents.country import (RULES, CountryAgent, Decision, HumanMoveMissing, best_indices,
-                                    logit_probabilities, make_rule, quantal_indices)
+from geogame.agents.country import RULES, Decision, HumanMoveMissing, best_indices, make_rule, reason
 from geogame.agents.moves import ANTICIPATED_REPLIES, Move, find_move, menu
 from geogame.agents.players import PLAYERS
 from geogame.agents.utility import utility_terms
@@ -317,6 +317,15 @@ def _distinct_runs(world, needs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.
     keys = state.view(np.dtype((np.void, state.shape[1] * state.itemsize))).ravel()
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     return first, inverse.ravel()
+
+
+def _available(country: str, world) -> np.ndarray:
+    """Which moves of ``country``'s full menu are available in each run of ``world``, (B, M) bool."""
+    moves = menu(country)
+    out = np.empty((world.batch, len(moves)), dtype=bool)
+    for col, move in enumerate(moves):
+        out[:, col] = move.available(world)
+    return out
 
 
 def _menu_index(country: str) -> dict[str, int]:
@@ -683,20 +692,11 @@ def resolve(spec, loaded: dict | None = None) -> _Setup:
     return _Setup(scenario, None if seed is None else int(seed), overrides, settings, rules)
 
 
-class _Speaker:
-    """What :meth:`CountryAgent._reason` reads of an agent: its name and how it words a reply."""
-
-    _reply_text = staticmethod(CountryAgent._reply_text)
-
-    def __init__(self, name: str):
-        self.name = name
-
-
-class _PenaltyWorld:
-    """What a player's context sentence reads of the world: the US oil penalty when deciding."""
-
-    def __init__(self, oil_penalty: float):
-        self.oil_penalty = np.array([oil_penalty])
+#: The numpy string type of a rule name per run (long enough for every rule's name, so that
+#: :meth:`Ensemble.set_rule` never truncates one).
+_RULE_DTYPE = f"<U{max(len(name) for name in RULES)}"
+#: One instance of each rule (rules keep no state), by name.
+_RULE = {name: make_rule(name) for name in RULES}
 
 
 @dataclass
@@ -717,12 +717,15 @@ class _QuarterDecisions:
     reply: np.ndarray            # (R, M) anticipated reply code (see Valuation.reply)
     replier: str
     answered: np.ndarray         # (R,)
-    oil_penalty: np.ndarray      # (R,) US oil penalty when deciding (the context sentence reads it)
+    seen: object                 # the worlds the countries decided in (a copy; the context sentence reads it)
     step: int                    # index of the quarterly row the countries saw when deciding
 
 
 class Ensemble:
     """Runs that share a :class:`~model.world.Structure`, stepped together one quarter at a time.
+
+    The one engine of the model: :class:`~model.model.GeopoliticsModel` is an ensemble of one
+    run, sweeps and the fan step many.
 
     Parameters
     ----------
@@ -751,9 +754,11 @@ class Ensemble:
             self.world, self.structure = _start(setups, {} if _built is None else _built)
         except ValueError as exc:
             raise InputError(f"ensemble runs cannot share a batch: {exc}; use run_ensemble") from None
-        self.rules = {c: np.array([st.rules[c] for st in setups]) for c in COUNTRIES}
-        self.needs = {c: np.array([RULES[name].needs_values for name in self.rules[c]], dtype=bool)
+        self.rules = {c: np.array([st.rules[c] for st in setups], dtype=_RULE_DTYPE) for c in COUNTRIES}
+        self.needs = {c: np.array([_RULE[name].needs_values for name in self.rules[c]], dtype=bool)
                       for c in COUNTRIES}
+        self.draws = {c: np.array([_RULE[name].draws for name in self.rules[c]], dtype=bool) for c in COUNTRIES}
+        self.persons = {c: self.rules[c] == "human" for c in COUNTRIES}
         self.rngs = [choice_streams(st.seed) for st in setups]
         self.pending: dict[tuple[int, str], str] = {}   # (run, country) -> a person's move
         scenarios: dict[int, tuple[Scenario, list[int]]] = {}
@@ -762,6 +767,7 @@ class Ensemble:
         self._scenario_groups = [(sc, np.asarray(rows)) for sc, rows in scenarios.values()]
         self._labels: list[str] = []
         self._metrics: list[dict[str, np.ndarray]] = []
+        self._trade: list[np.ndarray] = []             # goods flows (R, nodes, nodes) each quarter
         self.decisions: list[_QuarterDecisions] = []
         self.events_applied: dict[int, list] = {}      # id(scenario) -> [(quarter, event)]
         self._stacked = None                           # (quarters recorded, metric arrays) cache
@@ -776,10 +782,7 @@ class Ensemble:
         quarter = self.world.quarter + 1
         self._apply_events(quarter)
         chosen = self._decide(quarter)
-        for country in COUNTRIES:
-            moves = menu(country)
-            for col in np.unique(chosen[country]):
-                moves[col].apply(self.world, np.flatnonzero(chosen[country] == col))
+        self._apply_moves(chosen)
         self.world = economics.step(self.world, self.structure)
         self._record()
 
@@ -791,6 +794,10 @@ class Ensemble:
         for _ in range(quarters):
             self.step()
         return self
+
+    def events_at(self, run: int, quarter: int) -> list:
+        """The scenario events of run ``run`` dated ``quarter``, in the scenario's order."""
+        return [event for event in self.setups[run].scenario.events if event.quarter == quarter]
 
     def _apply_events(self, quarter: int) -> None:
         """Each scenario's events dated ``quarter`` set its runs' policies."""
@@ -805,12 +812,12 @@ class Ensemble:
         """Every country's move in every run (menu column per run): available moves, one batched
         valuation, then each country's choice (:meth:`_choose`)."""
         s, world, R = self.structure, self.world, self.R
-        available = {c: np.stack([rows_where(m.available, world) for m in menu(c)], axis=1) for c in COUNTRIES}
+        available = {c: _available(c, world) for c in COUNTRIES}
         needs = self.needs
         offers = {c: available[c] & needs[c][:, None] for c in COUNTRIES}
         # Runs in the same state with the same rules value the same candidates (often in the
         # first quarters of runs that differ only by seed): value each such state once.
-        first, inverse = _distinct_runs(world, needs)
+        first, inverse = _distinct_runs(world, needs) if R > 1 else (np.zeros(1, dtype=int), None)
         if len(first) < R:
             sub = world.take_rows(first)
             valued = value_moves(sub, s, {c: o[first] for c, o in offers.items()},
@@ -818,20 +825,20 @@ class Ensemble:
             valued = {c: v.expand(inverse) for c, v in valued.items()}
         else:
             valued = value_moves(world, s, offers, needs)
-        chosen = {}
-        for c in COUNTRIES:
-            chosen[c] = self._choose(c, quarter, available[c], valued.get(c))
-        return chosen
+        seen = world.copy()   # the worlds as the countries saw them, for their reasons' context
+        return {c: self._choose(c, quarter, available[c], valued.get(c), seen) for c in COUNTRIES}
 
-    def _choose(self, c: str, quarter: int, available: np.ndarray, valuation: Valuation | None) -> np.ndarray:
+    def _choose(self, c: str, quarter: int, available: np.ndarray, valuation: Valuation | None,
+                seen) -> np.ndarray:
         """Country ``c``'s move in every run by that run's rule, recorded with what its reason needs.
 
-        Runs with the same moves available are decided together, row by row, with the rules'
-        own row-wise functions (:mod:`agents.country`): the AI draws one uniform number from the
-        run's stream for ``c``. Returns the chosen menu column per run, (R,).
+        Runs with the same moves available are decided together by each rule's row-wise
+        :meth:`~agents.country.Rule.choose` (:mod:`agents.country`): the AI draws one uniform
+        number from the run's stream for ``c``. The runner-up is the best-valued move other than
+        the one chosen (the best one if the choice was not the best). Returns the chosen menu
+        column per run, (R,).
         """
         R, M = available.shape
-        s = self.structure
         if valuation is not None:
             raw = np.where(available, valuation.values, np.nan)
             raw = np.where(np.isnan(raw) & available, 0.0, raw)   # runs whose rule needs no values
@@ -839,62 +846,76 @@ class Ensemble:
             raw = np.where(available, 0.0, np.nan)
         values = raw - raw[:, :1]
         rules = self.rules[c]
-        index = np.zeros(R, dtype=int)
-        runner = np.zeros(R, dtype=int)
-        best = np.zeros(R, dtype=int)
-        probability = np.ones(R)
         uniforms = np.zeros(R)
-        for r in np.flatnonzero(rules == "ai"):
+        for r in np.flatnonzero(self.draws[c]):
             uniforms[r] = self.rngs[r][c].random()
-        rationality = s.p(f"{c}.rationality")
-        masks, inverse = np.unique(available, axis=0, return_inverse=True)
-        for g, mask in enumerate(masks):
-            rows = np.flatnonzero(inverse.ravel() == g)
-            cols = np.flatnonzero(mask)
-            v = values[np.ix_(rows, cols)]
-            n = len(cols)
-            b = best_indices(v)
-            pick = np.zeros(len(rows), dtype=int)
-            prob = np.ones(len(rows))
+        submitted = self._submitted(c, available)
+        rationality = self.structure.p(f"{c}.rationality")
+        index, runner, best = np.zeros(R, dtype=int), np.zeros(R, dtype=int), np.zeros(R, dtype=int)
+        probability = np.ones(R)
+        if R == 1:
+            groups = [(np.zeros(1, dtype=int), np.flatnonzero(available[0]))]
+        else:
+            masks, inverse = np.unique(available, axis=0, return_inverse=True)
+            groups = [(np.flatnonzero(inverse.ravel() == g), np.flatnonzero(mask)) for g, mask in enumerate(masks)]
+        for rows, cols in groups:
+            v = values[rows[:, None], cols]
+            positions = np.searchsorted(cols, submitted[rows])    # a person's move among the available
+            pick, prob = np.zeros(len(rows), dtype=int), np.ones(len(rows))
             rule = rules[rows]
-            ai = rule == "ai"
-            if ai.any():
-                probs = logit_probabilities(v[ai], rationality)
-                k = quantal_indices(probs, uniforms[rows[ai]])
-                pick[ai] = k
-                prob[ai] = probs[np.arange(len(k)), k]
-            br = rule == "best"
-            pick[br] = b[br]
-            for i in np.flatnonzero(rule == "human"):
-                name = self.pending.pop((int(rows[i]), c), None)
-                if name is None:
-                    raise HumanMoveMissing(c)
-                names = [menu(c)[col].name for col in cols]
-                pick[i] = names.index(name) if name in names else 0
+            names = dict.fromkeys(rule.tolist())                  # each rule present, in order of first run
+            for name in names:
+                at = slice(None) if len(names) == 1 else rule == name
+                pick[at], prob[at] = _RULE[name].choose(v[at], rationality, uniforms[rows[at]], positions[at])
             order = np.argsort(-v, axis=1, kind="stable")
-            run_up = np.where(order[:, 0] == pick, order[:, 1] if n > 1 else pick, order[:, 0])
-            if n == 1:
+            if len(cols) == 1:
                 run_up = pick
+            else:
+                run_up = np.where(order[:, 0] == pick, order[:, 1], order[:, 0])
             index[rows] = cols[pick]
             runner[rows] = cols[run_up]
-            best[rows] = cols[b]
+            best[rows] = cols[best_indices(v)]
             probability[rows] = prob
-        if valuation is not None:
+        if valuation is not None and valuation.terms:
             names = list(valuation.terms)
-            rows = np.arange(R)[:, None]
             at = np.stack([index, runner], axis=1)
-            terms_at = np.array([valuation.terms[n][rows, at] for n in names]) if names else np.zeros((0, R, 2))
+            terms_at = np.stack(list(valuation.terms.values()))[:, np.arange(R)[:, None], at]
+            reply, replier, answered = valuation.reply, valuation.replier, valuation.answered
+        elif valuation is not None:
+            names, terms_at = [], np.zeros((0, R, 2))
             reply, replier, answered = valuation.reply, valuation.replier, valuation.answered
         else:
             names, terms_at = [], np.zeros((0, R, 2))
             reply, replier, answered = np.full((R, M), -1), "", np.zeros(R, dtype=bool)
         self.decisions.append(_QuarterDecisions(
             c, quarter, rules.copy(), available, values, index, runner, best, probability, names, terms_at,
-            reply, replier, answered, self.world.oil_penalty.copy(), len(self._metrics) - 1))
+            reply, replier, answered, seen, len(self._metrics) - 1))
         return index
 
+    def _submitted(self, c: str, available: np.ndarray) -> np.ndarray:
+        """The menu column of the move each person playing ``c`` submitted, (R,) (0 elsewhere): taken
+        off the queue; holding if an event this quarter took the move off the menu."""
+        submitted = np.zeros(len(available), dtype=int)
+        for r in np.flatnonzero(self.persons[c]):
+            name = self.pending.pop((int(r), c), None)
+            if name is None:
+                raise HumanMoveMissing(c)
+            col = _menu_index(c)[name]
+            submitted[r] = col if available[r, col] else 0
+        return submitted
+
+    def _apply_moves(self, chosen: dict[str, np.ndarray]) -> None:
+        """The chosen moves (a menu column per run and country) apply together."""
+        for country in COUNTRIES:
+            moves, cols = menu(country), chosen[country]
+            if (cols == cols[0]).all():   # every run takes the same move (always, in a run of one)
+                moves[cols[0]].apply(self.world, slice(None))
+                continue
+            for col in np.unique(cols):
+                moves[col].apply(self.world, np.flatnonzero(cols == col))
+
     def _record(self) -> None:
-        """Add the quarter's metrics of every run (arrays over runs), blocs included."""
+        """Add the quarter's metrics of every run (arrays over runs), blocs included, and its goods flows."""
         m = economics.metrics(self.world, self.structure)
         lay = self.structure.layout
         with_penaliser, with_seller = (lay.arms_buyer, lay.penaliser), (lay.arms_buyer, lay.crude_seller)
@@ -904,8 +925,24 @@ class Ensemble:
         m["bloc_ind_with_rus"] = blocs[with_seller].astype(float)
         self._labels.append(quarter_label(self.world.quarter))
         self._metrics.append({k: np.array(v, dtype=float, copy=True) for k, v in m.items()})
+        self._trade.append(self.world.goods_flow_usd_bn.copy())
 
     # ------------------------------------------------------------------------------ human play
+    def set_rule(self, run: int, country: str, rule: str) -> None:
+        """Change how ``country`` decides in run ``run`` from the next quarter on (``ai``, ``best``,
+        ``scripted`` or ``human``); a move queued for the seat is dropped."""
+        if country not in self.rules:
+            raise InputError(f"country {country!r} is not known; allowed: {', '.join(COUNTRIES)}")
+        try:
+            chosen = make_rule(rule)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        self.rules[country][run] = rule
+        self.needs[country][run] = chosen.needs_values
+        self.draws[country][run] = chosen.draws
+        self.persons[country][run] = chosen.name == "human"
+        self.pending.pop((run, country), None)
+
     def submit_move(self, run: int, country: str, move: str) -> None:
         """Queue a person's move for ``country`` in run ``run`` (its rule must be ``human``)."""
         if self.rules[country][run] != "human":
@@ -915,7 +952,7 @@ class Ensemble:
 
     def awaiting_moves(self) -> list[tuple[int, str]]:
         """``(run, country)`` of every seat played by a person without a move for this quarter."""
-        return [(int(r), c) for c in COUNTRIES for r in np.flatnonzero(self.rules[c] == "human")
+        return [(int(r), c) for c in COUNTRIES if self.persons[c].any() for r in np.flatnonzero(self.persons[c])
                 if (int(r), c) not in self.pending]
 
     # ---------------------------------------------------------------------------------- output
@@ -941,14 +978,18 @@ class Ensemble:
 
 
 class RunView:
-    """One run of an :class:`Ensemble` with the tables of a :class:`~model.model.GeopoliticsModel`."""
+    """One run of an :class:`Ensemble` with the tables of a :class:`~model.model.GeopoliticsModel`.
+
+    A view follows its ensemble: after another step, it has one more quarter.
+    """
 
     def __init__(self, ensemble: Ensemble, run: int):
         self.ensemble, self.run = ensemble, run
         setup = ensemble.setups[run]
         self.scenario_def, self.seed, self.overrides = setup.scenario, setup.seed, setup.overrides
         self.structure = ensemble.structure
-        self._decisions: list[Decision] | None = None
+        self._decisions: list[Decision] = []
+        self._latest: tuple[int, dict] | None = None
 
     def metrics_columns(self) -> dict[str, list]:
         """The quarterly table as columns (name -> list of values), as the Mesa model gives it."""
@@ -962,26 +1003,50 @@ class RunView:
         """The quarterly table: one row a quarter, the starting state first (the Mesa model's)."""
         return pd.DataFrame(self.metrics_columns())
 
+    def metrics_row(self, at: int) -> dict[str, float]:
+        """Row ``at`` of the quarterly table (0 the start, -1 the latest) as a dict, ``quarter`` first."""
+        ens, r = self.ensemble, self.run
+        row = {"quarter": ens._labels[at]}
+        row.update({k: float(v[r]) for k, v in ens._metrics[at].items()})
+        return row
+
+    @property
+    def latest(self) -> dict[str, float]:
+        """The latest row of the quarterly table (the state now)."""
+        count = len(self.ensemble._metrics)
+        if self._latest is None or self._latest[0] != count:
+            self._latest = (count, self.metrics_row(-1))
+        return self._latest[1]
+
+    def trade_matrix(self, quarters_ago: int = 0) -> np.ndarray:
+        """Goods flows (not crude or arms), USD bn/yr, ``[importer, exporter]`` in NODES order;
+        ``quarters_ago=1`` gives last quarter's (the start is the oldest kept)."""
+        trade = self.ensemble._trade
+        return trade[max(len(trade) - 1 - quarters_ago, 0)][self.run].copy()
+
     @property
     def decisions(self) -> list[Decision]:
         """Every decision of the run, in the Mesa model's order (quarter, then country)."""
-        if self._decisions is None:
-            self._decisions = [self._decision(q) for q in self.ensemble.decisions]
+        recorded = self.ensemble.decisions
+        if len(self._decisions) < len(recorded):
+            self._decisions.extend(self._decision(q) for q in recorded[len(self._decisions):])
         return self._decisions
 
     def decisions_frame(self) -> pd.DataFrame:
         """Every decision of the run with its reason (written now), as the Mesa model's table."""
         return pd.DataFrame([d.row() for d in self.decisions], columns=DECISION_COLUMNS)
 
+    @property
+    def event_log(self) -> list[dict]:
+        """The scenario events applied so far in this run: ``quarter``, ``note``, ``settings``, ``source``."""
+        return [{"quarter": quarter_label(q), "note": e.note, "settings": dict(e.settings), "source": e.source}
+                for q, e in self.ensemble.events_applied.get(id(self.scenario_def), [])]
+
     def events_frame(self) -> pd.DataFrame:
         """The scenario events applied so far in this run."""
-        log = [{"quarter": quarter_label(q), "note": e.note, "settings": dict(e.settings), "source": e.source}
-               for q, e in self.ensemble.events_applied.get(id(self.scenario_def), [])]
-        return pd.DataFrame(log, columns=["quarter", "note", "settings", "source"])
+        return pd.DataFrame(self.event_log, columns=["quarter", "note", "settings", "source"])
 
     def _decision(self, qd: _QuarterDecisions) -> Decision:
-        from geogame.model.nodes import COUNTRY_NAMES
-
         r, c = self.run, qd.country
         cols = np.flatnonzero(qd.available[r])
         position = {col: i for i, col in enumerate(cols)}
@@ -1002,23 +1067,18 @@ class RunView:
             arr[runner] = qd.terms_at[t, r, 1]
             arr[index] = qd.terms_at[t, r, 0]
             terms[name] = arr
-        probs = np.zeros(len(cols))
-        probs[index] = qd.probability[r]
+        probability = float(qd.probability[r])
         ens = self.ensemble
-        latest_at = qd.step
-        latest = {"quarter": ens._labels[latest_at]}
-        latest.update({k: float(v[r]) for k, v in ens._metrics[latest_at].items()})
         horizon = int(ens.structure.p(f"{c}.lookahead_quarters"))
-        speaker = _Speaker(COUNTRY_NAMES[c])
 
         def explain() -> str:
-            context = _CONTEXT[c](latest, _PenaltyWorld(float(qd.oil_penalty[r])), ens.structure)
-            return CountryAgent._reason(speaker, moves, values, terms, index, runner, probs, context, rule,
-                                        horizon, replies, replier)
+            context = _CONTEXT[c](self.metrics_row(qd.step), qd.seen.take(r), ens.structure)
+            return reason(c, moves, values, terms, index, runner, probability, context, rule, horizon,
+                          replies, replier)
 
         return Decision(quarter=quarter_label(qd.quarter), country=c, move=moves[index].name,
                         value=float(values[index]), runner_up=moves[runner].name,
-                        runner_up_value=float(values[runner]), rule=rule, probability=float(probs[index]),
+                        runner_up_value=float(values[runner]), rule=rule, probability=probability,
                         best_move=moves[best].name, values={m.name: float(v) for m, v in zip(moves, values)},
                         expected_reply=replies[index], _explain=explain)
 

@@ -5,11 +5,20 @@ A quarter goes like this (:meth:`GeopoliticsModel.step`):
 1. the scenario's events dated this quarter set policies (embargoes, caps, tariffs on their dates);
 2. every country values each move on its menu as a present value over its horizon, rolling the
    world forward with it (all countries' candidate moves, and the replies they anticipate from
-   India, in one batch; :meth:`GeopoliticsModel.evaluate`), and picks one by its rule;
+   their counterparts, in one batch: :func:`model.ensemble.value_moves`), and picks one by its
+   rule (:mod:`agents.country`);
 3. the chosen moves apply together;
 4. the economy answers (:func:`model.economics.step`): the crude market clears, trade adjusts,
    arms, payments and alignment move;
-5. the quarter's metrics and decisions are collected.
+5. the quarter's metrics and decisions are recorded.
+
+There is one engine: the model is an :class:`~model.ensemble.Ensemble` of one run, and its
+quarter is the ensemble's (:meth:`Ensemble.step <model.ensemble.Ensemble.step>`), so a run gives
+the same tables alone or in a batch of any size. The model adds what a person at the screen
+needs: the Mesa agents (one :class:`~agents.country.CountryAgent` per country, holding its rule
+and random stream), human seats, the menu and the advice for the next quarter, and the run's
+tables read from the engine's view of its one run (:class:`~model.ensemble.RunView`), reasons
+written on request.
 
 The first row of the quarterly table is the calibrated starting state (for ``baseline``,
 2025Q4); each step adds the next quarter.
@@ -22,12 +31,12 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from geogame.agents.country import CountryAgent, Decision, Human, HumanMoveMissing, make_rule
+from geogame.agents.country import CountryAgent, Decision, HumanMoveMissing, make_rule
 from geogame.agents.moves import Move, available_moves, menu
 
-from . import calibration, economics, parameters
-from .ensemble import (_CONTEXT, COUNTRIES, DECISION_COLUMNS, ROLLOUT_QUARTERS, choice_streams,  # noqa: F401
-                       normalise_overrides, value_moves)
+from . import calibration
+from .ensemble import (_CONTEXT, COUNTRIES, DECISION_COLUMNS, ROLLOUT_QUARTERS, Ensemble,  # noqa: F401
+                       EnsembleRun, choice_streams, normalise_overrides, resolve, value_moves)
 from .alignment import Landscape, alignment_map, landscape
 from .calendar import quarter_label
 from .instruments import INSTRUMENTS, get_instrument, set_instrument
@@ -53,6 +62,13 @@ class GeopoliticsModel(mesa.Model):
     rules : dict, optional
         Rule per country, ``"ai"``, ``"best"``, ``"scripted"`` or ``"human"``, on top of the scenario's.
 
+    Attributes
+    ----------
+    engine : Ensemble
+        The engine stepping this run (an ensemble of one run).
+    countries : dict
+        country -> :class:`~agents.country.CountryAgent`, in ``COUNTRIES`` order.
+
     Examples
     --------
     >>> m = GeopoliticsModel(scenario="baseline", seed=1)
@@ -62,9 +78,9 @@ class GeopoliticsModel(mesa.Model):
 
     def __init__(self, scenario: str | Path | Scenario = "baseline", seed: int | None = None,
                  overrides: dict | list | None = None, rules: dict | None = None):
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-            raise InputError(f"seed = {seed!r} is not allowed; allowed whole numbers >= 0")
-        super().__init__(rng=None if seed is None else int(seed))
+        # The same setup as every run of an ensemble: scenario, overrides, seed and rules checked.
+        setup = resolve(EnsembleRun(scenario, seed=seed, overrides=overrides, rules=rules))
+        super().__init__(rng=setup.seed)
         # Mesa 3.5 runs step() as a scheduled event: if it raised, later steps would silently do
         # nothing. So refuse to step *before* Mesa's wrapper when a person still has to move.
         mesa_step = self.step
@@ -76,41 +92,30 @@ class GeopoliticsModel(mesa.Model):
             mesa_step()
 
         self.step = guarded_step
-        self.seed = seed
+        self.seed = setup.seed
         # Mesa 3.5 reserves `Model.scenario` for its experimental Scenario class, hence the name.
-        self.scenario_def = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-        self.overrides = normalise_overrides(overrides)
-        self.settings = {**calibration.base_settings(self.scenario_def.base), **self.scenario_def.settings,
-                         **self.overrides}
-        self.world, self.structure = calibration.build(self.scenario_def.base, self.settings, self.scenario_def.brent_path)
-        rule_names = {c: "ai" for c in COUNTRIES}
-        rule_names.update(self.scenario_def.rules)
-        for country, rule in (rules or {}).items():
-            if country not in COUNTRIES:
-                raise InputError(f"rules: country {country!r} is not known; allowed: {', '.join(COUNTRIES)}")
-            rule_names[country] = rule
-        # One random stream per country, spawned from the run's seed: a country's k-th choice uses
-        # the same draw whatever the other countries' rules, so a run in which a person plays one
-        # country changes no other country's luck (the class debrief compares like with like).
-        streams = choice_streams(seed, fallback=self.rng)
-        self.countries: dict[str, CountryAgent] = {}
-        for country in COUNTRIES:
-            try:
-                rule = make_rule(rule_names[country])
-            except ValueError as exc:
-                raise InputError(f"rules: {country}: {exc}") from None
-            self.countries[country] = CountryAgent(self, country, rule, streams[country])
-        self._events = {}
-        for event in self.scenario_def.events:
-            self._events.setdefault(event.quarter, []).append(event)
-        self.event_log: list[dict] = []
-        self.latest: dict[str, float] = {}
-        # The model collects its own tables (one dict a quarter, one Decision a move): cheaper than
-        # Mesa's DataCollector calling a reporter per column, and the decisions keep their reasons.
-        self._metric_rows: list[dict] = []
-        self._flow_history: list[np.ndarray] = []
-        self.decisions: list[Decision] = []
-        self._record()
+        self.scenario_def = setup.scenario
+        self.overrides = setup.overrides
+        self.settings = setup.settings
+        self.engine = Ensemble(None, _setups=[setup])
+        if setup.seed is None:   # an unseeded run's choice streams come from Mesa's own generator
+            self.engine.rngs[0] = choice_streams(None, fallback=self.rng)
+        self.structure = self.engine.structure
+        self._run = self.engine.view(0)
+        self.countries: dict[str, CountryAgent] = {c: CountryAgent(self, c, self.engine, 0) for c in COUNTRIES}
+
+    # ------------------------------------------------------------------------------- the world
+    @property
+    def world(self):
+        """The run's world now (the engine's, one row): policies set on it take effect from the next step."""
+        return self.engine.world
+
+    @world.setter
+    def world(self, world) -> None:
+        """Replace the run's world (one row) from the next step on."""
+        if world.batch != 1:
+            raise ValueError(f"a model's world has one row; got {world.batch}")
+        self.engine.world = world
 
     # ------------------------------------------------------------------------------- calendar
     @property
@@ -130,13 +135,9 @@ class GeopoliticsModel(mesa.Model):
 
     # ------------------------------------------------------------------------------ the quarter
     def step(self) -> None:
-        """Advance one quarter (see the module docstring for the order)."""
-        self._apply_events(self.world.quarter + 1)
-        decisions = self._decide()
-        for country, move in decisions:
-            move.apply(self.world, slice(0, 1))
-        self.world = economics.step(self.world, self.structure)
-        self._record()
+        """Advance one quarter: events, every country's decision, the moves, the economy, the record
+        (the engine's quarter, see the module docstring)."""
+        self.engine.step()
         self.running = not self.finished  # Mesa's own loops (run_model) stop at the scenario's end
 
     def run(self, quarters: int | None = None) -> "GeopoliticsModel":
@@ -146,16 +147,6 @@ class GeopoliticsModel(mesa.Model):
         for _ in range(quarters):
             self.step()
         return self
-
-    def _apply_events(self, quarter: int) -> None:
-        for event in self._events.get(quarter, []):
-            for key, value in event.settings.items():
-                set_instrument(self.world, key, value)
-            self.event_log.append({"quarter": quarter_label(quarter), "note": event.note,
-                                   "settings": dict(event.settings), "source": event.source})
-
-    def _candidates(self) -> list[tuple[CountryAgent, list[Move]]]:
-        return [(agent, available_moves(agent.country, self.world)) for agent in self.countries.values()]
 
     def evaluate(self, candidates: list[tuple[CountryAgent, list[Move]]],
                  rollout: int = ROLLOUT_QUARTERS, world=None) -> dict[str, tuple]:
@@ -168,10 +159,10 @@ class GeopoliticsModel(mesa.Model):
         backing down under pressure, its audience cost. Everybody else holds, except the
         counterpart whose best reply the country anticipates (:data:`agents.moves.ANTICIPATED_REPLIES`).
 
-        How it is computed: :func:`model.ensemble.value_moves`, with this model as an ensemble of
-        one run (one world per candidate move of every country and per reply its counterpart may
-        make, rolled forward together ``rollout`` quarters, the rest of each horizon in closed
-        form; the counterpart's reply is its best).
+        How it is computed: :func:`model.ensemble.value_moves`, the engine's own valuation, on
+        this run (one world per candidate move of every country and per reply its counterpart
+        may make, rolled forward together ``rollout`` quarters, the rest of each horizon in
+        closed form; the counterpart's reply is its best).
 
         Parameters
         ----------
@@ -188,39 +179,28 @@ class GeopoliticsModel(mesa.Model):
             making them up (name -> (n,) array), per move the name of the anticipated reply
             ("" where none was weighed) and the country answering ("" if none).
         """
+        wanted = {agent.country: moves for agent, moves in candidates if agent.rule.needs_values and moves}
+        return self._value(wanted, rollout, self.world if world is None else world)
+
+    def _value(self, candidates: dict[str, list[Move]], rollout: int, world) -> dict[str, tuple]:
+        """:meth:`evaluate` for ``candidates`` (country -> moves), whatever the countries' rules."""
         offers = {}
-        for agent, moves in candidates:
-            if agent.rule.needs_values and moves:
-                index = {m.name: i for i, m in enumerate(menu(agent.country))}
-                mask = np.zeros((1, len(index)), dtype=bool)
-                mask[0, [index[m.name] for m in moves]] = True
-                offers[agent.country] = mask
-        answers = {c: np.array([a.rule.needs_values]) for c, a in self.countries.items()}
-        world = self.world if world is None else world
-        valued = value_moves(world, self.structure, offers, answers, rollout)   # the ensemble of one
+        for country, moves in candidates.items():
+            index = {m.name: i for i, m in enumerate(menu(country))}
+            mask = np.zeros((1, len(index)), dtype=bool)
+            mask[0, [index[m.name] for m in moves]] = True
+            offers[country] = mask
+        answers = {c: self.engine.needs[c].copy() for c in COUNTRIES}
+        valued = value_moves(world, self.structure, offers, answers, rollout)
         result: dict[str, tuple] = {}
-        for agent, moves in candidates:
-            valuation = valued.get(agent.country)
-            if valuation is None or not (agent.rule.needs_values and moves):
-                continue
-            index = {m.name: i for i, m in enumerate(menu(agent.country))}
+        for country, moves in candidates.items():
+            valuation = valued[country]
+            index = {m.name: i for i, m in enumerate(menu(country))}
             cols = [index[m.name] for m in moves]
             terms = {name: value[0, cols] for name, value in valuation.terms.items()}
             replier = valuation.replier if valuation.replier and valuation.answered[0] else ""
-            result[agent.country] = (valuation.values[0, cols], terms, valuation.reply_names(0, cols), replier)
+            result[country] = (valuation.values[0, cols], terms, valuation.reply_names(0, cols), replier)
         return result
-
-    def _decide(self) -> list[tuple[str, Move]]:
-        candidates = self._candidates()
-        valued = self.evaluate(candidates)
-        chosen = []
-        for agent, moves in candidates:
-            values, terms, replies, replier = valued.get(agent.country, (np.zeros(len(moves)), {}, None, ""))
-            decision = agent.decide(moves, values, terms, self.world, self._context(agent.country),
-                                    replies=replies, replier=replier)
-            self.decisions.append(decision)
-            chosen.append((agent.country, moves[[m.name for m in moves].index(decision.move)]))
-        return chosen
 
     def _context(self, country: str) -> str:
         """What the country saw last quarter, in a sentence a student can check on the charts
@@ -234,20 +214,17 @@ class GeopoliticsModel(mesa.Model):
         """Change how a country decides from now on (``ai``, ``best``, ``scripted`` or ``human``)."""
         if country not in self.countries:
             raise InputError(f"country {country!r} is not known; allowed: {', '.join(COUNTRIES)}")
-        try:
-            self.countries[country].rule = make_rule(rule)
-        except ValueError as exc:
-            raise InputError(str(exc)) from None
+        self.engine.set_rule(0, country, rule)
 
     def awaiting_moves(self) -> list[str]:
         """Countries played by a person who have not yet submitted this quarter's move."""
-        return [c for c, a in self.countries.items() if isinstance(a.rule, Human) and a.rule.pending is None]
+        return [c for _, c in self.engine.awaiting_moves()]
 
     def _decision_world(self):
         """The world the next quarter's decisions will see: the state now with that quarter's
         scripted events applied (they apply before anyone decides; see :meth:`step`). A copy when
         there are such events: the run itself is not changed."""
-        events = self._events.get(self.world.quarter + 1)
+        events = self.engine.events_at(0, self.world.quarter + 1)
         if not events:
             return self.world
         world = self.world.copy()
@@ -278,27 +255,37 @@ class GeopoliticsModel(mesa.Model):
         (the chance the country's rule gives the move; the AI's logit for a scripted or human
         player) and ``expected_reply`` (the counterpart's anticipated best reply, "" if none).
         """
-        agent = self.countries[country]
         world = self._decision_world()
         moves = available_moves(country, world)
-        saved_rule, ai = agent.rule, make_rule("ai")
-        agent.rule = ai
-        try:
-            values, _, replies, _ = self.evaluate([(agent, moves)], world=world)[country]
-        finally:
-            agent.rule = saved_rule
+        values, _, replies, _ = self._value({country: moves}, ROLLOUT_QUARTERS, world)[country]
         values = values - values[0]
-        rule = saved_rule if saved_rule.name in ("ai", "best") else ai
+        rule = self.countries[country].rule
+        rule = rule if rule.name in ("ai", "best") else make_rule("ai")
+        probability = rule.probabilities(values[None, :], self.structure.p(f"{country}.rationality"))[0]
         return pd.DataFrame({"move": [m.name for m in moves], "label": [m.label for m in moves],
                              "kind": [m.kind for m in moves], "value": values,
-                             "probability": rule.probabilities(agent, values),
-                             "expected_reply": replies})
+                             "probability": probability, "expected_reply": replies})
 
     # --------------------------------------------------------------------------------- output
     @property
     def finished(self) -> bool:
         """True once the run has reached the end of its scenario (``scenario_def.quarters`` steps)."""
         return self.world.quarter - self.scenario_def.start_quarter >= self.scenario_def.quarters
+
+    @property
+    def latest(self) -> dict[str, float]:
+        """The latest row of the quarterly table (the state now), ``quarter`` first."""
+        return self._run.latest
+
+    @property
+    def decisions(self) -> list[Decision]:
+        """Every decision so far, oldest first (quarter, then country); reasons written on request."""
+        return self._run.decisions
+
+    @property
+    def event_log(self) -> list[dict]:
+        """The scenario events applied so far: ``quarter``, ``note``, ``settings``, ``source``."""
+        return self._run.event_log
 
     def instruments(self) -> dict[str, float]:
         """The policies in force now, by setting key (``{"eu.price_cap_usd": 47.6, ...}``)."""
@@ -309,8 +296,7 @@ class GeopoliticsModel(mesa.Model):
 
         ``quarters_ago=1`` gives last quarter's matrix (for changes); the start is the oldest kept.
         """
-        index = max(len(self._flow_history) - 1 - quarters_ago, 0)
-        return self._flow_history[index].copy()
+        return self._run.trade_matrix(quarters_ago)
 
     def blocs(self) -> Landscape:
         """Today's blocs by landscape theory (sizes: GDP; propensities: affinity)."""
@@ -320,34 +306,21 @@ class GeopoliticsModel(mesa.Model):
         """2-D positions of the four players (rows in COUNTRIES order) by classical MDS."""
         return alignment_map(self.world.affinity[0], previous)
 
-    def _record(self) -> None:
-        self._flow_history.append(self.world.goods_flow_usd_bn[0].copy())
-        m = economics.metrics(self.world, self.structure)
-        row = {"quarter": self.quarter_label}
-        row.update({k: float(v[0]) for k, v in m.items()})
-        blocs = self.blocs()
-        lay = self.structure.layout
-        row["bloc_ind_with_usa"] = float(blocs.together(lay.arms_buyer, lay.penaliser))
-        row["bloc_ind_with_rus"] = float(blocs.together(lay.arms_buyer, lay.crude_seller))
-        self.latest = row
-        self._metric_rows.append(row)
-
     def metrics_frame(self) -> pd.DataFrame:
         """The quarterly table: one row a quarter, the starting state first."""
-        return pd.DataFrame(self._metric_rows)
+        return self._run.metrics_frame()
 
     def metrics_columns(self) -> dict[str, list]:
         """The quarterly table as columns (name -> list of values), without building a DataFrame."""
-        rows = self._metric_rows
-        return {name: [row[name] for row in rows] for name in rows[0]}
+        return self._run.metrics_columns()
 
     def decisions_frame(self) -> pd.DataFrame:
         """Every decision so far: quarter, country, move, value, runner-up, reason and more."""
-        return pd.DataFrame([d.row() for d in self.decisions], columns=DECISION_COLUMNS)
+        return self._run.decisions_frame()
 
     def events_frame(self) -> pd.DataFrame:
         """The scenario events applied so far."""
-        return pd.DataFrame(self.event_log, columns=["quarter", "note", "settings", "source"])
+        return self._run.events_frame()
 
     def scenario_toml(self) -> str:
         """A scenario file that reproduces this run's settings (scenario plus overrides)."""

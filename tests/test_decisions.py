@@ -196,8 +196,11 @@ def test_best_response_ties_go_to_the_move_listed_first():
 
     assert best_index(np.array([0.0, 0.0, -1.0])) == 0
     assert best_index(np.array([0.0, 2.0, 2.0 + 1e-12])) == 1
-    probs = BestResponse().probabilities(None, np.array([-1.0, 3.0, 3.0]))
-    assert list(probs) == [0.0, 1.0, 0.0]
+    values = np.array([[-1.0, 3.0, 3.0], [0.0, 0.0, -1.0]])   # a row per run
+    probs = BestResponse().probabilities(values, 1.0)
+    assert probs.tolist() == [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]
+    index, probability = BestResponse().choose(values, 1.0, np.zeros(2), np.zeros(2, dtype=int))
+    assert index.tolist() == [1, 0] and probability.tolist() == [1.0, 1.0]
 
 
 def test_chosen_moves_follow_the_values_where_the_stakes_are_large():

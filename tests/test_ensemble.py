@@ -1,8 +1,10 @@
-"""The ensemble engine (model/ensemble.py): a run's tables do not depend on its batch.
+"""The ensemble engine (model/ensemble.py): one engine, and a run's tables do not depend on its batch.
 
-Same scenario, settings, rules and seed give the same quarterly and decisions tables (reasons
-included) whether the run is stepped alone by the Mesa model, or in an ensemble of 1, 7 or
-256 runs that mixes seeds, settings, rules (scripted, best response) and scenarios.
+The Mesa model is an ensemble of one run (its step is :meth:`Ensemble.step`, its choices the
+rules' row-wise :meth:`Rule.choose`). Same scenario, settings, rules and seed give the same
+quarterly and decisions tables (reasons included) whether the run is the Mesa model's, or one of
+an ensemble of 1, 7 or 256 runs that mixes seeds, settings, rules (scripted, best response) and
+scenarios: the equality fails if batching leaks into a run.
 """
 from __future__ import annotations
 
@@ -99,6 +101,57 @@ def test_human_seats_play_inside_an_ensemble():
     model.step()
     _same_tables(ens.view(0), model)
     assert ens.view(0).decisions_frame().query("country == 'ind'")["move"].item() == "arms_tilt_west"
+
+
+def test_there_is_one_engine_the_model_steps_the_ensemble_and_its_rules(monkeypatch):
+    """The Mesa model's quarter is Ensemble.step, and its choice is the rules' row-wise choose:
+    change the best-response rule (here: to pick the worst move) and the model follows."""
+    from geogame.agents.country import BestResponse
+
+    steps = []
+    real_step = Ensemble.step
+
+    def counting(self):
+        steps.append(self.R)
+        real_step(self)
+
+    monkeypatch.setattr(Ensemble, "step", counting)
+    best = {c: "best" for c in ("usa", "rus", "ind", "eu")}
+    model = GeopoliticsModel("baseline", seed=1, rules=best).run(3)
+    assert steps == [1, 1, 1]
+    assert not hasattr(model, "_decide") and not hasattr(model, "_record")
+    normal = model.decisions_frame()
+    assert (normal.move == normal.best_move).all()
+
+    def worst(self, values, rationality, uniforms, submitted):
+        return np.argmin(values, axis=1), np.ones(len(values))
+
+    monkeypatch.setattr(BestResponse, "choose", worst)
+    model = GeopoliticsModel("baseline", seed=1, rules=best).run(3)
+    d = model.decisions_frame()
+    lowest = [min(dec.values, key=dec.values.get) for dec in model.decisions]   # what `worst` picks
+    assert d.move.tolist() == lowest and not d.move.equals(normal.move)
+    _same_tables(run_ensemble([EnsembleRun("baseline", seed=1, rules=best), EnsembleRun("baseline", seed=2)], 3)[0],
+                 GeopoliticsModel("baseline", seed=1, rules=best).run(3))
+
+
+def test_the_model_s_agents_are_seats_of_the_engine():
+    """A rule set on the model (or on its agent) is the engine's, long names included; a person's
+    move waits in the engine's queue; the agents read the engine's random streams."""
+    model = GeopoliticsModel("baseline", seed=4)
+    model.set_rule("usa", "scripted")
+    assert model.engine.rules["usa"][0] == "scripted" and model.countries["usa"].rule.name == "scripted"
+    model.countries["eu"].rule = "human"
+    assert model.awaiting_moves() == ["eu"] and model.engine.awaiting_moves() == [(0, "eu")]
+    model.submit_move("eu", "hold")
+    assert model.countries["eu"].pending == "hold" and model.awaiting_moves() == []
+    assert model.countries["ind"].choice_rng is model.engine.rngs[0]["ind"]
+    model.step()
+    assert [d.country for d in model.countries["eu"].decisions] == ["eu"]
+    assert model.countries["eu"].decisions[0].rule == "human"
+    assert model.trade_matrix(1).tolist() == model.engine.view(0).trade_matrix(1).tolist()
+    with pytest.raises(InputError, match="not played by a person"):
+        model.countries["ind"].submit("hold")
 
 
 def test_metric_arrays_are_runs_side_by_side():
