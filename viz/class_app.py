@@ -27,14 +27,6 @@ from geogame.viz.classroom import POLICIES, ClassError, ClassGame, normalise_cod
 from geogame.viz.session import HEADLINES, fmt, fmt_change, one_line
 from geogame.viz.widgets import Figure, html_table, md
 
-#: Reacton's renderer that skips the parts of a page in which nothing changed (its opt-in fast
-#: tree walk, checked upstream against the default one on random trees). With the default, every
-#: re-render walks a page's whole tree: about 6 ms to change a seat's header and 8 ms for the rest
-#: of the page, against 1.3 and 5 ms with it (benchmarks/bench_class.py: a class of 30 re-renders
-#: 62 such parts a round on two cores). Read when a page is first rendered, so set at import
-#: (before any page is); ``REACTON_FAST=0`` in the environment turns it off.
-os.environ.setdefault("REACTON_FAST", "1")
-
 CLASS_URL_ENV = "GEOGAME_CLASS_URL"
 ANY_COUNTRY = "any (the game assigns one)"
 #: A browser session that gets this many codes wrong in a row waits :data:`LOCKOUT_SECONDS`.
