@@ -374,6 +374,15 @@ def test_a_team_that_plays_the_ais_moves_scores_the_same_as_the_ai(reg):
     assert list(table["objective"]) == [o.words for o in OBJECTIVES["ind"]]
     b_us, w_us, _ = game.scores()["usa"]
     assert b_us + w_us > 0   # the US raised its tariff where the AI would not have
+    # the same in the model's own units: India's team played the AI's moves, so it gained nothing
+    gains = game.utility_scores()
+    assert abs(gains["ind"][0]) < 1e-9 and abs(gains["usa"][0]) > 0.05
+    from geogame.viz.class_app import scores_html
+    shown = scores_html(game)
+    assert "The team playing India: its moves were worth the same as the AI&#x27;s in its seat" in shown
+    assert shown.count("geo-class-score-usd") == 2 and "geo-class-score-terms" in shown
+    exported = json.loads(game.export_json())["scores"]
+    assert exported["usa"]["utility_gain_usd_bn"] == pytest.approx(gains["usa"][0])
 
 
 def _html_of(rc, cls: str) -> str:

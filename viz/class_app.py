@@ -490,11 +490,16 @@ def ClassDebrief(game: ClassGame, shared: dict):
 def scores_html(game: ClassGame) -> str:
     """Each team's score against the AI in its seat, as HTML (names and numbers escaped)."""
     parts = []
+    gains = game.utility_scores()
     for country, (better, worse, table) in game.scores().items():
         same = len(table) - better - worse
+        gain, terms = gains[country]
         parts.append(f"<h5 class='geo-class-score-head'>{html.escape(COUNTRY_NAMES[country])}: better than the AI on "
                      f"{better}, worse on {worse}, the same on {same} of {len(table)} objectives</h5>"
-                     + html_table(table, cls="geo-table geo-class-score-table"))
+                     + html_table(table, cls="geo-table geo-class-score-table")
+                     + "<p class='geo-class-score-usd'>"
+                     + html.escape(deals.utility_gain_in_words(country, gain, terms, len(game.rounds))) + "</p>"
+                     + html_table(deals.utility_gain_shown(terms), cls="geo-table geo-class-score-terms"))
     return "".join(parts)
 
 
@@ -506,7 +511,9 @@ def Scores(game: ClassGame, shared: dict):
     md("Scores: each team against the AI in its seat", tag="h4")
     md("For each team, the same game is played again with the AI in that team's seat: same start, same "
        "random draws, the other teams' moves as they made them, the deals it was not party to kept. "
-       "Each objective is averaged over the quarters played.")
+       "Each objective is averaged over the quarters played. Below each table, what the team's moves were worth "
+       "in the model's own units: the country's utility (USD bn-equivalent) summed over the quarters played, "
+       "undiscounted, against the AI's, with the utility term that made the difference.")
     solara.HTML(tag="div", classes=["geo-class-scores"],
                 unsafe_innerHTML=game.memo((len(shared["rounds"]), "scores"), lambda: scores_html(game)))
 

@@ -700,7 +700,7 @@ class ClassGame:
 
     def _why_not(self, kind: str, terms: dict, ignore: int | None = None) -> str:
         menus = {c: [m.name for m in self.model.menu(c)] for c in COUNTRIES}
-        concluded = any(o["kind"] == deals.US_DEAL and o["status"] in ("accepted", "enforced") and o["id"] != ignore
+        concluded = any(deals.is_us_deal(o["kind"]) and o["status"] in ("accepted", "enforced") and o["id"] != ignore
                         for o in self.offers) or deals.us_deal_accepted(self.rounds)
         why = deals.unavailable(kind, terms, menus, self.model.instruments(), concluded)
         if why:
@@ -1067,9 +1067,22 @@ class ClassGame:
                     c: deals.score(c, metrics, self.team_path(c).metrics_frame()) for c in self.teams_played()}
             return hit
 
+    def utility_scores(self) -> dict[str, tuple[float, pd.DataFrame]]:
+        """country -> (USD bn-equivalent, table by utility term): what each team's moves were worth
+        to its country against the AI in its seat (:func:`geogame.viz.deals.utility_gain`)."""
+        with self.lock:
+            n = len(self.rounds)
+            hit = self._paths.get(("utility_scores", n))
+            if hit is None:
+                hit = self._paths[("utility_scores", n)] = {
+                    c: deals.utility_gain(c, self.model, self.team_path(c)) for c in self.teams_played()}
+            return hit
+
     def scores_export(self) -> dict:
-        """:meth:`scores` as plain data for the export."""
-        return {c: {"better": b, "worse": w, "objectives": t.to_dict(orient="records")}
+        """:meth:`scores` and :meth:`utility_scores` as plain data for the export."""
+        gains = self.utility_scores()
+        return {c: {"better": b, "worse": w, "objectives": t.to_dict(orient="records"),
+                    "utility_gain_usd_bn": gains[c][0], "utility_terms": gains[c][1].to_dict(orient="records")}
                 for c, (b, w, t) in self.scores().items()}
 
     def memo(self, key, make: Callable[[], object], keep: bool = False):
