@@ -187,6 +187,33 @@ def parse_target(row: dict, where: str) -> Target:
         note=row.get("note", "") or "", fit_status=fit_status)
 
 
+def _read_rows(path: Path, what: str, columns, parse) -> list:
+    """``parse(row, where)`` for every row of the CSV file ``path`` (``where`` names the file and
+    row), after checking the file exists and has ``columns``; ``what`` names the file in errors.
+
+    Raises
+    ------
+    InputError
+        Missing file or column, or whatever ``parse`` raises for a bad field.
+    """
+    if not path.is_file():
+        raise InputError(f"{what} {str(path)!r} does not exist")
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in columns if c not in (reader.fieldnames or [])]
+        if missing:
+            raise InputError(f"{what} {str(path)!r}: missing columns {', '.join(missing)}")
+        return [parse(row, f"{path.name} row {n}") for n, row in enumerate(reader, 2)]
+
+
+def _refuse_duplicates(items: list, key, label: str, what: str, path: Path) -> None:
+    """Raise :class:`InputError` naming the ``label`` values (``key(item)``) that occur twice."""
+    keys = [key(item) for item in items]
+    dup = sorted({str(k) for k in keys if keys.count(k) > 1})
+    if dup:
+        raise InputError(f"{what} {str(path)!r}: duplicate {label} {', '.join(dup)}")
+
+
 def load_targets(path: str | Path | None = None) -> list[Target]:
     """Read and validate the targets file (default: the project's).
 
@@ -196,18 +223,8 @@ def load_targets(path: str | Path | None = None) -> list[Target]:
         Missing file or column, duplicate id, or any bad field (named with its row).
     """
     path = Path(path) if path is not None else default_targets_path()
-    if not path.is_file():
-        raise InputError(f"targets file {str(path)!r} does not exist")
-    with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in TARGET_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise InputError(f"targets file {str(path)!r}: missing columns {', '.join(missing)}")
-        targets = [parse_target(row, f"{path.name} row {n}") for n, row in enumerate(reader, 2)]
-    ids = [t.target_id for t in targets]
-    duplicates = sorted({i for i in ids if ids.count(i) > 1})
-    if duplicates:
-        raise InputError(f"targets file {str(path)!r}: duplicate target_id {', '.join(duplicates)}")
+    targets = _read_rows(path, "targets file", TARGET_COLUMNS, parse_target)
+    _refuse_duplicates(targets, lambda t: t.target_id, "target_id", "targets file", path)
     return targets
 
 
@@ -511,20 +528,11 @@ def load_quarterly_targets(path: str | Path | None = None) -> list[QuarterlyTarg
         Missing file or column, duplicate id or series-quarter, or any bad field (named with its row).
     """
     path = Path(path) if path is not None else default_quarterly_path()
-    if not path.is_file():
-        raise InputError(f"quarterly targets file {str(path)!r} does not exist")
-    run = run_quarters("hindcast")
-    with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in QUARTERLY_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise InputError(f"quarterly targets file {str(path)!r}: missing columns {', '.join(missing)}")
-        targets = [parse_quarterly_target(row, f"{path.name} row {n}", run) for n, row in enumerate(reader, 2)]
-    for key, label in ((lambda t: t.target_id, "target_id"), (lambda t: (t.series, t.period), "series and quarter")):
-        keys = [key(t) for t in targets]
-        dup = sorted({str(k) for k in keys if keys.count(k) > 1})
-        if dup:
-            raise InputError(f"quarterly targets file {str(path)!r}: duplicate {label} {', '.join(dup)}")
+    what = "quarterly targets file"
+    run = run_quarters("hindcast") if path.is_file() else []
+    targets = _read_rows(path, what, QUARTERLY_COLUMNS, lambda row, where: parse_quarterly_target(row, where, run))
+    _refuse_duplicates(targets, lambda t: t.target_id, "target_id", what, path)
+    _refuse_duplicates(targets, lambda t: (t.series, t.period), "series and quarter", what, path)
     return targets
 
 
@@ -905,22 +913,15 @@ def load_outofsample(path: str | Path | None = None) -> list[OutOfSampleFigure]:
         Missing file or column, duplicate id, or any bad field (named with its row).
     """
     path = Path(path) if path is not None else default_outofsample_path()
+    what = "out-of-sample file"
     if not path.is_file():
-        raise InputError(f"out-of-sample file {str(path)!r} does not exist")
+        raise InputError(f"{what} {str(path)!r} does not exist")
     run = run_quarters("baseline")
     metrics = set(outcome_names()) - {"quarter"}
     moves = player_moves()
-    with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in OUTOFSAMPLE_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise InputError(f"out-of-sample file {str(path)!r}: missing columns {', '.join(missing)}")
-        figures = [parse_outofsample_figure(row, f"{path.name} row {n}", run, metrics, moves)
-                   for n, row in enumerate(reader, 2)]
-    ids = [f.figure_id for f in figures]
-    dup = sorted({i for i in ids if ids.count(i) > 1})
-    if dup:
-        raise InputError(f"out-of-sample file {str(path)!r}: duplicate figure_id {', '.join(dup)}")
+    figures = _read_rows(path, what, OUTOFSAMPLE_COLUMNS,
+                         lambda row, where: parse_outofsample_figure(row, where, run, metrics, moves))
+    _refuse_duplicates(figures, lambda f: f.figure_id, "figure_id", what, path)
     return figures
 
 
