@@ -700,7 +700,7 @@ class ClassGame:
 
     def _why_not(self, kind: str, terms: dict, ignore: int | None = None) -> str:
         menus = {c: [m.name for m in self.model.menu(c)] for c in COUNTRIES}
-        concluded = any(deals.is_us_deal(o["kind"]) and o["status"] in ("accepted", "enforced") and o["id"] != ignore
+        concluded = any(o["kind"] == deals.US_DEAL and o["status"] in ("accepted", "enforced") and o["id"] != ignore
                         for o in self.offers) or deals.us_deal_accepted(self.rounds)
         why = deals.unavailable(kind, terms, menus, self.model.instruments(), concluded)
         if why:
