@@ -29,6 +29,7 @@ may differ within a group.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -601,25 +602,38 @@ class _Setup:
 
     @property
     def structure_key(self) -> tuple:
-        """What runs batched together must share: the settings key without the policy instruments
-        (a policy setting lives in the world's arrays, one value per run, not in the structure)."""
-        from .instruments import INSTRUMENTS
-
-        return (self.scenario.base, tuple(sorted((k, v) for k, v in self.settings.items() if k not in INSTRUMENTS)),
+        """What runs batched together must share: the settings key without the settings held per
+        run (:func:`per_run_settings`: a policy setting lives in the world's arrays, a country's
+        rationality in the engine's, one value per run; neither in the structure)."""
+        shared = per_run_settings()
+        return (self.scenario.base, tuple(sorted((k, v) for k, v in self.settings.items() if k not in shared)),
                 tuple(sorted(self.scenario.brent_path.items())))
 
 
-def _same_structure(a, b) -> bool:
-    """Whether two structures agree in everything but the policy instruments' entries in ``params``
-    (then runs built on either can share one; checked, not assumed)."""
-    from dataclasses import fields
+#: The players' logit rationality: read only where a run's AI chooses (:meth:`Ensemble._choose`),
+#: from the run's own settings, so runs that differ in it share a batch.
+RATIONALITY_SETTINGS = tuple(f"{c}.rationality" for c in COUNTRIES)
 
+
+def per_run_settings() -> frozenset:
+    """Settings each run of a batch keeps for itself, which runs batched together may differ in:
+    the policy instruments (in the world's arrays) and the players' rationality (in the engine's).
+    Every other setting is the structure's, shared by the batch."""
     from .instruments import INSTRUMENTS
 
+    return frozenset(INSTRUMENTS) | frozenset(RATIONALITY_SETTINGS)
+
+
+def _same_structure(a, b) -> bool:
+    """Whether two structures agree in everything but the entries in ``params`` held per run
+    (:func:`per_run_settings`; then runs built on either can share one; checked, not assumed)."""
+    from dataclasses import fields
+
+    own = per_run_settings()
     for f in fields(a):
         x, y = getattr(a, f.name), getattr(b, f.name)
         if f.name == "params":
-            if {k: v for k, v in x.items() if k not in INSTRUMENTS} != {k: v for k, v in y.items() if k not in INSTRUMENTS}:
+            if {k: v for k, v in x.items() if k not in own} != {k: v for k, v in y.items() if k not in own}:
                 return False
         elif isinstance(x, np.ndarray):
             if x.shape != y.shape or not np.array_equal(x, y):
@@ -746,8 +760,8 @@ class Ensemble:
             raise InputError("an ensemble needs at least one run")
         keys = {st.structure_key for st in setups}
         if len(keys) > 1:
-            raise InputError("ensemble runs must share base, settings (policy settings aside) and Brent path; "
-                             "use run_ensemble to group runs with different settings")
+            raise InputError("ensemble runs must share base, settings (policy settings and rationality aside) "
+                             "and Brent path; use run_ensemble to group runs with different settings")
         self.setups = setups
         self.R = len(setups)
         try:
@@ -759,6 +773,8 @@ class Ensemble:
                       for c in COUNTRIES}
         self.draws = {c: np.array([_RULE[name].draws for name in self.rules[c]], dtype=bool) for c in COUNTRIES}
         self.persons = {c: self.rules[c] == "human" for c in COUNTRIES}
+        self.rationality = {c: np.array([st.settings.get(key, self.structure.params[key]) for st in setups], dtype=float)
+                            for c, key in zip(COUNTRIES, RATIONALITY_SETTINGS)}   # (R,) 1/USD bn, each run's own
         self.rngs = [choice_streams(st.seed) for st in setups]
         self.pending: dict[tuple[int, str], str] = {}   # (run, country) -> a person's move
         scenarios: dict[int, tuple[Scenario, list[int]]] = {}
@@ -850,7 +866,7 @@ class Ensemble:
         for r in np.flatnonzero(self.draws[c]):
             uniforms[r] = self.rngs[r][c].random()
         submitted = self._submitted(c, available)
-        rationality = self.structure.p(f"{c}.rationality")
+        rationality = self.rationality[c][:, None]          # (R, 1): each run's own
         index, runner, best = np.zeros(R, dtype=int), np.zeros(R, dtype=int), np.zeros(R, dtype=int)
         probability = np.ones(R)
         if R == 1:
@@ -866,7 +882,7 @@ class Ensemble:
             names = dict.fromkeys(rule.tolist())                  # each rule present, in order of first run
             for name in names:
                 at = slice(None) if len(names) == 1 else rule == name
-                pick[at], prob[at] = _RULE[name].choose(v[at], rationality, uniforms[rows[at]], positions[at])
+                pick[at], prob[at] = _RULE[name].choose(v[at], rationality[rows][at], uniforms[rows[at]], positions[at])
             order = np.argsort(-v, axis=1, kind="stable")
             if len(cols) == 1:
                 run_up = pick
@@ -988,6 +1004,9 @@ class RunView:
         setup = ensemble.setups[run]
         self.scenario_def, self.seed, self.overrides = setup.scenario, setup.seed, setup.overrides
         self.structure = ensemble.structure
+        own = {key: float(ensemble.rationality[c][run]) for c, key in zip(COUNTRIES, RATIONALITY_SETTINGS)}
+        if any(self.structure.params[k] != v for k, v in own.items()):   # the run's own settings, as it ran
+            self.structure = dataclasses.replace(self.structure, params={**self.structure.params, **own})
         self._decisions: list[Decision] = []
         self._latest: tuple[int, dict] | None = None
 
@@ -1093,7 +1112,10 @@ def iter_ensemble(specs, quarters: int | None = None, chunk_size: int = 256):
     """Run ``specs`` in batches and yield ``(position, RunView)`` as each chunk finishes.
 
     Runs sharing base, settings and Brent path are batched together, ``chunk_size`` at a time
-    (memory is bounded by the chunk, not the number of runs); positions refer to ``specs``.
+    (memory is bounded by the chunk, not the number of runs); positions refer to ``specs``. Runs
+    may differ in the settings each run keeps for itself (:func:`per_run_settings`: the policy
+    instruments and the players' rationality); runs that differ in any other setting (a weight,
+    a horizon, an elasticity) are batched only with runs of the same settings.
     ``quarters`` defaults to each run's scenario length (runs of different lengths are not
     batched together).
     """

@@ -170,7 +170,7 @@ def test_bad_input_is_one_clear_line():
     with pytest.raises(InputError, match="rules"):
         run_ensemble([EnsembleRun("baseline", seed=1, rules={"xx": "ai"})], 2)
     with pytest.raises(InputError, match="share"):
-        Ensemble([EnsembleRun("baseline", seed=1), EnsembleRun("baseline", seed=1, overrides={"usa.rationality": 2})])
+        Ensemble([EnsembleRun("baseline", seed=1), EnsembleRun("baseline", seed=1, overrides={"usa.lookahead_quarters": 4})])
 
 
 def test_runs_that_differ_only_in_policy_share_one_batch():
@@ -180,6 +180,34 @@ def test_runs_that_differ_only_in_policy_share_one_batch():
     ens = Ensemble(specs).run(QUARTERS)        # one batch, one structure
     for r, spec in enumerate(specs):
         _same_tables(ens.view(r), _mesa(spec))
+
+
+def test_runs_that_differ_in_rationality_share_one_batch():
+    """A country's rationality is each run's own (read where its AI chooses): runs that differ in
+    it, and in policy, batch together and each is its Mesa run, probabilities and reasons included."""
+    specs = [EnsembleRun("baseline", seed=s, overrides={"ind.rationality": r, "usa.rationality": 50.0 - r,
+                                                         "eu.price_cap_usd": 40.0 + s})
+             for s, r in enumerate([0.5, 15.0, 40.0, 3.0, 0.0])]
+    ens = Ensemble(specs).run(QUARTERS)        # one batch, one structure
+    for r, spec in enumerate(specs):
+        model = _mesa(spec)
+        _same_tables(ens.view(r), model)
+        assert ens.view(r).structure.p("ind.rationality") == model.structure.p("ind.rationality")
+    india = [ens.view(r).decisions_frame().query("country == 'ind' and rule == 'ai'") for r in (0, 2)]
+    assert india[0].probability.mean() < india[1].probability.mean()   # the settings did act
+    batches = []
+    original = Ensemble.__init__
+
+    def counting(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        batches.append(self.R)
+
+    import unittest.mock
+    with unittest.mock.patch.object(Ensemble, "__init__", counting):
+        views = run_ensemble(specs, QUARTERS, chunk_size=7)
+    assert batches == [len(specs)]
+    for r, spec in enumerate(specs):
+        _same_tables(views[r], ens.view(r))
 
 
 def test_the_fan_is_the_quantiles_of_the_seeds_runs():
