@@ -307,13 +307,16 @@ class Valuation:
                          self.replier, self.answered[rows], self.country_of)
 
 
-def _distinct_runs(world, needs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Runs whose worlds and valuing countries are identical bit for bit: ``(first, inverse)``,
-    the first run of each distinct state and, per run, which distinct state it is in."""
+def _distinct_runs(world, needs: dict[str, np.ndarray],
+                   weights: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Runs whose worlds, valuing countries and utility weights are identical bit for bit:
+    ``(first, inverse)``, the first run of each distinct state and, per run, which distinct state
+    it is in."""
     R = world.batch
     parts = [value.reshape(R, -1).astype(float, copy=False) for value in vars(world).values()
              if isinstance(value, np.ndarray)]
     parts.append(np.stack([needs[c] for c in COUNTRIES], axis=1).astype(float))
+    parts.extend(np.asarray(w, dtype=float).reshape(R, 1) for w in (weights or {}).values())
     state = np.ascontiguousarray(np.concatenate(parts, axis=1))
     keys = state.view(np.dtype((np.void, state.shape[1] * state.itemsize))).ravel()
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
@@ -334,7 +337,7 @@ def _menu_index(country: str) -> dict[str, int]:
 
 
 def value_moves(world, s, offers: dict[str, np.ndarray], answers: dict[str, np.ndarray],
-                rollout: int = ROLLOUT_QUARTERS) -> dict[str, Valuation]:
+                rollout: int = ROLLOUT_QUARTERS, weights: dict[str, np.ndarray] | None = None) -> dict[str, Valuation]:
     """Value every offered move of every country in every run of ``world`` in one batched look-ahead.
 
     A move's value is the present value, over the country's horizon ``N`` quarters
@@ -373,6 +376,8 @@ def value_moves(world, s, offers: dict[str, np.ndarray], answers: dict[str, np.n
         run (available, and the country's rule needs values).
     answers : country -> (R,) bool: whether the country, as a counterpart, answers in that run.
     rollout : quarters rolled forward exactly before the closed-form tail.
+    weights : utility weight setting -> (R,) each run's own (:data:`WEIGHT_SETTINGS`); default the
+        structure's for every run.
 
     Returns
     -------
@@ -409,7 +414,8 @@ def value_moves(world, s, offers: dict[str, np.ndarray], answers: dict[str, np.n
                 to_apply.append((moves[col], rows))
                 count += len(runs)
         own_u[c] = table
-    batch = world.take_rows(np.concatenate(source))
+    row_run = np.concatenate(source)               # the run each world of the batch comes from
+    batch = world.take_rows(row_run)
     for move, rows in to_apply:
         move.apply(batch, rows)
 
@@ -455,6 +461,7 @@ def value_moves(world, s, offers: dict[str, np.ndarray], answers: dict[str, np.n
         groups[c] = (runs, cols, group, cost, replier)
     if extra:
         batch = batch.take_rows(np.concatenate([np.arange(count), np.asarray(copy_source)]))
+        row_run = np.concatenate([row_run, row_run[np.asarray(copy_source)]])
         by_reply: dict[int, tuple[Move, list[int]]] = {}
         for k, reply in enumerate(copy_reply):
             by_reply.setdefault(id(reply), (reply, []))[1].append(count + k)
@@ -466,6 +473,7 @@ def value_moves(world, s, offers: dict[str, np.ndarray], answers: dict[str, np.n
     discount = s.p("world.decision_discount")
     names_of: dict[str, list[str]] = {}
     sums: dict[str, np.ndarray] = {}
+    su = _rows_structure(s, weights, row_run)      # each world valued with its run's utility weights
     before = batch
     for h in range(steps):
         before, batch = batch, economics.step(batch, s)
@@ -473,8 +481,8 @@ def value_moves(world, s, offers: dict[str, np.ndarray], answers: dict[str, np.n
         weight = discount ** h
         for country in valuers:
             if h < horizons[country]:
-                _accumulate(names_of, sums, country, utility_terms(country, batch, m, s), weight)
-    add_tail(s, names_of, sums, batch, before, horizons, steps, discount)
+                _accumulate(names_of, sums, country, utility_terms(country, batch, m, su), weight)
+    add_tail(su, names_of, sums, batch, before, horizons, steps, discount)
     totals = {c: dict(zip(names_of[c], sums[c])) for c in names_of}
     worth = {c: sum(acc.values()) for c, acc in totals.items()}
 
@@ -604,7 +612,7 @@ class _Setup:
     def structure_key(self) -> tuple:
         """What runs batched together must share: the settings key without the settings held per
         run (:func:`per_run_settings`: a policy setting lives in the world's arrays, a country's
-        rationality in the engine's, one value per run; neither in the structure)."""
+        rationality and utility weights in the engine's, one value per run; not in the structure)."""
         shared = per_run_settings()
         return (self.scenario.base, tuple(sorted((k, v) for k, v in self.settings.items() if k not in shared)),
                 tuple(sorted(self.scenario.brent_path.items())))
@@ -614,14 +622,32 @@ class _Setup:
 #: from the run's own settings, so runs that differ in it share a batch.
 RATIONALITY_SETTINGS = tuple(f"{c}.rationality" for c in COUNTRIES)
 
+#: The players' utility weights (``<country>.weight_*``): read only in the players'
+#: ``utility_terms``, which :func:`value_moves` gives each world of its batch with the weights of
+#: the run it came from, so runs that differ in them share a batch too.
+WEIGHT_SETTINGS = tuple(k for k in parameters.SETTINGS
+                        if k.split(".")[0] in COUNTRIES and k.split(".", 1)[1].startswith("weight_"))
+
+#: The decision settings each run keeps for itself (rationality and utility weights).
+OWN_SETTINGS = RATIONALITY_SETTINGS + WEIGHT_SETTINGS
+
 
 def per_run_settings() -> frozenset:
     """Settings each run of a batch keeps for itself, which runs batched together may differ in:
-    the policy instruments (in the world's arrays) and the players' rationality (in the engine's).
-    Every other setting is the structure's, shared by the batch."""
+    the policy instruments (in the world's arrays) and the players' rationality and utility
+    weights (:data:`OWN_SETTINGS`, in the engine's). Every other setting is the structure's,
+    shared by the batch."""
     from .instruments import INSTRUMENTS
 
-    return frozenset(INSTRUMENTS) | frozenset(RATIONALITY_SETTINGS)
+    return frozenset(INSTRUMENTS) | frozenset(OWN_SETTINGS)
+
+
+def _rows_structure(s, weights: dict[str, np.ndarray] | None, rows: np.ndarray):
+    """``s`` with each utility weight as an array over the worlds ``rows`` come from (a run per
+    world), for the players' ``utility_terms``; ``s`` itself when every run has the structure's."""
+    if not weights or all(np.all(w == s.params[k]) for k, w in weights.items()):
+        return s
+    return dataclasses.replace(s, params={**s.params, **{k: w[rows] for k, w in weights.items()}})
 
 
 def _same_structure(a, b) -> bool:
@@ -760,7 +786,7 @@ class Ensemble:
             raise InputError("an ensemble needs at least one run")
         keys = {st.structure_key for st in setups}
         if len(keys) > 1:
-            raise InputError("ensemble runs must share base, settings (policy settings and rationality aside) "
+            raise InputError("ensemble runs must share base, settings (policy, rationality and utility weights aside) "
                              "and Brent path; use run_ensemble to group runs with different settings")
         self.setups = setups
         self.R = len(setups)
@@ -773,8 +799,11 @@ class Ensemble:
                       for c in COUNTRIES}
         self.draws = {c: np.array([_RULE[name].draws for name in self.rules[c]], dtype=bool) for c in COUNTRIES}
         self.persons = {c: self.rules[c] == "human" for c in COUNTRIES}
-        self.rationality = {c: np.array([st.settings.get(key, self.structure.params[key]) for st in setups], dtype=float)
-                            for c, key in zip(COUNTRIES, RATIONALITY_SETTINGS)}   # (R,) 1/USD bn, each run's own
+        own = {key: np.array([st.settings.get(key, self.structure.params[key]) for st in setups], dtype=float)
+               for key in OWN_SETTINGS}                 # each run's own decision settings, (R,)
+        self.rationality = {c: own[key] for c, key in zip(COUNTRIES, RATIONALITY_SETTINGS)}  # 1/USD bn
+        self.weights = {key: own[key] for key in WEIGHT_SETTINGS}
+        self.own_settings = own
         self.rngs = [choice_streams(st.seed) for st in setups]
         self.pending: dict[tuple[int, str], str] = {}   # (run, country) -> a person's move
         scenarios: dict[int, tuple[Scenario, list[int]]] = {}
@@ -833,14 +862,15 @@ class Ensemble:
         offers = {c: available[c] & needs[c][:, None] for c in COUNTRIES}
         # Runs in the same state with the same rules value the same candidates (often in the
         # first quarters of runs that differ only by seed): value each such state once.
-        first, inverse = _distinct_runs(world, needs) if R > 1 else (np.zeros(1, dtype=int), None)
+        first, inverse = _distinct_runs(world, needs, self.weights) if R > 1 else (np.zeros(1, dtype=int), None)
         if len(first) < R:
             sub = world.take_rows(first)
             valued = value_moves(sub, s, {c: o[first] for c, o in offers.items()},
-                                 {c: n[first] for c, n in needs.items()})
+                                 {c: n[first] for c, n in needs.items()},
+                                 weights={k: w[first] for k, w in self.weights.items()})
             valued = {c: v.expand(inverse) for c, v in valued.items()}
         else:
-            valued = value_moves(world, s, offers, needs)
+            valued = value_moves(world, s, offers, needs, weights=self.weights)
         seen = world.copy()   # the worlds as the countries saw them, for their reasons' context
         return {c: self._choose(c, quarter, available[c], valued.get(c), seen) for c in COUNTRIES}
 
@@ -1004,7 +1034,7 @@ class RunView:
         setup = ensemble.setups[run]
         self.scenario_def, self.seed, self.overrides = setup.scenario, setup.seed, setup.overrides
         self.structure = ensemble.structure
-        own = {key: float(ensemble.rationality[c][run]) for c, key in zip(COUNTRIES, RATIONALITY_SETTINGS)}
+        own = {key: float(values[run]) for key, values in ensemble.own_settings.items()}
         if any(self.structure.params[k] != v for k, v in own.items()):   # the run's own settings, as it ran
             self.structure = dataclasses.replace(self.structure, params={**self.structure.params, **own})
         self._decisions: list[Decision] = []
@@ -1114,8 +1144,9 @@ def iter_ensemble(specs, quarters: int | None = None, chunk_size: int = 256):
     Runs sharing base, settings and Brent path are batched together, ``chunk_size`` at a time
     (memory is bounded by the chunk, not the number of runs); positions refer to ``specs``. Runs
     may differ in the settings each run keeps for itself (:func:`per_run_settings`: the policy
-    instruments and the players' rationality); runs that differ in any other setting (a weight,
-    a horizon, an elasticity) are batched only with runs of the same settings.
+    instruments and the players' rationality and utility weights); runs that differ in any other
+    setting (a horizon, an audience cost, an elasticity) are batched only with runs of the same
+    settings.
     ``quarters`` defaults to each run's scenario length (runs of different lengths are not
     batched together).
     """

@@ -182,11 +182,14 @@ def test_runs_that_differ_only_in_policy_share_one_batch():
         _same_tables(ens.view(r), _mesa(spec))
 
 
-def test_runs_that_differ_in_rationality_share_one_batch():
-    """A country's rationality is each run's own (read where its AI chooses): runs that differ in
-    it, and in policy, batch together and each is its Mesa run, probabilities and reasons included."""
+def test_runs_that_differ_in_rationality_and_utility_weights_share_one_batch():
+    """A country's rationality and utility weights are each run's own (read where its AI chooses
+    and where its moves are valued): runs that differ in them, and in policy, batch together and
+    each is its Mesa run, values, probabilities and reasons included."""
+    weights = [{}, {"ind.weight_autonomy": 0.0}, {"usa.weight_rus_revenue": 0.6, "eu.weight_alignment_ind": 40.0},
+               {"ind.weight_alignment": 60.0, "rus.weight_rupee_balance": 0.5}, {"usa.weight_oil_price": 0.0}]
     specs = [EnsembleRun("baseline", seed=s, overrides={"ind.rationality": r, "usa.rationality": 50.0 - r,
-                                                         "eu.price_cap_usd": 40.0 + s})
+                                                         "eu.price_cap_usd": 40.0 + s, **weights[s]})
              for s, r in enumerate([0.5, 15.0, 40.0, 3.0, 0.0])]
     ens = Ensemble(specs).run(QUARTERS)        # one batch, one structure
     for r, spec in enumerate(specs):
@@ -208,6 +211,13 @@ def test_runs_that_differ_in_rationality_share_one_batch():
     assert batches == [len(specs)]
     for r, spec in enumerate(specs):
         _same_tables(views[r], ens.view(r))
+    # two runs in the same state but for a weight value their moves apart (no shared valuation)
+    twins = [EnsembleRun("baseline", seed=1), EnsembleRun("baseline", seed=1, overrides={"ind.weight_autonomy": 0.0})]
+    pair = Ensemble(twins).run(2)
+    for r, spec in enumerate(twins):
+        _same_tables(pair.view(r), _mesa(spec, 2))
+    values = [next(d for d in pair.view(r).decisions if d.country == "ind").values for r in (0, 1)]
+    assert values[0] != values[1]
 
 
 def test_the_fan_is_the_quantiles_of_the_seeds_runs():
