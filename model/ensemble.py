@@ -308,15 +308,15 @@ class Valuation:
 
 
 def _distinct_runs(world, needs: dict[str, np.ndarray],
-                   weights: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Runs whose worlds, valuing countries and utility weights are identical bit for bit:
+                   own: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Runs whose worlds, valuing countries and own valuation settings are identical bit for bit:
     ``(first, inverse)``, the first run of each distinct state and, per run, which distinct state
     it is in."""
     R = world.batch
     parts = [value.reshape(R, -1).astype(float, copy=False) for value in vars(world).values()
              if isinstance(value, np.ndarray)]
     parts.append(np.stack([needs[c] for c in COUNTRIES], axis=1).astype(float))
-    parts.extend(np.asarray(w, dtype=float).reshape(R, 1) for w in (weights or {}).values())
+    parts.extend(np.asarray(w, dtype=float).reshape(R, 1) for w in (own or {}).values())
     state = np.ascontiguousarray(np.concatenate(parts, axis=1))
     keys = state.view(np.dtype((np.void, state.shape[1] * state.itemsize))).ravel()
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
@@ -337,7 +337,7 @@ def _menu_index(country: str) -> dict[str, int]:
 
 
 def value_moves(world, s, offers: dict[str, np.ndarray], answers: dict[str, np.ndarray],
-                rollout: int = ROLLOUT_QUARTERS, weights: dict[str, np.ndarray] | None = None) -> dict[str, Valuation]:
+                rollout: int = ROLLOUT_QUARTERS, own: dict[str, np.ndarray] | None = None) -> dict[str, Valuation]:
     """Value every offered move of every country in every run of ``world`` in one batched look-ahead.
 
     A move's value is the present value, over the country's horizon ``N`` quarters
@@ -376,8 +376,8 @@ def value_moves(world, s, offers: dict[str, np.ndarray], answers: dict[str, np.n
         run (available, and the country's rule needs values).
     answers : country -> (R,) bool: whether the country, as a counterpart, answers in that run.
     rollout : quarters rolled forward exactly before the closed-form tail.
-    weights : utility weight setting -> (R,) each run's own (:data:`WEIGHT_SETTINGS`); default the
-        structure's for every run.
+    own : setting -> (R,) each run's own utility weights and audience costs
+        (:data:`VALUATION_SETTINGS`); default the structure's for every run.
 
     Returns
     -------
@@ -437,7 +437,7 @@ def value_moves(world, s, offers: dict[str, np.ndarray], answers: dict[str, np.n
             if answering.any():
                 valuers.add(replier)
             reply_index = _menu_index(replier)
-            audience = s.p(f"{replier}.audience_cost_usd_bn")
+            audience = _own(s, own, f"{replier}.audience_cost_usd_bn", runs)
             for k, name in enumerate(names, start=1):
                 reply = find_move(replier, name)
                 col_q = reply_index[name]
@@ -473,7 +473,7 @@ def value_moves(world, s, offers: dict[str, np.ndarray], answers: dict[str, np.n
     discount = s.p("world.decision_discount")
     names_of: dict[str, list[str]] = {}
     sums: dict[str, np.ndarray] = {}
-    su = _rows_structure(s, weights, row_run)      # each world valued with its run's utility weights
+    su = _rows_structure(s, own, row_run)          # each world valued with its run's utility weights
     before = batch
     for h in range(steps):
         before, batch = batch, economics.step(batch, s)
@@ -498,12 +498,12 @@ def value_moves(world, s, offers: dict[str, np.ndarray], answers: dict[str, np.n
         chosen = group[np.arange(len(runs)), pick]
         moves = menu(c)
         terms = {name: value[chosen] for name, value in totals[c].items()}
-        aud = s.p(f"{c}.audience_cost_usd_bn")
+        aud = np.broadcast_to(_own(s, own, f"{c}.audience_cost_usd_bn", runs), runs.shape)
         audience = np.zeros(len(runs))
         for col in np.unique(cols):
             at = cols == col
             backs = rows_where(moves[col].backs_down, world)[runs[at]]
-            audience[at] = np.where(backs, -aud, 0.0)
+            audience[at] = np.where(backs, -aud[at], 0.0)
         terms["audience_cost"] = audience
         terms["policy_change_cost"] = np.where(cols == 0, 0.0, -change)
         values = np.asarray(sum(terms.values()), dtype=float)
@@ -612,7 +612,8 @@ class _Setup:
     def structure_key(self) -> tuple:
         """What runs batched together must share: the settings key without the settings held per
         run (:func:`per_run_settings`: a policy setting lives in the world's arrays, a country's
-        rationality and utility weights in the engine's, one value per run; not in the structure)."""
+        rationality, utility weights and audience costs in the engine's, one value per run; not in
+        the structure)."""
         shared = per_run_settings()
         return (self.scenario.base, tuple(sorted((k, v) for k, v in self.settings.items() if k not in shared)),
                 tuple(sorted(self.scenario.brent_path.items())))
@@ -628,26 +629,39 @@ RATIONALITY_SETTINGS = tuple(f"{c}.rationality" for c in COUNTRIES)
 WEIGHT_SETTINGS = tuple(k for k in parameters.SETTINGS
                         if k.split(".")[0] in COUNTRIES and k.split(".", 1)[1].startswith("weight_"))
 
-#: The decision settings each run keeps for itself (rationality and utility weights).
-OWN_SETTINGS = RATIONALITY_SETTINGS + WEIGHT_SETTINGS
+#: The players' audience costs (of backing down under pressure): read only where
+#: :func:`value_moves` costs a move or an anticipated reply, per run.
+AUDIENCE_SETTINGS = tuple(f"{c}.audience_cost_usd_bn" for c in COUNTRIES)
+
+#: The settings the valuation reads per run (:func:`value_moves`'s ``own``).
+VALUATION_SETTINGS = WEIGHT_SETTINGS + AUDIENCE_SETTINGS
+
+#: The decision settings each run keeps for itself (rationality, utility weights, audience costs).
+OWN_SETTINGS = RATIONALITY_SETTINGS + VALUATION_SETTINGS
 
 
 def per_run_settings() -> frozenset:
     """Settings each run of a batch keeps for itself, which runs batched together may differ in:
-    the policy instruments (in the world's arrays) and the players' rationality and utility
-    weights (:data:`OWN_SETTINGS`, in the engine's). Every other setting is the structure's,
-    shared by the batch."""
+    the policy instruments (in the world's arrays) and the players' rationality, utility weights
+    and audience costs (:data:`OWN_SETTINGS`, in the engine's). Every other setting is the
+    structure's, shared by the batch."""
     from .instruments import INSTRUMENTS
 
     return frozenset(INSTRUMENTS) | frozenset(OWN_SETTINGS)
 
 
-def _rows_structure(s, weights: dict[str, np.ndarray] | None, rows: np.ndarray):
+def _rows_structure(s, own: dict[str, np.ndarray] | None, rows: np.ndarray):
     """``s`` with each utility weight as an array over the worlds ``rows`` come from (a run per
     world), for the players' ``utility_terms``; ``s`` itself when every run has the structure's."""
-    if not weights or all(np.all(w == s.params[k]) for k, w in weights.items()):
+    weights = {k: w for k, w in (own or {}).items() if k in WEIGHT_SETTINGS}
+    if all(np.all(w == s.params[k]) for k, w in weights.items()):
         return s
     return dataclasses.replace(s, params={**s.params, **{k: w[rows] for k, w in weights.items()}})
+
+
+def _own(s, own: dict[str, np.ndarray] | None, key: str, runs: np.ndarray):
+    """Setting ``key`` for the runs ``runs``: each run's own if given, else the structure's number."""
+    return s.p(key) if not own or key not in own else own[key][runs]
 
 
 def _same_structure(a, b) -> bool:
@@ -786,7 +800,7 @@ class Ensemble:
             raise InputError("an ensemble needs at least one run")
         keys = {st.structure_key for st in setups}
         if len(keys) > 1:
-            raise InputError("ensemble runs must share base, settings (policy, rationality and utility weights aside) "
+            raise InputError("ensemble runs must share base, settings (policy and players' decision settings aside) "
                              "and Brent path; use run_ensemble to group runs with different settings")
         self.setups = setups
         self.R = len(setups)
@@ -802,7 +816,7 @@ class Ensemble:
         own = {key: np.array([st.settings.get(key, self.structure.params[key]) for st in setups], dtype=float)
                for key in OWN_SETTINGS}                 # each run's own decision settings, (R,)
         self.rationality = {c: own[key] for c, key in zip(COUNTRIES, RATIONALITY_SETTINGS)}  # 1/USD bn
-        self.weights = {key: own[key] for key in WEIGHT_SETTINGS}
+        self.valuing = {key: own[key] for key in VALUATION_SETTINGS}   # weights and audience costs
         self.own_settings = own
         self.rngs = [choice_streams(st.seed) for st in setups]
         self.pending: dict[tuple[int, str], str] = {}   # (run, country) -> a person's move
@@ -862,15 +876,15 @@ class Ensemble:
         offers = {c: available[c] & needs[c][:, None] for c in COUNTRIES}
         # Runs in the same state with the same rules value the same candidates (often in the
         # first quarters of runs that differ only by seed): value each such state once.
-        first, inverse = _distinct_runs(world, needs, self.weights) if R > 1 else (np.zeros(1, dtype=int), None)
+        first, inverse = _distinct_runs(world, needs, self.valuing) if R > 1 else (np.zeros(1, dtype=int), None)
         if len(first) < R:
             sub = world.take_rows(first)
             valued = value_moves(sub, s, {c: o[first] for c, o in offers.items()},
                                  {c: n[first] for c, n in needs.items()},
-                                 weights={k: w[first] for k, w in self.weights.items()})
+                                 own={k: w[first] for k, w in self.valuing.items()})
             valued = {c: v.expand(inverse) for c, v in valued.items()}
         else:
-            valued = value_moves(world, s, offers, needs, weights=self.weights)
+            valued = value_moves(world, s, offers, needs, own=self.valuing)
         seen = world.copy()   # the worlds as the countries saw them, for their reasons' context
         return {c: self._choose(c, quarter, available[c], valued.get(c), seen) for c in COUNTRIES}
 
@@ -1144,9 +1158,9 @@ def iter_ensemble(specs, quarters: int | None = None, chunk_size: int = 256):
     Runs sharing base, settings and Brent path are batched together, ``chunk_size`` at a time
     (memory is bounded by the chunk, not the number of runs); positions refer to ``specs``. Runs
     may differ in the settings each run keeps for itself (:func:`per_run_settings`: the policy
-    instruments and the players' rationality and utility weights); runs that differ in any other
-    setting (a horizon, an audience cost, an elasticity) are batched only with runs of the same
-    settings.
+    instruments and the players' rationality, utility weights and audience costs); runs that
+    differ in any other setting (a horizon, an elasticity of the economy) are batched only with
+    runs of the same settings.
     ``quarters`` defaults to each run's scenario length (runs of different lengths are not
     batched together).
     """

@@ -182,11 +182,12 @@ def test_runs_that_differ_only_in_policy_share_one_batch():
         _same_tables(ens.view(r), _mesa(spec))
 
 
-def test_runs_that_differ_in_rationality_and_utility_weights_share_one_batch():
-    """A country's rationality and utility weights are each run's own (read where its AI chooses
-    and where its moves are valued): runs that differ in them, and in policy, batch together and
+def test_runs_that_differ_in_their_players_decision_settings_share_one_batch():
+    """A country's rationality, utility weights and audience cost are each run's own (read where its
+    AI chooses and where its moves are valued): runs that differ in them, and in policy, batch together and
     each is its Mesa run, values, probabilities and reasons included."""
-    weights = [{}, {"ind.weight_autonomy": 0.0}, {"usa.weight_rus_revenue": 0.6, "eu.weight_alignment_ind": 40.0},
+    weights = [{}, {"ind.weight_autonomy": 0.0, "usa.audience_cost_usd_bn": 0.0},
+               {"usa.weight_rus_revenue": 0.6, "eu.weight_alignment_ind": 40.0, "ind.audience_cost_usd_bn": 20.0},
                {"ind.weight_alignment": 60.0, "rus.weight_rupee_balance": 0.5}, {"usa.weight_oil_price": 0.0}]
     specs = [EnsembleRun("baseline", seed=s, overrides={"ind.rationality": r, "usa.rationality": 50.0 - r,
                                                          "eu.price_cap_usd": 40.0 + s, **weights[s]})
