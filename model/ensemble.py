@@ -88,14 +88,18 @@ def rows_where(predicate, world) -> np.ndarray:
     return np.asarray(predicate(world), dtype=bool)
 
 
-def _accumulate(names: dict, sums: dict, country: str, terms: dict[str, np.ndarray], weight: float) -> None:
-    """Add ``weight`` times a country's utility terms to its running totals (a terms x rows array)."""
+def _accumulate(names: dict, sums: dict, country: str, terms: dict[str, np.ndarray], weight: float,
+                rows: np.ndarray | None = None) -> None:
+    """Add ``weight`` times a country's utility terms to its running totals (a terms x rows array);
+    only to the rows ``rows`` (bool) if given (the others' horizons have ended)."""
     stacked = np.array(list(terms.values()))
-    if country in sums:
-        sums[country] += weight * stacked
-    else:
+    if country not in sums:
         names[country] = list(terms)
         sums[country] = weight * stacked
+    elif rows is None:
+        sums[country] += weight * stacked
+    else:
+        sums[country][:, rows] += weight * stacked[:, rows]
 
 
 def _weighted_sum(weights: np.ndarray, stack: np.ndarray) -> np.ndarray:
@@ -156,17 +160,40 @@ def add_tail(s, names, sums, world, before, horizons, steps, discount) -> None:
     those ``n`` quarters: exact for the terms that are linear in them. ``names`` and ``sums``
     are the running totals of :func:`value_moves` (see :func:`_accumulate`).
     """
-    need = {c: horizons[c] - steps for c in names}
-    lengths = sorted({n for n in need.values() if n > 0})
+    need = {c: np.asarray(horizons[c]) - steps for c in names}   # a number, or one per world
+    lengths = sorted({int(n) for v in need.values() for n in np.unique(v) if n > 0})
     if not lengths:
         return
-    worlds = dict(zip(lengths, tail_worlds(s, world, before, discount, lengths)))
-    metrics = {n: economics.utility_metrics(w, s) for n, w in worlds.items()}
-    for country in list(names):
-        n = need[country]
-        if n > 0:
-            scale = discount ** (steps - 1) * _geometric_sum(discount, n)
-            _accumulate(names, sums, country, utility_terms(country, worlds[n], metrics[n], s), scale)
+    if all(v.ndim == 0 for v in need.values()):   # every world of the batch shares each horizon
+        worlds = dict(zip(lengths, tail_worlds(s, world, before, discount, lengths)))
+        metrics = {n: economics.utility_metrics(w, s) for n, w in worlds.items()}
+        for country in list(names):
+            n = int(need[country])
+            if n > 0:
+                scale = discount ** (steps - 1) * _geometric_sum(discount, n)
+                _accumulate(names, sums, country, utility_terms(country, worlds[n], metrics[n], s), scale)
+        return
+    # Horizons per world (runs with their own): each tail length only for the worlds that need it
+    # (a world's tail depends on that world alone, so the subset gives it the same numbers).
+    B = world.batch
+    for n in lengths:
+        wanted = {c: np.broadcast_to(v == n, (B,)) for c, v in need.items()}
+        rows = np.flatnonzero(np.logical_or.reduce(list(wanted.values())))
+        sub_s = _take_params(s, rows) if len(rows) < B else s
+        tail = tail_worlds(sub_s, world.take_rows(rows), before.take_rows(rows), discount, [n])[0]
+        m = economics.utility_metrics(tail, sub_s)
+        scale = discount ** (steps - 1) * _geometric_sum(discount, n)
+        for country in list(names):
+            at = wanted[country][rows]
+            if at.any():
+                stacked = scale * np.array(list(utility_terms(country, tail, m, sub_s).values()))
+                sums[country][:, rows[at]] += stacked[:, at]
+
+
+def _take_params(s, rows: np.ndarray):
+    """``s`` for the worlds ``rows`` of its batch: its per-world settings (arrays) taken at ``rows``."""
+    per_world = {k: v[rows] for k, v in s.params.items() if isinstance(v, np.ndarray)}
+    return dataclasses.replace(s, params={**s.params, **per_world}) if per_world else s
 
 
 def tail_worlds(s, world, before, discount: float, lengths: list[int]) -> list:
@@ -376,7 +403,7 @@ def value_moves(world, s, offers: dict[str, np.ndarray], answers: dict[str, np.n
         run (available, and the country's rule needs values).
     answers : country -> (R,) bool: whether the country, as a counterpart, answers in that run.
     rollout : quarters rolled forward exactly before the closed-form tail.
-    own : setting -> (R,) each run's own utility weights and audience costs
+    own : setting -> (R,) each run's own utility weights, audience costs and horizons
         (:data:`VALUATION_SETTINGS`); default the structure's for every run.
 
     Returns
@@ -469,7 +496,12 @@ def value_moves(world, s, offers: dict[str, np.ndarray], answers: dict[str, np.n
             reply.apply(batch, np.asarray(rows))
 
     # 3. Roll the whole batch forward; 4. the closed-form tail.
-    steps = max(1, min(int(rollout), max(horizons[c] for c in valuers)))
+    if own:   # each run's own horizon, per world of the batch (a number where all runs share it)
+        for c in COUNTRIES:
+            key = f"{c}.lookahead_quarters"
+            if key in own and np.any(own[key] != horizons[c]):
+                horizons[c] = own[key][row_run].astype(int)
+    steps = max(1, min(int(rollout), max(int(np.max(horizons[c])) for c in valuers)))
     discount = s.p("world.decision_discount")
     names_of: dict[str, list[str]] = {}
     sums: dict[str, np.ndarray] = {}
@@ -480,8 +512,11 @@ def value_moves(world, s, offers: dict[str, np.ndarray], answers: dict[str, np.n
         m = economics.utility_metrics(batch, s)
         weight = discount ** h
         for country in valuers:
-            if h < horizons[country]:
+            going = h < horizons[country]
+            if np.all(going):
                 _accumulate(names_of, sums, country, utility_terms(country, batch, m, su), weight)
+            elif np.any(going):
+                _accumulate(names_of, sums, country, utility_terms(country, batch, m, su), weight, going)
     add_tail(su, names_of, sums, batch, before, horizons, steps, discount)
     totals = {c: dict(zip(names_of[c], sums[c])) for c in names_of}
     worth = {c: sum(acc.values()) for c, acc in totals.items()}
@@ -612,8 +647,7 @@ class _Setup:
     def structure_key(self) -> tuple:
         """What runs batched together must share: the settings key without the settings held per
         run (:func:`per_run_settings`: a policy setting lives in the world's arrays, a country's
-        rationality, utility weights and audience costs in the engine's, one value per run; not in
-        the structure)."""
+        decision settings in the engine's, one value per run; not in the structure)."""
         shared = per_run_settings()
         return (self.scenario.base, tuple(sorted((k, v) for k, v in self.settings.items() if k not in shared)),
                 tuple(sorted(self.scenario.brent_path.items())))
@@ -633,18 +667,22 @@ WEIGHT_SETTINGS = tuple(k for k in parameters.SETTINGS
 #: :func:`value_moves` costs a move or an anticipated reply, per run.
 AUDIENCE_SETTINGS = tuple(f"{c}.audience_cost_usd_bn" for c in COUNTRIES)
 
-#: The settings the valuation reads per run (:func:`value_moves`'s ``own``).
-VALUATION_SETTINGS = WEIGHT_SETTINGS + AUDIENCE_SETTINGS
+#: The players' horizons (quarters a move is valued over): per run where :func:`value_moves`
+#: rolls the batch forward (each world stops adding at its run's horizon) and adds the tail.
+HORIZON_SETTINGS = tuple(f"{c}.lookahead_quarters" for c in COUNTRIES)
 
-#: The decision settings each run keeps for itself (rationality, utility weights, audience costs).
+#: The settings the valuation reads per run (:func:`value_moves`'s ``own``).
+VALUATION_SETTINGS = WEIGHT_SETTINGS + AUDIENCE_SETTINGS + HORIZON_SETTINGS
+
+#: The decision settings each run keeps for itself (rationality, utility weights, audience costs, horizons).
 OWN_SETTINGS = RATIONALITY_SETTINGS + VALUATION_SETTINGS
 
 
 def per_run_settings() -> frozenset:
     """Settings each run of a batch keeps for itself, which runs batched together may differ in:
-    the policy instruments (in the world's arrays) and the players' rationality, utility weights
-    and audience costs (:data:`OWN_SETTINGS`, in the engine's). Every other setting is the
-    structure's, shared by the batch."""
+    the policy instruments (in the world's arrays) and the players' rationality, utility weights,
+    audience costs and horizons (:data:`OWN_SETTINGS`, in the engine's). Every other setting (the
+    economy's) is the structure's, shared by the batch."""
     from .instruments import INSTRUMENTS
 
     return frozenset(INSTRUMENTS) | frozenset(OWN_SETTINGS)
@@ -1131,11 +1169,10 @@ class RunView:
             arr[index] = qd.terms_at[t, r, 0]
             terms[name] = arr
         probability = float(qd.probability[r])
-        ens = self.ensemble
-        horizon = int(ens.structure.p(f"{c}.lookahead_quarters"))
+        horizon = int(self.structure.p(f"{c}.lookahead_quarters"))
 
         def explain() -> str:
-            context = _CONTEXT[c](self.metrics_row(qd.step), qd.seen.take(r), ens.structure)
+            context = _CONTEXT[c](self.metrics_row(qd.step), qd.seen.take(r), self.structure)
             return reason(c, moves, values, terms, index, runner, probability, context, rule, horizon,
                           replies, replier)
 
@@ -1158,8 +1195,8 @@ def iter_ensemble(specs, quarters: int | None = None, chunk_size: int = 256):
     Runs sharing base, settings and Brent path are batched together, ``chunk_size`` at a time
     (memory is bounded by the chunk, not the number of runs); positions refer to ``specs``. Runs
     may differ in the settings each run keeps for itself (:func:`per_run_settings`: the policy
-    instruments and the players' rationality, utility weights and audience costs); runs that
-    differ in any other setting (a horizon, an elasticity of the economy) are batched only with
+    instruments and the players' rationality, utility weights, audience costs and horizons);
+    runs that differ in a setting of the economy (an elasticity, a supply) are batched only with
     runs of the same settings.
     ``quarters`` defaults to each run's scenario length (runs of different lengths are not
     batched together).

@@ -170,7 +170,7 @@ def test_bad_input_is_one_clear_line():
     with pytest.raises(InputError, match="rules"):
         run_ensemble([EnsembleRun("baseline", seed=1, rules={"xx": "ai"})], 2)
     with pytest.raises(InputError, match="share"):
-        Ensemble([EnsembleRun("baseline", seed=1), EnsembleRun("baseline", seed=1, overrides={"usa.lookahead_quarters": 4})])
+        Ensemble([EnsembleRun("baseline", seed=1), EnsembleRun("baseline", seed=1, overrides={"world.trade_elasticity": 3.0})])
 
 
 def test_runs_that_differ_only_in_policy_share_one_batch():
@@ -183,12 +183,13 @@ def test_runs_that_differ_only_in_policy_share_one_batch():
 
 
 def test_runs_that_differ_in_their_players_decision_settings_share_one_batch():
-    """A country's rationality, utility weights and audience cost are each run's own (read where its
-    AI chooses and where its moves are valued): runs that differ in them, and in policy, batch together and
+    """A country's rationality, utility weights, audience cost and horizon are each run's own (read
+    where its AI chooses and where its moves are valued): runs that differ in them, and in policy, batch together and
     each is its Mesa run, values, probabilities and reasons included."""
     weights = [{}, {"ind.weight_autonomy": 0.0, "usa.audience_cost_usd_bn": 0.0},
                {"usa.weight_rus_revenue": 0.6, "eu.weight_alignment_ind": 40.0, "ind.audience_cost_usd_bn": 20.0},
-               {"ind.weight_alignment": 60.0, "rus.weight_rupee_balance": 0.5}, {"usa.weight_oil_price": 0.0}]
+               {"ind.weight_alignment": 60.0, "rus.weight_rupee_balance": 0.5, "usa.lookahead_quarters": 4},
+               {"usa.weight_oil_price": 0.0, "ind.lookahead_quarters": 16, "eu.lookahead_quarters": 1}]
     specs = [EnsembleRun("baseline", seed=s, overrides={"ind.rationality": r, "usa.rationality": 50.0 - r,
                                                          "eu.price_cap_usd": 40.0 + s, **weights[s]})
              for s, r in enumerate([0.5, 15.0, 40.0, 3.0, 0.0])]
