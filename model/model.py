@@ -32,10 +32,10 @@ import numpy as np
 import pandas as pd
 
 from geogame.agents.country import CountryAgent, Decision, HumanMoveMissing, make_rule
-from geogame.agents.moves import Move, available_moves, menu
+from geogame.agents.moves import Move, available_moves
 
 from . import calibration
-from .ensemble import (_CONTEXT, COUNTRIES, DECISION_COLUMNS, ROLLOUT_QUARTERS, Ensemble,  # noqa: F401
+from .ensemble import (_CONTEXT, COUNTRIES, _menu_index, DECISION_COLUMNS, ROLLOUT_QUARTERS, Ensemble,  # noqa: F401
                        EnsembleRun, choice_streams, normalise_overrides, resolve, value_moves)
 from .alignment import Landscape, alignment_map, landscape
 from .calendar import quarter_label
@@ -152,12 +152,9 @@ class GeopoliticsModel(mesa.Model):
                  rollout: int = ROLLOUT_QUARTERS, world=None) -> dict[str, tuple]:
         """Value every candidate move of every country in one batched look-ahead.
 
-        A move's value is the present value, over the country's horizon ``N`` quarters
-        (``<country>.lookahead_quarters``) discounted by ``d = world.decision_discount`` a
-        quarter, of the country's utility terms (:func:`agents.utility.utility_terms`, USD bn a
-        quarter) in the world where it takes the move, less a one-off policy-change cost and, for
-        backing down under pressure, its audience cost. Everybody else holds, except the
-        counterpart whose best reply the country anticipates (:data:`agents.moves.ANTICIPATED_REPLIES`).
+        A move's value is defined in :func:`model.ensemble.value_moves` (present value of the
+        country's utility over its horizon, less its policy-change and audience costs, with the
+        counterpart's anticipated best reply).
 
         How it is computed: :func:`model.ensemble.value_moves`, the engine's own valuation, on
         this run (one world per candidate move of every country and per reply its counterpart
@@ -186,7 +183,7 @@ class GeopoliticsModel(mesa.Model):
         """:meth:`evaluate` for ``candidates`` (country -> moves), whatever the countries' rules."""
         offers = {}
         for country, moves in candidates.items():
-            index = {m.name: i for i, m in enumerate(menu(country))}
+            index = _menu_index(country)
             mask = np.zeros((1, len(index)), dtype=bool)
             mask[0, [index[m.name] for m in moves]] = True
             offers[country] = mask
@@ -195,7 +192,7 @@ class GeopoliticsModel(mesa.Model):
         result: dict[str, tuple] = {}
         for country, moves in candidates.items():
             valuation = valued[country]
-            index = {m.name: i for i, m in enumerate(menu(country))}
+            index = _menu_index(country)
             cols = [index[m.name] for m in moves]
             terms = {name: value[0, cols] for name, value in valuation.terms.items()}
             replier = valuation.replier if valuation.replier and valuation.answered[0] else ""
