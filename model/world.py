@@ -207,8 +207,30 @@ class Structure:
             total += self.sanction_ref[i, ix.seller]
         return total / len(ix.sanctioners)
 
+    # A structure may stand for a batch whose worlds have structures of their own (runs that
+    # differ in a setting of the economy, batched together): :func:`mixed` builds it.
+    @property
+    def groups(self) -> tuple:
+        """The distinct structures of the batch's worlds (``(self,)`` for a plain structure)."""
+        return self.__dict__.get("_groups") or (self,)
+
+    @property
+    def group(self) -> np.ndarray | None:
+        """Which of :attr:`groups` each world of the batch has, (B,) int; ``None`` when every
+        world has this structure."""
+        return self.__dict__.get("_group")
+
+    def take_rows(self, rows: np.ndarray) -> "Structure":
+        """The structure of the worlds ``rows`` of the batch (as :meth:`World.take_rows`): every
+        per-world value taken at ``rows``; a plain structure is returned as it is."""
+        if self.group is None:
+            return self
+        return mixed(self.groups, self.group[np.asarray(rows)])
+
     def p(self, key: str) -> float:
         """The value of setting ``key`` for this run (``s.p("world.trade_elasticity")``).
+
+        In a :func:`mixed` structure, a setting the worlds differ in is an array over the batch, (B,).
 
         Raises
         ------
@@ -220,3 +242,55 @@ class Structure:
     def reference_brent(self, quarter: int) -> float:
         """Reference Brent for a quarter: the scenario's path where given, else ``world.brent_usd``."""
         return self.brent_path_usd.get(quarter, self.params["world.brent_usd"])
+
+
+#: Array fields of :class:`Structure` and its run constants (cached properties) that :func:`mixed`
+#: gives per world when the batch's structures differ in them.
+PER_WORLD_FIELDS = ("goods_flow_ref_usd_bn", "cost_ref", "absorption_ref_usd_bn", "nominal_growth",
+                    "crude_imports_mbd", "crude_suitability", "capacity_floor", "capacity_extra",
+                    "listing_refusal", "crude_intercept", "freight_usd", "arms_base_utility", "affinity_anchor",
+                    "tariff_eff_ref", "sanction_ref", "listing_ref", "netback_ref_usd",
+                    "armington_weights", "domestic_absorption_usd_bn", "export_weights", "affinity_anchor_atanh",
+                    "settlement_base_logit", "western_sanction_ref")
+
+
+def mixed(groups, group: np.ndarray) -> Structure:
+    """One structure for a batch of worlds each with a structure of its own.
+
+    World ``b`` has structure ``groups[group[b]]``. What every group shares stays as it is (a
+    number, an (N,N) array); what they differ in becomes per world: a setting an array over the
+    batch, (B,); an array field one more leading axis, (B, ...) (:data:`PER_WORLD_FIELDS`).
+    NumPy code that reads such a value broadcasts it over the batch (see
+    :func:`geogame.model.economics.per_world`); the compiled step reads each world's group
+    (:attr:`Structure.groups`, :attr:`Structure.group`). The groups must share their layout,
+    start quarter and Brent path.
+
+    Parameters
+    ----------
+    groups : sequence of Structure
+        The distinct structures (plain ones), at least one.
+    group : (B,) int
+        Index into ``groups`` of each world's structure.
+    """
+    groups = tuple(groups)
+    group = np.asarray(group, dtype=np.int64)
+    first = groups[0]
+    if len(groups) == 1:
+        return first
+    params = dict(first.params)
+    for key in first.params:
+        values = [g.params[key] for g in groups]
+        if any(isinstance(v, np.ndarray) for v in values):
+            raise ValueError(f"mixed: setting {key} is already per world in a group")
+        if any(v != values[0] for v in values[1:]):
+            params[key] = np.asarray(values, dtype=float)[group]
+    out = Structure(**{**{f: getattr(first, f) for f in first.__dataclass_fields__}, "params": params})
+    for name in PER_WORLD_FIELDS:
+        values = [np.asarray(getattr(g, name), dtype=float) for g in groups]
+        if any(v.shape != values[0].shape or not np.array_equal(v, values[0]) for v in values[1:]):
+            out.__dict__[name] = np.stack(values)[group]
+        else:
+            out.__dict__[name] = getattr(first, name)
+    out.__dict__["_groups"] = groups
+    out.__dict__["_group"] = group
+    return out
