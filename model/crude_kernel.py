@@ -5,6 +5,10 @@ evaluates the same excess-demand curve in a scalar loop compiled with numba, bec
 the market was about half the cost of a quarter when done with many small NumPy calls. Tests
 check that the discount found here zeroes the NumPy curve's excess demand.
 
+:func:`clear_groups` clears a batch whose worlds belong to groups with settings of their own
+(the compiled step's batches, :mod:`model.step_kernel`); :func:`clear_rows` is the same for a
+batch that shares one set of settings (the NumPy reference's call).
+
 numba caches :func:`model.step_kernel.step_rows` (which compiles :func:`clear_rows` in) keyed on
 ``step_kernel.py``'s text alone; ``step_kernel._drop_stale_cache`` deletes that cache at import when
 this file is newer, so the step is compiled again.
@@ -48,13 +52,15 @@ def _target_share(f, cap, b, j, base_logit, beta, capacity, target_limit):
 
 
 @njit(cache=True, _nrt=False)
-def _excess(f, b, base_logit, beta, mu, keep, limit, capacity, target_limit, demand_mbd, urals_less_cap,
+def _excess(f, b, g, base_logit, beta, mu, keep, limit, capacity, target_limit, demand_mbd, urals_less_cap,
             cap_cost, cap_softness, brent, supply_scale, elasticity, floor, floor_width):
+    """Excess demand of world ``b`` (of group ``g``: ``demand_mbd[g]`` its buyers' crude imports)
+    at FOB discount ``f``, mb/d; the settings (``beta`` ... ``floor_width``) are that group's numbers."""
     cap = cap_cost[b] * _expit((urals_less_cap[b] - f) / cap_softness)
     demand = 0.0
     for j in range(base_logit.shape[1]):
         target = _target_share(f, cap, b, j, base_logit, beta, capacity, target_limit)
-        demand += demand_mbd[j] * min(keep[b, j] + mu * target, limit[b, j])
+        demand += demand_mbd[g, j] * min(keep[b, j] + mu * target, limit[b, j])
     netback = max(brent[b] - f, 1.0)
     supply = supply_scale * netback ** elasticity * _expit((netback - floor) / floor_width)
     return demand - supply
@@ -67,9 +73,11 @@ def _same(a, b):
 
 
 @njit(cache=True, _nrt=False)
-def _same_curve(b, c, base_logit, keep, limit, capacity, target_limit, urals_less_cap, cap_cost, brent):
-    """Whether worlds ``b`` and ``c`` have the very same excess-demand curve inputs (bit for bit)."""
-    if not (_same(urals_less_cap[b], urals_less_cap[c]) and _same(cap_cost[b], cap_cost[c])
+def _same_curve(b, c, curve, base_logit, keep, limit, capacity, target_limit, urals_less_cap, cap_cost, brent):
+    """Whether worlds ``b`` and ``c`` have the very same excess-demand curve inputs (bit for bit):
+    the same curve settings (``curve``: each world's curve class, see :func:`clear_groups`) and
+    the same per-world arrays."""
+    if not (curve[b] == curve[c] and _same(urals_less_cap[b], urals_less_cap[c]) and _same(cap_cost[b], cap_cost[c])
             and _same(brent[b], brent[c])):
         return False
     for j in range(base_logit.shape[1]):
@@ -90,10 +98,11 @@ def _table_size(n):
 
 
 @njit(cache=True, _nrt=False)
-def _curve_hash(b, base_logit, keep, limit, capacity, target_limit, urals_less_cap, cap_cost, brent):
+def _curve_hash(b, curve, base_logit, keep, limit, capacity, target_limit, urals_less_cap, cap_cost, brent):
     """A hash (FNV-1a over 64-bit words, wrapping) of world ``b``'s excess-demand curve inputs,
-    given as their bit patterns (int64 views of the float arrays)."""
+    given as their bit patterns (int64 views of the float arrays), and its curve class."""
     h = -3750763034362895579            # FNV offset basis 14695981039346656037 as int64
+    h = (h ^ curve[b]) * 1099511628211
     h = (h ^ urals_less_cap[b]) * 1099511628211
     h = (h ^ cap_cost[b]) * 1099511628211
     h = (h ^ brent[b]) * 1099511628211
@@ -110,9 +119,31 @@ def _curve_hash(b, base_logit, keep, limit, capacity, target_limit, urals_less_c
 def clear_rows(grid, base_logit, beta, mu, keep, limit, capacity, target_limit, demand_mbd, urals_less_cap,
                cap_cost, cap_softness, brent, supply_scale, elasticity, floor, floor_width, tolerance,
                max_iterations, out):
+    """Market-clearing FOB discount of every world in a batch that shares one set of settings
+    (numbers, and ``demand_mbd`` (K,)), written into ``out`` (B,): :func:`clear_groups` with one group."""
+    n = base_logit.shape[0]
+    demand = np.empty((1, demand_mbd.shape[0]))
+    demand[0] = demand_mbd
+    clear_groups(grid, np.zeros(n, np.int64), np.zeros(1, np.int64), base_logit, np.full(1, beta), np.full(1, mu),
+                 keep, limit, capacity, target_limit, demand, urals_less_cap, cap_cost, np.full(1, cap_softness),
+                 brent, np.full(1, supply_scale), np.full(1, elasticity), np.full(1, floor), np.full(1, floor_width),
+                 np.full(1, tolerance), max_iterations, out)
+
+
+@njit(cache=True)
+def clear_groups(grid, group, curve_class, base_logit, beta, mu, keep, limit, capacity, target_limit, demand_mbd,
+                 urals_less_cap, cap_cost, cap_softness, brent, supply_scale, elasticity, floor, floor_width,
+                 tolerance, max_iterations, out):
     """Market-clearing FOB discount of every world in the batch, written into ``out`` (B,).
 
     (Filled in place rather than returned: see :func:`model.step_kernel.allocate_outputs`.)
+
+    World ``b`` belongs to group ``g = group[b]``, whose settings are ``beta[g]``, ``mu[g]``,
+    ``demand_mbd[g]`` (its buyers' crude imports, (G,K)), ``cap_softness[g]``,
+    ``supply_scale[g]``, ``elasticity[g]``, ``floor[g]``, ``floor_width[g]``, ``tolerance[g]``
+    (each (G,)); the other arrays are over the worlds. ``curve_class[g]`` (G,) is the same
+    number for two groups exactly when all those settings of theirs are the very same numbers
+    (:func:`model.step_kernel.classes`): only then may two worlds share a clearing.
 
     Finds the first point of ``grid`` where excess demand turns non-negative (by bisection over
     the grid, which finds the point a scan from the left finds: see the comment in the loop), then refines
@@ -122,22 +153,27 @@ def clear_rows(grid, base_logit, beta, mu, keep, limit, capacity, target_limit, 
     lost barrels.
     """
     n = base_logit.shape[0]
+    curve = np.empty(n, np.int64)     # each world's curve class
+    for b in range(n):
+        curve[b] = curve_class[group[b]]
     hint = -1      # the previous cleared world's first non-negative grid index (none yet)
     # A world whose curve is the very same numbers as an earlier world's clears at the very
     # same discount. In a look-ahead many worlds share their curve (the candidate moves that
     # leave the crude market alone, every country's holding move, runs in the same state), often
     # far apart in the batch: an open-addressing table from a hash of a curve's bits to the
-    # first world with that hash finds them (a match is checked number by number).
+    # first world with that hash finds them (a match is checked number by number). Worlds of
+    # groups whose curve settings differ never share a clearing (the class is in the hash and
+    # the check).
     table = np.full(_table_size(n), -1)
     mask = table.shape[0] - 1
     base_logit_bits, keep_bits, limit_bits = base_logit.view(np.int64), keep.view(np.int64), limit.view(np.int64)
     capacity_bits, target_limit_bits = capacity.view(np.int64), target_limit.view(np.int64)
     urals_less_cap_bits, cap_cost_bits, brent_bits = urals_less_cap.view(np.int64), cap_cost.view(np.int64), brent.view(np.int64)
     for b in range(n):
-        slot = _curve_hash(b, base_logit_bits, keep_bits, limit_bits, capacity_bits, target_limit_bits,
+        slot = _curve_hash(b, curve, base_logit_bits, keep_bits, limit_bits, capacity_bits, target_limit_bits,
                            urals_less_cap_bits, cap_cost_bits, brent_bits) & mask
         earlier = table[slot]
-        while earlier >= 0 and not _same_curve(b, earlier, base_logit, keep, limit, capacity, target_limit,
+        while earlier >= 0 and not _same_curve(b, earlier, curve, base_logit, keep, limit, capacity, target_limit,
                                                urals_less_cap, cap_cost, brent):
             slot = (slot + 1) & mask
             earlier = table[slot]
@@ -145,6 +181,9 @@ def clear_rows(grid, base_logit, beta, mu, keep, limit, capacity, target_limit, 
             out[b] = out[earlier]
             continue
         table[slot] = b
+        g = group[b]
+        beta_g, mu_g, softness_g, scale_g = beta[g], mu[g], cap_softness[g], supply_scale[g]
+        elasticity_g, floor_g, width_g = elasticity[g], floor[g], floor_width[g]
         # Bisection over the grid's indices for the first point where excess demand is
         # non-negative. Excess demand is non-decreasing in the discount (demand rises with it,
         # the seller's supply falls), so its sign on the grid is negative up to one index and
@@ -170,9 +209,9 @@ def clear_rows(grid, base_logit, beta, mu, keep, limit, capacity, target_limit, 
             for _ in range(2):
                 if probe <= i_lo or probe >= i_hi:
                     break
-                e_probe = _excess(grid[probe], b, base_logit, beta, mu, keep, limit, capacity, target_limit,
-                                  demand_mbd, urals_less_cap, cap_cost, cap_softness, brent, supply_scale,
-                                  elasticity, floor, floor_width)
+                e_probe = _excess(grid[probe], b, g, base_logit, beta_g, mu_g, keep, limit, capacity, target_limit,
+                                  demand_mbd, urals_less_cap, cap_cost, softness_g, brent, scale_g,
+                                  elasticity_g, floor_g, width_g)
                 if e_probe >= 0.0:
                     i_hi = probe
                     e_hi = e_probe
@@ -183,9 +222,9 @@ def clear_rows(grid, base_logit, beta, mu, keep, limit, capacity, target_limit, 
                     probe += 1
         while i_hi - i_lo > 1:
             mid = (i_lo + i_hi) // 2
-            e_mid = _excess(grid[mid], b, base_logit, beta, mu, keep, limit, capacity, target_limit,
-                            demand_mbd, urals_less_cap, cap_cost, cap_softness, brent, supply_scale,
-                            elasticity, floor, floor_width)
+            e_mid = _excess(grid[mid], b, g, base_logit, beta_g, mu_g, keep, limit, capacity, target_limit,
+                            demand_mbd, urals_less_cap, cap_cost, softness_g, brent, scale_g,
+                            elasticity_g, floor_g, width_g)
             if e_mid >= 0.0:
                 i_hi = mid
                 e_hi = e_mid
@@ -205,10 +244,10 @@ def clear_rows(grid, base_logit, beta, mu, keep, limit, capacity, target_limit, 
         x = lo
         for _ in range(max_iterations):
             x = lo - e_lo * (hi - lo) / (e_hi - e_lo)
-            e_x = _excess(x, b, base_logit, beta, mu, keep, limit, capacity, target_limit,
-                          demand_mbd, urals_less_cap, cap_cost, cap_softness, brent, supply_scale,
-                          elasticity, floor, floor_width)
-            if abs(e_x) < tolerance:
+            e_x = _excess(x, b, g, base_logit, beta_g, mu_g, keep, limit, capacity, target_limit,
+                          demand_mbd, urals_less_cap, cap_cost, softness_g, brent, scale_g,
+                          elasticity_g, floor_g, width_g)
+            if abs(e_x) < tolerance[g]:
                 break
             if e_x >= 0.0:
                 hi, e_hi = x, e_x

@@ -367,17 +367,28 @@ def step(world: World, s: Structure, compiled: bool | None = None) -> World:
     Runs the compiled kernel (:mod:`model.step_kernel`), which computes exactly the equations of
     :func:`step_reference`; ``compiled=False`` (or :data:`USE_COMPILED_STEP` false, from the
     environment variable ``GEOGAME_REFERENCE_STEP=1``) runs the NumPy reference instead.
+
+    ``s`` may be a plain structure (every world has it) or a mixed one
+    (:func:`geogame.model.world.mixed`): the kernel then steps each world with its own group's
+    structure (``s.groups[s.group[b]]``), to the very bits of that world stepped alone with it.
     """
     if not (USE_COMPILED_STEP if compiled is None else compiled):
         return step_reference(world, s)
     w = world
     q = world.quarter + 1
     c = np.ascontiguousarray  # one compiled specialisation: C-contiguous arrays (no copy if already)
-    spending = s.absorption_ref_usd_bn * (1.0 + s.nominal_growth) ** ((q - s.start_quarter) / 4.0)
+    # The kernel reads each world's group (a plain structure is one group): the groups' constants
+    # and arrays stacked once per groups tuple (step_kernel.GroupInputs), this quarter's once.
+    groups = s.groups
+    inputs = step_kernel.group_inputs(groups, kernel_constants)
+    brent_ref, spending, pull_class = inputs.quarter(
+        q, lambda g, quarter: g.reference_brent(quarter),   # as in CrudeDemand and target_goods_flows
+        lambda g, quarter: g.absorption_ref_usd_bn * (1.0 + g.nominal_growth) ** ((quarter - g.start_quarter) / 4.0))
+    group = np.zeros(world.batch, dtype=np.int64) if s.group is None else c(s.group, dtype=np.int64)
     new_state = step_kernel.allocate_outputs(world)
     step_kernel.step_rows(
-        kernel_constants(s), float(s.reference_brent(q)), spending, DISCOUNT_GRID_USD,
-        *(c(getattr(s, name)) for name in step_kernel.STRUCTURE_INPUTS),
+        inputs.k, inputs.roles, group, inputs.curve_class, pull_class, brent_ref, spending, DISCOUNT_GRID_USD,
+        *inputs.structure,
         *(c(getattr(w, name)) for name in step_kernel.WORLD_INPUTS),
         *new_state.values())
     new = world.shallow_copy()
@@ -388,10 +399,20 @@ def step(world: World, s: Structure, compiled: bool | None = None) -> World:
 
 
 def kernel_constants(s: Structure) -> step_kernel.KernelConstants:
-    """The settings and constants the compiled step reads, as one named record, computed once per
-    structure (:func:`geogame.model.step_kernel.constants`)."""
+    """The settings and constants the compiled step reads for one plain structure, as one named
+    record of numbers, computed once per structure (:func:`geogame.model.step_kernel.constants`;
+    two records compare with ``==``). The kernel reads the records of a batch's groups stacked
+    (:func:`geogame.model.step_kernel.stack_constants`).
+
+    Raises
+    ------
+    ValueError
+        If ``s`` is a mixed structure (:func:`geogame.model.world.mixed`): take each of ``s.groups``.
+    """
     k = s.__dict__.get("_kernel_constants")
     if k is None:
+        if s.group is not None:
+            raise ValueError("kernel_constants: a mixed structure has no one record; take each of its groups")
         k = step_kernel.constants(s, {name: globals()[name] for name in step_kernel.KERNEL_ECONOMICS_CONSTANTS},
                                   crude_supply_scale(s))
         s.__dict__["_kernel_constants"] = k   # a frozen dataclass's __dict__ may hold a cache

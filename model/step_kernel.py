@@ -12,17 +12,27 @@ If you change an equation, change it in :mod:`model.economics` first (run with
 ``tests/test_economics.py::test_compiled_step_equals_the_reference`` compares the two on
 random worlds and fails if they disagree by more than 1e-9.
 
-Nothing is matched by position by hand: the constants reach the kernel as a named record whose
-fields are derived from the declared settings and constants it reads (:data:`KernelConstants`),
-and the arrays are passed by the declared names of :data:`STRUCTURE_INPUTS`, :data:`WORLD_INPUTS`
-and :data:`OUTPUTS` (:func:`model.economics.step` builds the call from them). The equality test
+Nothing is matched by position by hand: the constants reach the kernel as named records whose
+fields are derived from the declared settings and constants it reads (:data:`KernelConstants`,
+:data:`GROUP_DTYPE`, :data:`KernelRoles`), and the arrays are passed by the declared names of
+:data:`STRUCTURE_INPUTS`, :data:`WORLD_INPUTS` and :data:`OUTPUTS` (:func:`model.economics.step`
+builds the call from them).
+
+Worlds with structures of their own: a batch may mix worlds whose structures differ in settings
+and calibrated arrays (:func:`model.world.mixed`: ``s.groups``, ``s.group``). Each group's
+numbers and structure arrays are stacked once (:class:`GroupInputs`, kept per groups tuple) and
+world ``b`` reads those of its group ``group[b]``; a plain structure is one group. A world of a
+mixed batch steps to the very bits of the same world stepped alone with its own structure
+(``tests/test_kernel_groups.py``). The equality test
 draws every setting at random, so two constants swapped in the kernel fail it even where their
 defaults are equal.
 
 Speed without changing a bit: a change here must leave every result bit-identical (no
 ``fastmath``, no reordered floating-point sums); values that are the same number in two places
 (a per-run constant, a symmetric pair's trade and affinity, the trade pull of policies seen a
-few rows earlier, the clearing discount of a curve seen earlier in the batch) are computed once,
+few rows earlier, the clearing discount of a curve seen earlier in the batch) are computed once
+(between worlds of different groups only where the groups' numbers those results read are the
+very same: :func:`classes`),
 and ``tests/test_kernel_speed_equivalence.py`` checks each shortcut against the long way, bit
 for bit (``benchmarks/bench_kernel.py`` times the step as the ensemble calls it).
 
@@ -40,7 +50,7 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-from .crude_kernel import _expit, _same, _target_share, clear_rows
+from .crude_kernel import _expit, _same, _target_share, clear_groups
 
 
 def _drop_stale_cache() -> None:
@@ -60,7 +70,7 @@ def _drop_stale_cache() -> None:
 
 _drop_stale_cache()
 
-#: Settings the kernel reads; in :func:`step_rows` each is ``k.<name>`` (the key without its owner).
+#: Settings the kernel reads; in :func:`step_rows` each is ``kg.<name>`` (``kg = k[g]``, the world's group; the key without its owner).
 #: A player's setting is named by the role of its owner (``{crude_seller}``: the seller's code),
 #: resolved with the run's :class:`~geogame.model.layout.Layout`.
 KERNEL_SETTINGS = (
@@ -110,9 +120,9 @@ KERNEL_SETTINGS = (
     "world.shadow_fleet_growth",
     "{arms_buyer}.listed_floor_share",
 )
-#: Run constants of the :class:`~model.world.Structure` the kernel reads (``k.<name>``).
+#: Run constants of the :class:`~model.world.Structure` the kernel reads (``kg.<name>``).
 KERNEL_RUN_CONSTANTS = ("settlement_base_logit", "western_sanction_ref", "listing_ref")
-#: Fixed constants of :mod:`model.economics` the kernel reads (``k.<name in lower case>``).
+#: Fixed constants of :mod:`model.economics` the kernel reads (``kg.<name in lower case>``).
 KERNEL_ECONOMICS_CONSTANTS = (
     "CAP_SOFTNESS_USD",
     "SUPPLY_FLOOR_WIDTH_USD",
@@ -129,19 +139,23 @@ KERNEL_ECONOMICS_CONSTANTS = (
     "AFFINITY_LIMIT",
 )
 
-#: Indices of the roles the kernel reads (``k.<name>``, attributes of
+#: Indices of the roles the kernel reads (``roles.<name>``, attributes of
 #: :class:`~geogame.model.layout.RoleIndex`): over nodes, crude buyers and arms suppliers.
 KERNEL_ROLE_INDICES = ("seller", "buyer", "penaliser", "cap_setter", "b_buyer", "a_seller")
-#: Tuples of indices the kernel loops over (``k.<name>``): the sanctioners (nodes) and the arms
+#: Tuples of indices the kernel loops over (``roles.<name>``): the sanctioners (nodes) and the arms
 #: suppliers other than the seller and the domestic industry (with their node indices).
 KERNEL_ROLE_TUPLES = ("sanctioners", "a_western", "p_western")
 
-#: The kernel's constants as one record with named fields (numba compiles a field access to an
-#: index): the fields are derived from the declarations above, never listed by hand.
+#: The kernel's constants of one structure as one record with named fields (:func:`constants`):
+#: the fields are derived from the declarations above, never listed by hand. The kernel reads
+#: the records of a batch's groups stacked (:func:`stack_constants`): the numbers as a structured
+#: array over the groups (world ``b`` reads ``k[group[b]].<name>``), the roles as they are.
 KernelConstants = namedtuple("KernelConstants", [key.split(".", 1)[1] for key in KERNEL_SETTINGS]
                              + ["supply_scale"] + list(KERNEL_RUN_CONSTANTS)
                              + [name.lower() for name in KERNEL_ECONOMICS_CONSTANTS]
                              + list(KERNEL_ROLE_INDICES) + list(KERNEL_ROLE_TUPLES))
+#: The fields of :data:`KernelConstants` that are numbers of a structure (the rest are the layout's roles).
+GROUP_FIELDS = KernelConstants._fields[:-len(KERNEL_ROLE_INDICES) - len(KERNEL_ROLE_TUPLES)]
 
 
 def kernel_setting_keys(layout) -> list[str]:
@@ -151,7 +165,8 @@ def kernel_setting_keys(layout) -> list[str]:
 
 
 def constants(s, economics_constants: dict, supply_scale: float) -> KernelConstants:
-    """The settings and derived constants the kernel reads, for structure ``s``.
+    """The settings and derived constants the kernel reads, for one plain structure ``s``, as
+    numbers (two records compare with ``==``).
 
     ``economics_constants`` maps each name of :data:`KERNEL_ECONOMICS_CONSTANTS` to its value
     and ``supply_scale`` is the seller's supply scale
@@ -167,7 +182,44 @@ def constants(s, economics_constants: dict, supply_scale: float) -> KernelConsta
                              + [tuple(int(i) for i in getattr(ix, name)) for name in KERNEL_ROLE_TUPLES]))
 
 
-#: Run constants of the :class:`~model.world.Structure` that :func:`step_rows` reads, in its argument order.
+#: The layout's roles of :data:`KernelConstants` (what every group of a batch shares).
+KernelRoles = namedtuple("KernelRoles", list(KERNEL_ROLE_INDICES) + list(KERNEL_ROLE_TUPLES))
+#: The record type of :func:`stack_constants`: one float64 per name of :data:`GROUP_FIELDS`.
+GROUP_DTYPE = np.dtype([(name, np.float64) for name in GROUP_FIELDS])
+
+
+def stack_constants(records) -> tuple[np.ndarray, KernelRoles]:
+    """What :func:`step_rows` reads of the records of a batch's groups: their numbers as a
+    structured array over the groups (G,) of :data:`GROUP_DTYPE` (``k[g].<name>`` is
+    ``records[g].<name>``, the very same float), and the roles they share (:data:`KernelRoles`).
+
+    One array rather than a record of (G,) arrays: numba converts each array argument on every
+    call (~70 ns each), one structured array once. ``records`` are the groups' :func:`constants`,
+    in group order; their roles must agree (the groups share one layout).
+    """
+    n = len(GROUP_FIELDS)
+    roles = records[0][n:]
+    if any(r[n:] != roles for r in records[1:]):
+        raise ValueError("stack_constants: the groups' structures have different layouts")
+    return np.array([tuple(r[:n]) for r in records], dtype=GROUP_DTYPE), KernelRoles(*roles)
+
+
+def classes(*columns) -> np.ndarray:
+    """Each group's class, (G,) int64: the first group whose every column is the very same
+    numbers, bit for bit (signed zeros told apart), as its own.
+
+    Each column is an array over the groups (G, ...). Two worlds of different groups may share a
+    result the kernel computed once (a clearing discount, a trade pull) only when their groups
+    are in the same class for the columns that result reads.
+    """
+    n = columns[0].shape[0]
+    keys = [b"".join(np.ascontiguousarray(c[g]).tobytes() for c in columns) for g in range(n)]
+    first: dict[bytes, int] = {}
+    return np.array([first.setdefault(key, g) for g, key in enumerate(keys)], dtype=np.int64)
+
+
+#: Run constants of the :class:`~model.world.Structure` that :func:`step_rows` reads, in its argument order,
+#: each stacked over the batch's groups (a (K,) array becomes (G,K); see :class:`GroupInputs`).
 STRUCTURE_INPUTS = ("freight_usd", "crude_intercept", "capacity_floor", "capacity_extra", "listing_refusal",
                     "crude_imports_mbd", "export_weights", "armington_weights", "domestic_absorption_usd_bn",
                     "arms_base_utility", "affinity_anchor_atanh", "tariff_eff_ref", "sanction_ref")
@@ -200,23 +252,90 @@ def allocate_outputs(world) -> dict[str, np.ndarray]:
     return {name: np.empty(getattr(world, name).shape) for name in OUTPUTS}
 
 
+#: The constants of :data:`KernelConstants` a world's crude clearing reads besides the buyers'
+#: crude imports (two groups share clearings only where all are the same numbers).
+CURVE_CONSTANTS = ("crude_discount_sensitivity", "crude_share_adjustment", "supply_scale", "crude_supply_elasticity",
+                   "crude_supply_floor_usd", "cap_softness_usd", "supply_floor_width_usd", "clearing_tolerance_mbd")
+#: The constants of :data:`KernelConstants` and the :data:`STRUCTURE_INPUTS` a world's trade pull
+#: reads besides its own trade policies and this quarter's spending.
+PULL_CONSTANTS = ("sanction_cost", "sanction_diversion", "trade_elasticity", "trade_adjustment")
+PULL_STRUCTURE_INPUTS = ("export_weights", "armington_weights", "domestic_absorption_usd_bn")
+
+
+class GroupInputs:
+    """What :func:`step_rows` reads of a batch's groups of structures, stacked once.
+
+    Attributes
+    ----------
+    groups : tuple of Structure
+        The groups (plain structures), in the order ``group`` indexes them.
+    k : (G,) structured array of :data:`GROUP_DTYPE`
+        The groups' numbers (:func:`stack_constants`); ``roles`` (:data:`KernelRoles`) their roles.
+    structure : tuple of arrays
+        The :data:`STRUCTURE_INPUTS` of every group stacked, (G, ...), C-contiguous float64.
+    curve_class : (G,) int64
+        :func:`classes` over the settings the crude clearing reads (:data:`CURVE_CONSTANTS` and
+        the buyers' crude imports).
+    """
+
+    def __init__(self, groups, records):
+        self.groups = tuple(groups)
+        self.k, self.roles = stack_constants(records)
+        self.structure = tuple(np.ascontiguousarray(np.stack([np.asarray(getattr(g, name), dtype=np.float64)
+                                                              for g in self.groups]))
+                               for name in STRUCTURE_INPUTS)
+        imports = self.structure[STRUCTURE_INPUTS.index("crude_imports_mbd")]
+        self.curve_class = classes(*(self.k[name] for name in CURVE_CONSTANTS), imports)
+        self._quarters: dict[int, tuple] = {}
+
+    def quarter(self, q: int, reference_brent, spending) -> tuple:
+        """``(brent_ref (G,), spending (G,N), pull_class (G,))`` for quarter ``q``, computed once:
+        ``reference_brent(g, q)`` (USD/bbl) and ``spending(g, q)`` ((N,) USD bn/yr) give group
+        ``g``'s; ``pull_class`` is :func:`classes` over what a trade pull reads of a group
+        (:data:`PULL_CONSTANTS`, :data:`PULL_STRUCTURE_INPUTS`, the spending)."""
+        found = self._quarters.get(q)
+        if found is None:
+            brent = np.array([float(reference_brent(g, q)) for g in self.groups], dtype=np.float64)
+            spend = np.ascontiguousarray(np.stack([np.asarray(spending(g, q), dtype=np.float64)
+                                                   for g in self.groups]))
+            pull_class = classes(*(self.k[name] for name in PULL_CONSTANTS),
+                                 *(self.structure[STRUCTURE_INPUTS.index(name)] for name in PULL_STRUCTURE_INPUTS),
+                                 spend)
+            found = self._quarters[q] = (brent, spend, pull_class)
+        return found
+
+
+def group_inputs(groups, constants_of) -> GroupInputs:
+    """The :class:`GroupInputs` of ``groups`` (a tuple of structures), built once and kept on the
+    first group (keyed by the groups' identities; the entry holds the groups, so the key cannot
+    be reused by other structures while it lives). ``constants_of(g)`` is a group's record
+    (:func:`constants`)."""
+    cache = groups[0].__dict__.setdefault("_kernel_group_inputs", {})   # a frozen dataclass's __dict__ may hold a cache
+    key = tuple(map(id, groups))
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = GroupInputs(groups, [constants_of(g) for g in groups])
+    return found
+
+
 #: How many distinct trade policies' pulls :func:`step_rows` keeps (most recently used first):
 #: in the seeded ensembles 8 leave ~0.5% of worlds to compute theirs, against ~20% with one.
 PULL_SLOTS = 8
 
 
 @njit(cache=True, _nrt=False)
-def _pull_slot(b, t_eff, ind_rus, sanction, slot_row, slot_t_eff, slot_ind_rus, order):
+def _pull_slot(b, pull, t_eff, ind_rus, sanction, slot_row, slot_pull_class, slot_t_eff, slot_ind_rus, order):
     """Position in ``order`` of the slot whose trade policies are the very same numbers as world
-    ``b``'s (effective tariffs ``t_eff``, the India-Russia cost factor ``ind_rus``, its sanctions),
-    or -1. (Compiled without reference counting: see :mod:`model.crude_kernel`.)"""
+    ``b``'s (effective tariffs ``t_eff``, the India-Russia cost factor ``ind_rus``, its sanctions)
+    and whose group's pull class is ``pull`` (the same structure inputs), or -1. (Compiled
+    without reference counting: see :mod:`model.crude_kernel`.)"""
     nn = t_eff.shape[0]
     for position in range(order.shape[0]):
         slot = order[position]
         row = slot_row[slot]
         if row < 0:                 # empty slots come last
             return -1
-        if not _same(ind_rus, slot_ind_rus[slot]):
+        if slot_pull_class[slot] != pull or not _same(ind_rus, slot_ind_rus[slot]):
             continue
         match = True
         for i in range(nn):
@@ -243,7 +362,7 @@ def _symmetric(a, b):
 
 
 @njit(cache=True)
-def step_rows(k, brent_ref, spending, grid,
+def step_rows(k, roles, group, curve_class, pull_class, brent_ref, spending, grid,
               freight, intercept, capacity_floor, capacity_extra, listing_refusal, crude_imports,
               export_weights, armington, domestic, arms_base, anchor_z, tariff_eff_ref, sanction_ref,
               tariff, oil_penalty, threshold, sanction, embargo, announced, price_cap, cap_enforcement, listed,
@@ -256,20 +375,27 @@ def step_rows(k, brent_ref, spending, grid,
               new_replacement, new_intermediated, new_listing_last, new_shadow, new_coercion):
     """Every world of the batch one quarter on. Shapes and units as in :class:`model.world.World`.
 
-    ``k`` is :func:`constants` (a :data:`KernelConstants` record); ``brent_ref`` the reference Brent of the new quarter (USD/bbl);
-    ``spending`` each node's absorption in the new quarter (N,), USD bn/yr; ``grid`` the FOB
-    discounts on which the crude market is bracketed, USD/bbl. The new state is written into the
-    arrays named in :data:`OUTPUTS` (see :func:`allocate_outputs`); nothing is returned.
+    World ``b`` has the structure of group ``g = group[b]`` (``group`` (B,) int64, all zeros when
+    the batch shares one structure) and reads that group's constants and structure arrays:
+    ``k`` and ``roles`` are :func:`stack_constants` (the group's numbers ``k[g].<name>``, the
+    layout's role indices ``roles.<name>``); the
+    structure arrays (``freight`` ... ``sanction_ref``, :data:`STRUCTURE_INPUTS`) are stacked over
+    the groups, (G, ...); ``brent_ref`` is each group's reference Brent of the new quarter (G,),
+    USD/bbl; ``spending`` each group's nodes' absorption in the new quarter (G,N), USD bn/yr.
+    ``curve_class`` and ``pull_class`` (G,) are :func:`classes` of the groups over what a crude
+    clearing and a trade pull read (:class:`GroupInputs`): worlds of two groups share either
+    only within a class. ``grid`` is the FOB discounts on which the crude market is bracketed,
+    USD/bbl. The new state is written into the arrays named in :data:`OUTPUTS` (see
+    :func:`allocate_outputs`); nothing is returned.
     """
     n = oil_penalty.shape[0]
     nb = crude_share.shape[1]       # crude buyers
     nn = flows.shape[1]             # nodes
     na = orders.shape[1]            # arms suppliers
     npl = affinity.shape[1]         # players
-    b_buyer, buyer, seller, pen, cap_setter = k.b_buyer, k.buyer, k.seller, k.penaliser, k.cap_setter
-    n_sanctioners = len(k.sanctioners)
-    cap_softness, floor_width = k.cap_softness_usd, k.supply_floor_width_usd
-    beta, mu = k.crude_discount_sensitivity, k.crude_share_adjustment
+    n_groups = brent_ref.shape[0]
+    b_buyer, buyer, seller, pen, cap_setter = roles.b_buyer, roles.buyer, roles.seller, roles.penaliser, roles.cap_setter
+    n_sanctioners = len(roles.sanctioners)
 
     # ---- crude demand terms fixed within the quarter (CrudeDemand.__init__) --------------
     base_logit = np.empty((n, nb))
@@ -284,125 +410,150 @@ def step_rows(k, brent_ref, spending, grid,
     brent0 = np.empty(n)
     western_services = np.empty(n)
     for b in range(n):
+        g = group[b]
+        kg = k[g]                   # this world's group's constants
+        beta, mu = kg.crude_discount_sensitivity, kg.crude_share_adjustment
         penalty[b] = 1.0 if crude_share[b, b_buyer] > threshold[b] else 0.0
-        brent0[b] = brent_ref * (1.0 + supply_shock[b])
-        listing = listed[b] * secondary[b] * k.listing_wedge_usd
+        brent0[b] = brent_ref[g] * (1.0 + supply_shock[b])
+        listing = listed[b] * secondary[b] * kg.listing_wedge_usd
         western = 0.0
-        for i in k.sanctioners:
+        for i in roles.sanctioners:
             western += sanction[b, i, seller]
         western = western / n_sanctioners
         western_services[b] = western
-        services = western * k.services_wedge_usd
-        risk[b, b_buyer] = product_ban[b] * k.product_ban_cost_usd + eu_secondary[b] * k.eu_secondary_cost_usd
+        services = western * kg.services_wedge_usd
+        risk[b, b_buyer] = product_ban[b] * kg.product_ban_cost_usd + eu_secondary[b] * kg.eu_secondary_cost_usd
         for j in range(nb):
-            fixed[b, j] = freight[j] + (listing + services) + risk[b, j]
+            fixed[b, j] = freight[g, j] + (listing + services) + risk[b, j]
         fixed[b, b_buyer] -= extra_discount_ind[b]
         for j in range(nb):
-            base_logit[b, j] = intercept[j] + relationship[b, j] - beta * fixed[b, j]
+            base_logit[b, j] = intercept[g, j] + relationship[b, j] - beta * fixed[b, j]
             keep[b, j] = (1.0 - mu) * crude_share[b, j]
         urals_less_cap[b] = brent0[b] - price_cap[b]
-        cap_cost[b] = cap_enforcement[b] * (1.0 - shadow[b]) * k.cap_wedge_usd
+        cap_cost[b] = cap_enforcement[b] * (1.0 - shadow[b]) * kg.cap_wedge_usd
         # listings: newly listed barrels start without intermediaries (intermediated_now)
         listing_now = listed[b] * secondary[b]
         inter[b] = intermediated[b] * min(listing_last[b] / max(listing_now, 1e-12), 1.0)
         blocked = listing_now * (1.0 - inter[b])
         for j in range(nb):
-            limit[b, j] = capacity[b, j] * (1.0 - embargo[b, j]) * (1.0 - blocked * listing_refusal[j])
+            limit[b, j] = capacity[b, j] * (1.0 - embargo[b, j]) * (1.0 - blocked * listing_refusal[g, j])
             target_limit[b, j] = capacity[b, j] * (1.0 - max(embargo[b, j], announced[b, j]))
-        limit[b, b_buyer] = max(limit[b, b_buyer], min(k.listed_floor_share, capacity[b, b_buyer] * (1.0 - embargo[b, b_buyer])))
+        limit[b, b_buyer] = max(limit[b, b_buyer], min(kg.listed_floor_share, capacity[b, b_buyer] * (1.0 - embargo[b, b_buyer])))
         limit[b, b_buyer] = min(limit[b, b_buyer], ceiling_ind[b])
 
-    clear_rows(grid, base_logit, beta, mu, keep, limit, capacity, target_limit, crude_imports, urals_less_cap,
-               cap_cost, cap_softness, brent0, k.supply_scale, k.crude_supply_elasticity, k.crude_supply_floor_usd,
-               floor_width, k.clearing_tolerance_mbd, 50, fob)
+    curve = np.empty((8, n_groups))      # the clearing's settings, each an array over the groups
+    for g in range(n_groups):
+        kg = k[g]
+        curve[0, g], curve[1, g] = kg.crude_discount_sensitivity, kg.crude_share_adjustment
+        curve[2, g], curve[3, g] = kg.cap_softness_usd, kg.supply_scale
+        curve[4, g], curve[5, g] = kg.crude_supply_elasticity, kg.crude_supply_floor_usd
+        curve[6, g], curve[7, g] = kg.supply_floor_width_usd, kg.clearing_tolerance_mbd
+    clear_groups(grid, group, curve_class, base_logit, curve[0], curve[1], keep, limit, capacity, target_limit,
+                 crude_imports, urals_less_cap, cap_cost, curve[2], brent0, curve[3], curve[4], curve[5], curve[6],
+                 curve[7], 50, fob)
 
     t_eff = np.empty((nn, nn))
     cost = np.empty((nn, nn))
     target = np.empty((nn, nn))
     utility = np.empty(na)
     hit = np.zeros((npl, npl))
-    eps = k.trade_elasticity
-    lam = k.trade_adjustment
-    turnover = 1.0 / (4.0 * k.arms_fleet_life_years)
-    z_limit = math.atanh(k.affinity_limit)
     log_trade_change = np.empty((npl, npl))
+    # Per group: its inventory turnover, the bound of affinity in atanh space, whether its anchor is symmetric.
+    turnover_g = np.empty(n_groups)
+    z_limit_g = np.empty(n_groups)
+    anchor_symmetric = np.empty(n_groups, np.bool_)
+    for g in range(n_groups):
+        turnover_g[g] = 1.0 / (4.0 * k[g].arms_fleet_life_years)
+        z_limit_g[g] = math.atanh(k[g].affinity_limit)
+        anchor_symmetric[g] = _symmetric(anchor_z, g)
     # The trade pulls of the last PULL_SLOTS distinct trade policies seen, most recent first
     # (``order``): the policies (effective tariffs, the India-Russia cost factor, and the row
-    # whose sanctions they had) and the pull computed for them; a slot's row is -1 while empty.
+    # whose sanctions they had), the pull class of that row's group, and the pull computed for
+    # them; a slot's row is -1 while empty.
     slot_pull = np.empty((PULL_SLOTS, nn, nn))
     slot_t_eff = np.empty((PULL_SLOTS, nn, nn))
     slot_ind_rus = np.empty(PULL_SLOTS)
+    slot_pull_class = np.empty(PULL_SLOTS, np.int64)
     slot_row = np.full(PULL_SLOTS, -1)
     order = np.arange(PULL_SLOTS)
-    anchor_symmetric = _symmetric(anchor_z.reshape((1, npl, npl)), 0)
     for b in range(n):
+        g = group[b]
+        kg = k[g]                   # this world's group's constants
         f = fob[b]
+        beta, mu = kg.crude_discount_sensitivity, kg.crude_share_adjustment
         # ---- crude: shares at the clearing discount, rationing, Brent, relationships -------
-        cap = cap_cost[b] * _expit((urals_less_cap[b] - f) / cap_softness)
+        cap = cap_cost[b] * _expit((urals_less_cap[b] - f) / kg.cap_softness_usd)
         wanted = 0.0
         for j in range(nb):
             target_share = _target_share(f, cap, b, j, base_logit, beta, capacity, target_limit)
             new_share[b, j] = min(keep[b, j] + mu * target_share, limit[b, j])
-            wanted += new_share[b, j] * crude_imports[j]
+            wanted += new_share[b, j] * crude_imports[g, j]
             delivered[b, j] = f - fixed[b, j] + risk[b, j] - cap
         netback = max(brent0[b] - f, 1.0)
-        supply = k.supply_scale * netback ** k.crude_supply_elasticity * _expit(
-            (netback - k.crude_supply_floor_usd) * (1.0 / floor_width))
+        supply = kg.supply_scale * netback ** kg.crude_supply_elasticity * _expit(
+            (netback - kg.crude_supply_floor_usd) * (1.0 / kg.supply_floor_width_usd))
         rationed = supply / max(wanted, 1e-12) if wanted > supply else 1.0
         for j in range(nb):
             new_share[b, j] *= rationed
         sold[b] = min(wanted, supply)
-        lost = max(k.crude_exports_mbd - sold[b], 0.0)
-        new_replacement[b] = replacement[b] + k.oil_supply_response * (lost - replacement[b])
-        brent[b] = brent0[b] * math.exp(k.brent_supply_multiplier * (lost - new_replacement[b]) / k.world_oil_supply_mbd)
+        lost = max(kg.crude_exports_mbd - sold[b], 0.0)
+        new_replacement[b] = replacement[b] + kg.oil_supply_response * (lost - replacement[b])
+        brent[b] = brent0[b] * math.exp(kg.brent_supply_multiplier * (lost - new_replacement[b]) / kg.world_oil_supply_mbd)
         for j in range(nb):
-            new_relationship[b, j] = relationship[b, j] + k.relationship_build * (
-                k.relationship_max * (new_share[b, j] / capacity[b, j]) - relationship[b, j])
+            new_relationship[b, j] = relationship[b, j] + kg.relationship_build * (
+                kg.relationship_max * (new_share[b, j] / capacity[b, j]) - relationship[b, j])
             cheap = max(delivered[b, j], 0.0)
-            capacity_target = capacity_floor[j] + capacity_extra[j] * cheap / (cheap + k.capacity_half_discount_usd)
-            new_capacity[b, j] = capacity[b, j] + k.capacity_adjustment * (capacity_target - capacity[b, j])
-        new_intermediated[b] = inter[b] + k.intermediary_rate * (1.0 - inter[b])
+            capacity_target = capacity_floor[g, j] + capacity_extra[g, j] * cheap / (cheap + kg.capacity_half_discount_usd)
+            new_capacity[b, j] = capacity[b, j] + kg.capacity_adjustment * (capacity_target - capacity[b, j])
+        new_intermediated[b] = inter[b] + kg.intermediary_rate * (1.0 - inter[b])
         new_listing_last[b] = listed[b] * secondary[b]
-        shadow_target = k.shadow_fleet_max * western_services[b] * (1.0 - k.vessel_listing_bite * cap_enforcement[b])
-        new_shadow[b] = shadow[b] + k.shadow_fleet_growth * (shadow_target - shadow[b])
+        shadow_target = kg.shadow_fleet_max * western_services[b] * (1.0 - kg.vessel_listing_bite * cap_enforcement[b])
+        new_shadow[b] = shadow[b] + kg.shadow_fleet_growth * (shadow_target - shadow[b])
 
         # ---- goods trade: effective tariffs, trade costs, Armington target, adjustment -----
         for i in range(nn):
             for e in range(nn):
                 t_eff[i, e] = tariff[b, i, e]
-        t_eff[pen, buyer] = (tariff[b, pen, buyer] + penalty[b] * oil_penalty[b]) * (1.0 - k.tariff_exempt_share_ind)
-        ind_rus = (1.0 + k.ind_rus_friction) * (1.0 - instc[b] * k.instc_cost_cut) * (1.0 - rupee_push[b] * k.rupee_push_cost_cut)
+        t_eff[pen, buyer] = (tariff[b, pen, buyer] + penalty[b] * oil_penalty[b]) * (1.0 - kg.tariff_exempt_share_ind)
+        ind_rus = ((1.0 + kg.ind_rus_friction) * (1.0 - instc[b] * kg.instc_cost_cut)
+                   * (1.0 - rupee_push[b] * kg.rupee_push_cost_cut))
+        lam = kg.trade_adjustment
         # The pull towards the Armington target, (target * scale) ** lam, depends on this
         # world's trade policies only (effective tariffs, sanctions, the India-Russia cost
-        # factor) and on this quarter's spending: when they are the very same numbers as a
-        # world it was computed for recently, it is the same number, and is reused. A batch
-        # holds few distinct trade policies (the candidate moves of a look-ahead mostly differ
-        # in other levers, and runs share their tariffs), but they alternate from row to row.
-        position = _pull_slot(b, t_eff, ind_rus, sanction, slot_row, slot_t_eff, slot_ind_rus, order)
+        # factor), on its group's trade structure and on this quarter's spending: when they are
+        # the very same numbers as a world it was computed for recently (the same policies, a
+        # group of the same pull class), it is the same number, and is reused. A batch holds
+        # few distinct trade policies (the candidate moves of a look-ahead mostly differ in
+        # other levers, and runs share their tariffs), but they alternate from row to row.
+        position = _pull_slot(b, pull_class[g], t_eff, ind_rus, sanction, slot_row, slot_pull_class, slot_t_eff,
+                              slot_ind_rus, order)
         seen = position >= 0
         if not seen:
             position = PULL_SLOTS - 1             # computed into the least recently used slot
         slot = order[position]
         if not seen:
+            eps = kg.trade_elasticity
+            sanction_cost, sanction_diversion = kg.sanction_cost, kg.sanction_diversion
             for e in range(nn):
                 blocked = 0.0
                 for i in range(nn):
-                    blocked += sanction[b, i, e] * export_weights[i, e]
+                    blocked += sanction[b, i, e] * export_weights[g, i, e]
                 for i in range(nn):
-                    cost[i, e] = (1.0 + t_eff[i, e]) * math.exp(k.sanction_cost * sanction[b, i, e]
-                                                                - k.sanction_diversion * blocked)
+                    cost[i, e] = (1.0 + t_eff[i, e]) * math.exp(sanction_cost * sanction[b, i, e]
+                                                                - sanction_diversion * blocked)
             cost[buyer, seller] *= ind_rus
             cost[seller, buyer] *= ind_rus
             for i in range(nn):
-                denominator = domestic[i]
+                denominator = domestic[g, i]
                 for e in range(nn):
-                    target[i, e] = armington[i, e] * cost[i, e] ** (-eps)
+                    target[i, e] = armington[g, i, e] * cost[i, e] ** (-eps)
                     denominator += target[i, e]
-                scale = spending[i] / denominator
+                scale = spending[g, i] / denominator
                 for e in range(nn):
                     slot_pull[slot, i, e] = (target[i, e] * scale) ** lam
                     slot_t_eff[slot, i, e] = t_eff[i, e]
             slot_ind_rus[slot] = ind_rus
+            slot_pull_class[slot] = pull_class[g]
             slot_row[slot] = b
         for p in range(position, 0, -1):          # the slot used becomes the most recent
             order[p] = order[p - 1]
@@ -413,11 +564,12 @@ def step_rows(k, brent_ref, spending, grid,
 
         # ---- arms: logit target over suppliers, orders -> pipeline -> installed ------------
         for a in range(na):
-            utility[a] = arms_base[a] + k.arms_lockin * installed[b, a]
-        utility[k.a_seller] += (k.arms_alignment_weight * affinity[b, buyer, seller] + k.arms_coproduction_weight * coproduction[b]
-                                - k.arms_caatsa_weight * listed[b] * secondary[b])
-        for w in range(len(k.a_western)):
-            utility[k.a_western[w]] += k.arms_alignment_weight * affinity[b, buyer, k.p_western[w]] + arms_tilt_west[b]
+            utility[a] = arms_base[g, a] + kg.arms_lockin * installed[b, a]
+        alignment_weight = kg.arms_alignment_weight
+        utility[roles.a_seller] += (alignment_weight * affinity[b, buyer, seller] + kg.arms_coproduction_weight * coproduction[b]
+                                - kg.arms_caatsa_weight * listed[b] * secondary[b])
+        for w in range(len(roles.a_western)):
+            utility[roles.a_western[w]] += alignment_weight * affinity[b, buyer, roles.p_western[w]] + arms_tilt_west[b]
         top = utility[0]
         for a in range(1, na):
             top = max(top, utility[a])
@@ -425,21 +577,23 @@ def step_rows(k, brent_ref, spending, grid,
         for a in range(na):
             utility[a] = math.exp(utility[a] - top)
             total += utility[a]
+        arms_adjustment, lag, turnover = kg.arms_adjustment, kg.arms_delivery_lag_quarters, turnover_g[g]
         for a in range(na):
-            new_orders[b, a] = orders[b, a] + k.arms_adjustment * (utility[a] / total - orders[b, a])
-            new_pipeline[b, a] = pipeline[b, a] + (new_orders[b, a] - pipeline[b, a]) / k.arms_delivery_lag_quarters
+            new_orders[b, a] = orders[b, a] + arms_adjustment * (utility[a] / total - orders[b, a])
+            new_pipeline[b, a] = pipeline[b, a] + (new_orders[b, a] - pipeline[b, a]) / lag
             new_installed[b, a] = installed[b, a] + turnover * (new_pipeline[b, a] - installed[b, a])
 
         # ---- settlement and idle rupees ----------------------------------------------------
-        western = western_services[b] - k.western_sanction_ref
-        balance_excess = (rupees[b] - k.rupee_balance_usd_bn) / k.idle_rupees_per_logit_usd_bn
-        settle_target = _expit(k.settlement_base_logit + k.settlement_push_logit * rupee_push[b] + k.settlement_recycling_logit * rupee_recycling[b]
-                               + k.settlement_sanction_push * western - balance_excess)
-        new_settlement[b] = settlement[b] + k.settlement_adjustment * (settle_target - settlement[b])
-        crude_value = (crude_imports[b_buyer] * new_share[b, b_buyer] * k.bn_per_mbd_usd * (brent[b] - delivered[b, b_buyer]))
+        western = western_services[b] - kg.western_sanction_ref
+        balance_excess = (rupees[b] - kg.rupee_balance_usd_bn) / kg.idle_rupees_per_logit_usd_bn
+        settle_target = _expit(kg.settlement_base_logit + kg.settlement_push_logit * rupee_push[b]
+                               + kg.settlement_recycling_logit * rupee_recycling[b]
+                               + kg.settlement_sanction_push * western - balance_excess)
+        new_settlement[b] = settlement[b] + kg.settlement_adjustment * (settle_target - settlement[b])
+        crude_value = (crude_imports[g, b_buyer] * new_share[b, b_buyer] * kg.bn_per_mbd_usd * (brent[b] - delivered[b, b_buyer]))
         surplus = crude_value + new_flows[b, buyer, seller] - new_flows[b, seller, buyer]
-        inflow = new_settlement[b] * k.rupee_unspent_fraction * surplus / 4.0
-        drain = k.rupee_drain + k.recycling_drain_per_quarter * rupee_recycling[b]
+        inflow = new_settlement[b] * kg.rupee_unspent_fraction * surplus / 4.0
+        drain = kg.rupee_drain + kg.recycling_drain_per_quarter * rupee_recycling[b]
         new_rupees[b] = max(rupees[b] * (1.0 - drain) + inflow, 0.0)
 
         # ---- alignment: coercion, trade change and deals move affinity in atanh space ------
@@ -448,10 +602,10 @@ def step_rows(k, brent_ref, spending, grid,
             for m in range(nn):
                 exports_e += new_flows[b, m, e]
             for i in range(npl):
-                extra = max(t_eff[i, e] - tariff_eff_ref[i, e], 0.0) + max(sanction[b, i, e] - sanction_ref[i, e], 0.0)
+                extra = max(t_eff[i, e] - tariff_eff_ref[g, i, e], 0.0) + max(sanction[b, i, e] - sanction_ref[g, i, e], 0.0)
                 hit[i, e] = extra * new_flows[b, i, e] / max(exports_e, 1e-9)
-        hit[cap_setter, buyer] += eu_secondary[b] * k.eu_secondary_coercion
-        hit[pen, buyer] += max(listed[b] * secondary[b] - k.listing_ref, 0.0) * crude_share[b, b_buyer] * k.listing_coercion
+        hit[cap_setter, buyer] += eu_secondary[b] * kg.eu_secondary_coercion
+        hit[pen, buyer] += max(listed[b] * secondary[b] - kg.listing_ref, 0.0) * crude_share[b, b_buyer] * kg.listing_coercion
         # Trade between i and j in both directions: flows[i, j] + flows[j, i] is the same number
         # for (i, j) and (j, i) (floating-point addition is commutative), so the change in its
         # log is computed once per pair.
@@ -462,10 +616,13 @@ def step_rows(k, brent_ref, spending, grid,
                 log_trade_change[i, j] = math.log(trade_new) - math.log(trade_old)
                 log_trade_change[j, i] = log_trade_change[i, j]
         # Affinity is symmetric in the model's rules: when this world's affinity, coercion felt
-        # last quarter and deal bumps are (and the anchor is) the same number for (i, j) and
-        # (j, i), so is every operand of the update (``felt`` and the log trade change are sums
-        # of the same two numbers), and the pair is computed once (one atanh and one tanh fewer).
-        pairwise = anchor_symmetric and _symmetric(affinity, b) and _symmetric(coercion_last, b) and _symmetric(deal_bump, b)
+        # last quarter and deal bumps are (and its group's anchor is) the same number for (i, j)
+        # and (j, i), so is every operand of the update (``felt`` and the log trade change are
+        # sums of the same two numbers), and the pair is computed once (one atanh and one tanh fewer).
+        pairwise = anchor_symmetric[g] and _symmetric(affinity, b) and _symmetric(coercion_last, b) and _symmetric(deal_bump, b)
+        anchor_pull, lasting = kg.alignment_anchor_pull, kg.alignment_coercion_lasting
+        coercion_weight, trade_weight, deal_weight = kg.alignment_coercion, kg.alignment_trade, kg.alignment_deal
+        z_limit = z_limit_g[g]
         for i in range(npl):
             new_affinity[b, i, i] = 1.0
             new_coercion[b, i, i] = 0.0
@@ -475,9 +632,9 @@ def step_rows(k, brent_ref, spending, grid,
                 z = math.atanh(affinity[b, i, j])
                 felt = hit[i, j] + hit[j, i]
                 new_coercion[b, i, j] = felt
-                z = (z + k.alignment_anchor_pull * (anchor_z[i, j] - k.alignment_coercion_lasting * felt - z)
-                     - k.alignment_coercion * (felt - coercion_last[b, i, j])
-                     + k.alignment_trade * log_trade_change[i, j] + k.alignment_deal * deal_bump[b, i, j])
+                z = (z + anchor_pull * (anchor_z[g, i, j] - lasting * felt - z)
+                     - coercion_weight * (felt - coercion_last[b, i, j])
+                     + trade_weight * log_trade_change[i, j] + deal_weight * deal_bump[b, i, j])
                 new_affinity[b, i, j] = math.tanh(min(max(z, -z_limit), z_limit))
                 if pairwise:
                     new_affinity[b, j, i] = new_affinity[b, i, j]
