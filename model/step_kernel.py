@@ -305,16 +305,32 @@ class GroupInputs:
         return found
 
 
+#: How many groups tuples' :class:`GroupInputs` a structure keeps (the most recent; a batch's
+#: structures share one groups tuple, and an engine keeps few batches at once).
+GROUP_INPUTS_KEPT = 8
+
+
 def group_inputs(groups, constants_of) -> GroupInputs:
     """The :class:`GroupInputs` of ``groups`` (a tuple of structures), built once and kept on the
-    first group (keyed by the groups' identities; the entry holds the groups, so the key cannot
-    be reused by other structures while it lives). ``constants_of(g)`` is a group's record
-    (:func:`constants`)."""
-    cache = groups[0].__dict__.setdefault("_kernel_group_inputs", {})   # a frozen dataclass's __dict__ may hold a cache
+    first group, keyed by the groups' identities (an entry holds its groups, so no other
+    structure can have their ids while it is kept). ``constants_of(g)`` is a group's record
+    (:func:`constants`).
+
+    The kept entries are a new dict at each change: a structure made by copying another's
+    ``__dict__`` (``Structure.with_params``) starts with the other's entries, which can never
+    match its own identity, and drops them at its first change instead of adding to the other's.
+    """
+    first = groups[0]
+    cache = first.__dict__.get("_kernel_group_inputs", {})
     key = tuple(map(id, groups))
     found = cache.get(key)
     if found is None:
-        found = cache[key] = GroupInputs(groups, [constants_of(g) for g in groups])
+        found = GroupInputs(groups, [constants_of(g) for g in groups])
+        kept = {k: v for k, v in cache.items() if v.groups[0] is first}
+        kept[key] = found
+        while len(kept) > GROUP_INPUTS_KEPT:
+            kept.pop(next(iter(kept)))
+        first.__dict__["_kernel_group_inputs"] = kept   # a frozen dataclass's __dict__ may hold a cache
     return found
 
 

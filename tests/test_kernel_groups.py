@@ -212,6 +212,13 @@ def test_group_inputs_are_stacked_once_per_groups():
     assert economics.kernel_constants(plain) == economics.kernel_constants(plain)     # numbers: comparable
     with pytest.raises(ValueError, match="mixed"):
         economics.kernel_constants(s)
+    # a structure made by copying another's __dict__ neither uses nor adds to the other's entries
+    kept = dict(plain.__dict__["_kernel_group_inputs"])
+    copy = object.__new__(type(plain))
+    copy.__dict__.update(plain.__dict__)
+    assert step_kernel.group_inputs(copy.groups, economics.kernel_constants).groups[0] is copy
+    assert plain.__dict__["_kernel_group_inputs"] == kept
+    assert all(v.groups[0] is copy for v in copy.__dict__["_kernel_group_inputs"].values())
 
 
 def test_classes_tell_signed_zeros_apart():
