@@ -16,8 +16,12 @@ decision horizon as it stands), each on the same seeds:
   per-run quarterly tables built;
 * ``ensemble, N processes``: ``--runs`` runs split over ``--workers`` processes, each stepping
   its share in chunks (the target: 1,000 runs x 40 quarters in 5 s on the project's 2-core VM);
-* the same ``--runs`` as a design of 100 price-cap points x 10 seeds (runs with different
-  settings are batched only with their own point: groups of 10);
+* the same ``--runs`` as a design of 100 price-cap points x 10 seeds (a policy setting: the
+  points share a batch);
+* ``economy``: ``--runs`` runs each with its own settings of the economy (six elasticities and
+  adjustment speeds drawn within +-20% of their defaults, as in a sensitivity study), against
+  the same number of seeds of one setting: one process (runs per CPU-second) and ``--workers``
+  processes (wall time);
 * ``fan``: :func:`geogame.model.fan` for the app (the headline metrics over 50, 64 and 100
   seeds of ``baseline``, its own 20 quarters; target 1 s after Reset);
 * ``memory``: a worker's peak resident memory for growing run counts at a fixed chunk size,
@@ -103,11 +107,33 @@ def _cap_design(runs: int, replicates: int = 10) -> list[dict]:
             for c in caps for s in _seeds(replicates)]
 
 
-def ensemble_one_process(runs: int, quarters: int, chunk: int) -> dict:
+#: The settings of the economy the ``economy`` design varies (each run its own values).
+ECONOMY_SETTINGS = ("world.trade_elasticity", "rus.crude_supply_elasticity", "world.crude_discount_sensitivity",
+                    "world.relationship_build", "world.alignment_trade", "world.sanction_cost")
+
+
+def _economy_design(runs: int, seed: int = 0) -> list[dict]:
+    """``runs`` runs, each with the six :data:`ECONOMY_SETTINGS` drawn within +-20% of their defaults."""
+    import numpy as np
+
+    from geogame.model import setting
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for s in _seeds(runs):
+        overrides = {}
+        for key in ECONOMY_SETTINGS:
+            spec = setting(key)
+            overrides[key] = float(np.clip(spec.default * rng.uniform(0.8, 1.2), spec.low, spec.high))
+        out.append({"scenario": "baseline", "seed": s, "overrides": overrides})
+    return out
+
+
+def ensemble_one_process(runs: int, quarters: int, chunk: int, design=None, label: str = "") -> dict:
     """The ensemble in this process; per-core throughput."""
     _ensemble_work((_seed_design(4), 2, chunk))  # warm-up
-    r = _ensemble_work((_seed_design(runs), quarters, chunk))
-    return {"runner": f"ensemble, 1 process (chunks of {chunk})", "runs": runs, "cpu_s": round(r["cpu_s"], 2),
+    r = _ensemble_work((design or _seed_design(runs), quarters, chunk))
+    return {"runner": f"ensemble, 1 process (chunks of {chunk}){label}", "runs": runs, "cpu_s": round(r["cpu_s"], 2),
             "wall_s": round(r["wall_s"], 2), "runs_per_cpu_s": round(runs / r["cpu_s"], 2)}
 
 
@@ -158,7 +184,7 @@ def memory(quarters: int) -> list[dict]:
 def main() -> None:
     """Run the measurements chosen on the command line and print a table and the JSON."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", choices=["compare", "big", "fan", "memory"])
+    parser.add_argument("--only", choices=["compare", "big", "economy", "fan", "memory"])
     parser.add_argument("--runs", type=int, default=1000, help="runs of the big ensemble (default 1000)")
     parser.add_argument("--quarters", type=int, default=40)
     parser.add_argument("--baseline-runs", type=int, default=30,
@@ -186,6 +212,15 @@ def main() -> None:
         print(rows[-1], flush=True)
         rows.append(ensemble_processes(_cap_design(args.runs), args.quarters, args.chunk, args.workers,
                                        f"{args.runs // 10} price caps x 10 seeds"))
+        print(rows[-1], flush=True)
+    if args.only in (None, "economy"):
+        runs = args.per_core_runs
+        for design, label in ((_seed_design(runs), ": seeds of one setting"),
+                              (_economy_design(runs), ": each run its own economy (6 settings)")):
+            rows.append(ensemble_one_process(runs, args.quarters, args.chunk, design, label))
+            print(rows[-1], flush=True)
+        rows.append(ensemble_processes(_economy_design(args.runs), args.quarters, args.chunk, args.workers,
+                                       f"{args.runs} runs each with its own economy (6 settings)"))
         print(rows[-1], flush=True)
     if args.only in (None, "fan"):
         for row in fan_timing():

@@ -7,9 +7,11 @@ The loss is a sum of squared normalised residuals over the hindcast targets::
 where ``y_k(theta, s)`` is target k's model value (mean over the period's quarters in the run)
 for seed ``s``. The same seeds are used at every evaluation (common random numbers), so ``L`` is
 a deterministic function of ``theta`` and the fit is reproducible. The seeds of one evaluation
-step together as one ensemble batch (:func:`~experiments.validate.run_replicates`, on
-:func:`geogame.model.iter_ensemble`); each run's table is identical to the Mesa model's, so the
-loss is exactly the one computed seed by seed, in a fraction of the time. Agents' discrete choices make
+step together as one ensemble batch (:func:`geogame.model.iter_ensemble`), and so do the seeds of
+every point where the fit asks for many at once (the quasi-random scan before the optimiser, the
+loss slices after it: :meth:`Objective.losses`), each run with its own settings; each run's
+table is identical to the Mesa model's, so the loss is exactly the one computed seed by seed, in
+a fraction of the time. Agents' discrete choices make
 ``L`` piecewise smooth, so the default optimiser is Nelder-Mead with bounds (derivative-free,
 :func:`scipy.optimize.minimize`). Bounds are the registry's ``low``/``high``.
 
@@ -32,10 +34,10 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
-from geogame.model import (SETTINGS, InputError, check_value, load_scenario, normalise_overrides, parse_scenario,
-                           setting)
+from geogame.model import (SETTINGS, EnsembleRun, InputError, check_value, iter_ensemble, load_scenario,
+                           normalise_overrides, parse_scenario, setting)
 
-from .validate import Target, load_targets, run_replicates, target_value
+from .validate import CHUNK_SIZE, Target, load_targets, target_value
 
 #: Rise of the loss that defines the rough interval (one parameter, chi-square with 1 d.o.f.).
 INTERVAL_RISE = 1.0
@@ -116,17 +118,37 @@ class Objective:
 
         The seeds run as one ensemble (common random numbers: the same seeds at every ``theta``).
         """
-        key = tuple(round(float(v), 12) for v in theta)
-        if key not in self._cache:
-            overrides = {**self.base_overrides, **dict(zip(self.keys, map(float, theta)))}
-            runs = run_replicates(self.scenario, self.seeds, overrides, self.quarters, rules=self.rules)
-            values = np.array([[target_value(one, t)[0] for t in self.targets]
-                               for _seed, one in runs.groupby("seed", sort=True)])
-            self._cache[key] = values.mean(axis=0)
-            self.evaluations += 1
-            if self.progress is not None:
-                self.progress(self)
-        return self._cache[key]
+        return self.model_values_many([theta])[0]
+
+    def model_values_many(self, thetas) -> list[np.ndarray]:
+        """:meth:`model_values` at each of ``thetas``: the runs of every point not yet evaluated
+        (each point's seeds) step together as one ensemble, each run with its point's settings."""
+        keys = [tuple(round(float(v), 12) for v in theta) for theta in thetas]
+        todo: dict[tuple, object] = {}                         # cache key -> the first point with it
+        for key, theta in zip(keys, thetas):
+            if key not in self._cache:
+                todo.setdefault(key, theta)
+        if todo:
+            seeds = sorted(set(int(s) for s in self.seeds))     # each seed once, in order (as averaged)
+            specs = [EnsembleRun(self.scenario, seed=seed,
+                                 overrides={**self.base_overrides, **dict(zip(self.keys, map(float, point)))},
+                                 rules=dict(self.rules) if self.rules else None)
+                     for point in todo.values() for seed in seeds]
+            values = np.empty((len(specs), len(self.targets)))
+            for position, view in iter_ensemble(specs, self.quarters, CHUNK_SIZE):
+                frame = view.metrics_frame()
+                values[position] = [target_value(frame, t)[0] for t in self.targets]
+            for i, key in enumerate(todo):
+                self._cache[key] = values[i * len(seeds):(i + 1) * len(seeds)].mean(axis=0)
+                self.evaluations += 1
+                if self.progress is not None:
+                    self.progress(self)
+        return [self._cache[key] for key in keys]
+
+    def losses(self, thetas) -> list[float]:
+        """The loss at each of ``thetas``, their runs as one ensemble (see :meth:`model_values_many`)."""
+        self.model_values_many(thetas)
+        return [self(theta) for theta in thetas]
 
     def residuals(self, theta) -> np.ndarray:
         """Normalised residuals ``(model - observed) / tolerance`` per target."""
@@ -239,12 +261,12 @@ def loss_slice(objective: Objective, theta: np.ndarray, i: int, points: int = 9)
     """Loss along parameter ``i`` over its whole range (plus the optimum), others fixed at ``theta``."""
     low, high = bounds_of(objective.keys)[i]
     grid = np.unique(np.concatenate([np.linspace(low, high, points), [theta[i]]]))
-    losses = []
+    along = []
     for v in grid:
         t = np.array(theta, dtype=float)
         t[i] = v
-        losses.append(objective(t))
-    return pd.DataFrame({"value": grid, "loss": losses})
+        along.append(t)
+    return pd.DataFrame({"value": grid, "loss": objective.losses(along)})   # every point's runs in one batch
 
 
 def rough_interval(profile: pd.DataFrame, best: float, rise: float = INTERVAL_RISE):
@@ -337,7 +359,8 @@ def fit(keys: list[str], targets: list[Target] | None = None, seeds: list[int] =
         from scipy.stats import qmc
         lows, highs = np.array([b[0] for b in bounds]), np.array([b[1] for b in bounds])
         points = qmc.scale(qmc.Sobol(len(keys), scramble=True, seed=0).random(scan), lows, highs)
-        best = min([theta0, *points], key=objective)
+        candidates = [theta0, *points]
+        best = candidates[int(np.argmin(objective.losses(candidates)))]   # the scan's runs in one batch
     # Initial simplex: 10% of each range away from the best point, pointing into the box.
     simplex = [best]
     for i in range(len(keys)):

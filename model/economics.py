@@ -43,6 +43,41 @@ AFFINITY_LIMIT = 0.999
 _sigmoid = expit  # logistic function as one ufunc (faster than 1 / (1 + exp(-x)) on small arrays)
 
 
+def per_world(value, ndim: int):
+    """A setting shaped to broadcast against arrays of ``ndim`` dimensions, the batch first.
+
+    A setting is a number, or in a structure of a mixed batch (:func:`geogame.model.world.mixed`)
+    an array over the batch, (B,): that one is given ``ndim - 1`` trailing axes (``(B, 1, 1)``
+    against a (B,N,N) array). A number is returned as it is (the same operations, the same bits).
+    """
+    if isinstance(value, np.ndarray) and ndim > 1:
+        return value.reshape(value.shape + (1,) * (ndim - 1))
+    return value
+
+
+#: Exponents NumPy computes ``x ** e`` for by a faster route when ``e`` is one number (square,
+#: square root, reciprocal), which may differ from ``pow`` in the last bit.
+_FAST_EXPONENTS = (2.0, 0.5, -1.0)
+
+
+def power(base: np.ndarray, exponent):
+    """``base ** exponent`` with the exponent a number or a :func:`per_world` array.
+
+    Per world, every element gets the very bits it gets with its world's exponent as one number
+    (so a run's results do not depend on the batch): NumPy's ``**`` with a number takes a faster
+    route for :data:`_FAST_EXPONENTS`, which those worlds take here too.
+    """
+    if not isinstance(exponent, np.ndarray):
+        return base ** exponent
+    out = np.power(base, exponent)
+    per_row = exponent.reshape(len(exponent), -1)[:, 0]
+    for fast in _FAST_EXPONENTS:
+        rows = per_row == fast
+        if rows.any():
+            out[rows] = base[rows] ** fast
+    return out
+
+
 def role_key(s: Structure, role: str, name: str) -> str:
     """The key of the setting ``name`` owned by the player holding ``role`` (``"crude_seller"``,
     ``"crude_exports_mbd"`` -> the seller's ``<code>.crude_exports_mbd``)."""
@@ -183,7 +218,7 @@ def listing_access(world: World, s: Structure) -> np.ndarray:
     (``World.intermediated``): ``1 - listing * refusal * (1 - intermediated)``.
     """
     blocked = listing_intensity(world) * (1.0 - world.intermediated)
-    return 1.0 - blocked[:, None] * s.listing_refusal[None, :]
+    return 1.0 - blocked[:, None] * s.listing_refusal[..., :]
 
 
 def _buyer_risk(world: World, s: Structure) -> np.ndarray:
@@ -240,8 +275,8 @@ def trade_cost(world: World, s: Structure, t_eff: np.ndarray) -> np.ndarray:
                * (1.0 - world.rupee_push * s.p("world.rupee_push_cost_cut")))
     # A sanctioned exporter cuts prices to place its goods elsewhere (diversion).
     blocked = (world.sanction * s.export_weights).sum(axis=1)  # (B,N) by exporter
-    cost = (1.0 + t_eff) * np.exp(s.p("world.sanction_cost") * world.sanction
-                                  - s.p("world.sanction_diversion") * blocked[:, None, :])
+    cost = (1.0 + t_eff) * np.exp(per_world(s.p("world.sanction_cost"), 3) * world.sanction
+                                  - per_world(s.p("world.sanction_diversion"), 3) * blocked[:, None, :])
     ix = s.layout.index
     cost[:, ix.buyer, ix.seller] *= ind_rus
     cost[:, ix.seller, ix.buyer] *= ind_rus
@@ -254,7 +289,7 @@ def target_goods_flows(world: World, s: Structure, cost: np.ndarray) -> np.ndarr
     Weights are calibrated so the reference costs reproduce the reference flows; the domestic
     good (cost 1) absorbs what imports lose, so a tariff both diverts and destroys trade.
     """
-    import_terms = s.armington_weights * cost ** (-s.p("world.trade_elasticity"))  # zero diagonal
+    import_terms = s.armington_weights * power(cost, -per_world(s.p("world.trade_elasticity"), 3))  # zero diagonal
     denominator = s.domestic_absorption_usd_bn + import_terms.sum(axis=2)           # (B,N)
     years = (world.quarter + 1 - s.start_quarter) / 4.0
     spending = s.absorption_ref_usd_bn * (1.0 + s.nominal_growth) ** years
@@ -266,8 +301,8 @@ def adjust_goods_flows(world: World, s: Structure, target: np.ndarray) -> np.nda
 
     ``ln M' = ln M + lam (ln T - ln M)``, i.e. ``M' = M^(1-lam) T^lam``; zero flows stay zero.
     """
-    lam = s.p("world.trade_adjustment")
-    return world.goods_flow_usd_bn ** (1.0 - lam) * target ** lam
+    lam = per_world(s.p("world.trade_adjustment"), 3)
+    return power(world.goods_flow_usd_bn, 1.0 - lam) * power(target, lam)
 
 
 # -------------------------------------------------------------------------------------- arms
@@ -373,7 +408,9 @@ def step(world: World, s: Structure, compiled: bool | None = None) -> World:
     structure (``s.groups[s.group[b]]``), to the very bits of that world stepped alone with it.
     """
     if not (USE_COMPILED_STEP if compiled is None else compiled):
-        return step_reference(world, s)
+        if s.group is None:
+            return step_reference(world, s)
+        return _step_each_group(world, s)
     w = world
     q = world.quarter + 1
     c = np.ascontiguousarray  # one compiled specialisation: C-contiguous arrays (no copy if already)
@@ -395,6 +432,21 @@ def step(world: World, s: Structure, compiled: bool | None = None) -> World:
     new.__dict__.update(new_state)
     new.quarter = q
     new.deal_bump = np.zeros_like(world.deal_bump)
+    return new
+
+
+def _step_each_group(world: World, s: Structure) -> World:
+    """:func:`step_reference` of a mixed batch: the worlds of each group stepped with the group's
+    own structure (the NumPy reference reads its settings as numbers), put back in their rows."""
+    new = world.copy()
+    for g, structure in enumerate(s.groups):
+        rows = np.flatnonzero(s.group == g)
+        if len(rows):
+            part = step_reference(world.take_rows(rows), structure)
+            for name, value in vars(part).items():
+                if isinstance(value, np.ndarray):
+                    getattr(new, name)[rows] = value
+            new.quarter = part.quarter
     return new
 
 
@@ -531,13 +583,13 @@ def metrics(world: World, s: Structure) -> dict[str, np.ndarray]:
     ix = lay.index
     u = utility_metrics(world, s)  # the formulas the agents read are written once, there
     flows = world.goods_flow_usd_bn
-    ind_crude = s.crude_imports_mbd[ix.b_buyer]
+    ind_crude = s.crude_imports_mbd[..., ix.b_buyer]
     rus_to_ind_mbd = ind_crude * world.crude_share[:, ix.b_buyer]
     delivered_ind = world.delivered_discount_usd[:, ix.b_buyer]
     m["tariff_usa_on_ind"] = u["tariff_usa_on_ind"]
     m["oil_penalty_in_force"] = world.penalty_active * (world.oil_penalty > 0)
     m["crude_share_ind_from_rus"] = world.crude_share[:, ix.b_buyer]
-    m["crude_imports_ind_mbd"] = np.full(world.batch, ind_crude)
+    m["crude_imports_ind_mbd"] = np.broadcast_to(ind_crude, (world.batch,)).astype(float)
     m["crude_imports_ind_from_rus_mbd"] = rus_to_ind_mbd
     m["crude_share_row_from_rus"] = world.crude_share[:, ix.b_rest]
     m["crude_share_eu_from_rus"] = world.crude_share[:, ix.b_cap_setter]
@@ -583,7 +635,7 @@ UTILITY_METRICS = ("tariff_usa_on_ind", "russia_crude_revenue_usd_bn", "india_oi
 def utility_metrics(world: World, s: Structure) -> dict[str, np.ndarray]:
     """Just the :data:`UTILITY_METRICS` (cheap enough for the look-ahead; :func:`metrics` uses them too)."""
     ix = s.layout.index
-    rus_to_ind_mbd = s.crude_imports_mbd[ix.b_buyer] * world.crude_share[:, ix.b_buyer]
+    rus_to_ind_mbd = s.crude_imports_mbd[..., ix.b_buyer] * world.crude_share[:, ix.b_buyer]
     orders = world.arms_order_share
     foreign = orders[:, ix.a_seller]
     for k in ix.a_western:

@@ -19,13 +19,22 @@ the same code for one run or many. A run's results do not depend on the batch: e
 of the look-ahead and of the choice is row by row (no matrix product across rows, whose rounding
 depends on where a row sits in the batch), and each run draws from its own random streams.
 
-Runs are batched when they share a :class:`~model.world.Structure` (same base, behavioural and
-economic settings, Brent path): the compiled step reads its parameters as one scalar record, so
-runs with different such settings form separate groups (:func:`run_ensemble` groups them).
-Policy settings (the instruments: tariffs, caps, sanctions...) live in the world's arrays, a
-value per run, so runs that differ only in policy share a batch (checked: their structures
-must agree in everything else). Seeds, rules (ai, best, scripted, human) and scenario events
-may differ within a group.
+Runs are batched when they share base (its players, data and start quarter) and Brent path;
+:func:`run_ensemble` groups them. Within a batch, runs may differ in every setting, each held
+where it is read:
+
+* policy settings (the instruments: tariffs, caps, sanctions...) in the world's arrays, a value
+  per run;
+* the players' decision settings (rationality, utility weights, audience costs, horizons) in
+  the engine's arrays, a value per run (:data:`OWN_SETTINGS`);
+* the look-ahead's discount and policy-change cost, read per world of the valuation's batch;
+* the economy's settings (elasticities, supplies, adjustment speeds) and what the calibration
+  makes of them in the run's own :class:`~model.world.Structure`: runs with the same economy
+  share one, and the batch's structure is :func:`~model.world.mixed` over them (the compiled
+  step reads each world's constants; the NumPy code reads a setting the runs differ in as an
+  array over the batch).
+
+Seeds, rules (ai, best, scripted, human) and scenario events may differ too.
 """
 from __future__ import annotations
 
@@ -46,6 +55,7 @@ from .calendar import quarter_label
 from .instruments import set_instrument
 from .parameters import InputError
 from .scenarios import Scenario, load_scenario
+from .world import mixed
 
 #: Quarters the batched look-ahead rolls the economy forward exactly; the rest of a country's
 #: horizon is added in closed form (:func:`value_moves`). Four quarters let the crude market
@@ -90,8 +100,9 @@ def rows_where(predicate, world) -> np.ndarray:
 
 def _accumulate(names: dict, sums: dict, country: str, terms: dict[str, np.ndarray], weight: float,
                 rows: np.ndarray | None = None) -> None:
-    """Add ``weight`` times a country's utility terms to its running totals (a terms x rows array);
-    only to the rows ``rows`` (bool) if given (the others' horizons have ended)."""
+    """Add ``weight`` (a number, or one per world) times a country's utility terms to its running
+    totals (a terms x rows array); only to the rows ``rows`` (bool) if given (the others' horizons
+    have ended)."""
     stacked = np.array(list(terms.values()))
     if country not in sums:
         names[country] = list(terms)
@@ -99,7 +110,7 @@ def _accumulate(names: dict, sums: dict, country: str, terms: dict[str, np.ndarr
     elif rows is None:
         sums[country] += weight * stacked
     else:
-        sums[country][:, rows] += weight * stacked[:, rows]
+        sums[country][:, rows] += (weight[rows] if isinstance(weight, np.ndarray) else weight) * stacked[:, rows]
 
 
 def _weighted_sum(weights: np.ndarray, stack: np.ndarray) -> np.ndarray:
@@ -130,14 +141,67 @@ def _drift_rows(rates: np.ndarray, quarters: np.ndarray) -> np.ndarray:
     return keep * (1.0 - keep ** quarters[None, :]) / rates
 
 
-def _settle(now: np.ndarray, before: np.ndarray, rate: float, weights: np.ndarray, quarters: np.ndarray) -> np.ndarray:
-    """Discount-weighted average of a state over the quarters after the roll-forward, its last
-    drift ``now - before`` shrinking by ``rate`` a quarter; kept between ``now`` and where the
-    drift leads (so a state in a valid range stays in it)."""
+def _drift_per_world(rate, quarters: np.ndarray) -> np.ndarray:
+    """:func:`_drift` for a rate that is a number, (len(quarters), 1), or one per world of the
+    batch (a setting of a mixed batch), (len(quarters), B): each world's column the very numbers
+    :func:`_drift` gives for its rate."""
+    if not isinstance(rate, np.ndarray):
+        return _drift(rate, quarters)[:, None]
+    out = np.empty((len(quarters), len(rate)))
+    for value in np.unique(rate):
+        out[:, rate == value] = _drift(float(value), quarters)[:, None]
+    return out
+
+
+def _per_rate(rate, function) -> np.ndarray | float:
+    """``function(rate)`` (a number) for a rate that is a number, or for each world's rate (an
+    array over the batch): computed once per distinct rate, so each world gets the very number it
+    gets alone."""
+    if not isinstance(rate, np.ndarray):
+        return function(rate)
+    out = np.empty(len(rate))
+    for value in np.unique(rate):
+        out[rate == value] = function(float(value))
+    return out
+
+
+def _settle(now: np.ndarray, before: np.ndarray, rate, weights: np.ndarray, quarters: np.ndarray) -> np.ndarray:
+    """Discount-weighted average of a state (B, ...) over the quarters after the roll-forward, its
+    last drift ``now - before`` shrinking by ``rate`` a quarter; kept between ``now`` and where
+    the drift leads (so a state in a valid range stays in it). ``rate`` is a number or one per
+    world, ``weights`` the quarters' weights (:func:`_tail_weights`: (n,), or (n, B) one column per
+    world); each world gets the very numbers it gets alone."""
     drift = now - before
-    average = now + drift * float(weights @ _drift(rate, quarters))
-    limit = now + drift * float(_drift(rate, quarters[-1:])[0])
+    if weights.ndim == 1 and not isinstance(rate, np.ndarray):
+        mean = float(weights @ _drift(rate, quarters))
+        last = float(_drift(rate, quarters[-1:])[0])
+    else:
+        B = now.shape[0]
+        rates = np.broadcast_to(np.asarray(rate, dtype=float), (B,))
+        columns = weights if weights.ndim == 2 else np.broadcast_to(weights[:, None], (len(weights), B))
+        _, first, inverse = np.unique(np.column_stack([rates, columns.T]), axis=0, return_index=True,
+                                      return_inverse=True)
+        mean = np.array([float(np.ascontiguousarray(columns[:, f]) @ _drift(float(rates[f]), quarters))
+                         for f in first])[inverse.ravel()]
+        last = np.array([float(_drift(float(rates[f]), quarters[-1:])[0]) for f in first])[inverse.ravel()]
+        mean, last = economics.per_world(mean, now.ndim), economics.per_world(last, now.ndim)
+    average = now + drift * mean
+    limit = now + drift * last
     return np.clip(average, np.minimum(now, limit), np.maximum(now, limit))
+
+
+def _tail_weights(discount, n: int) -> np.ndarray:
+    """The weights of the tail's quarters ``1..n``, ``d**j`` over their sum: (n,) for a discount
+    that is a number, (n, B) for one per world (each column the numbers of its world's alone)."""
+    quarters = np.arange(1, n + 1, dtype=float)
+    if not isinstance(discount, np.ndarray):
+        weights = discount ** quarters
+        return weights / weights.sum()
+    out = np.empty((n, len(discount)))
+    for value in np.unique(discount):
+        weights = float(value) ** quarters
+        out[:, discount == value] = (weights / weights.sum())[:, None]
+    return out
 
 
 def _geometric_sum(ratio: float, n: int) -> float:
@@ -154,7 +218,7 @@ def add_tail(s, names, sums, world, before, horizons, steps, discount) -> None:
     """Add the quarters beyond the roll-forward in closed form (see :func:`value_moves`).
 
     ``world`` is the batch after the last quarter rolled, ``before`` the one a quarter earlier
-    (the last quarter's drift of the slow states). A country with ``n = N - K`` quarters of
+    (the last quarter's drift of the slow states); ``discount`` a number or one per world. A country with ``n = N - K`` quarters of
     its horizon left adds ``d**(K-1) * (d + ... + d**n) * u(tail world)``, where the tail
     world (:func:`tail_worlds`) holds the discount-weighted average of the slow states over
     those ``n`` quarters: exact for the terms that are linear in them. ``names`` and ``sums``
@@ -170,7 +234,7 @@ def add_tail(s, names, sums, world, before, horizons, steps, discount) -> None:
         for country in list(names):
             n = int(need[country])
             if n > 0:
-                scale = discount ** (steps - 1) * _geometric_sum(discount, n)
+                scale = _per_rate(discount, lambda d: d ** (steps - 1) * _geometric_sum(d, n))
                 _accumulate(names, sums, country, utility_terms(country, worlds[n], metrics[n], s), scale)
         return
     # Horizons per world (runs with their own): each tail length only for the worlds that need it
@@ -179,21 +243,16 @@ def add_tail(s, names, sums, world, before, horizons, steps, discount) -> None:
     for n in lengths:
         wanted = {c: np.broadcast_to(v == n, (B,)) for c, v in need.items()}
         rows = np.flatnonzero(np.logical_or.reduce(list(wanted.values())))
-        sub_s = _take_params(s, rows) if len(rows) < B else s
-        tail = tail_worlds(sub_s, world.take_rows(rows), before.take_rows(rows), discount, [n])[0]
+        sub_s = s.take_rows(rows) if len(rows) < B else s
+        sub_d = discount[rows] if isinstance(discount, np.ndarray) else discount
+        tail = tail_worlds(sub_s, world.take_rows(rows), before.take_rows(rows), sub_d, [n])[0]
         m = economics.utility_metrics(tail, sub_s)
-        scale = discount ** (steps - 1) * _geometric_sum(discount, n)
+        scale = _per_rate(sub_d, lambda d: d ** (steps - 1) * _geometric_sum(d, n))
         for country in list(names):
             at = wanted[country][rows]
             if at.any():
                 stacked = scale * np.array(list(utility_terms(country, tail, m, sub_s).values()))
                 sums[country][:, rows[at]] += stacked[:, at]
-
-
-def _take_params(s, rows: np.ndarray):
-    """``s`` for the worlds ``rows`` of its batch: its per-world settings (arrays) taken at ``rows``."""
-    per_world = {k: v[rows] for k, v in s.params.items() if isinstance(v, np.ndarray)}
-    return dataclasses.replace(s, params={**s.params, **per_world}) if per_world else s
 
 
 def tail_worlds(s, world, before, discount: float, lengths: list[int]) -> list:
@@ -222,11 +281,16 @@ def tail_worlds(s, world, before, discount: float, lengths: list[int]) -> list:
     active = economics.penalty_active(world, s)
     tariffs = economics.effective_tariff(world, s, active)
     target = economics.target_goods_flows(world, s, economics.trade_cost(world, s, tariffs))
-    left = (1.0 - s.p("world.trade_adjustment")) ** j
     # Only the flows that move are computed (zero flows stay zero: a node's trade with itself).
     moving = ~((world.goods_flow_usd_bn <= 0) | (target <= 0)).reshape(-1)
     log_now = np.log(np.maximum(world.goods_flow_usd_bn.reshape(-1)[moving], 1e-300))[None, :]
     log_gap = np.log(np.maximum(target.reshape(-1)[moving], 1e-300))[None, :] - log_now
+    flow_world = np.flatnonzero(moving) // (world.goods_flow_usd_bn.size // world.batch)   # each flow's world
+    lam = s.p("world.trade_adjustment")
+    if isinstance(lam, np.ndarray):   # one per world: each moving flow by its world's (J, flows)
+        left = (1.0 - lam[flow_world])[None, :] ** j[:, None]
+    else:
+        left = ((1.0 - lam) ** j)[:, None]
 
     # Only the affinity pairs off the diagonal, each pair once when affinity is symmetric.
     rows, cols, mirrored = _affinity_pairs(world.affinity, before.affinity)
@@ -234,21 +298,27 @@ def tail_worlds(s, world, before, discount: float, lengths: list[int]) -> list:
     z, z_before = (np.arctanh(np.clip(a[:, rows, cols], -AFFINITY_BOUND, AFFINITY_BOUND)).reshape(1, -1)
                    for a in (world.affinity, before.affinity))
     pull = s.p("world.alignment_anchor_pull")
-    a_path = np.tanh(np.clip(z + (z - z_before) * _drift(pull, j)[:, None], -bound, bound))
+    pair_world = np.arange(z.shape[1]) // len(rows)   # each pair's world
+    drift = _drift_per_world(pull, j)                 # (J, 1) or (J, B)
+    if drift.shape[1] > 1:                            # one per world: each pair by its world's
+        drift = drift[:, pair_world]
+    a_path = np.tanh(np.clip(z + (z - z_before) * drift, -bound, bound))
     spend = s.p("world.rupee_drain") + economics.RECYCLING_DRAIN_PER_QUARTER * world.rupee_recycling
     fade = _brent_fade(s, world, j)
 
     worlds = []
     for n in lengths:
-        weights = discount ** j[:n]
-        weights = weights / weights.sum()
+        weights = _tail_weights(discount, n)          # (n,), or (n, B) one column per world
+        by_world = weights.ndim == 2
         tail = world.shallow_copy()
         tail.penalty_active = active
         flows = np.zeros(world.goods_flow_usd_bn.size)
-        flows[moving] = _weighted_sum(weights, np.exp(log_now + log_gap * (1.0 - left[:n])[:, None]))
+        flows[moving] = _weighted_sum(weights[:, flow_world] if by_world else weights,
+                                      np.exp(log_now + log_gap * (1.0 - left[:n])))
         tail.goods_flow_usd_bn = flows.reshape(world.goods_flow_usd_bn.shape)
         tail.affinity = np.ones_like(world.affinity)
-        tail.affinity[:, rows, cols] = _weighted_sum(weights, a_path[:n]).reshape(world.batch, -1)
+        tail.affinity[:, rows, cols] = _weighted_sum(weights[:, pair_world] if by_world else weights,
+                                                     a_path[:n]).reshape(world.batch, -1)
         if mirrored:
             tail.affinity[:, cols, rows] = tail.affinity[:, rows, cols]
         orders = np.clip(_settle(world.arms_order_share, before.arms_order_share, s.p("world.arms_adjustment"),
@@ -292,8 +362,13 @@ def _brent_fade(s, world, quarters: np.ndarray) -> np.ndarray | None:
         return None
     lost = np.maximum(s.p("rus.crude_exports_mbd") - world.rus_crude_sold_mbd, 0.0)
     gap = lost - world.oil_replacement_mbd                          # still to be replaced, (B,)
-    closed = 1.0 - (1.0 - s.p("world.oil_supply_response")) ** quarters  # share of it replaced by quarter j
+    response = s.p("world.oil_supply_response")                     # a number, or one per world
     k = s.p("world.brent_supply_multiplier") / s.p("world.world_oil_supply_mbd")
+    if isinstance(response, np.ndarray) or isinstance(k, np.ndarray):
+        response = np.broadcast_to(response, gap.shape)
+        closed = 1.0 - (1.0 - response)[None, :] ** quarters[:, None]   # (J, B)
+        return np.exp((-np.broadcast_to(k, gap.shape))[None, :] * closed * gap[None, :])
+    closed = 1.0 - (1.0 - response) ** quarters  # share of it replaced by quarter j
     return np.exp(-k * closed[:, None] * gap[None, :])
 
 
@@ -398,7 +473,8 @@ def value_moves(world, s, offers: dict[str, np.ndarray], answers: dict[str, np.n
     world : World
         The current worlds, one row per run (R rows).
     s : Structure
-        Shared by every run of the batch.
+        The runs' structure: shared, or one per run (a :func:`~model.world.mixed` structure, R
+        worlds, for runs that differ in a setting of the economy).
     offers : country -> (R, M) bool over the country's full menu: the moves to value in each
         run (available, and the country's rule needs values).
     answers : country -> (R,) bool: whether the country, as a counterpart, answers in that run.
@@ -447,7 +523,7 @@ def value_moves(world, s, offers: dict[str, np.ndarray], answers: dict[str, np.n
         move.apply(batch, rows)
 
     # 2. Anticipated replies: one more world per reply the counterpart could make.
-    change = s.p("world.policy_change_cost_usd_bn")
+    change_key = "world.policy_change_cost_usd_bn"
     groups: dict[str, tuple] = {}            # proposer -> (runs, cols, group matrix, reply costs, replier)
     copy_source, copy_reply = [], []
     extra = 0
@@ -470,7 +546,7 @@ def value_moves(world, s, offers: dict[str, np.ndarray], answers: dict[str, np.n
                 col_q = reply_index[name]
                 ok = rows_where(reply.available, batch)[u] & answering
                 backs = rows_where(reply.backs_down, batch)[u]
-                cost[:, k] = np.where(ok, -change - np.where(backs, audience, 0.0), 0.0)
+                cost[:, k] = np.where(ok, -_own(s, own, change_key, runs) - np.where(backs, audience, 0.0), 0.0)
                 for i in np.flatnonzero(ok):
                     r = runs[i]
                     if cols[i] == 0:  # a reply to holding is the counterpart's own candidate world
@@ -502,15 +578,16 @@ def value_moves(world, s, offers: dict[str, np.ndarray], answers: dict[str, np.n
             if key in own and np.any(own[key] != horizons[c]):
                 horizons[c] = own[key][row_run].astype(int)
     steps = max(1, min(int(rollout), max(int(np.max(horizons[c])) for c in valuers)))
-    discount = s.p("world.decision_discount")
     names_of: dict[str, list[str]] = {}
     sums: dict[str, np.ndarray] = {}
-    su = _rows_structure(s, own, row_run)          # each world valued with its run's utility weights
+    sb = s.take_rows(row_run)                      # each world's economy: its run's
+    su = _rows_structure(sb, own, row_run)         # ... and its run's utility weights
+    discount = sb.p("world.decision_discount")     # a number, or one per world
     before = batch
     for h in range(steps):
-        before, batch = batch, economics.step(batch, s)
-        m = economics.utility_metrics(batch, s)
-        weight = discount ** h
+        before, batch = batch, economics.step(batch, sb)
+        m = economics.utility_metrics(batch, sb)
+        weight = _per_rate(discount, lambda d: d ** h)
         for country in valuers:
             going = h < horizons[country]
             if np.all(going):
@@ -540,7 +617,7 @@ def value_moves(world, s, offers: dict[str, np.ndarray], answers: dict[str, np.n
             backs = rows_where(moves[col].backs_down, world)[runs[at]]
             audience[at] = np.where(backs, -aud[at], 0.0)
         terms["audience_cost"] = audience
-        terms["policy_change_cost"] = np.where(cols == 0, 0.0, -change)
+        terms["policy_change_cost"] = np.where(cols == 0, 0.0, -_own(s, own, change_key, runs))
         values = np.asarray(sum(terms.values()), dtype=float)
         shape = offers[c].shape
         out_values = np.full(shape, np.nan)
@@ -645,12 +722,19 @@ class _Setup:
 
     @property
     def structure_key(self) -> tuple:
-        """What runs batched together must share: the settings key without the settings held per
-        run (:func:`per_run_settings`: a policy setting lives in the world's arrays, a country's
-        decision settings in the engine's, one value per run; not in the structure)."""
+        """What runs sharing one :class:`~model.world.Structure` share: the settings key without the
+        settings held per run (:func:`per_run_settings`: a policy setting lives in the world's
+        arrays, a country's decision settings in the engine's, one value per run)."""
         shared = per_run_settings()
         return (self.scenario.base, tuple(sorted((k, v) for k, v in self.settings.items() if k not in shared)),
                 tuple(sorted(self.scenario.brent_path.items())))
+
+    @property
+    def batch_key(self) -> tuple:
+        """What runs batched together must share: the base (its players, data and start) and the
+        Brent path. Runs that differ in a setting of the economy share a batch with structures of
+        their own (:func:`~model.world.mixed`)."""
+        return self.scenario.base, tuple(sorted(self.scenario.brent_path.items()))
 
 
 #: The players' logit rationality: read only where a run's AI chooses (:meth:`Ensemble._choose`),
@@ -694,12 +778,16 @@ def _rows_structure(s, own: dict[str, np.ndarray] | None, rows: np.ndarray):
     weights = {k: w for k, w in (own or {}).items() if k in WEIGHT_SETTINGS}
     if all(np.all(w == s.params[k]) for k, w in weights.items()):
         return s
-    return dataclasses.replace(s, params={**s.params, **{k: w[rows] for k, w in weights.items()}})
+    return s.with_params({**s.params, **{k: w[rows] for k, w in weights.items()}})
 
 
 def _own(s, own: dict[str, np.ndarray] | None, key: str, runs: np.ndarray):
-    """Setting ``key`` for the runs ``runs``: each run's own if given, else the structure's number."""
-    return s.p(key) if not own or key not in own else own[key][runs]
+    """Setting ``key`` for the runs ``runs``: each run's own if given, else the structure's (a
+    number, or an array over the runs when the runs' structures differ in it)."""
+    if own and key in own:
+        return own[key][runs]
+    value = s.p(key)
+    return value[runs] if isinstance(value, np.ndarray) else value
 
 
 def _same_structure(a, b) -> bool:
@@ -721,33 +809,61 @@ def _same_structure(a, b) -> bool:
     return economics.kernel_constants(a) == economics.kernel_constants(b)
 
 
-def _start(setups: list["_Setup"], built: dict) -> tuple:
-    """The runs' starting worlds as one batch (a row per run) and the structure they share.
+def build_start(st: "_Setup", built: dict) -> tuple:
+    """The calibrated start ``(world, structure)`` of one run's settings, cached in ``built`` by
+    settings key (raises :class:`~model.parameters.SettingError` for settings that cannot start)."""
+    key = st.settings_key
+    if key not in built:
+        built[key] = calibration.build(st.scenario.base, st.settings, st.scenario.brent_path)
+    return built[key]
 
-    ``built`` caches ``calibration.build`` by settings key. Runs whose settings differ only in
-    policy instruments share the first run's structure; raises ``ValueError`` if their structures
-    differ in anything else.
+
+class _CannotShare(ValueError):
+    """Runs whose settings say they share a structure built different ones (a bug in the model's
+    split between per-run and shared settings; :func:`_shareable` then batches them apart)."""
+
+
+def _start(setups: list["_Setup"], built: dict) -> tuple:
+    """The runs' starting worlds as one batch (a row per run) and their structure.
+
+    ``built`` caches ``calibration.build`` by settings key. Runs whose settings differ only in the
+    settings held per run (:func:`per_run_settings`) share one structure (the first such run's;
+    raises :class:`_CannotShare` if their structures differ in anything else); runs that differ in a
+    setting of the economy have structures of their own, and the batch a
+    :func:`~model.world.mixed` structure over them (each group's settings held per run set to the
+    first run's: the engine reads those per run, never from the structure).
     """
     rows, worlds, index = [], [], {}
+    groups, group_index, group_of = [], {}, []
     for st in setups:
         key = st.settings_key
-        if key not in built:
-            built[key] = calibration.build(st.scenario.base, st.settings, st.scenario.brent_path)
+        start = build_start(st, built)
         if key not in index:
             index[key] = len(worlds)
-            worlds.append(built[key])
+            worlds.append(start)
+            shared = st.structure_key
+            if shared not in group_index:
+                group_index[shared] = len(groups)
+                groups.append(start[1])
+            elif not _same_structure(groups[group_index[shared]], start[1]):
+                raise _CannotShare("runs differ in more than their policy settings")
+            group_of.append(group_index[shared])
         rows.append(index[key])
-    structure = worlds[0][1]
-    for _, other in worlds[1:]:
-        if not _same_structure(structure, other):
-            raise ValueError("runs differ in more than their policy settings")
+    rows = np.asarray(rows)
+    if len(groups) == 1:
+        structure = groups[0]
+    else:
+        own = per_run_settings()
+        first = groups[0].params
+        groups = [g.with_params({**g.params, **{k: first[k] for k in own}}) for g in groups]
+        structure = mixed(groups, np.asarray(group_of)[rows])
     if len(worlds) == 1:
         return worlds[0][0].repeat(len(setups)), structure
     stacked = worlds[0][0].shallow_copy()
     for name, value in vars(worlds[0][0]).items():
         if isinstance(value, np.ndarray):
             setattr(stacked, name, np.concatenate([getattr(w, name) for w, _ in worlds], axis=0))
-    return stacked.take_rows(np.asarray(rows)), structure
+    return stacked.take_rows(rows), structure
 
 
 def resolve(spec, loaded: dict | None = None) -> _Setup:
@@ -836,15 +952,15 @@ class Ensemble:
         setups = _setups if _setups is not None else [resolve(r, loaded) for r in runs]
         if not setups:
             raise InputError("an ensemble needs at least one run")
-        keys = {st.structure_key for st in setups}
+        keys = {st.batch_key for st in setups}
         if len(keys) > 1:
-            raise InputError("ensemble runs must share base, settings (policy and players' decision settings aside) "
-                             "and Brent path; use run_ensemble to group runs with different settings")
+            raise InputError("ensemble runs must share base and Brent path; use run_ensemble to group runs "
+                             "that differ in them")
         self.setups = setups
         self.R = len(setups)
         try:
             self.world, self.structure = _start(setups, {} if _built is None else _built)
-        except ValueError as exc:
+        except _CannotShare as exc:
             raise InputError(f"ensemble runs cannot share a batch: {exc}; use run_ensemble") from None
         self.rules = {c: np.array([st.rules[c] for st in setups], dtype=_RULE_DTYPE) for c in COUNTRIES}
         self.needs = {c: np.array([_RULE[name].needs_values for name in self.rules[c]], dtype=bool)
@@ -913,11 +1029,12 @@ class Ensemble:
         needs = self.needs
         offers = {c: available[c] & needs[c][:, None] for c in COUNTRIES}
         # Runs in the same state with the same rules value the same candidates (often in the
-        # first quarters of runs that differ only by seed): value each such state once.
-        first, inverse = _distinct_runs(world, needs, self.valuing) if R > 1 else (np.zeros(1, dtype=int), None)
+        # first quarters of runs that differ only by seed) and the same economy: value each such state once.
+        distinct = dict(self.valuing) if s.group is None else {**self.valuing, "structure": s.group}
+        first, inverse = _distinct_runs(world, needs, distinct) if R > 1 else (np.zeros(1, dtype=int), None)
         if len(first) < R:
             sub = world.take_rows(first)
-            valued = value_moves(sub, s, {c: o[first] for c, o in offers.items()},
+            valued = value_moves(sub, s.take_rows(first), {c: o[first] for c, o in offers.items()},
                                  {c: n[first] for c, n in needs.items()},
                                  own={k: w[first] for k, w in self.valuing.items()})
             valued = {c: v.expand(inverse) for c, v in valued.items()}
@@ -1085,7 +1202,8 @@ class RunView:
         self.ensemble, self.run = ensemble, run
         setup = ensemble.setups[run]
         self.scenario_def, self.seed, self.overrides = setup.scenario, setup.seed, setup.overrides
-        self.structure = ensemble.structure
+        s = ensemble.structure
+        self.structure = s if s.group is None else s.groups[s.group[run]]   # the run's own economy
         own = {key: float(values[run]) for key, values in ensemble.own_settings.items()}
         if any(self.structure.params[k] != v for k, v in own.items()):   # the run's own settings, as it ran
             self.structure = dataclasses.replace(self.structure, params={**self.structure.params, **own})
@@ -1192,12 +1310,11 @@ def _chunks(indices: list[int], size: int):
 def iter_ensemble(specs, quarters: int | None = None, chunk_size: int = 256):
     """Run ``specs`` in batches and yield ``(position, RunView)`` as each chunk finishes.
 
-    Runs sharing base, settings and Brent path are batched together, ``chunk_size`` at a time
-    (memory is bounded by the chunk, not the number of runs); positions refer to ``specs``. Runs
-    may differ in the settings each run keeps for itself (:func:`per_run_settings`: the policy
-    instruments and the players' rationality, utility weights, audience costs and horizons);
-    runs that differ in a setting of the economy (an elasticity, a supply) are batched only with
-    runs of the same settings.
+    Runs sharing base and Brent path are batched together, ``chunk_size`` at a time (memory is bounded by the chunk, not the number of runs); positions refer to
+    ``specs``. Runs may differ in every other setting: the policy instruments and the players'
+    decision settings are held per run (:func:`per_run_settings`), and runs that differ in a
+    setting of the economy (an elasticity, a supply) step with structures of their own in the
+    same batch (:func:`~model.world.mixed`).
     ``quarters`` defaults to each run's scenario length (runs of different lengths are not
     batched together).
     """
@@ -1209,7 +1326,7 @@ def iter_ensemble(specs, quarters: int | None = None, chunk_size: int = 256):
     for i, st in enumerate(setups):
         length = st.scenario.quarters if quarters is None else quarters
         st.scenario.check_run_length(length)
-        groups.setdefault((st.structure_key, length), []).append(i)
+        groups.setdefault((st.batch_key, length), []).append(i)
     built: dict = {}
     for (_, length), members in groups.items():
         for chunk in _chunks(members, int(chunk_size)):
@@ -1224,7 +1341,7 @@ def _shareable(chunk_setups: list[_Setup], positions: list[int], built: dict) ->
     try:
         _start(chunk_setups, built)
         return [positions]
-    except ValueError:
+    except _CannotShare:
         parts: dict[tuple, list[int]] = {}
         for st, i in zip(chunk_setups, positions):
             parts.setdefault(st.settings_key, []).append(i)
@@ -1352,7 +1469,8 @@ def ensemble_chunk(specs, job):
 
     ``specs`` are the chunk's run specs (``seed``, ``params``), ``job`` what they share
     (``scenario``, ``quarters``, ``overrides`` under each spec's ``params``, ``rules``); see the
-    contract in :mod:`experiments.runner`. Runs with the same settings are batched together;
+    contract in :mod:`experiments.runner`. The chunk's runs are batched together (those that
+    share base and Brent path: all of a sweep's);
     each yields ``(spec, run view)`` as its group finishes (a view has ``metrics_columns()`` and
     ``decisions_frame()``, identical to the Mesa model's). A spec that cannot start yields its
     error alone; if a group fails part way, its runs are redone one at a time (each an
@@ -1370,10 +1488,16 @@ def ensemble_chunk(specs, job):
         except Exception as exc:  # a run that cannot start is a failed run, not a failed chunk
             setups.pop(k, None)
             yield spec, exc
+    built: dict = {}
+    for k in list(setups):
+        try:   # settings that cannot start fail their run alone, not the batch
+            build_start(setups[k], built)
+        except Exception as exc:
+            setups.pop(k)
+            yield specs[k], exc
     groups: dict[tuple, list[int]] = {}
     for k, st in setups.items():
-        groups.setdefault(st.structure_key, []).append(k)
-    built: dict = {}
+        groups.setdefault(st.batch_key, []).append(k)
     parts = [part for members in groups.values()
              for part in _shareable([setups[k] for k in members], members, built)]
     for members in parts:

@@ -174,7 +174,7 @@ def measure_table(rows=LEVER_RESPONSES, seed: int = 0, overrides: dict | None = 
     """:func:`measure` for every row of ``rows``, all arms stepped together as ensembles.
 
     The arms of rows with the same run length go to one :func:`~model.ensemble.run_ensemble`
-    call (arms that differ only in policy settings share a batch; the engine groups the rest),
+    call (arms that differ in their settings share a batch: see :mod:`model.ensemble`),
     and each run's table is the Mesa model's, so every pair equals ``measure(row, seed, overrides)``
     exactly (``tests/test_levers.py``), several times faster for the whole table.
 

@@ -222,10 +222,31 @@ class Structure:
 
     def take_rows(self, rows: np.ndarray) -> "Structure":
         """The structure of the worlds ``rows`` of the batch (as :meth:`World.take_rows`): every
-        per-world value taken at ``rows``; a plain structure is returned as it is."""
-        if self.group is None:
+        per-world value (a setting given per world, a field :func:`mixed` made per world) taken at
+        ``rows``; a structure with none is returned as it is."""
+        rows = np.asarray(rows)
+        per_world = {k: v[rows] for k, v in self.params.items() if isinstance(v, np.ndarray)}
+        if self.group is None and not per_world:
             return self
-        return mixed(self.groups, self.group[np.asarray(rows)])
+        new = self.with_params({**self.params, **per_world})
+        for name in self.__dict__.get("_per_world", ()):
+            new.__dict__[name] = self.__dict__[name][rows]
+        if self.group is not None:
+            new.__dict__["_group"] = self.group[rows]
+        return new
+
+    def with_params(self, params: dict) -> "Structure":
+        """This structure with other settings (``params``; a setting may be an array over the
+        batch), keeping its per-world fields and groups; a run constant cached from a setting
+        that changes is dropped (computed again when read)."""
+        new = object.__new__(Structure)
+        new.__dict__.update(self.__dict__)
+        new.__dict__["params"] = params
+        new.__dict__.pop("_kernel_constants", None)
+        for cached, key in _CACHED_FROM_SETTINGS.items():
+            if params.get(key) is not self.params.get(key) and cached not in self.__dict__.get("_per_world", ()):
+                new.__dict__.pop(cached, None)
+        return new
 
     def p(self, key: str) -> float:
         """The value of setting ``key`` for this run (``s.p("world.trade_elasticity")``).
@@ -243,6 +264,10 @@ class Structure:
         """Reference Brent for a quarter: the scenario's path where given, else ``world.brent_usd``."""
         return self.brent_path_usd.get(quarter, self.params["world.brent_usd"])
 
+
+#: Run constants of :class:`Structure` cached from a setting (the one they are computed from).
+_CACHED_FROM_SETTINGS = {"armington_weights": "world.trade_elasticity",
+                         "settlement_base_logit": "rus.settlement_local_share"}
 
 #: Array fields of :class:`Structure` and its run constants (cached properties) that :func:`mixed`
 #: gives per world when the batch's structures differ in them.
@@ -285,12 +310,15 @@ def mixed(groups, group: np.ndarray) -> Structure:
         if any(v != values[0] for v in values[1:]):
             params[key] = np.asarray(values, dtype=float)[group]
     out = Structure(**{**{f: getattr(first, f) for f in first.__dataclass_fields__}, "params": params})
+    per_world = []
     for name in PER_WORLD_FIELDS:
         values = [np.asarray(getattr(g, name), dtype=float) for g in groups]
         if any(v.shape != values[0].shape or not np.array_equal(v, values[0]) for v in values[1:]):
             out.__dict__[name] = np.stack(values)[group]
+            per_world.append(name)
         else:
             out.__dict__[name] = getattr(first, name)
+    out.__dict__["_per_world"] = tuple(per_world)
     out.__dict__["_groups"] = groups
     out.__dict__["_group"] = group
     return out

@@ -128,7 +128,7 @@ def utility_terms(world, m: dict, s) -> dict[str, np.ndarray]:
     p = s.params
     return {
         "russian_oil_revenue": -p["eu.weight_rus_revenue"] * m["russia_crude_revenue_usd_bn"] / 4.0,
-        "crude_bill": -s.crude_imports_mbd[s.layout.buyer(CODE)] * BN_PER_MBD_USD * world.brent_usd / 4.0,
+        "crude_bill": -s.crude_imports_mbd[..., s.layout.buyer(CODE)] * BN_PER_MBD_USD * world.brent_usd / 4.0,
         "affinity_with_india": p["eu.weight_alignment_ind"] * world.affinity[:, s.layout.node(CODE), s.layout.node("ind")],
     }
 

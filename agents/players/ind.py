@@ -192,13 +192,13 @@ def utility_terms(world, m: dict, s) -> dict[str, np.ndarray]:
     p = s.params
     b = s.layout.buyer(CODE)
     ind, usa, rus = s.layout.node(CODE), s.layout.node("usa"), s.layout.node("rus")
-    bill = s.crude_imports_mbd[b] * BN_PER_MBD_USD * world.brent_usd - m["india_oil_savings_usd_bn"]
+    bill = s.crude_imports_mbd[..., b] * BN_PER_MBD_USD * world.brent_usd - m["india_oil_savings_usd_bn"]
     # EU product ban and secondary measures: a cost on every barrel still bought from Russia
     # (segregating refinery runs, lost fuel sales to the EU, sanctioned counterparties). The
     # same per-barrel costs enter refiners' choice as risk; here they are counted as welfare.
     per_barrel = (world.product_ban * p["world.product_ban_cost_usd"]
                   + world.eu_secondary_on_ind * p["world.eu_secondary_cost_usd"])
-    russian_mbd = s.crude_imports_mbd[b] * world.crude_share[:, b]
+    russian_mbd = s.crude_imports_mbd[..., b] * world.crude_share[:, b]
     return {
         "crude_bill": -bill / 4.0,
         "autonomy": p["ind.weight_autonomy"] * m["india_autonomy"],

@@ -179,7 +179,7 @@ def utility_terms(world, m: dict, s) -> dict[str, np.ndarray]:
         "tariff_revenue": p["usa.weight_tariff_revenue"] * t * flows[:, usa, ind] / 4.0,
         "russian_oil_revenue": -p["usa.weight_rus_revenue"] * m["russia_crude_revenue_usd_bn"] / 4.0,
         "affinity_with_india": p["usa.weight_alignment_ind"] * world.affinity[:, usa, ind],
-        "oil_price": -p["usa.weight_oil_price"] * s.crude_imports_mbd[s.layout.buyer(CODE)] * BN_PER_MBD_USD
+        "oil_price": -p["usa.weight_oil_price"] * s.crude_imports_mbd[..., s.layout.buyer(CODE)] * BN_PER_MBD_USD
         * world.brent_usd / 4.0,
     }
 
