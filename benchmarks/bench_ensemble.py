@@ -12,7 +12,7 @@ decision horizon as it stands), each on the same seeds:
 * ``one at a time``: ``GeopoliticsModel(...).run()`` run after run in this process;
 * ``mesa.batch_run``: Mesa's batch runner on the model with a DataCollector recording every
   metric each quarter, ``number_processes=1`` (per-core throughput);
-* ``ensemble, 1 process``: :func:`geogame.model.run_ensemble` (chunks of ``--chunk`` runs), the
+* ``ensemble, 1 process``: :func:`geogame.model.iter_ensemble` (chunks of ``--chunk`` runs), the
   per-run quarterly tables built;
 * ``ensemble, N processes``: ``--runs`` runs split over ``--workers`` processes, each stepping
   its share in chunks (the target: 1,000 runs x 40 quarters in 5 s on the project's 2-core VM);
@@ -26,7 +26,8 @@ decision horizon as it stands), each on the same seeds:
   seeds of ``baseline``, its own 20 quarters; target 1 s after Reset);
 * ``memory``: a worker's peak resident memory for growing run counts at a fixed chunk size,
   and for growing chunk sizes (flat in the runs, growing with the chunk; about 250 MB of it is
-  the interpreter with NumPy, pandas, numba and the model loaded).
+  the interpreter with NumPy, pandas, numba and the model loaded), for seeds of one setting and
+  for runs each with its own economy.
 
 Per-core throughput is runs per CPU-second of the process doing the work (CPU time is less
 disturbed than wall time by other processes on a shared VM); the load average is printed.
@@ -44,7 +45,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
-from geogame.model import EnsembleRun, GeopoliticsModel, run_ensemble
+from geogame.model import EnsembleRun, GeopoliticsModel, iter_ensemble
 
 
 def _seeds(n: int, offset: int = 0) -> list[int]:
@@ -90,7 +91,9 @@ def _ensemble_work(args) -> dict:
     specs, quarters, chunk = args
     cpu, wall = time.process_time(), time.perf_counter()
     checksum = 0.0
-    for view in run_ensemble([EnsembleRun(**s) for s in specs], quarters, chunk_size=chunk):
+    # Streamed (iter_ensemble, as a sweep's chunks are): each chunk's runs are read and dropped, so
+    # memory is bounded by the chunk (run_ensemble would keep every run's tables until the end).
+    for _position, view in iter_ensemble([EnsembleRun(**s) for s in specs], quarters, chunk_size=chunk):
         checksum += view.metrics_columns()["brent_usd"][-1]
     return {"cpu_s": time.process_time() - cpu, "wall_s": time.perf_counter() - wall, "runs": len(specs),
             "checksum": checksum, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
@@ -171,11 +174,14 @@ def fan_timing(seeds_list=(50, 64, 100), repeats: int = 3) -> list[dict]:
 
 
 def memory(quarters: int) -> list[dict]:
-    """A worker's peak RSS (fresh subprocess each) for growing runs at chunk 64, and growing chunks."""
+    """A worker's peak RSS (fresh subprocess each) for growing runs at chunk 64, and growing chunks;
+    then the same for runs each with its own economy (:func:`_economy_design`)."""
     out = []
-    for runs, chunk in ((256, 64), (1024, 64), (1024, 256), (1024, 1024)):
+    for design, runs, chunk in (("seeds", 256, 64), ("seeds", 1024, 64), ("seeds", 1024, 256), ("seeds", 1024, 1024),
+                                ("economy", 256, 64), ("economy", 1024, 64), ("economy", 1024, 256)):
         res = subprocess.run([sys.executable, __file__, "--memory-child", str(runs), "--chunk", str(chunk),
-                              "--quarters", str(quarters)], capture_output=True, text=True, check=True)
+                              "--quarters", str(quarters), "--memory-design", design],
+                             capture_output=True, text=True, check=True)
         out.append(json.loads(res.stdout.strip().splitlines()[-1]))
         print(f"memory: {out[-1]}", flush=True)
     return out
@@ -193,10 +199,13 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=256)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--memory-design", choices=["seeds", "economy"], default="seeds", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
-        r = _ensemble_work((_seed_design(args.memory_child), args.quarters, args.chunk))
-        print(json.dumps({"runs": args.memory_child, "chunk": args.chunk, "peak_rss_mb": round(r["peak_rss_mb"], 1)}))
+        design = (_seed_design if args.memory_design == "seeds" else _economy_design)(args.memory_child)
+        r = _ensemble_work((design, args.quarters, args.chunk))
+        print(json.dumps({"design": args.memory_design, "runs": args.memory_child, "chunk": args.chunk,
+                          "peak_rss_mb": round(r["peak_rss_mb"], 1)}))
         return
     print(f"machine: {os.cpu_count()} cores (nproc), load average {os.getloadavg()[0]:.2f} at start", flush=True)
     rows = []

@@ -1327,9 +1327,9 @@ def iter_ensemble(specs, quarters: int | None = None, chunk_size: int = 256):
         length = st.scenario.quarters if quarters is None else quarters
         st.scenario.check_run_length(length)
         groups.setdefault((st.batch_key, length), []).append(i)
-    built: dict = {}
     for (_, length), members in groups.items():
         for chunk in _chunks(members, int(chunk_size)):
+            built: dict = {}   # calibrated starts of this chunk's settings only (memory bounded by the chunk)
             for part in _shareable([setups[i] for i in chunk], chunk, built):
                 ens = Ensemble(None, _setups=[setups[i] for i in part], _built=built).run(length)
                 for k, i in enumerate(part):
