@@ -10,3 +10,20 @@ def browser_type_launch_args(browser_type_launch_args):
     import browser_support
 
     return {**browser_type_launch_args, **browser_support.launch_kwargs()}
+
+
+@pytest.fixture
+def batch_sizes(monkeypatch):
+    """The run count of every ensemble built while the test runs, in order (``Ensemble.__init__``
+    wrapped): how runs were batched."""
+    from geogame.model.ensemble import Ensemble
+
+    sizes = []
+    original = Ensemble.__init__
+
+    def counting(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        sizes.append(self.R)
+
+    monkeypatch.setattr(Ensemble, "__init__", counting)
+    return sizes

@@ -242,3 +242,19 @@ def test_compiled_step_of_a_row_does_not_depend_on_its_neighbours():
             for name in STATE:
                 assert np.array_equal(getattr(alone, name)[0], getattr(stepped, name)[i]), (quarter, i, name)
         batch = stepped
+
+
+def test_power_per_world_gives_each_world_the_bits_of_its_exponent_alone():
+    """economics.power with an exponent per world (a setting of a mixed batch) gives each world
+    the very bits ``base ** exponent`` gives with its exponent as one number, including the
+    exponents NumPy computes by a faster route then (square, square root, reciprocal)."""
+    from geogame.model.economics import per_world, power
+
+    rng = np.random.default_rng(2)
+    base = rng.uniform(0.01, 50.0, (6, 5, 5))
+    exponents = np.array([-1.0, 0.5, 2.0, -4.0, 0.3, -1.0])
+    together = power(base, per_world(exponents, 3))
+    for b, e in enumerate(exponents):
+        alone = base[b] ** float(e)
+        assert np.array_equal(together[b].view(np.uint64), alone.view(np.uint64)), e
+    assert np.array_equal(power(base, 2.0), base ** 2.0)   # a number: the plain operator

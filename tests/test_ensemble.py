@@ -182,7 +182,7 @@ def test_runs_that_differ_only_in_policy_share_one_batch():
         _same_tables(ens.view(r), _mesa(spec))
 
 
-def test_runs_that_differ_in_their_players_decision_settings_share_one_batch():
+def test_runs_that_differ_in_their_players_decision_settings_share_one_batch(batch_sizes):
     """A country's rationality, utility weights, audience cost and horizon are each run's own (read
     where its AI chooses and where its moves are valued): runs that differ in them, and in policy, batch together and
     each is its Mesa run, values, probabilities and reasons included."""
@@ -200,17 +200,9 @@ def test_runs_that_differ_in_their_players_decision_settings_share_one_batch():
         assert ens.view(r).structure.p("ind.rationality") == model.structure.p("ind.rationality")
     india = [ens.view(r).decisions_frame().query("country == 'ind' and rule == 'ai'") for r in (0, 2)]
     assert india[0].probability.mean() < india[1].probability.mean()   # the settings did act
-    batches = []
-    original = Ensemble.__init__
-
-    def counting(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        batches.append(self.R)
-
-    import unittest.mock
-    with unittest.mock.patch.object(Ensemble, "__init__", counting):
-        views = run_ensemble(specs, QUARTERS, chunk_size=7)
-    assert batches == [len(specs)]
+    batch_sizes.clear()
+    views = run_ensemble(specs, QUARTERS, chunk_size=7)
+    assert batch_sizes == [len(specs)]
     for r, spec in enumerate(specs):
         _same_tables(views[r], ens.view(r))
     # two runs in the same state but for a weight value their moves apart (no shared valuation)
@@ -280,21 +272,12 @@ def test_runs_that_differ_in_the_economy_s_settings_share_one_batch():
     assert len(calls) == ROLLOUT_QUARTERS + 1
 
 
-def test_runs_with_their_own_economy_batch_together_in_sweeps_and_chunks():
+def test_runs_with_their_own_economy_batch_together_in_sweeps_and_chunks(batch_sizes):
     """run_ensemble batches runs that differ in the economy's settings together (one batch per chunk)."""
     rng = np.random.default_rng(3)
     specs = [EnsembleRun("baseline", seed=s, overrides=_economy_overrides(rng, 0.3, 0.1)) for s in range(5)]
-    batches = []
-    original = Ensemble.__init__
-
-    def counting(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        batches.append(self.R)
-
-    import unittest.mock
-    with unittest.mock.patch.object(Ensemble, "__init__", counting):
-        views = run_ensemble(specs, 4, chunk_size=3)
-    assert batches == [3, 2]
+    views = run_ensemble(specs, 4, chunk_size=3)
+    assert batch_sizes == [3, 2]
     for spec, view in zip(specs, views):
         _same_tables(view, _mesa(spec, 4))
 
