@@ -153,15 +153,15 @@ def _drift_per_world(rate, quarters: np.ndarray) -> np.ndarray:
     return out
 
 
-def _per_rate(rate, function) -> np.ndarray | float:
-    """``function(rate)`` (a number) for a rate that is a number, or for each world's rate (an
-    array over the batch): computed once per distinct rate, so each world gets the very number it
-    gets alone."""
-    if not isinstance(rate, np.ndarray):
-        return function(rate)
-    out = np.empty(len(rate))
-    for value in np.unique(rate):
-        out[rate == value] = function(float(value))
+def _per_value(value, function) -> np.ndarray | float:
+    """``function(value)`` (a number) for a setting that is a number (a rate, a discount), or for
+    each world's (an array over the batch): computed once per distinct value, so each world gets
+    the very number it gets alone."""
+    if not isinstance(value, np.ndarray):
+        return function(value)
+    out = np.empty(len(value))
+    for distinct in np.unique(value):
+        out[value == distinct] = function(float(distinct))
     return out
 
 
@@ -218,8 +218,8 @@ def add_tail(s, names, sums, world, before, horizons, steps, discount) -> None:
     """Add the quarters beyond the roll-forward in closed form (see :func:`value_moves`).
 
     ``world`` is the batch after the last quarter rolled, ``before`` the one a quarter earlier
-    (the last quarter's drift of the slow states); ``discount`` a number or one per world. A country with ``n = N - K`` quarters of
-    its horizon left adds ``d**(K-1) * (d + ... + d**n) * u(tail world)``, where the tail
+    (the last quarter's drift of the slow states); ``discount`` is a number or one per world. A
+    country with ``n = N - K`` quarters of its horizon left adds ``d**(K-1) * (d + ... + d**n) * u(tail world)``, where the tail
     world (:func:`tail_worlds`) holds the discount-weighted average of the slow states over
     those ``n`` quarters: exact for the terms that are linear in them. ``names`` and ``sums``
     are the running totals of :func:`value_moves` (see :func:`_accumulate`).
@@ -234,7 +234,7 @@ def add_tail(s, names, sums, world, before, horizons, steps, discount) -> None:
         for country in list(names):
             n = int(need[country])
             if n > 0:
-                scale = _per_rate(discount, lambda d: d ** (steps - 1) * _geometric_sum(d, n))
+                scale = _per_value(discount, lambda d: d ** (steps - 1) * _geometric_sum(d, n))
                 _accumulate(names, sums, country, utility_terms(country, worlds[n], metrics[n], s), scale)
         return
     # Horizons per world (runs with their own): each tail length only for the worlds that need it
@@ -247,7 +247,7 @@ def add_tail(s, names, sums, world, before, horizons, steps, discount) -> None:
         sub_d = discount[rows] if isinstance(discount, np.ndarray) else discount
         tail = tail_worlds(sub_s, world.take_rows(rows), before.take_rows(rows), sub_d, [n])[0]
         m = economics.utility_metrics(tail, sub_s)
-        scale = _per_rate(sub_d, lambda d: d ** (steps - 1) * _geometric_sum(d, n))
+        scale = _per_value(sub_d, lambda d: d ** (steps - 1) * _geometric_sum(d, n))
         for country in list(names):
             at = wanted[country][rows]
             if at.any():
@@ -255,7 +255,7 @@ def add_tail(s, names, sums, world, before, horizons, steps, discount) -> None:
                 sums[country][:, rows[at]] += stacked[:, at]
 
 
-def tail_worlds(s, world, before, discount: float, lengths: list[int]) -> list:
+def tail_worlds(s, world, before, discount, lengths: list[int]) -> list:
     """The world at the end of the roll-forward with its slow states averaged over ``n`` more
     quarters, for each ``n`` in ``lengths``.
 
@@ -276,6 +276,10 @@ def tail_worlds(s, world, before, discount: float, lengths: list[int]) -> list:
     capacity, replacement supply, shadow fleet) stays at its level at the end of the
     roll-forward, which is why the roll-forward is long enough for most of that
     rebalancing to show (:data:`ROLLOUT_QUARTERS`). Policies stay as they are.
+
+    In a mixed batch (runs with economies of their own: :func:`~model.world.mixed`) the settings
+    read here and the discount ``d`` may be one per world; each world's tail is then computed with
+    its own, to the very numbers of that world alone.
     """
     j = np.arange(1, max(lengths) + 1, dtype=float)
     active = economics.penalty_active(world, s)
@@ -587,7 +591,7 @@ def value_moves(world, s, offers: dict[str, np.ndarray], answers: dict[str, np.n
     for h in range(steps):
         before, batch = batch, economics.step(batch, sb)
         m = economics.utility_metrics(batch, sb)
-        weight = _per_rate(discount, lambda d: d ** h)
+        weight = _per_value(discount, lambda d: d ** h)
         for country in valuers:
             going = h < horizons[country]
             if np.all(going):
