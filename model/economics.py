@@ -301,8 +301,8 @@ def adjust_goods_flows(world: World, s: Structure, target: np.ndarray) -> np.nda
 
     ``ln M' = ln M + lam (ln T - ln M)``, i.e. ``M' = M^(1-lam) T^lam``; zero flows stay zero.
     """
-    lam = per_world(s.p("world.trade_adjustment"), 3)
-    return power(world.goods_flow_usd_bn, 1.0 - lam) * power(target, lam)
+    lam = s.p("world.trade_adjustment")
+    return world.goods_flow_usd_bn ** (1.0 - lam) * target ** lam
 
 
 # -------------------------------------------------------------------------------------- arms

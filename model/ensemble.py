@@ -827,24 +827,24 @@ class _CannotShare(ValueError):
     split between per-run and shared settings; :func:`_shareable` then batches them apart)."""
 
 
-def _start(setups: list["_Setup"], built: dict) -> tuple:
-    """The runs' starting worlds as one batch (a row per run) and their structure.
+def _structures(setups: list["_Setup"], built: dict) -> tuple:
+    """The calibrated starts of the runs' distinct settings and the runs' structures:
+    ``(starts, rows, groups, group_of)``, ``rows`` each run's start, ``groups`` the distinct
+    structures and ``group_of`` each start's structure.
 
     ``built`` caches ``calibration.build`` by settings key. Runs whose settings differ only in the
     settings held per run (:func:`per_run_settings`) share one structure (the first such run's;
-    raises :class:`_CannotShare` if their structures differ in anything else); runs that differ in a
-    setting of the economy have structures of their own, and the batch a
-    :func:`~model.world.mixed` structure over them (each group's settings held per run set to the
-    first run's: the engine reads those per run, never from the structure).
+    raises :class:`_CannotShare` if their structures differ in anything else); runs that differ
+    in a setting of the economy have structures of their own.
     """
-    rows, worlds, index = [], [], {}
+    rows, starts, index = [], [], {}
     groups, group_index, group_of = [], {}, []
     for st in setups:
         key = st.settings_key
         start = build_start(st, built)
         if key not in index:
-            index[key] = len(worlds)
-            worlds.append(start)
+            index[key] = len(starts)
+            starts.append(start)
             shared = st.structure_key
             if shared not in group_index:
                 group_index[shared] = len(groups)
@@ -853,7 +853,15 @@ def _start(setups: list["_Setup"], built: dict) -> tuple:
                 raise _CannotShare("runs differ in more than their policy settings")
             group_of.append(group_index[shared])
         rows.append(index[key])
-    rows = np.asarray(rows)
+    return starts, np.asarray(rows), groups, group_of
+
+
+def _start(setups: list["_Setup"], built: dict) -> tuple:
+    """The runs' starting worlds as one batch (a row per run) and their structure: the one they
+    share, or a :func:`~model.world.mixed` structure over theirs (:func:`_structures`; each
+    group's settings held per run set to the first run's: the engine reads those per run, never
+    from the structure)."""
+    starts, rows, groups, group_of = _structures(setups, built)
     if len(groups) == 1:
         structure = groups[0]
     else:
@@ -861,12 +869,12 @@ def _start(setups: list["_Setup"], built: dict) -> tuple:
         first = groups[0].params
         groups = [g.with_params({**g.params, **{k: first[k] for k in own}}) for g in groups]
         structure = mixed(groups, np.asarray(group_of)[rows])
-    if len(worlds) == 1:
-        return worlds[0][0].repeat(len(setups)), structure
-    stacked = worlds[0][0].shallow_copy()
-    for name, value in vars(worlds[0][0]).items():
+    if len(starts) == 1:
+        return starts[0][0].repeat(len(setups)), structure
+    stacked = starts[0][0].shallow_copy()
+    for name, value in vars(starts[0][0]).items():
         if isinstance(value, np.ndarray):
-            setattr(stacked, name, np.concatenate([getattr(w, name) for w, _ in worlds], axis=0))
+            setattr(stacked, name, np.concatenate([getattr(w, name) for w, _ in starts], axis=0))
     return stacked.take_rows(rows), structure
 
 
@@ -1314,11 +1322,12 @@ def _chunks(indices: list[int], size: int):
 def iter_ensemble(specs, quarters: int | None = None, chunk_size: int = 256):
     """Run ``specs`` in batches and yield ``(position, RunView)`` as each chunk finishes.
 
-    Runs sharing base and Brent path are batched together, ``chunk_size`` at a time (memory is bounded by the chunk, not the number of runs); positions refer to
-    ``specs``. Runs may differ in every other setting: the policy instruments and the players'
-    decision settings are held per run (:func:`per_run_settings`), and runs that differ in a
-    setting of the economy (an elasticity, a supply) step with structures of their own in the
-    same batch (:func:`~model.world.mixed`).
+    Runs sharing base and Brent path are batched together, ``chunk_size`` at a time (memory is
+    bounded by the chunk, not the number of runs); positions refer to ``specs``. Runs may differ
+    in every other setting: the policy instruments and the players' decision settings are held
+    per run (:func:`per_run_settings`), and runs that differ in a setting of the economy (an
+    elasticity, a supply) step with structures of their own in the same batch
+    (:func:`~model.world.mixed`).
     ``quarters`` defaults to each run's scenario length (runs of different lengths are not
     batched together).
     """
@@ -1341,9 +1350,10 @@ def iter_ensemble(specs, quarters: int | None = None, chunk_size: int = 256):
 
 
 def _shareable(chunk_setups: list[_Setup], positions: list[int], built: dict) -> list[list[int]]:
-    """``positions`` as one batch if the runs can share a structure, else split by settings."""
+    """``positions`` as one batch if the runs' structures can be batched, else split by settings
+    (checked on the calibrated starts, without building the batch)."""
     try:
-        _start(chunk_setups, built)
+        _structures(chunk_setups, built)
         return [positions]
     except _CannotShare:
         parts: dict[tuple, list[int]] = {}
